@@ -1,0 +1,1 @@
+"""Flowdock REST client: models, message builders and validation, errors."""

@@ -1,0 +1,1 @@
+"""Local, non-secret data: the profile's settings, integrations, outbox, history and drafts."""
