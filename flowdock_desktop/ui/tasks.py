@@ -1,0 +1,210 @@
+"""The bridge between background work and widgets.
+
+``run_task(fn, ...)`` runs ``fn`` on a thread pool and delivers its result (or error) to the GUI
+thread through a queued signal. Delivery is dropped when the task was cancelled or when the
+widget that owns it has been destroyed, so a late answer can never touch a closed window.
+
+Work that blocks for long (waiting for the browser, posting with retries) receives a
+``CancelToken`` and should return promptly once it is cancelled; a task may also register an
+``on_cancel`` callback that interrupts a blocking call (closing the loopback listener, say).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class CancelledError(Exception):
+    """Raised inside a task that noticed its cancellation."""
+
+
+class CancelToken:
+    """A thread-safe cancellation flag, with callbacks that run once on cancel."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], Any]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a failing interrupt must not hide the cancel itself
+                log.exception("cancel callback failed")
+
+    def on_cancel(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` when cancelled (at once if already cancelled)."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise CancelledError()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when woken by cancellation."""
+        return self._event.wait(seconds)
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; worker threads emit on it and Qt queues the call."""
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(object)
+
+
+class TaskHandle(QObject):
+    """A running task. Signals: none public; use the callbacks given to ``run_task``.
+
+    Attributes: ``token`` (its ``CancelToken``), ``done`` (True once delivered or dropped).
+    """
+
+    def __init__(
+        self,
+        owner: QObject | None,
+        on_done: Callable[[Any], Any] | None,
+        on_error: Callable[[BaseException], Any] | None,
+        on_progress: Callable[[Any], Any] | None,
+    ) -> None:
+        super().__init__()
+        self.token = CancelToken()
+        self.done = False
+        self._owner = owner
+        self._on_done = on_done
+        self._on_error = on_error
+        self._on_progress = on_progress
+        self.relay = _Relay()
+        self.relay.succeeded.connect(self._deliver_result)
+        self.relay.failed.connect(self._deliver_error)
+        self.relay.progressed.connect(self._deliver_progress)
+
+    def cancel(self) -> None:
+        """Ask the work to stop; nothing will be delivered afterwards."""
+        self.token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+    def _receiver_alive(self) -> bool:
+        if self.token.cancelled:
+            return False
+        return self._owner is None or shiboken6.isValid(self._owner)
+
+    @Slot(object)
+    def _deliver_result(self, result: Any) -> None:
+        self._finish()
+        if self._receiver_alive() and self._on_done is not None:
+            self._on_done(result)
+
+    @Slot(object)
+    def _deliver_error(self, error: BaseException) -> None:
+        self._finish()
+        if isinstance(error, CancelledError) or not self._receiver_alive():
+            return
+        if self._on_error is not None:
+            self._on_error(error)
+        else:
+            log.error("background task failed", exc_info=error)
+
+    @Slot(object)
+    def _deliver_progress(self, value: Any) -> None:
+        if self._receiver_alive() and self._on_progress is not None:
+            self._on_progress(value)
+
+    def _finish(self) -> None:
+        self.done = True
+        _pending.discard(self)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, handle: TaskHandle, fn: Callable[..., Any], wants: tuple[bool, bool]):
+        super().__init__()
+        self._handle = handle
+        self._fn = fn
+        self._wants_token, self._wants_progress = wants
+
+    def run(self) -> None:  # runs on a pool thread
+        relay = self._handle.relay
+        kwargs: dict[str, Any] = {}
+        if self._wants_token:
+            kwargs["token"] = self._handle.token
+        if self._wants_progress:
+            kwargs["progress"] = relay.progressed.emit
+        try:
+            result = self._fn(**kwargs)
+        except BaseException as exc:  # delivered to the GUI thread, never lost
+            relay.failed.emit(exc)
+        else:
+            relay.succeeded.emit(result)
+
+
+# Handles stay referenced until delivered, so Python does not collect them mid-flight.
+_pending: set[TaskHandle] = set()
+_pool: QThreadPool | None = None
+
+
+def thread_pool() -> QThreadPool:
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setMaxThreadCount(6)
+        _pool.setExpiryTimeout(30_000)
+    return _pool
+
+
+def run_task(
+    fn: Callable[..., Any],
+    *,
+    owner: QObject | None,
+    on_done: Callable[[Any], Any] | None = None,
+    on_error: Callable[[BaseException], Any] | None = None,
+    on_progress: Callable[[Any], Any] | None = None,
+    with_token: bool = False,
+    with_progress: bool = False,
+) -> TaskHandle:
+    """Run ``fn`` in the background; call ``on_done``/``on_error`` on the GUI thread.
+
+    ``fn`` is called with ``token=CancelToken`` when ``with_token`` and with
+    ``progress=callable`` when ``with_progress``. Nothing is delivered when the task was
+    cancelled or ``owner`` has been destroyed.
+    """
+    handle = TaskHandle(owner, on_done, on_error, on_progress)
+    _pending.add(handle)
+    thread_pool().start(_Runnable(handle, fn, (with_token, with_progress)))
+    return handle
+
+
+def cancel_all() -> None:
+    for handle in list(_pending):
+        handle.cancel()
+
+
+def shutdown(timeout_ms: int = 5000) -> bool:
+    """Cancel everything and wait for the pool; True when every worker finished."""
+    cancel_all()
+    if _pool is None:
+        return True
+    return _pool.waitForDone(timeout_ms)

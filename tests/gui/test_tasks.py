@@ -1,0 +1,99 @@
+"""The background-work bridge delivers on the GUI thread, and never to a closed widget."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication, QWidget
+
+from flowdock_desktop.ui.tasks import run_task
+
+pytestmark = pytest.mark.gui
+
+
+def test_result_arrives_on_gui_thread(qtbot):
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    seen = {}
+
+    def work():
+        seen["worker"] = threading.get_ident()
+        return 41 + 1
+
+    def done(value):
+        seen["value"] = value
+        seen["on_gui"] = QThread.currentThread() is QApplication.instance().thread()
+
+    handle = run_task(work, owner=owner, on_done=done)
+    qtbot.waitUntil(lambda: handle.done)
+    assert seen["value"] == 42
+    assert seen["on_gui"] is True
+    assert seen["worker"] != threading.get_ident()
+
+
+def test_error_is_delivered(qtbot):
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    errors = []
+
+    def work():
+        raise ValueError("boom")
+
+    handle = run_task(work, owner=owner, on_error=errors.append)
+    qtbot.waitUntil(lambda: handle.done)
+    assert len(errors) == 1 and str(errors[0]) == "boom"
+
+
+def test_cancel_interrupts_and_drops_result(qtbot):
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    started = threading.Event()
+    results = []
+
+    def work(token):
+        started.set()
+        woke = token.wait(30)
+        return "cancelled" if woke else "slept"
+
+    handle = run_task(work, owner=owner, on_done=results.append, with_token=True)
+    assert started.wait(5)
+    handle.cancel()
+    qtbot.waitUntil(lambda: handle.done)
+    assert results == []
+
+
+def test_result_for_destroyed_owner_is_dropped(qtbot):
+    owner = QWidget()
+    release = threading.Event()
+    results = []
+
+    handle = run_task(lambda: release.wait(5) and "late", owner=owner, on_done=results.append)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(owner))
+    release.set()
+    qtbot.waitUntil(lambda: handle.done)
+    assert results == []
+
+
+def test_progress_reaches_gui(qtbot):
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    steps = []
+
+    def work(progress):
+        for i in range(3):
+            progress(i)
+        return "ok"
+
+    handle = run_task(work, owner=owner, on_progress=steps.append, with_progress=True)
+    qtbot.waitUntil(lambda: handle.done)
+    qtbot.waitUntil(lambda: len(steps) == 3)
+    assert steps == [0, 1, 2]
+
+
+def _alive(obj) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)
