@@ -1,0 +1,109 @@
+"""Light and dark palettes: the app follows the system's colour scheme, with Fusion as style.
+
+Fusion looks the same on every platform and honours the palette fully, so light and dark both
+read well, and screenshots taken in tests match what people see.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+#: Flowdock's ten thread status colours, as shown on badges.
+STATUS_COLOURS: dict[str, str] = {
+    "red": "#d9534f",
+    "green": "#3fa34d",
+    "yellow": "#e0b500",
+    "cyan": "#17a2b8",
+    "orange": "#f0883e",
+    "grey": "#8a8f98",
+    "black": "#24292f",
+    "lime": "#8bc34a",
+    "purple": "#8e5bd0",
+    "blue": "#3b82f6",
+}
+
+
+def status_text_colour(colour: str) -> str:
+    """Readable text on a badge of the given Flowdock colour."""
+    return "#1b1b1b" if colour in ("yellow", "lime") else "#ffffff"
+
+
+def light_palette() -> QPalette:
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "#f5f6f8",
+        QPalette.ColorRole.WindowText: "#1f2328",
+        QPalette.ColorRole.Base: "#ffffff",
+        QPalette.ColorRole.AlternateBase: "#f0f2f5",
+        QPalette.ColorRole.ToolTipBase: "#ffffff",
+        QPalette.ColorRole.ToolTipText: "#1f2328",
+        QPalette.ColorRole.PlaceholderText: "#6e7781",
+        QPalette.ColorRole.Text: "#1f2328",
+        QPalette.ColorRole.Button: "#eef0f3",
+        QPalette.ColorRole.ButtonText: "#1f2328",
+        QPalette.ColorRole.BrightText: "#d1242f",
+        QPalette.ColorRole.Highlight: "#2f6fde",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#0969da",
+        QPalette.ColorRole.LinkVisited: "#8250df",
+    }
+    for role, colour in roles.items():
+        palette.setColor(role, QColor(colour))
+    _disabled(palette, "#8c959f")
+    return palette
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "#1e2126",
+        QPalette.ColorRole.WindowText: "#e6edf3",
+        QPalette.ColorRole.Base: "#15181c",
+        QPalette.ColorRole.AlternateBase: "#23272e",
+        QPalette.ColorRole.ToolTipBase: "#2d333b",
+        QPalette.ColorRole.ToolTipText: "#e6edf3",
+        QPalette.ColorRole.PlaceholderText: "#7d8590",
+        QPalette.ColorRole.Text: "#e6edf3",
+        QPalette.ColorRole.Button: "#2b3036",
+        QPalette.ColorRole.ButtonText: "#e6edf3",
+        QPalette.ColorRole.BrightText: "#ff7b72",
+        QPalette.ColorRole.Highlight: "#388bfd",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#58a6ff",
+        QPalette.ColorRole.LinkVisited: "#bc8cff",
+    }
+    for role, colour in roles.items():
+        palette.setColor(role, QColor(colour))
+    _disabled(palette, "#6e7681")
+    return palette
+
+
+def _disabled(palette: QPalette, colour: str) -> None:
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colour))
+
+
+def system_prefers_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(app: QApplication, scheme: str = "system") -> str:
+    """Apply ``"light"``, ``"dark"`` or ``"system"``; returns the scheme actually used."""
+    app.setStyle("Fusion")
+    if scheme == "system":
+        scheme = "dark" if system_prefers_dark() else "light"
+    app.setPalette(dark_palette() if scheme == "dark" else light_palette())
+    app.setProperty("flowdock_scheme", scheme)
+    return scheme
+
+
+def is_dark(app: QApplication | None = None) -> bool:
+    app = app or QApplication.instance()
+    return bool(app) and app.property("flowdock_scheme") == "dark"
