@@ -1,0 +1,176 @@
+"""Small widgets shared by the wizard and the composer.
+
+- ``FieldMessage``: the inline message under a field ("Enter a client id").
+- ``Banner``: a plain-words notice (info, warning, error) with an optional action button.
+- ``StatusBadge``: a Flowdock thread status as a coloured pill.
+- ``labelled_field``: a label, a widget and its ``FieldMessage`` wired for accessibility.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdock_desktop.ui.theme import STATUS_COLOURS, is_dark, status_text_colour
+
+
+class FieldMessage(QLabel):
+    """The message under a field: hidden when empty, red for errors, muted for hints."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setVisible(False)
+        self._is_error = False
+
+    def show_error(self, text: str) -> None:
+        self._is_error = True
+        self._show(text, "#ff7b72" if is_dark() else "#b42318")
+
+    def show_hint(self, text: str) -> None:
+        self._is_error = False
+        self._show(text, self.palette().color(QPalette.ColorRole.PlaceholderText).name())
+
+    def clear_message(self) -> None:
+        self._is_error = False
+        self.setText("")
+        self.setVisible(False)
+
+    @property
+    def is_error(self) -> bool:
+        return self._is_error and self.isVisibleTo(self.parentWidget()) and bool(self.text())
+
+    def _show(self, text: str, colour: str) -> None:
+        if not text:
+            self.clear_message()
+            return
+        self.setText(text)
+        self.setStyleSheet(f"color: {colour}; font-size: 90%;")
+        self.setAccessibleName(text)
+        self.setVisible(True)
+
+
+def labelled_field(
+    label: str, field: QWidget, *, hint: str = "", accessible: str | None = None
+) -> tuple[QWidget, FieldMessage]:
+    """A vertical block: bold label, the field, then its message line."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 4)
+    layout.setSpacing(3)
+    title = QLabel(label)
+    title.setBuddy(field)
+    font = title.font()
+    font.setBold(True)
+    title.setFont(font)
+    layout.addWidget(title)
+    layout.addWidget(field)
+    message = FieldMessage()
+    layout.addWidget(message)
+    field.setAccessibleName(accessible or label.replace("&", ""))
+    if hint:
+        field.setAccessibleDescription(hint)
+        field.setToolTip(hint)
+    return box, message
+
+
+class Banner(QFrame):
+    """A notice in plain words with an optional action ("Try again", "Sign in again").
+
+    Signals: ``action_clicked`` when the action button is pressed.
+    """
+
+    action_clicked = Signal()
+
+    _COLOURS: ClassVar[dict[str, tuple[str, str, str, str]]] = {
+        "info": ("#ddf4ff", "#0b4f8a", "#0e2a47", "#a5d6ff"),
+        "success": ("#dafbe1", "#1a7f37", "#0f2e1a", "#7ee2a8"),
+        "warning": ("#fff8c5", "#7d4e00", "#3a2d00", "#f2cc60"),
+        "error": ("#ffebe9", "#a40e26", "#4a1114", "#ffa198"),
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.label, 1)
+        self.button = QPushButton()
+        self.button.setVisible(False)
+        self.button.clicked.connect(self.action_clicked)
+        layout.addWidget(self.button)
+        self.kind = "info"
+        self.setVisible(False)
+
+    def show_message(self, kind: str, text: str, action: str | None = None) -> None:
+        self.kind = kind
+        light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
+        bg, fg = (dark_bg, dark_fg) if is_dark() else (light_bg, light_fg)
+        self.setStyleSheet(
+            f"QFrame#banner {{ background: {bg}; border: 1px solid {fg}; border-radius: 6px; }}"
+            f"QFrame#banner QLabel {{ color: {fg}; }}"
+        )
+        self.label.setText(text)
+        self.setAccessibleName(f"{kind}: {text}")
+        self.button.setVisible(bool(action))
+        if action:
+            self.button.setText(action)
+            self.button.setAccessibleName(action.replace("&", ""))
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        self.label.setText("")
+        self.setVisible(False)
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
+
+
+class StatusBadge(QLabel):
+    """A thread status ("deployed") on its Flowdock colour ("green")."""
+
+    def __init__(self, value: str = "", colour: str = "grey", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.set_status(value, colour)
+
+    def set_status(self, value: str, colour: str) -> None:
+        self.value, self.colour = value, colour
+        self.setVisible(bool(value))
+        self.setText(value)
+        background = STATUS_COLOURS.get(colour, STATUS_COLOURS["grey"])
+        self.setStyleSheet(
+            f"QLabel {{ background: {background}; color: {status_text_colour(colour)};"
+            " border-radius: 8px; padding: 1px 8px; font-weight: 600; }"
+        )
+        self.setAccessibleName(f"Status: {value} ({colour})" if value else "No status")
+
+
+def badge_html(value: str, colour: str) -> str:
+    """The same badge as inline HTML, for rich-text previews."""
+    from html import escape
+
+    background = STATUS_COLOURS.get(colour, STATUS_COLOURS["grey"])
+    return (
+        f'<span style="background:{background};color:{status_text_colour(colour)};'
+        f'font-weight:600;">&nbsp;{escape(value)}&nbsp;</span>'
+    )
