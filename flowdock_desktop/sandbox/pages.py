@@ -1,0 +1,327 @@
+"""Server-rendered HTML pages of the sandbox: home, applications, sign-in, consent, inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from flowdock_desktop import __version__
+from flowdock_desktop.sandbox import seed
+from flowdock_desktop.sandbox.api import base_url, sandbox_state
+from flowdock_desktop.sandbox.state import SandboxState
+
+# Flowdock's status colour names mapped to readable CSS colours.
+STATUS_CSS = {
+    "red": "#d9534f",
+    "green": "#3c9a3c",
+    "yellow": "#c9a800",
+    "cyan": "#1aa3b8",
+    "orange": "#e8821a",
+    "grey": "#808080",
+    "black": "#222222",
+    "lime": "#7cbf1e",
+    "purple": "#8a4fbf",
+    "blue": "#337ab7",
+}
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+header{border-bottom:1px solid #ddd;margin-bottom:1rem}
+header a{margin-right:1rem}
+code,pre{background:#f4f4f4;padding:0 .25rem;border-radius:3px}
+table{border-collapse:collapse}
+td,th{padding:.25rem .5rem;border-bottom:1px solid #eee;text-align:left}
+.badge{color:#fff;border-radius:3px;padding:.1rem .4rem;font-size:.85em}
+.thread{border:1px solid #ddd;border-radius:4px;padding:.75rem;margin:.75rem 0}
+.error{color:#a94442;background:#f2dede;padding:.5rem;border-radius:4px}
+.muted{color:#777;font-size:.9em}
+form.inline{display:inline}
+label{display:block;margin:.5rem 0}
+"""
+
+
+def e(value: Any) -> str:
+    """Escape anything for HTML text or a quoted attribute."""
+    return escape("" if value is None else str(value), quote=True)
+
+
+def layout(title: str, body: str, status: int = 200, request: Request | None = None) -> Response:
+    nav = '<header><a href="/">Sandbox home</a><a href="/oauth/applications">Applications</a>'
+    if request is not None:
+        state = sandbox_state(request)
+        for flow_id in state.flow_ids():
+            path = state.flow_path(flow_id)
+            nav += f'<a href="/app/{e(path)}">{e(path)}</a>'
+    nav += "</header>"
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{e(title)} · Flowdock sandbox</title><style>{_CSS}</style></head>"
+        f"<body>{nav}<h1>{e(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+def hidden_fields(params: Mapping[str, str]) -> str:
+    return "".join(f'<input type="hidden" name="{e(k)}" value="{e(v)}">' for k, v in params.items())
+
+
+def status_badge(status: Mapping[str, Any] | None) -> str:
+    if not status:
+        return ""
+    color = STATUS_CSS.get(str(status.get("color")), "#808080")
+    return (
+        f'<span class="badge status-{e(status.get("color"))}" '
+        f'style="background:{color}">{e(status.get("value"))}</span>'
+    )
+
+
+# ---------------------------------------------------------------------- OAuth pages
+
+
+def sign_in_page(application: str, params: Mapping[str, str], error: str | None = None) -> Response:
+    problem = f'<p class="error">{e(error)}</p>' if error else ""
+    body = (
+        f"<p><strong>{e(application)}</strong> wants to use your Flowdock sandbox account.</p>"
+        f"{problem}"
+        '<form method="post" action="/oauth/authorize/sign_in">'
+        f"{hidden_fields(params)}"
+        f'<label>Email <input name="email" type="email" value="{e(seed.DEMO_EMAIL)}"></label>'
+        '<label>Password <input name="password" type="password"></label>'
+        f'<p class="muted">Demo account: {e(seed.DEMO_EMAIL)} / {e(seed.DEMO_PASSWORD)}</p>'
+        '<button type="submit">Sign in</button></form>'
+    )
+    return layout("Sign in", body, 401 if error else 200)
+
+
+def consent_page(
+    application: str, scopes: Iterable[str], params: Mapping[str, str], csrf: str, user: str
+) -> Response:
+    items = "".join(f"<li><code>{e(s)}</code></li>" for s in scopes)
+    body = (
+        f"<p>Signed in as {e(user)}.</p>"
+        f"<p><strong>{e(application)}</strong> asks for these permissions:</p><ul>{items}</ul>"
+        '<form method="post" action="/oauth/authorize/decision">'
+        f'{hidden_fields(params)}<input type="hidden" name="csrf" value="{e(csrf)}">'
+        '<button type="submit" name="decision" value="approve">Approve</button> '
+        '<button type="submit" name="decision" value="deny">Deny</button></form>'
+    )
+    return layout(f"Authorize {application}", body)
+
+
+def error_page(title: str, message: str, status: int = 400) -> Response:
+    return layout(title, f'<p class="error">{e(message)}</p>', status)
+
+
+def oob_code_page(code: str) -> Response:
+    body = (
+        "<p>Copy this code into the application:</p>"
+        f'<p><code id="code">{e(code)}</code></p>'
+        '<p class="muted">It can be used once and expires soon.</p>'
+    )
+    return layout("Authorization code", body)
+
+
+# ---------------------------------------------------------------------- home
+
+
+async def home(request: Request) -> Response:
+    url = base_url(request)
+    rows = [
+        ("Base URL", url),
+        ("Demo user", f"{seed.DEMO_USER_NAME} <{seed.DEMO_EMAIL}>, password {seed.DEMO_PASSWORD}"),
+        ("Personal API token", seed.DEMO_API_TOKEN),
+        ("Demo application", seed.DEMO_APPLICATION_NAME),
+        ("client_id", seed.DEMO_CLIENT_ID),
+        ("client_secret", seed.DEMO_CLIENT_SECRET),
+        ("Callback", f"{seed.DEMO_REDIRECT_URI} (any port on 127.0.0.1 / [::1])"),
+        ("Authorize URL", f"{url}/oauth/authorize"),
+        ("Token URL", f"{url}/oauth/token"),
+    ]
+    table = "".join(f"<tr><th>{e(k)}</th><td><code>{e(v)}</code></td></tr>" for k, v in rows)
+    body = (
+        f"<p>Flowdock-compatible sandbox, version {e(__version__)}.</p><table>{table}</table>"
+        "<h2>Links</h2><ul>"
+        '<li><a href="/oauth/applications">Developer applications</a></li>'
+        '<li><a href="/sandbox">Discovery JSON</a></li>'
+        f'<li><a href="/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}">Team inbox of Main</a></li>'
+        f'<li><a href="/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}/sources">Sources of Main</a></li>'
+        "</ul>"
+    )
+    return layout("Flowdock sandbox", body, request=request)
+
+
+# ---------------------------------------------------------------------- applications
+
+
+def _applications_body(state: SandboxState, created: Mapping[str, Any] | None) -> str:
+    parts = []
+    if created is not None:
+        parts.append(
+            '<div class="thread"><h2>Application created</h2>'
+            f"<p>client_id: <code>{e(created['client_id'])}</code></p>"
+            f"<p>client_secret: <code>{e(created['client_secret'])}</code></p>"
+            '<p class="muted">The secret is shown only now; copy it.</p></div>'
+        )
+    options = "".join(
+        f'<option value="{e(fid)}">{e(state.flow_path(fid))}</option>' for fid in state.flow_ids()
+    )
+    rows = []
+    for app in state.applications():
+        setup = ""
+        if app["setup_uri"]:
+            setup = (
+                f'<form class="inline" method="get" action="/oauth/applications/{app["id"]}/setup">'
+                f'<select name="flow">{options}</select> <button>Start setup</button></form>'
+            )
+        rows.append(
+            f"<tr><td>{e(app['name'])}</td><td><code>{e(app['client_id'])}</code></td>"
+            f"<td>{'<br>'.join(e(u) for u in app['redirect_uris'])}</td>"
+            f"<td>{e(app['configuration_uri'] or '')}</td><td>{setup}</td></tr>"
+        )
+    parts.append(
+        "<table><tr><th>Name</th><th>client_id</th><th>Callback URIs</th>"
+        f"<th>Configuration URI</th><th>Setup</th></tr>{''.join(rows)}</table>"
+    )
+    parts.append(
+        '<h2>New application</h2><form method="post" action="/oauth/applications/new">'
+        '<label>Name <input name="name" required></label>'
+        '<label>Callback URIs, one per line<br><textarea name="redirect_uris" rows="3" cols="60">'
+        "</textarea></label>"
+        '<label><input type="checkbox" name="loopback_any_port" value="1"> Allow any loopback '
+        "port (RFC 8252)</label>"
+        '<label>Setup URI <input name="setup_uri" size="60"></label>'
+        '<label>Configuration URI <input name="configuration_uri" size="60"></label>'
+        "<button>Create</button></form>"
+    )
+    return "".join(parts)
+
+
+async def applications_page(request: Request) -> Response:
+    body = _applications_body(sandbox_state(request), None)
+    return layout("Applications", body, request=request)
+
+
+async def create_application_form(request: Request) -> Response:
+    form = await request.form()
+    name = str(form.get("name") or "").strip()
+    uris = [u.strip() for u in str(form.get("redirect_uris") or "").splitlines() if u.strip()]
+    if not name or not uris:
+        return error_page("Applications", "Give a name and at least one callback URI.")
+    state = sandbox_state(request)
+    created = state.create_application(
+        name,
+        uris,
+        setup_uri=str(form.get("setup_uri") or "").strip() or None,
+        configuration_uri=str(form.get("configuration_uri") or "").strip() or None,
+        loopback_any_port=bool(form.get("loopback_any_port")),
+    )
+    return layout("Applications", _applications_body(state, created), 201, request)
+
+
+async def start_setup(request: Request) -> Response:
+    state = sandbox_state(request)
+    link = state.setup_link(
+        request.path_params["id"], request.query_params.get("flow", ""), base_url(request)
+    )
+    if link is None:
+        return error_page("Setup", "Unknown application or flow, or no setup URI.", 404)
+    return RedirectResponse(link, status_code=303)
+
+
+# ---------------------------------------------------------------------- team inbox
+
+
+def _flow_or_404(request: Request) -> tuple[SandboxState, str, str] | Response:
+    state = sandbox_state(request)
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    flow_id = state.find_flow_by_path(org, flow)
+    if flow_id is None:
+        return error_page("Not found", "No such flow.", 404)
+    return state, flow_id, f"{org}/{flow}"
+
+
+def _thread_html(thread: Mapping[str, Any]) -> str:
+    fields = "".join(
+        f"<tr><th>{f['label']}</th><td>{f['value']}</td></tr>" for f in thread["fields"]
+    )
+    actions = " ".join(
+        f'<a href="{e(a.get("url"))}">{e(a.get("name"))}</a>'
+        for a in thread["actions"]
+        if a.get("@type") == "ViewAction"
+    )
+    recent = "".join(
+        f"<li>{e(m.get('event'))}: {m.get('title') or e(m.get('content'))} "
+        f'<span class="muted">{e((m.get("author") or {}).get("name"))} {e(m["created_at"])}'
+        "</span></li>"
+        for m in thread.get("recent", [])
+    )
+    link = f' <a href="{e(thread["external_url"])}">open</a>' if thread.get("external_url") else ""
+    source = (thread.get("source") or {}).get("application") or "chat"
+    # Titles, bodies and field values were sanitised with nh3 when stored, so they go in as
+    # HTML; everything else is escaped here.
+    return (
+        f'<div class="thread"><h3>{thread["title"]} {status_badge(thread["status"])}{link}</h3>'
+        f'<p class="muted">{e(source)} · {thread["activities"]} activities, '
+        f"{thread['external_comments']} external and {thread['internal_comments']} internal "
+        f"comments · updated {e(thread['updated_at'])}</p>"
+        f"<div>{thread['body']}</div><table>{fields}</table><p>{actions}</p>"
+        f"<ul>{recent}</ul></div>"
+    )
+
+
+async def inbox_page(request: Request) -> Response:
+    found = _flow_or_404(request)
+    if isinstance(found, Response):
+        return found
+    state, flow_id, path = found
+    threads = state.inbox(flow_id, base_url(request))
+    body = f'<p><a href="/app/{e(path)}/sources">Sources</a></p>'
+    body += "".join(_thread_html(t) for t in threads) or "<p>No threads yet.</p>"
+    return layout(f"Team inbox: {path}", body, request=request)
+
+
+async def sources_page(request: Request) -> Response:
+    found = _flow_or_404(request)
+    if isinstance(found, Response):
+        return found
+    state, flow_id, path = found
+    rows = "".join(
+        f"<tr><td>{s['id']}</td><td>{e(s['name'])}</td>"
+        f"<td>{e((s['application'] or {}).get('name'))}</td><td>{e(s['external_url'] or '')}</td>"
+        f"<td>{e(s['error_message'] or '')}</td>"
+        f'<td><form class="inline" method="post" action="/app/{e(path)}/sources/{s["id"]}/delete">'
+        "<button>Remove</button></form></td></tr>"
+        for s in state.flow_sources(flow_id, base_url(request))
+    )
+    body = (
+        "<table><tr><th>id</th><th>Name</th><th>Application</th><th>External URL</th>"
+        f"<th>Error</th><th></th></tr>{rows}</table>"
+        '<p class="muted">After removal, posting with the source\'s flow_token answers 410.</p>'
+    )
+    return layout(f"Sources: {path}", body, request=request)
+
+
+async def remove_source(request: Request) -> Response:
+    found = _flow_or_404(request)
+    if isinstance(found, Response):
+        return found
+    state, _flow_id, path = found
+    state.delete_source_by_id(request.path_params["id"])
+    return RedirectResponse(f"/app/{path}/sources?{urlencode({'removed': 1})}", status_code=303)
+
+
+routes: list[BaseRoute] = [
+    Route("/", home, methods=["GET"]),
+    Route("/oauth/applications", applications_page, methods=["GET"]),
+    Route("/oauth/applications/new", create_application_form, methods=["POST"]),
+    Route("/oauth/applications/{id:int}/setup", start_setup, methods=["GET"]),
+    Route("/app/{org}/{flow}", inbox_page, methods=["GET"]),
+    Route("/app/{org}/{flow}/sources", sources_page, methods=["GET"]),
+    Route("/app/{org}/{flow}/sources/{id:int}/delete", remove_source, methods=["POST"]),
+]
