@@ -1,1 +1,90 @@
 """Flowdock REST client: models, message builders and validation, errors."""
+
+from flowdock_desktop.api.client import WAIT_HEADER, Exchange, ExchangeHook, FlowdockClient
+from flowdock_desktop.api.errors import (
+    AuthenticationError,
+    FlowdockError,
+    GoneError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    ValidationError,
+    error_from_response,
+)
+from flowdock_desktop.api.http import create_http_client
+from flowdock_desktop.api.messages import (
+    Author,
+    PayloadError,
+    Status,
+    ThreadField,
+    ThreadMessage,
+    ThreadState,
+    ViewAction,
+    suggest_external_thread_id,
+)
+from flowdock_desktop.api.models import (
+    Action,
+    Application,
+    Flow,
+    Message,
+    Organization,
+    Source,
+    Thread,
+    ThreadSource,
+    User,
+)
+from flowdock_desktop.api.redact import redact_body, redact_headers, redact_json, redact_url
+from flowdock_desktop.api.retry import (
+    RetryCancelledError,
+    RetryPolicy,
+    call_with_retries,
+    is_retryable_request,
+)
+from flowdock_desktop.api.validation import STATUS_COLORS, validate_message
+
+__all__ = [
+    "STATUS_COLORS",
+    "WAIT_HEADER",
+    "Action",
+    "Application",
+    "AuthenticationError",
+    "Author",
+    "Exchange",
+    "ExchangeHook",
+    "Flow",
+    "FlowdockClient",
+    "FlowdockError",
+    "GoneError",
+    "Message",
+    "NetworkError",
+    "NotFoundError",
+    "Organization",
+    "PayloadError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RetryCancelledError",
+    "RetryPolicy",
+    "ServerError",
+    "Source",
+    "Status",
+    "Thread",
+    "ThreadField",
+    "ThreadMessage",
+    "ThreadSource",
+    "ThreadState",
+    "User",
+    "ValidationError",
+    "ViewAction",
+    "call_with_retries",
+    "create_http_client",
+    "error_from_response",
+    "is_retryable_request",
+    "redact_body",
+    "redact_headers",
+    "redact_json",
+    "redact_url",
+    "suggest_external_thread_id",
+    "validate_message",
+]

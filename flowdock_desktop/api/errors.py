@@ -32,7 +32,11 @@ class NetworkError(FlowdockError):
 
 
 class ServerError(FlowdockError):
-    """The server failed (5xx)."""
+    """The server failed (5xx); ``retry_after`` is set when it said how long to wait."""
+
+    def __init__(self, user_message: str, *, status: int | None = None, retry_after=None):
+        super().__init__(user_message, status=status)
+        self.retry_after: float | None = retry_after
 
 
 class RateLimitedError(FlowdockError):
@@ -163,7 +167,9 @@ def error_from_response(response: httpx.Response) -> FlowdockError:
         )
     if status >= 500:
         return ServerError(
-            f"The server had a problem (HTTP {status}). Try again in a moment.", status=status
+            f"The server had a problem (HTTP {status}). Try again in a moment.",
+            status=status,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
     return FlowdockError(
         f"The server answered HTTP {status}" + (f": {said}" if said else "."), status=status
