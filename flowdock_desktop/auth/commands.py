@@ -1,0 +1,191 @@
+"""Command-line sign-in: ``login``, ``whoami`` and ``logout``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from flowdock_desktop.auth.browser import open_browser
+from flowdock_desktop.auth.credentials import CredentialStore
+from flowdock_desktop.auth.discovery import discover_sandbox
+from flowdock_desktop.auth.errors import SignInError
+from flowdock_desktop.auth.oauth import DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, OAuthApp, SignInFlow
+from flowdock_desktop.auth.session import current_session, start_session
+from flowdock_desktop.auth.tokens import parse_scopes
+from flowdock_desktop.cli import CommandError
+
+
+def register(subparsers: Any, parser: argparse.ArgumentParser) -> None:
+    """Add the sign-in sub-commands to the main parser."""
+    login = subparsers.add_parser(
+        "login",
+        help="sign in to a Flowdock server in your browser",
+        description="Sign in with OAuth in the system browser. Against the sandbox the demo "
+        "application is used unless --client-id is given.",
+    )
+    login.add_argument("--api-url", required=True, metavar="URL", help="the API base URL")
+    login.add_argument("--client-id", metavar="ID", help="your OAuth application's client ID")
+    login.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the client secret from the first line of standard input",
+    )
+    login.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help=f"the registered callback URI (default {DEFAULT_REDIRECT_URI})",
+    )
+    login.add_argument(
+        "--scope",
+        action="append",
+        metavar="S",
+        help=f"scopes to ask for, repeatable or space separated (default: "
+        f"{' '.join(DEFAULT_SCOPES)})",
+    )
+    login.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the address instead of opening a browser, then read the final address "
+        "(or the code) from standard input",
+    )
+    login.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the browser (default 300)",
+    )
+    login.set_defaults(handler=_login)
+
+    whoami = subparsers.add_parser("whoami", help="show who is signed in")
+    whoami.set_defaults(handler=_whoami)
+
+    logout = subparsers.add_parser("logout", help="sign out and forget the stored tokens")
+    logout.set_defaults(handler=_logout)
+
+
+def _profile(args: argparse.Namespace) -> Any:
+    from flowdock_desktop.store.profile import Profile
+
+    return Profile.resolve(getattr(args, "profile", None))
+
+
+def _store() -> CredentialStore:
+    store = CredentialStore()
+    if store.warning:
+        print(f"Warning: {store.warning}", file=sys.stderr)
+    return store
+
+
+def _resolve_app(args: argparse.Namespace, store: CredentialStore) -> OAuthApp:
+    """The application to sign in with: given on the command line, stored, or the demo app."""
+    api_url = args.api_url.strip().rstrip("/")
+    scopes = parse_scopes(" ".join(args.scope)) if args.scope else DEFAULT_SCOPES
+    secret = sys.stdin.readline().strip() if args.client_secret_stdin else None
+    if args.client_secret_stdin and not secret:
+        raise CommandError("--client-secret-stdin was given but standard input was empty.")
+    client_id = args.client_id
+    demo = None
+    if client_id is None or secret is None:
+        demo = discover_sandbox(api_url)
+    if client_id is None:
+        if demo is None:
+            raise CommandError(
+                f"{api_url} is not a Flowdock Desktop sandbox, so an application is needed: "
+                "give --client-id and --client-secret-stdin for the OAuth application you "
+                "registered."
+            )
+        client_id = demo.client_id
+    is_demo = demo is not None and client_id == demo.client_id
+    if secret is None:
+        secret = store.get_client_secret(api_url, client_id)
+    if secret is None and is_demo and demo is not None:
+        secret = demo.client_secret
+    if secret is None:
+        raise CommandError(
+            f"No client secret is stored for client ID {client_id}. Pass it on standard "
+            "input with --client-secret-stdin."
+        )
+    redirect_uri = args.redirect_uri
+    if redirect_uri is None and is_demo and demo is not None:
+        redirect_uri = demo.redirect_uri
+    return OAuthApp(
+        api_url=api_url,
+        client_id=client_id,
+        client_secret=secret,
+        redirect_uri=redirect_uri or DEFAULT_REDIRECT_URI,
+        scopes=scopes,
+        # The sandbox's demo app accepts any loopback port (RFC 8252); a port conflict on the
+        # registered one then never blocks a demo sign-in.
+        allow_any_port=bool(is_demo and demo and demo.loopback_any_port and not args.redirect_uri),
+    )
+
+
+def _read_pasted(flow: SignInFlow) -> None:
+    """Feed pasted lines to the flow until one is usable; the browser may still win the race."""
+    for line in iter(sys.stdin.readline, ""):
+        if not line.strip():
+            continue
+        try:
+            flow.submit_pasted(line)
+        except SignInError as exc:
+            # Unusable paste: say why and keep waiting for another one (or the browser).
+            print(f"flowdock-desktop: {exc}", file=sys.stderr, flush=True)
+            continue
+        return
+
+
+def _login(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    store = _store()
+    app = _resolve_app(args, store)
+    flow = SignInFlow(app, timeout=args.timeout)
+    try:
+        url = flow.start()
+        opened = False if args.no_browser else open_browser(url)
+        if opened:
+            print("Your browser was opened to sign in. If it did not appear, open this address:")
+            print(url, flush=True)
+        else:
+            print("Open this address in a browser and sign in:")
+            print(url)
+            print(
+                "Then paste the address your browser ended on (or the code it shows) here:",
+                flush=True,
+            )
+            threading.Thread(target=_read_pasted, args=(flow,), daemon=True).start()
+        tokens = flow.wait()
+        session = start_session(profile, store, app, tokens, redirect_uri=flow.redirect_uri)
+    except SignInError as exc:
+        raise CommandError(str(exc)) from None
+    except KeyboardInterrupt:
+        flow.cancel()
+        raise
+    print(f"Signed in as {session.account.display_name}")
+    return 0
+
+
+def _whoami(args: argparse.Namespace) -> int:
+    session = current_session(_profile(args), _store())
+    if session is None:
+        raise CommandError("Not signed in. Run: flowdock-desktop login --api-url URL")
+    try:
+        user = session.fetch_user()
+    except SignInError as exc:
+        raise CommandError(str(exc)) from None
+    name = user.get("name") or session.account.name
+    email = user.get("email") or session.account.email
+    print(f"Signed in as {name} ({email}) at {session.account.api_url}")
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    session = current_session(_profile(args), _store())
+    if session is None:
+        print("Not signed in.")
+        return 0
+    session.sign_out()
+    print(f"Signed out of {session.account.api_url}.")
+    return 0
