@@ -1,0 +1,309 @@
+"""The SQLite database behind the local store: connections, transactions, schema migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Database",
+    "SchemaTooNewError",
+    "open_database",
+    "schema_version",
+]
+
+# How long a writer waits for another process (the CLI while the GUI runs, say) to
+# finish its transaction before giving up with "database is locked".
+BUSY_TIMEOUT_SECONDS = 10.0
+
+# Forward migrations. Entry N (1-based) upgrades a database from version N-1 to N.
+# Never edit a released entry: append a new one. Each runs inside one transaction,
+# together with the version bump, so a crash leaves either the old or the new schema.
+MIGRATIONS: Sequence[str] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE integrations (
+        id                TEXT PRIMARY KEY,
+        api_url           TEXT NOT NULL,
+        flow_id           TEXT NOT NULL,
+        flow_name         TEXT NOT NULL,
+        organization_name TEXT NOT NULL,
+        org_slug          TEXT NOT NULL,
+        flow_slug         TEXT NOT NULL,
+        source_id         INTEGER NOT NULL,
+        source_name       TEXT NOT NULL,
+        source_url        TEXT NOT NULL,
+        application_name  TEXT NOT NULL DEFAULT '',
+        account_user_id   TEXT,
+        created_at        REAL NOT NULL,
+        state             TEXT NOT NULL DEFAULT 'active'
+                          CHECK (state IN ('active', 'removed')),
+        removed_at        REAL
+    );
+    CREATE INDEX integrations_by_source ON integrations (api_url, source_id);
+    CREATE INDEX integrations_by_flow ON integrations (api_url, flow_id);
+
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        integration_id  TEXT NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+        uuid            TEXT NOT NULL UNIQUE,
+        payload         TEXT NOT NULL,
+        state           TEXT NOT NULL
+                        CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'gone')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        claimed_at      REAL,
+        last_error      TEXT,
+        created_at      REAL NOT NULL,
+        sent_at         REAL,
+        response        TEXT
+    );
+    CREATE INDEX outbox_by_state ON outbox (state, next_attempt_at);
+    CREATE INDEX outbox_by_integration ON outbox (integration_id, id);
+
+    CREATE TABLE history (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        integration_id     TEXT NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+        uuid               TEXT NOT NULL UNIQUE,
+        event              TEXT NOT NULL,
+        title              TEXT,
+        external_thread_id TEXT,
+        thread_title       TEXT,
+        status_value       TEXT,
+        status_color       TEXT,
+        sent_at            REAL NOT NULL,
+        message_id         INTEGER,
+        thread_id          TEXT
+    );
+    CREATE INDEX history_by_integration ON history (integration_id, sent_at);
+
+    CREATE TABLE drafts (
+        integration_id TEXT PRIMARY KEY REFERENCES integrations (id) ON DELETE CASCADE,
+        form           TEXT NOT NULL,
+        updated_at     REAL NOT NULL
+    );
+
+    CREATE TABLE templates (
+        name       TEXT PRIMARY KEY COLLATE NOCASE,
+        fields     TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+    # 2: who claimed a "sending" item, so a restart can resend at once what a crashed
+    #    process of this machine left behind instead of waiting for the lease to pass.
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the app than this one."""
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """Return the schema version recorded in ``conn`` (0 for an empty database)."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not has_table:
+        return 0
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> None:
+    target = len(migrations)
+    if schema_version(conn) == target:
+        return
+    # BEGIN IMMEDIATE takes the write lock before reading the version, so two
+    # processes opening a fresh file at once cannot both run the same migration.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        current = schema_version(conn)
+        if current > target:
+            raise SchemaTooNewError(
+                f"The local data file was written by a newer Flowdock Desktop "
+                f"(schema {current}; this version understands up to {target}). "
+                f"Please update the app."
+            )
+        if conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+            conn.execute("INSERT INTO schema_version (version) VALUES (0)")
+        for version in range(current + 1, target + 1):
+            # executescript() would COMMIT first; run the statements one by one instead
+            # so the whole upgrade is a single transaction.
+            for statement in _split_statements(migrations[version - 1]):
+                conn.execute(statement)
+            conn.execute("UPDATE schema_version SET version = ?", (version,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _split_statements(script: str) -> list[str]:
+    """Split a migration script into complete SQL statements."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def open_database(
+    path: str | Path, *, migrations: Sequence[str] = MIGRATIONS
+) -> sqlite3.Connection:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    The connection is in autocommit mode (``isolation_level=None``): transactions are
+    explicit, via :meth:`Database.transaction`. WAL lets readers in other threads or
+    processes proceed while one writer commits; foreign keys make deleting an integration
+    delete its outbox, history and draft rows too.
+
+    The returned connection may be closed from another thread (``check_same_thread`` is
+    off so :meth:`Database.close` can close every thread's connection), but it must be
+    *used* from one thread at a time; :class:`Database` guarantees that by giving each
+    thread its own.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path),
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable across application crashes in WAL mode; only a power cut can
+        # lose the last commits, which is an acceptable trade for a desktop app.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn, migrations)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+class Database:
+    """The app's handle on its SQLite file, safe to share between threads.
+
+    Why one connection per thread rather than one shared connection behind a lock: the GUI
+    runs store work on a thread pool, and under WAL several readers can proceed while one
+    thread writes; a single shared connection would serialise every read behind every
+    write. Why not ``connect()`` per call: opening a connection costs pragmas and a schema
+    check each time, and saving drafts "continuously" should stay cheap.
+
+    So each thread lazily gets its own connection (kept in a ``threading.local``), and
+    write transactions additionally take one in-process lock: SQLite would serialise them
+    anyway, but waiting on a Python lock is fair and never fails with "database is
+    locked", while the busy timeout still covers other processes (the CLI while the GUI
+    runs). Nested :meth:`transaction` blocks on one thread join the outer transaction,
+    which is how ``Outbox.mark_sent`` records history atomically.
+
+    Attributes:
+        path: the database file.
+    """
+
+    def __init__(self, path: str | Path, *, migrations: Sequence[str] = MIGRATIONS) -> None:
+        self.path = Path(path)
+        if str(path) == ":memory:":
+            # Each thread would get its own, empty, in-memory database.
+            raise ValueError("Database needs a file path; use a temporary file in tests")
+        self._migrations = migrations
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._all_lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        self._closed = False
+        # Open (and migrate) once now, so a broken or too-new file fails at start-up
+        # rather than in the first background task.
+        self.connection()
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r})"
+
+    def connection(self) -> sqlite3.Connection:
+        """Return this thread's connection, opening it on first use."""
+        if self._closed:
+            raise RuntimeError("the database has been closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = open_database(self.path, migrations=self._migrations)
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the block as one write transaction; commit on success, roll back on error.
+
+        Nested use on the same thread joins the outermost transaction.
+        """
+        conn = self.connection()
+        if self._local.depth > 0:
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        with self._write_lock:
+            # IMMEDIATE: take the write lock up front, so a read-then-write block cannot
+            # fail half-way with SQLITE_BUSY when another connection wrote in between.
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            try:
+                yield conn
+                # Inside the try: if COMMIT itself fails (disk full, I/O error) the
+                # transaction must still be rolled back, or the connection stays stuck in it.
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._local.depth = 0
+
+    def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
+        """Run one statement on this thread's connection (autocommit unless in a transaction)."""
+        return self.connection().execute(sql, parameters)
+
+    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Run a read-only query and return all rows."""
+        return self.connection().execute(sql, parameters).fetchall()
+
+    def close(self) -> None:
+        """Close every thread's connection. The object cannot be used afterwards."""
+        self._closed = True
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

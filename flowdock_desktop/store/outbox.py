@@ -1,0 +1,582 @@
+"""The transactional outbox: messages are stored first, then delivered, retried, recorded."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import sqlite3
+import time
+import uuid as uuid_module
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flowdock_desktop.api.errors import (
+    RETRYABLE_ERRORS,
+    FlowdockError,
+    GoneError,
+    RateLimitedError,
+    ValidationError,
+)
+from flowdock_desktop.store.db import Database
+from flowdock_desktop.store.history import History
+
+__all__ = [
+    "PENDING_STATES",
+    "DeliveryOutcome",
+    "Outbox",
+    "OutboxItem",
+    "OutboxState",
+    "deliver_due",
+]
+
+log = logging.getLogger(__name__)
+
+OutboxState = Literal["queued", "sending", "sent", "failed", "gone"]
+PENDING_STATES: tuple[OutboxState, ...] = ("queued", "sending")
+
+# Payload keys that are credentials. They are stripped before storing: the sender adds
+# the flow token from the keyring at send time.
+_SECRET_KEYS = frozenset({"flow_token", "access_token"})
+
+# A server's Retry-After is honoured up to this; a bogus huge value must not park a
+# message for days.
+MAX_RETRY_AFTER = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One message waiting to be sent, being sent, or done with.
+
+    ``payload`` is the Flowdock message JSON without the flow token; ``payload["uuid"]``
+    always equals ``uuid``. ``last_error`` is in plain words, fit to show a person.
+    """
+
+    id: int
+    integration_id: str
+    uuid: str
+    payload: dict[str, Any]
+    state: OutboxState
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    created_at: float
+    sent_at: float | None
+    response: dict[str, Any] | None
+    claimed_at: float | None = None
+    claimed_by: str | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in PENDING_STATES
+
+
+_COLUMNS = (
+    "id",
+    "integration_id",
+    "uuid",
+    "payload",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "sent_at",
+    "response",
+    "claimed_at",
+    "claimed_by",
+)
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM outbox"
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    values = {name: row[name] for name in _COLUMNS}
+    values["payload"] = json.loads(values["payload"])
+    values["response"] = None if values["response"] is None else json.loads(values["response"])
+    return OutboxItem(**values)
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claimer_died(claimed_by: str | None) -> bool:
+    """True when a process of this machine claimed the item and no longer runs."""
+    if not claimed_by:
+        return False
+    host, _, pid_text = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but belongs to someone else, or cannot be asked
+        return False
+    return False
+
+
+def _dumps(value: Any) -> str:
+    # allow_nan=False: NaN/Infinity are not JSON and the server could not parse them.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class Outbox:
+    """Stores outgoing messages and moves them through their states.
+
+    States and moves::
+
+        queued --claim--> sending --mark_sent--> sent          (history row in the same commit)
+          ^                  |----mark_retry---> queued        (backoff; same uuid next time)
+          |                  |----mark_failed--> failed        (kept, editable, requeue by user)
+          |                  '----mark_gone----> gone          (source deleted in Flowdock: 410)
+          '---- sending whose claimer died, or older than the lease, counts as queued again
+
+    Why this gives exactly-once delivery: the Flowdock message ``uuid`` is chosen when the item
+    is enqueued and sent unchanged on every attempt, so when an attempt reached the server but
+    its answer was lost, the retry carries the same uuid and the server can drop the duplicate.
+    Items of one integration are delivered in order (a later one waits while an earlier one is
+    backing off) because each thread message carries the thread's whole state: a late
+    "deploy started" must not overwrite "deploy finished".
+
+    ``base_delay``, ``max_delay`` and ``lease`` are seconds; tests shorten them. ``rng``
+    supplies the jitter (a seeded ``random.Random`` makes it repeatable).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        base_delay: float = 2.0,
+        max_delay: float = 300.0,
+        lease: float = 120.0,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._db = db
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.lease = lease
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._history = History(db, clock=clock)
+
+    # -- adding and reading ---------------------------------------------------------------
+
+    def enqueue(
+        self, integration_id: str, payload: Mapping[str, Any], *, now: float | None = None
+    ) -> OutboxItem:
+        """Store a message to send; returns it ``queued`` and due at once.
+
+        A ``uuid`` already in the payload is kept (so a caller can retry its own
+        submission idempotently); otherwise one is assigned. Credentials are dropped.
+        """
+        now = self._now(now)
+        body = _clean_payload(payload)
+        existing = body.get("uuid")
+        if existing is None:
+            body["uuid"] = str(uuid_module.uuid4())
+        elif not isinstance(existing, str) or not existing.strip():
+            raise ValueError("the message uuid must be a non-empty string")
+        text = _dumps(body)
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO outbox (integration_id, uuid, payload, state, attempts,"
+                " next_attempt_at, created_at) VALUES (?, ?, ?, 'queued', 0, ?, ?)",
+                (integration_id, body["uuid"], text, now, now),
+            )
+            item_id = cursor.lastrowid
+        return self._require(item_id)
+
+    def get(self, item_id: int) -> OutboxItem | None:
+        rows = self._db.query(f"{_SELECT} WHERE id = ?", (item_id,))
+        return _item(rows[0]) if rows else None
+
+    def list(
+        self,
+        integration_id: str | None = None,
+        states: Iterable[OutboxState] | None = None,
+    ) -> list[OutboxItem]:
+        """Items, oldest first, optionally of one integration and/or in some states."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if integration_id is not None:
+            clauses.append("integration_id = ?")
+            params.append(integration_id)
+        if states is not None:
+            wanted = list(states)
+            if not wanted:
+                return []
+            clauses.append(f"state IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [_item(row) for row in self._db.query(f"{_SELECT}{where} ORDER BY id", params)]
+
+    def count_pending(self, integration_id: str | None = None) -> int:
+        """How many items still wait to be delivered (queued or sending)."""
+        sql = "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')"
+        params: tuple[object, ...] = ()
+        if integration_id is not None:
+            sql += " AND integration_id = ?"
+            params = (integration_id,)
+        return int(self._db.query(sql, params)[0][0])
+
+    def due(self, now: float | None = None, *, ignore_backoff: bool = False) -> list[OutboxItem]:
+        """Items to attempt now: at most one per integration, the oldest pending one.
+
+        An item is due when it is ``queued`` and its backoff has passed (or
+        ``ignore_backoff``), or when it has been ``sending`` longer than the lease: its
+        sender died, and resending is safe because the uuid is unchanged.
+        """
+        now = self._now(now)
+        rows = self._db.query(
+            f"{_SELECT} WHERE id IN (SELECT MIN(id) FROM outbox"
+            " WHERE state IN ('queued', 'sending') GROUP BY integration_id)"
+            " ORDER BY id"
+        )
+        due: list[OutboxItem] = []
+        for row in rows:
+            item = _item(row)
+            if item.state == "queued":
+                if ignore_backoff or item.next_attempt_at <= now:
+                    due.append(item)
+            elif self._lease_expired(item, now):
+                due.append(item)
+        return due
+
+    # -- state changes -------------------------------------------------------------------
+
+    def claim(self, item: OutboxItem | int, *, now: float | None = None) -> OutboxItem | None:
+        """Mark the item ``sending`` and count the attempt; None if it is not claimable.
+
+        Atomic, so two senders (the GUI and ``outbox --flush``) never both claim one item.
+        Claiming does not check the backoff: :meth:`due` decides what to attempt.
+        """
+        now = self._now(now)
+        item_id = _id(item)
+        current = self.get(item_id)
+        orphaned_by = (
+            current.claimed_by
+            if current is not None
+            and current.state == "sending"
+            and _claimer_died(current.claimed_by)
+            else None
+        )
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET state = 'sending', claimed_at = ?, claimed_by = ?,"
+                " attempts = attempts + 1"
+                " WHERE id = ? AND (state = 'queued'"
+                " OR (state = 'sending' AND (claimed_at <= ? OR claimed_by = ?)))",
+                (now, _this_process(), item_id, now - self.lease, orphaned_by),
+            )
+        return self.get(item_id) if cursor.rowcount else None
+
+    def mark_sent(
+        self,
+        item: OutboxItem | int,
+        response: Mapping[str, Any] | None = None,
+        *,
+        now: float | None = None,
+    ) -> OutboxItem | None:
+        """Record delivery and add the message to the history, in one commit.
+
+        ``response`` is the created message when the server returned it (None for 202).
+        Returns None if the item is gone (discarded meanwhile); idempotent otherwise.
+        """
+        now = self._now(now)
+        item_id = _id(item)
+        with self._db.transaction() as conn:
+            row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                return None
+            current = _item(row)
+            if current.state == "sent":
+                return current
+            conn.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, response = ?, last_error = NULL,"
+                " claimed_at = NULL WHERE id = ?",
+                (now, None if response is None else _dumps(dict(response)), item_id),
+            )
+            self._history.record(current.integration_id, current.payload, response, sent_at=now)
+        return self._require(item_id)
+
+    def mark_retry(
+        self,
+        item: OutboxItem | int,
+        error_text: str,
+        retry_after: float | None = None,
+        *,
+        now: float | None = None,
+    ) -> OutboxItem | None:
+        """Put the item back in the queue after a temporary failure, with backoff.
+
+        The wait is exponential in the attempts so far (``base_delay`` doubling, at most
+        ``max_delay``) with jitter so many clients don't retry in step; a larger
+        ``retry_after`` from the server wins.
+        """
+        now = self._now(now)
+        item_id = _id(item)
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT attempts FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                return None
+            delay = self.backoff_delay(int(row["attempts"]), retry_after)
+            conn.execute(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?,"
+                " claimed_at = NULL WHERE id = ? AND state IN ('queued', 'sending')",
+                (now + delay, error_text, item_id),
+            )
+        return self.get(item_id)
+
+    def backoff_delay(self, attempts: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after ``attempts`` failed attempts.
+
+        "Equal jitter": half the exponential delay is fixed, the other half random, so the
+        wait never drops far below the schedule and never exceeds ``max_delay``.
+        """
+        exponent = max(0, attempts - 1)
+        # Cap the exponent before exponentiating so a huge attempt count cannot overflow.
+        raw = min(self.max_delay, self.base_delay * (2.0 ** min(exponent, 62)))
+        delay = raw / 2 + self._rng.uniform(0, raw / 2)
+        if retry_after is not None and retry_after > delay:
+            delay = min(float(retry_after), MAX_RETRY_AFTER)
+        return delay
+
+    def mark_failed(
+        self, item: OutboxItem | int, error_text: str, *, now: float | None = None
+    ) -> OutboxItem | None:
+        """Stop retrying: the server refused the message itself (e.g. a validation error).
+
+        The item stays listed with its error so the user can edit and requeue it, or
+        discard it; it is never deleted here.
+        """
+        item_id = _id(item)
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'failed', last_error = ?, claimed_at = NULL"
+                " WHERE id = ? AND state IN ('queued', 'sending')",
+                (error_text, item_id),
+            )
+        return self.get(item_id)
+
+    def mark_gone(
+        self,
+        integration_id: str,
+        error_text: str | None = None,
+        *,
+        now: float | None = None,
+    ) -> int:
+        """The source was deleted in Flowdock (410): park all its unsent items as ``gone``.
+
+        Also marks the integration removed, in the same commit. Returns how many items
+        changed. Items stay listed; the user decides whether to discard them.
+        """
+        now = self._now(now)
+        text = error_text or "The source was removed in Flowdock, so this was not sent."
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET state = 'gone', last_error = ?, claimed_at = NULL"
+                " WHERE integration_id = ? AND state IN ('queued', 'sending', 'failed')",
+                (text, integration_id),
+            )
+            conn.execute(
+                "UPDATE integrations SET state = 'removed', removed_at = COALESCE(removed_at, ?)"
+                " WHERE id = ?",
+                (now, integration_id),
+            )
+        return cursor.rowcount
+
+    def edit(self, item: OutboxItem | int, payload: Mapping[str, Any]) -> OutboxItem:
+        """Replace the message of a queued or failed item, keeping its uuid.
+
+        Keeping the uuid is safe because the server never accepted this message: a
+        failed item was refused, and a queued one is editable only before its first
+        attempt. A queued item that was already attempted may have reached the server
+        (its answer lost); editing it would silently lose the edit to de-duplication.
+        """
+        item_id = _id(item)
+        body = _clean_payload(payload)
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT uuid, state, attempts FROM outbox WHERE id = ?", (item_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(item_id)
+            editable = row["state"] == "failed" or (
+                row["state"] == "queued" and row["attempts"] == 0
+            )
+            if not editable:
+                raise ValueError(
+                    "This message may already have reached Flowdock, so it cannot be edited."
+                    if row["state"] in PENDING_STATES
+                    else f"A message that is {row['state']} cannot be edited."
+                )
+            body["uuid"] = row["uuid"]
+            conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (_dumps(body), item_id))
+        return self._require(item_id)
+
+    def requeue(self, item: OutboxItem | int, *, now: float | None = None) -> OutboxItem:
+        """Send a failed item again (the user fixed it, or wants to try anyway), due now."""
+        now = self._now(now)
+        item_id = _id(item)
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = ?, attempts = 0"
+                " WHERE id = ? AND state = 'failed'",
+                (now, item_id),
+            )
+        if not cursor.rowcount:
+            current = self.get(item_id)
+            if current is None:
+                raise KeyError(item_id)
+            raise ValueError(f"only failed messages can be requeued, not {current.state} ones")
+        return self._require(item_id)
+
+    def discard(self, item_id: int) -> bool:
+        """Delete an item for good. Only for an explicit user action; True if it existed."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+        return cursor.rowcount > 0
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The current time on this outbox's clock (seconds since the epoch)."""
+        return self._clock()
+
+    def _now(self, now: float | None) -> float:
+        return self._clock() if now is None else now
+
+    def _lease_expired(self, item: OutboxItem, now: float) -> bool:
+        if item.claimed_at is None or item.claimed_at <= now - self.lease:
+            return True
+        return _claimer_died(item.claimed_by)
+
+    def _require(self, item_id: int | None) -> OutboxItem:
+        found = None if item_id is None else self.get(item_id)
+        if found is None:
+            raise KeyError(item_id)
+        return found
+
+
+def _id(item: OutboxItem | int) -> int:
+    return item.id if isinstance(item, OutboxItem) else int(item)
+
+
+def _clean_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise TypeError("the message payload must be a JSON object")
+    body = {str(k): v for k, v in payload.items() if k not in _SECRET_KEYS}
+    _dumps(body)  # fail now, not at send time, if it is not JSON
+    return body
+
+
+# -- delivery ---------------------------------------------------------------------------
+
+DeliveryResult = Literal["sent", "retry", "failed", "gone", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What one delivery attempt did; ``error`` is in plain words."""
+
+    item: OutboxItem
+    result: DeliveryResult
+    error: str | None = None
+    response: dict[str, Any] | None = None
+
+
+Sender = Callable[[OutboxItem], "dict[str, Any] | None"]
+
+
+def deliver_due(
+    outbox: Outbox,
+    send: Sender,
+    now: float | None = None,
+    *,
+    ignore_backoff: bool = False,
+    max_items: int | None = None,
+) -> list[DeliveryOutcome]:
+    """Attempt every due item once, in order per integration, and record each outcome.
+
+    ``send(item)`` posts ``item.payload`` (adding the flow token) and returns the created
+    message or None; it raises ``flowdock_desktop.api.errors`` exceptions. Network, server
+    and rate-limit errors are retried later; 410 parks the integration's items as gone;
+    other refusals fail the item for the user to fix. After a success the integration's
+    next item is attempted in the same call. Each item is attempted at most once per call.
+    """
+    outcomes: list[DeliveryOutcome] = []
+    attempted: set[int] = set()
+    blocked: set[str] = set()  # integrations whose earlier item did not go through
+    while max_items is None or len(outcomes) < max_items:
+        moment = outbox.now() if now is None else now
+        batch = [
+            item
+            for item in outbox.due(moment, ignore_backoff=ignore_backoff)
+            if item.id not in attempted and item.integration_id not in blocked
+        ]
+        if not batch:
+            break
+        for item in batch:
+            if max_items is not None and len(outcomes) >= max_items:
+                break
+            attempted.add(item.id)
+            outcome = _deliver_one(outbox, send, item, moment)
+            if outcome is None:
+                continue  # someone else claimed it first
+            outcomes.append(outcome)
+            if outcome.result != "sent":
+                blocked.add(item.integration_id)
+    return outcomes
+
+
+def _deliver_one(
+    outbox: Outbox, send: Sender, item: OutboxItem, now: float
+) -> DeliveryOutcome | None:
+    claimed = outbox.claim(item, now=now)
+    if claimed is None:
+        return None
+    try:
+        response = send(claimed)
+    except GoneError as exc:
+        outbox.mark_gone(claimed.integration_id, exc.user_message, now=now)
+        return DeliveryOutcome(_current(outbox, claimed), "gone", exc.user_message)
+    except RETRYABLE_ERRORS as exc:
+        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+        updated = outbox.mark_retry(claimed, exc.user_message, retry_after, now=now)
+        return DeliveryOutcome(updated or claimed, "retry", exc.user_message)
+    except ValidationError as exc:
+        if claimed.attempts > 1 and _only_uuid_rejected(exc):
+            # An earlier attempt reached the server but its answer was lost; the server
+            # now refuses the duplicate uuid. That is success, not a failure.
+            updated = outbox.mark_sent(claimed, None, now=now)
+            return DeliveryOutcome(updated or claimed, "sent")
+        updated = outbox.mark_failed(claimed, exc.user_message, now=now)
+        return DeliveryOutcome(updated or claimed, "failed", exc.user_message)
+    except FlowdockError as exc:
+        updated = outbox.mark_failed(claimed, exc.user_message, now=now)
+        return DeliveryOutcome(updated or claimed, "failed", exc.user_message)
+    except Exception as exc:
+        # Not an API error: a bug or a missing credential. Its text may hold a URL or a
+        # token, so neither log nor store it; keep the item visible for the user instead.
+        log.error("Sending outbox item %s failed: %s", claimed.id, type(exc).__name__)
+        text = f"The message could not be sent because of an internal error ({type(exc).__name__})."
+        updated = outbox.mark_failed(claimed, text, now=now)
+        return DeliveryOutcome(updated or claimed, "failed", text)
+    sent = outbox.mark_sent(claimed, response, now=now)
+    return DeliveryOutcome(sent or claimed, "sent", None, response)
+
+
+def _only_uuid_rejected(exc: ValidationError) -> bool:
+    return bool(exc.field_errors) and set(exc.field_errors) == {"uuid"}
+
+
+def _current(outbox: Outbox, item: OutboxItem) -> OutboxItem:
+    return outbox.get(item.id) or item

@@ -1,0 +1,180 @@
+"""Tests for the SQLite layer: pragmas, migrations, transactions and per-thread connections."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from flowdock_desktop.store.db import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Database,
+    SchemaTooNewError,
+    open_database,
+    schema_version,
+)
+
+
+def test_open_database_creates_schema_from_empty_file(tmp_path):
+    path = tmp_path / "nested" / "data.sqlite3"
+    conn = open_database(path)
+    try:
+        assert path.exists()
+        assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS)
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        assert {"integrations", "outbox", "history", "drafts", "templates"} <= tables
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
+def test_open_database_on_zero_byte_file(tmp_path):
+    path = tmp_path / "data.sqlite3"
+    path.write_bytes(b"")
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
+def test_reopening_does_not_rerun_migrations(tmp_path):
+    path = tmp_path / "data.sqlite3"
+    open_database(path).close()
+    conn = open_database(path)  # would fail with "table already exists" if rerun
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_forward_migration_applies_only_new_steps(tmp_path):
+    path = tmp_path / "data.sqlite3"
+    open_database(path).close()
+    extra = (*MIGRATIONS, "CREATE TABLE later_feature (x INTEGER);")
+    conn = open_database(path, migrations=extra)
+    try:
+        assert schema_version(conn) == len(MIGRATIONS) + 1
+        conn.execute("INSERT INTO later_feature VALUES (1)")
+    finally:
+        conn.close()
+
+
+def test_failed_migration_rolls_back_whole_step(tmp_path):
+    path = tmp_path / "data.sqlite3"
+    open_database(path).close()
+    broken = (*MIGRATIONS, "CREATE TABLE half (x INTEGER);\nCREATE TABLE half (y INTEGER);")
+    with pytest.raises(sqlite3.OperationalError):
+        open_database(path, migrations=broken)
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'")]
+        assert names == []
+    finally:
+        conn.close()
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "data.sqlite3"
+    open_database(path, migrations=(*MIGRATIONS, "CREATE TABLE future (x);")).close()
+    with pytest.raises(SchemaTooNewError, match="newer"):
+        open_database(path)
+
+
+def test_memory_database_is_refused():
+    with pytest.raises(ValueError):
+        Database(":memory:")
+
+
+def test_transaction_commits_and_rolls_back(db):
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO templates VALUES ('a', '{}', 0, 0)")
+    with pytest.raises(RuntimeError), db.transaction() as conn:
+        conn.execute("INSERT INTO templates VALUES ('b', '{}', 0, 0)")
+        raise RuntimeError("boom")
+    assert [r["name"] for r in db.query("SELECT name FROM templates")] == ["a"]
+
+
+def test_nested_transaction_joins_outer(db):
+    with pytest.raises(RuntimeError), db.transaction():
+        with db.transaction() as inner:
+            inner.execute("INSERT INTO templates VALUES ('inner', '{}', 0, 0)")
+        raise RuntimeError("outer fails after inner finished")
+    assert db.query("SELECT name FROM templates") == []
+    # And the connection is usable for a new transaction afterwards.
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO templates VALUES ('again', '{}', 0, 0)")
+    assert len(db.query("SELECT name FROM templates")) == 1
+
+
+def test_each_thread_gets_its_own_connection(db):
+    seen: list[sqlite3.Connection] = []
+
+    def worker() -> None:
+        seen.append(db.connection())
+        db.query("SELECT 1")
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen[0] is not db.connection()
+    assert db.connection() is db.connection()
+
+
+def test_concurrent_writers_from_threads_all_commit(db):
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(20):
+                with db.transaction() as conn:
+                    count = conn.execute("SELECT COUNT(*) FROM templates").fetchone()[0]
+                    conn.execute(
+                        "INSERT INTO templates VALUES (?, '{}', ?, 0)", (f"t{n}-{i}", count)
+                    )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # Each read-then-write saw every earlier commit: the counts are exactly 0..79.
+    counts = sorted(r[0] for r in db.query("SELECT created_at FROM templates"))
+    assert counts == list(range(80))
+
+
+def test_two_database_objects_share_one_file(tmp_path):
+    path = tmp_path / "data.sqlite3"
+    with Database(path) as first, Database(path) as second:
+        with first.transaction() as conn:
+            conn.execute("INSERT INTO templates VALUES ('x', '{}', 0, 0)")
+        assert len(second.query("SELECT * FROM templates")) == 1
+
+
+def test_closed_database_refuses_use(tmp_path):
+    database = Database(tmp_path / "data.sqlite3")
+    database.close()
+    with pytest.raises(RuntimeError):
+        database.connection()
+
+
+def test_failed_commit_rolls_back_and_leaves_connection_usable(db):
+    # A deferred foreign-key violation is only detected at COMMIT.
+    with pytest.raises(sqlite3.IntegrityError), db.transaction() as conn:
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute("INSERT INTO drafts VALUES ('no-such-integration', '{}', 0)")
+    assert not db.connection().in_transaction
+    assert db.query("SELECT * FROM drafts") == []
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO templates VALUES ('ok', '{}', 0, 0)")
+    assert len(db.query("SELECT * FROM templates")) == 1

@@ -1,0 +1,382 @@
+"""Tests for the outbox state machine: enqueue, due, claim, sent/retry/failed/gone, recovery."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+
+from flowdock_desktop.store.db import Database
+from flowdock_desktop.store.history import History
+from flowdock_desktop.store.integrations import IntegrationStore
+from flowdock_desktop.store.outbox import MAX_RETRY_AFTER, Outbox
+
+PAYLOAD = {
+    "event": "activity",
+    "title": "started deploying",
+    "author": {"name": "Deploy bot"},
+    "external_thread_id": "deploy:api:1.2",
+    "thread": {"title": "Deploy api 1.2", "status": {"value": "deploying", "color": "yellow"}},
+}
+
+
+@pytest.fixture
+def outbox(db, clock) -> Outbox:
+    return Outbox(db, clock=clock, lease=30.0, rng=random.Random(1))
+
+
+# -- enqueue and reading ---------------------------------------------------------------
+
+
+def test_enqueue_assigns_uuid_into_payload(outbox, integration, clock):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    assert item.state == "queued"
+    assert item.attempts == 0
+    assert item.payload["uuid"] == item.uuid
+    assert len(item.uuid) == 36
+    assert item.next_attempt_at == item.created_at == clock.now
+    assert item.sent_at is None and item.response is None and item.last_error is None
+    assert "uuid" not in PAYLOAD  # the caller's dict is not modified
+    assert outbox.get(item.id) == item
+
+
+def test_enqueue_keeps_caller_uuid_and_rejects_bad_ones(outbox, integration):
+    item = outbox.enqueue(integration.id, {**PAYLOAD, "uuid": "my-own-uuid"})
+    assert item.uuid == "my-own-uuid"
+    for bad in ("", "  ", 5):
+        with pytest.raises(ValueError):
+            outbox.enqueue(integration.id, {**PAYLOAD, "uuid": bad})
+
+
+def test_enqueue_never_stores_the_flow_token(outbox, integration, db, tmp_path):
+    secret = "0123456789abcdef0123456789abcdef"
+    item = outbox.enqueue(integration.id, {**PAYLOAD, "flow_token": secret})
+    assert "flow_token" not in item.payload
+    db.close()
+    for file in tmp_path.iterdir():
+        assert secret.encode() not in file.read_bytes()
+
+
+def test_enqueue_rejects_non_json_and_unknown_integration(outbox, integration):
+    with pytest.raises(TypeError):
+        outbox.enqueue(integration.id, {"event": "activity", "when": object()})
+    with pytest.raises(ValueError):
+        outbox.enqueue(integration.id, {"event": "activity", "n": float("nan")})
+    with pytest.raises(TypeError):
+        outbox.enqueue(integration.id, ["not", "a", "dict"])  # type: ignore[arg-type]
+    import sqlite3
+
+    with pytest.raises(sqlite3.IntegrityError):
+        outbox.enqueue("no-such-integration", PAYLOAD)
+    assert outbox.list() == []
+
+
+def test_list_filters_and_count_pending(outbox, make_integration):
+    a, b = make_integration(), make_integration(source_id=2)
+    a1 = outbox.enqueue(a.id, PAYLOAD)
+    a2 = outbox.enqueue(a.id, PAYLOAD)
+    b1 = outbox.enqueue(b.id, PAYLOAD)
+    outbox.claim(a1)
+    outbox.mark_sent(a1, None)
+    outbox.claim(b1)
+    assert [i.id for i in outbox.list()] == [a1.id, a2.id, b1.id]
+    assert [i.id for i in outbox.list(a.id)] == [a1.id, a2.id]
+    assert [i.id for i in outbox.list(states=["sent"])] == [a1.id]
+    assert [i.id for i in outbox.list(b.id, states=["queued", "sending"])] == [b1.id]
+    assert outbox.list(states=[]) == []
+    assert outbox.count_pending() == 2  # a2 queued, b1 sending
+    assert outbox.count_pending(a.id) == 1
+
+
+def test_discard_deletes_only_that_item(outbox, integration):
+    first = outbox.enqueue(integration.id, PAYLOAD)
+    second = outbox.enqueue(integration.id, PAYLOAD)
+    assert outbox.discard(first.id) is True
+    assert outbox.discard(first.id) is False
+    assert [i.id for i in outbox.list()] == [second.id]
+
+
+# -- due and claim ---------------------------------------------------------------------
+
+
+def test_due_is_fifo_per_integration(outbox, make_integration):
+    a, b = make_integration(), make_integration(source_id=2)
+    a1 = outbox.enqueue(a.id, PAYLOAD)
+    a2 = outbox.enqueue(a.id, PAYLOAD)
+    b1 = outbox.enqueue(b.id, PAYLOAD)
+    assert [i.id for i in outbox.due()] == [a1.id, b1.id]
+    outbox.claim(a1)
+    outbox.mark_sent(a1)
+    assert [i.id for i in outbox.due()] == [a2.id, b1.id]
+
+
+def test_backing_off_item_blocks_later_items_of_same_integration(outbox, integration, clock):
+    first = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(first)
+    retried = outbox.mark_retry(first, "offline")
+    assert outbox.due() == []
+    assert [i.id for i in outbox.due(ignore_backoff=True)] == [first.id]
+    clock.now = retried.next_attempt_at
+    assert [i.id for i in outbox.due()] == [first.id]
+
+
+def test_failed_item_does_not_block_the_queue(outbox, integration):
+    first = outbox.enqueue(integration.id, PAYLOAD)
+    second = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(first)
+    outbox.mark_failed(first, "bad title")
+    assert [i.id for i in outbox.due()] == [second.id]
+
+
+def test_claim_is_exclusive_and_counts_attempts(outbox, integration, clock):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    claimed = outbox.claim(item)
+    assert claimed is not None
+    assert claimed.state == "sending"
+    assert claimed.attempts == 1
+    assert claimed.claimed_at == clock.now
+    assert outbox.claim(item) is None
+    assert outbox.due() == []
+
+
+def test_claim_refuses_finished_items(outbox, integration):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(item)
+    outbox.mark_sent(item)
+    assert outbox.claim(item) is None
+
+
+def test_sending_item_is_due_again_after_crash_and_reopen(tmp_path, clock):
+    path = tmp_path / "data.sqlite3"
+    first_run = Database(path)
+    integration = IntegrationStore(first_run, clock=clock).add(
+        api_url="http://h",
+        flow_id="f",
+        flow_name="F",
+        organization_name="O",
+        org_slug="o",
+        flow_slug="f",
+        source_id=1,
+        source_name="S",
+        source_url="http://h/s/1",
+    )
+    outbox = Outbox(first_run, clock=clock, lease=30.0)
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    assert outbox.claim(item) is not None
+    first_run.close()  # the app "crashes" here, mid-send
+
+    second_run = Database(path)
+    try:
+        outbox = Outbox(second_run, clock=clock, lease=30.0)
+        assert outbox.due() == []  # within the lease another sender may still be busy
+        clock.advance(30.0)
+        due = outbox.due()
+        assert [i.id for i in due] == [item.id]
+        assert due[0].state == "sending"
+        reclaimed = outbox.claim(due[0])
+        assert reclaimed is not None
+        assert reclaimed.attempts == 2
+        assert reclaimed.uuid == item.uuid
+        assert reclaimed.payload == item.payload
+    finally:
+        second_run.close()
+
+
+# -- outcomes --------------------------------------------------------------------------
+
+
+def test_mark_sent_records_history_atomically(outbox, integration, db, clock):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(item)
+    clock.advance(5)
+    response = {"id": 42, "thread_id": "thr-1", "uuid": item.uuid}
+    sent = outbox.mark_sent(item, response)
+    assert sent.state == "sent"
+    assert sent.sent_at == clock.now
+    assert sent.response == response
+    entry = History(db).get(item.uuid)
+    assert entry is not None
+    assert (entry.message_id, entry.thread_id, entry.sent_at) == (42, "thr-1", clock.now)
+    # Idempotent: a second mark_sent changes nothing and adds no history row.
+    assert outbox.mark_sent(item, {"id": 99}) == sent
+    assert len(History(db).list(integration.id)) == 1
+
+
+def test_mark_sent_rolls_back_when_history_fails(outbox, integration, monkeypatch):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(item)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(History, "record", broken)
+    with pytest.raises(RuntimeError):
+        outbox.mark_sent(item, {"id": 1})
+    assert outbox.get(item.id).state == "sending"
+
+
+def test_mark_sent_after_discard_returns_none(outbox, integration):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.discard(item.id)
+    assert outbox.mark_sent(item) is None
+
+
+def test_backoff_grows_exponentially_with_jitter_and_cap(db, clock):
+    outbox = Outbox(db, clock=clock, base_delay=2.0, max_delay=300.0, rng=random.Random(7))
+    for attempts, full in [(1, 2.0), (2, 4.0), (3, 8.0), (5, 32.0), (9, 300.0), (500, 300.0)]:
+        for _ in range(20):
+            delay = outbox.backoff_delay(attempts)
+            assert full / 2 <= delay <= full
+    delays = {round(outbox.backoff_delay(4), 6) for _ in range(20)}
+    assert len(delays) > 1  # jittered, not lock-step
+
+
+def test_retry_after_wins_when_larger_and_is_bounded(db, clock):
+    outbox = Outbox(db, clock=clock, base_delay=2.0, max_delay=300.0)
+    assert outbox.backoff_delay(1, retry_after=120.0) == 120.0
+    assert outbox.backoff_delay(1, retry_after=600.0) == 600.0  # beyond the backoff cap
+    assert outbox.backoff_delay(1, retry_after=10 * MAX_RETRY_AFTER) == MAX_RETRY_AFTER
+    assert outbox.backoff_delay(9, retry_after=0.5) >= 150.0  # smaller hint: backoff wins
+
+
+def test_mark_retry_requeues_with_backoff(outbox, integration, clock):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(item)
+    retried = outbox.mark_retry(item, "The server did not answer in time.")
+    assert retried.state == "queued"
+    assert retried.last_error == "The server did not answer in time."
+    assert clock.now + 1.0 <= retried.next_attempt_at <= clock.now + 2.0
+    assert retried.claimed_at is None
+    outbox.claim(retried)
+    again = outbox.mark_retry(retried, "still down", retry_after=90.0)
+    assert again.next_attempt_at == clock.now + 90.0
+    assert again.uuid == item.uuid
+
+
+def test_mark_failed_keeps_item_editable_and_requeueable(outbox, integration, clock):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(item)
+    failed = outbox.mark_failed(item, "The server rejected the message: title can't be blank.")
+    assert failed.state == "failed"
+    assert outbox.due() == []
+    assert outbox.list(states=["failed"]) == [failed]
+    edited = outbox.edit(item, {**PAYLOAD, "title": "fixed", "uuid": "ignored"})
+    assert edited.payload["title"] == "fixed"
+    assert edited.uuid == item.uuid == edited.payload["uuid"]
+    clock.advance(3)
+    requeued = outbox.requeue(item)
+    assert (requeued.state, requeued.attempts, requeued.next_attempt_at) == (
+        "queued",
+        0,
+        clock.now,
+    )
+    assert [i.id for i in outbox.due()] == [item.id]
+
+
+def test_edit_refused_once_an_attempt_may_have_reached_the_server(outbox, integration):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    assert outbox.edit(item, {**PAYLOAD, "title": "before sending"}).payload["title"] == (
+        "before sending"
+    )
+    outbox.claim(item)
+    with pytest.raises(ValueError, match="may already have reached"):
+        outbox.edit(item, PAYLOAD)
+    outbox.mark_retry(item, "offline")
+    with pytest.raises(ValueError):
+        outbox.edit(item, PAYLOAD)
+    with pytest.raises(KeyError):
+        outbox.edit(12345, PAYLOAD)
+
+
+def test_requeue_only_failed_items(outbox, integration):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    with pytest.raises(ValueError):
+        outbox.requeue(item)
+    with pytest.raises(KeyError):
+        outbox.requeue(999)
+
+
+def test_mark_gone_parks_unsent_items_and_removes_integration(
+    outbox, make_integration, integrations, clock
+):
+    gone, other = make_integration(), make_integration(source_id=2)
+    sent = outbox.enqueue(gone.id, PAYLOAD)
+    outbox.claim(sent)
+    outbox.mark_sent(sent)
+    sending = outbox.enqueue(gone.id, PAYLOAD)
+    outbox.claim(sending)
+    queued = outbox.enqueue(gone.id, PAYLOAD)
+    failed = outbox.enqueue(gone.id, PAYLOAD)
+    outbox.mark_failed(failed, "bad")
+    unrelated = outbox.enqueue(other.id, PAYLOAD)
+    assert outbox.mark_gone(gone.id) == 3
+    states = {i.id: i.state for i in outbox.list()}
+    assert states == {
+        sent.id: "sent",
+        sending.id: "gone",
+        queued.id: "gone",
+        failed.id: "gone",
+        unrelated.id: "queued",
+    }
+    assert "removed in Flowdock" in outbox.get(queued.id).last_error
+    assert integrations.get(gone.id).state == "removed"
+    assert integrations.get(gone.id).removed_at == clock.now
+    assert integrations.get(other.id).state == "active"
+    assert outbox.count_pending(gone.id) == 0
+
+
+# -- concurrency -----------------------------------------------------------------------
+
+
+def test_concurrent_enqueue_from_threads(outbox, integration):
+    per_thread, workers = 25, 4
+    made: list[int] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    start = threading.Barrier(workers)
+
+    def work(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_thread):
+                item = outbox.enqueue(integration.id, {**PAYLOAD, "title": f"{n}-{i}"})
+                with lock:
+                    made.append(item.id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    items = outbox.list()
+    assert len(items) == len(set(made)) == per_thread * workers
+    assert len({i.uuid for i in items}) == per_thread * workers
+    assert {i.payload["title"] for i in items} == {
+        f"{n}-{i}" for n in range(workers) for i in range(per_thread)
+    }
+
+
+def test_concurrent_claims_give_each_item_to_one_thread(outbox, integration):
+    items = [outbox.enqueue(integration.id, PAYLOAD) for _ in range(30)]
+    wins: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(3)
+
+    def work() -> None:
+        start.wait()
+        for item in items:
+            if outbox.claim(item) is not None:
+                with lock:
+                    wins.append(item.id)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == [i.id for i in items]
