@@ -1,0 +1,51 @@
+"""Fixtures every test folder shares.
+
+- Every test runs with an in-memory keyring and its own profile directory, so no test can
+  touch the real keyring or the real home directory.
+- ``sandbox``: a real sandbox server on a loopback port (auto-approving sign-ins), one per
+  test module; ``sandbox_url`` is its base URL.
+"""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+
+from flowdock_desktop.auth.credentials import MemoryKeyring
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    """A fresh in-memory keyring for each test; the previous backend is restored after."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def profile_dir(tmp_path, monkeypatch):
+    """An empty profile directory, also exported as FLOWDOCK_DESKTOP_HOME."""
+    directory = tmp_path / "profile"
+    monkeypatch.setenv("FLOWDOCK_DESKTOP_HOME", str(directory))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A running sandbox (auto-approve) on a free loopback port, shared by a module."""
+    from flowdock_desktop.sandbox import SandboxConfig
+    from flowdock_desktop.sandbox.server import SandboxServer
+
+    server = SandboxServer(SandboxConfig(auto_approve=True), host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox_url(sandbox) -> str:
+    return sandbox.base_url
