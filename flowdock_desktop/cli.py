@@ -14,13 +14,14 @@ from collections.abc import Sequence
 
 from flowdock_desktop import __version__
 
-# Modules that contribute sub-commands. Imported lazily and tolerantly only in
-# the sense that each must exist; a missing one is a packaging bug.
+# Modules that contribute sub-commands; each keeps its heavy imports inside its handlers so
+# that building the parser stays cheap.
 _COMMAND_MODULES = (
     "flowdock_desktop.sandbox.commands",
     "flowdock_desktop.auth.commands",
     "flowdock_desktop.store.commands",
     "flowdock_desktop.ui.commands",
+    "flowdock_desktop.send_commands",
 )
 
 
