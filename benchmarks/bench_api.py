@@ -1,0 +1,111 @@
+"""The client's post round trip against raw httpx, and the sandbox's throughput against a bare
+Starlette app; both servers run in subprocesses so the load generator does not share their GIL."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+
+from benchmarks._common import Row, best_of, free_port, server_process
+from flowdock_desktop.api.client import FlowdockClient
+from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
+
+ROUND_TRIPS = 200
+THROUGHPUT_MESSAGES = 1000
+
+
+def _payload() -> dict:
+    return {
+        "event": "activity",
+        "title": "Deployed build",
+        "author": {"name": "Bench"},
+        "external_thread_id": "bench:thread",
+        "thread": {"title": "Bench thread", "status": {"value": "ok", "color": "green"}},
+    }
+
+
+def _flow_token(base: str) -> str:
+    response = httpx.post(
+        base + "/flows/acme/main/sources",
+        json={"name": f"bench {uuid.uuid4().hex[:6]}"},
+        auth=(DEMO_API_TOKEN, ""),
+    )
+    response.raise_for_status()
+    return response.json()["flow_token"]
+
+
+def _sandbox(port: int):
+    return server_process(["-m", "flowdock_desktop", "sandbox", "--port", str(port)], port)
+
+
+def client_round_trip() -> Row:
+    port = free_port()
+    with _sandbox(port) as base:
+        token = _flow_token(base)
+
+        def raw() -> float:
+            with httpx.Client(base_url=base) as http:
+                started = time.perf_counter()
+                for _ in range(ROUND_TRIPS):
+                    body = dict(_payload(), flow_token=token, uuid=uuid.uuid4().hex)
+                    response = http.post(
+                        "/messages", json=body, headers={"X-flowdock-wait-for-message": "true"}
+                    )
+                    response.raise_for_status()
+                return (time.perf_counter() - started) / ROUND_TRIPS
+
+        def ours() -> float:
+            with FlowdockClient(base) as client:
+                started = time.perf_counter()
+                for _ in range(ROUND_TRIPS):
+                    body = dict(_payload(), uuid=uuid.uuid4().hex)
+                    client.post_message(body, flow_token=token, wait=True)
+                return (time.perf_counter() - started) / ROUND_TRIPS
+
+        raw(), ours()  # warm both paths
+        baseline = best_of(3, raw)
+        value = best_of(3, ours)
+    return Row(
+        "client post_message round trip",
+        value * 1000,
+        baseline * 1000,
+        "ms",
+        aim="≤ 1.10",
+        better="lower",
+    )
+
+
+def _throughput(base: str, body_for: Callable[[], dict]) -> float:
+    with httpx.Client(base_url=base) as http:
+        started = time.perf_counter()
+        for _ in range(THROUGHPUT_MESSAGES):
+            response = http.post("/messages", json=body_for())
+            if response.status_code != 202:
+                raise RuntimeError(f"unexpected {response.status_code}: {response.text[:200]}")
+        return THROUGHPUT_MESSAGES / (time.perf_counter() - started)
+
+
+def sandbox_throughput() -> Row:
+    port = free_port()
+    with _sandbox(port) as base:
+        token = _flow_token(base)
+        sandbox_rate = best_of(
+            3, lambda: _throughput(base, lambda: dict(_payload(), flow_token=token))
+        )
+    port = free_port()
+    with server_process(["-m", "benchmarks.baseline_app", str(port)], port) as base:
+        floor = best_of(3, lambda: _throughput(base, lambda: dict(_payload(), flow_token="x")))
+    return Row(
+        "sandbox messages per second",
+        sandbox_rate,
+        floor,
+        "msg/s",
+        aim="higher is better",
+        better="higher",
+    )
+
+
+BENCHMARKS = [client_round_trip, sandbox_throughput]
