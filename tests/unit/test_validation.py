@@ -102,8 +102,9 @@ def test_source_name_rules():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -117,7 +118,7 @@ def test_any_json_gives_a_mapping_of_phrases(data):
         assert all(isinstance(p, str) and p for p in phrases)
 
 
-@given(st.dictionaries(st.sampled_from(list(GOOD_ACTIVITY) + ["uuid"]), json_values))
+@given(st.dictionaries(st.sampled_from([*GOOD_ACTIVITY, "uuid"]), json_values))
 def test_mutated_activity_never_crashes(overrides):
     message = dict(copy.deepcopy(GOOD_ACTIVITY), **overrides)
     assert isinstance(v.validate_message(message), dict)

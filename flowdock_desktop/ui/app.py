@@ -1,0 +1,210 @@
+"""Start the GUI: the QApplication, the shared context, and which window shows when."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
+
+from flowdock_desktop.context import AppContext
+from flowdock_desktop.ui import tasks
+from flowdock_desktop.ui.theme import apply_theme
+from flowdock_desktop.ui.wizard import PageId, SetupWizard
+
+if TYPE_CHECKING:
+    from flowdock_desktop.store.integrations import Integration
+
+log = logging.getLogger(__name__)
+
+
+def application() -> QApplication:
+    """The one QApplication (created on first use), themed."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("Flowdock Desktop")
+        app.setOrganizationName("Flowdock Desktop")
+        apply_theme(app)
+    assert isinstance(app, QApplication)
+    return app
+
+
+class WindowRouter(QObject):
+    """Opens the wizard, the composer and the integration settings, and keeps them alive.
+
+    Attributes: ``windows`` (every top-level window it opened), ``notice`` (the message box
+    shown instead of the composer while the composer is not part of the build).
+    """
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.windows: list[QWidget] = []
+        self.notice: QMessageBox | None = None
+
+    def _keep(self, window: QWidget) -> QWidget:
+        self.windows.append(window)
+        window.destroyed.connect(lambda *_: self._forget(window))
+        window.show()
+        window.raise_()
+        return window
+
+    def _forget(self, window: QWidget) -> None:
+        if window in self.windows:
+            self.windows.remove(window)
+
+    def show_start(self) -> QWidget:
+        """The composer when integrations exist, the wizard otherwise."""
+        active = self.context.integrations.list(include_removed=False)
+        if active:
+            return self.open_composer(active[0].id)
+        return self.show_wizard()
+
+    def show_wizard(self, *, setup_link: str | None = None, api_url: str | None = None):
+        wizard = SetupWizard(self.context, setup_link=setup_link, api_url=api_url)
+        wizard.open_composer_requested.connect(self.open_composer)
+        return self._keep(wizard)
+
+    def open_composer(self, integration_id: str | None = None) -> QWidget:
+        try:
+            from flowdock_desktop.ui.composer import ComposerWindow
+        except ImportError:
+            # The composer is built separately; until it ships, say what was set up.
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
+                "Flowdock Desktop",
+                "The integration is set up. The composer is not part of this build yet; use "
+                "`flowdock-desktop integrations` to see your integrations.",
+            )
+            box.setObjectName("composer-stand-in")
+            self.notice = box
+            return self._keep(box)
+        window = ComposerWindow(self.context, integration_id=integration_id)
+        return self._keep(window)
+
+    def show_configure(self, integration: Integration) -> QWidget:
+        from flowdock_desktop.ui.integration_settings import IntegrationSettingsDialog
+
+        dialog = IntegrationSettingsDialog(self.context, integration)
+        dialog.sign_in_requested.connect(lambda url: self.show_wizard(api_url=url))
+        return self._keep(dialog)
+
+
+def scripted_browser(url: str) -> bool:
+    """A "browser" for the self-test: follows the sandbox's redirects back to the listener."""
+    import httpx
+
+    def visit() -> None:
+        try:
+            httpx.get(url, follow_redirects=True, timeout=10)
+        except httpx.HTTPError as exc:
+            log.warning("self-test browser failed: %s", type(exc).__name__)
+
+    threading.Thread(target=visit, daemon=True).start()
+    return True
+
+
+def drive_to_done(wizard: SetupWizard, on_finished, *, interval_ms: int = 50) -> QTimer:
+    """Press the wizard's buttons like a person would, until Done; then ``on_finished(ok)``."""
+    timer = QTimer(wizard)
+    timer.setInterval(interval_ms)
+
+    def step() -> None:
+        page = wizard.currentPage()
+        if wizard.currentId() == PageId.DONE:
+            timer.stop()
+            wizard.accept()
+            on_finished(True)
+            return
+        if page is None or getattr(page, "working", False):
+            return
+        if page.banner.kind == "error" and page.banner.isVisible():
+            timer.stop()
+            log.error("self-test stopped: %s", page.banner.label.text())
+            on_finished(False)
+            return
+        if wizard.currentId() == PageId.SIGN_IN and not page.isComplete():
+            wizard.sign_in_page.start_sign_in()
+            return
+        if wizard.currentId() == PageId.FLOW and wizard.flow_page.selected_flow() is None:
+            tree = wizard.flow_page.tree
+            if tree.topLevelItemCount() and tree.topLevelItem(0).childCount():
+                tree.setCurrentItem(tree.topLevelItem(0).child(0))
+            return
+        button = wizard.button(
+            QWizard.WizardButton.CommitButton
+            if page.isCommitPage()
+            else QWizard.WizardButton.NextButton
+        )
+        if button.isEnabled():
+            button.click()
+
+    timer.timeout.connect(step)
+    timer.start()
+    return timer
+
+
+def run_self_test(context: AppContext, *, timeout_ms: int = 60_000) -> int:
+    """Embedded sandbox, scripted sign-in, the wizard from start to Done; 0 when it worked."""
+    from flowdock_desktop.auth import browser
+
+    app = application()
+    context.start_embedded_sandbox(auto_approve=True)
+    browser.open_browser = scripted_browser  # the self-test has no person to approve
+    wizard = SetupWizard(context)
+    wizard.show()
+    outcome = {"ok": False}
+
+    def finished(ok: bool) -> None:
+        outcome["ok"] = ok
+        app.quit()
+
+    drive_to_done(wizard, finished)
+    QTimer.singleShot(timeout_ms, app.quit)
+    app.exec()
+    if outcome["ok"]:
+        print("self-test passed: the wizard created a source in the embedded sandbox")
+        return 0
+    print("self-test failed: the wizard did not reach Done", file=sys.stderr)
+    return 1
+
+
+def run_gui(
+    *,
+    setup_link: str | None = None,
+    configuration_link: str | None = None,
+    sandbox: bool = False,
+    self_test: bool = False,
+    context: AppContext | None = None,
+) -> int:
+    """Run the GUI until the last window closes; returns the exit status."""
+    from flowdock_desktop.cli import CommandError
+    from flowdock_desktop.connect import ConnectError, integration_for_link
+    from flowdock_desktop.setup_links import SetupLinkError, parse_configuration_link
+
+    app = application()
+    context = context or AppContext()
+    try:
+        if self_test:
+            return run_self_test(context)
+        router = WindowRouter(context)
+        if configuration_link is not None:
+            try:
+                link = parse_configuration_link(configuration_link)
+                integration = integration_for_link(context.integrations, link, context.api_url)
+            except (SetupLinkError, ConnectError) as exc:
+                raise CommandError(str(exc)) from None
+            router.show_configure(integration)
+        elif sandbox or setup_link is not None:
+            # With --sandbox every field is prefilled: the server page defaults to the sandbox.
+            router.show_wizard(setup_link=setup_link)
+        else:
+            router.show_start()
+        return app.exec()
+    finally:
+        tasks.shutdown()
+        context.close()

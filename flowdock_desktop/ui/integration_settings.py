@@ -1,0 +1,145 @@
+"""The configure dialog of one integration: rename it, sign in again, or remove it."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdock_desktop.api.errors import FlowdockError, NotFoundError
+from flowdock_desktop.api.validation import validate_source_name
+from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.ui.tasks import TaskHandle, run_task
+from flowdock_desktop.ui.widgets import Banner, labelled_field
+
+if TYPE_CHECKING:
+    from flowdock_desktop.context import AppContext
+
+
+class IntegrationSettingsDialog(QDialog):
+    """Settings of one integration, opened by a configuration link (``configure``).
+
+    Signals: ``sign_in_requested(str api_url)`` ("Sign in again"), ``removed(str id)``.
+    Renaming changes the local name only: Flowdock has no endpoint to rename a source.
+    """
+
+    sign_in_requested = Signal(str)
+    removed = Signal(str)
+
+    def __init__(
+        self, context: AppContext, integration: Integration, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.integration = integration
+        self.setWindowTitle(f"Integration settings: {integration.source_name}")
+        layout = QVBoxLayout(self)
+        self.banner = Banner()
+        layout.addWidget(self.banner)
+        form = QFormLayout()
+        for title, value in (
+            ("Flow:", f"{integration.flow_name} ({integration.organization_name})"),
+            ("Server:", integration.api_url),
+            ("State:", "active" if integration.is_active else "removed in Flowdock"),
+        ):
+            label = QLabel(value)
+            label.setAccessibleName(title.rstrip(":"))
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(title, label)
+        layout.addLayout(form)
+        self.name_edit = QLineEdit(integration.source_name)
+        box, self.name_message = labelled_field("Source &name (on this computer)", self.name_edit)
+        layout.addWidget(box)
+        self.name_edit.textChanged.connect(self._validate)
+        self.sign_in_button = QPushButton("Sign &in again")
+        self.sign_in_button.clicked.connect(
+            lambda: self.sign_in_requested.emit(self.integration.api_url)
+        )
+        self.remove_button = QPushButton("&Remove integration…")
+        self.remove_button.clicked.connect(self._ask_remove)
+        layout.addWidget(self.sign_in_button)
+        layout.addWidget(self.remove_button)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        self.buttons.accepted.connect(self._save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.banner.action_clicked.connect(self._remove)
+        self._task: TaskHandle | None = None
+
+    def _validate(self) -> bool:
+        problems = validate_source_name(self.name_edit.text())
+        if problems:
+            self.name_message.show_error(f"The name {'; '.join(problems)}.")
+        else:
+            self.name_message.clear_message()
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save.setEnabled(not problems)
+        return not problems
+
+    def _save(self) -> None:
+        if not self._validate():
+            return
+        store, integration_id, name = (
+            self.context.integrations,
+            self.integration.id,
+            self.name_edit.text(),
+        )
+
+        def done(updated: Integration) -> None:
+            self.integration = updated
+            self.accept()
+
+        self._task = run_task(
+            lambda: store.rename(integration_id, name),
+            owner=self,
+            on_done=done,
+            on_error=lambda e: self.banner.show_message("error", f"Could not save: {e}"),
+        )
+
+    def _ask_remove(self) -> None:
+        self.banner.show_message(
+            "warning",
+            f"Remove “{self.integration.source_name}” from {self.integration.flow_name}? The "
+            "source is deleted in Flowdock and its flow token stops working.",
+            "Remove &now",
+        )
+
+    def _remove(self) -> None:
+        if self.banner.kind != "warning":
+            return
+        context, integration = self.context, self.integration
+
+        def work() -> str:
+            if integration.is_active:
+                # Already gone in Flowdock: forgetting it locally is all that is left.
+                with context.user_client() as client, contextlib.suppress(NotFoundError):
+                    client.delete_source(
+                        integration.org_slug, integration.flow_slug, integration.source_id
+                    )
+            context.credentials.delete_flow_token(integration.id)
+            context.integrations.delete(integration.id)
+            return integration.id
+
+        def failed(error: BaseException) -> None:
+            text = error.user_message if isinstance(error, FlowdockError) else str(error)
+            self.banner.show_message("error", f"Could not remove it: {text}")
+
+        def done(integration_id: str) -> None:
+            self.removed.emit(integration_id)
+            self.accept()
+
+        self.banner.show_message("info", "Removing…")
+        self._task = run_task(work, owner=self, on_done=done, on_error=failed)

@@ -1,0 +1,276 @@
+"""Page 3: sign in through the system browser, with the loopback listener waiting for it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from flowdock_desktop.auth import browser
+from flowdock_desktop.auth.errors import SignInCancelled, SignInError
+from flowdock_desktop.auth.oauth import SignInFlow, parse_pasted
+from flowdock_desktop.auth.session import Session, start_session
+from flowdock_desktop.ui.tasks import CancelToken, run_task
+from flowdock_desktop.ui.widgets import labelled_field
+from flowdock_desktop.ui.wizard.base import WizardPage
+
+if TYPE_CHECKING:
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.ui.wizard.state import WizardState
+
+
+class SignInPage(WizardPage):
+    """Page 3: one button opens the browser; shows the wait, a paste-in field and Cancel.
+
+    Attributes useful to tests: ``flow`` (the running ``SignInFlow`` or None),
+    ``sign_in_button``, ``status_label``, ``paste_edit``, ``paste_button``.
+    """
+
+    #: Seconds the listener waits for the browser before giving up.
+    timeout: float = 300.0
+
+    def __init__(self, context: AppContext, state: WizardState) -> None:
+        super().__init__(
+            context,
+            state,
+            "Sign in",
+            "Sign in to the server in your browser and approve Flowdock Desktop. The browser "
+            "comes back here by itself when you are done.",
+        )
+        self.sign_in_button = QPushButton("&Sign in with the browser")
+        self.sign_in_button.setAccessibleName("Sign in with the browser")
+        self.sign_in_button.clicked.connect(self.start_sign_in)
+        self.other_account_button = QPushButton("Use &another account")
+        self.other_account_button.setAccessibleName("Use another account")
+        self.other_account_button.clicked.connect(self._use_another_account)
+        self.other_account_button.setVisible(False)
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.sign_in_button)
+        row.addWidget(self.other_account_button)
+        row.addStretch(1)
+        self.body.addWidget(buttons)
+
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setAccessibleName("Sign-in status")
+        self.body.addWidget(self.status_label)
+
+        self.copy_button = QPushButton("C&opy link")
+        self.copy_button.setAccessibleName("Copy sign-in link")
+        self.copy_button.clicked.connect(self._copy_link)
+        self.copy_button.setEnabled(False)
+        self.body.addWidget(self.copy_button)
+
+        self.paste_edit = QLineEdit()
+        self.paste_edit.setPlaceholderText("http://127.0.0.1:8765/callback?code=…  or the code")
+        self.paste_button = QPushButton("&Use this address")
+        self.paste_button.setAccessibleName("Use pasted address")
+        self.paste_button.clicked.connect(self._use_pasted)
+        self.paste_edit.returnPressed.connect(self._use_pasted)
+        paste_row = QWidget()
+        paste_layout = QHBoxLayout(paste_row)
+        paste_layout.setContentsMargins(0, 0, 0, 0)
+        paste_layout.addWidget(self.paste_edit, 1)
+        paste_layout.addWidget(self.paste_button)
+        self.paste_box, self.paste_message = labelled_field(
+            "&Paste the address from your browser", paste_row, accessible="Pasted address"
+        )
+        self.paste_edit.setAccessibleName("Pasted address")
+        self.paste_box.setVisible(False)
+        self.body.addWidget(self.paste_box)
+
+        self.flow: SignInFlow | None = None
+        self._url = ""
+        self._elapsed = QElapsedTimer()
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._tick)
+
+    # -- page life --------------------------------------------------------------------------
+
+    def initializePage(self) -> None:
+        self.banner.clear()
+        if self.state.signed_in_here():
+            self._show_signed_in(reused=True)
+            return
+        self.state.session = None
+        self._show_idle()
+        # An earlier sign-in for this server and app is offered for reuse (keyring read: off
+        # the GUI thread).
+        context, api_url, client_id = self.context, self.state.api_url, self.state.client_id
+
+        def existing() -> Session | None:
+            session = context.session()
+            if (
+                session is not None
+                and session.account.api_url == (api_url or "").rstrip("/")
+                and session.account.client_id == client_id
+            ):
+                return session
+            return None
+
+        run_task(existing, owner=self, on_done=self._offer_existing)
+
+    def _offer_existing(self, session: Session | None) -> None:
+        if session is None or self.working or self.state.session is not None:
+            return
+        self.state.session = session
+        self._show_signed_in(reused=True)
+
+    def isComplete(self) -> bool:
+        return not self.working and self.state.signed_in_here()
+
+    # -- sign-in ----------------------------------------------------------------------------
+
+    def start_sign_in(self) -> None:
+        """Open the browser at the authorize page and wait (in the background) for the answer."""
+        self.cancel_work()
+        self.banner.clear()
+        self.paste_message.clear_message()
+        self.state.session = None
+        flow = SignInFlow(self.state.oauth_app(), timeout=self.timeout)
+        self.flow = flow
+        self._url = ""
+        context = self.context
+        app = self.state.oauth_app()
+
+        def work(token: CancelToken, progress: Any) -> Session:
+            url = flow.start()
+            # Registered after start(): a cancel that came earlier still closes the listener.
+            token.on_cancel(flow.cancel)
+            opened = browser.open_browser(url)
+            progress((url, opened))
+            tokens = flow.wait()
+            return start_session(
+                context.profile,
+                context.credentials,
+                app,
+                tokens,
+                redirect_uri=flow.redirect_uri,
+            )
+
+        self.run(
+            work,
+            "Waiting for your browser…",
+            self._signed_in,
+            self._failed,
+            with_token=True,
+            with_progress=True,
+            on_progress=self._started,
+        )
+        self._elapsed.start()
+        self._ticker.start()
+        self.sign_in_button.setEnabled(False)
+        self.other_account_button.setVisible(False)
+        self.status_label.setText("Starting the sign-in…")
+        self.paste_box.setVisible(True)
+        self.paste_edit.clear()
+
+    def _started(self, value: tuple[str, bool]) -> None:
+        url, opened = value
+        self._url = url
+        self.copy_button.setEnabled(True)
+        if not opened:
+            self.show_info(
+                "warning",
+                "No browser could be opened. Press Copy link, open it in a browser, then paste "
+                "the address the browser ends on below.",
+            )
+        self._tick()
+
+    def _tick(self) -> None:
+        if not self.working:
+            self._ticker.stop()
+            return
+        seconds = self._elapsed.elapsed() // 1000
+        self.busy.label.setText(
+            f"Waiting for your browser… {seconds} s. Approve Flowdock Desktop there."
+        )
+        self.status_label.setText(
+            "Your browser shows the server's sign-in page. If it did not open, use Copy link."
+        )
+
+    def _copy_link(self) -> None:
+        if self._url:
+            QGuiApplication.clipboard().setText(self._url)
+            self.status_label.setText("The sign-in link is on the clipboard.")
+
+    def _use_pasted(self) -> None:
+        flow = self.flow
+        text = self.paste_edit.text()
+        if flow is None or not self.working:
+            self.paste_message.show_error("Press Sign in first, then paste the address here.")
+            return
+        try:
+            parse_pasted(text)
+        except SignInError as exc:
+            self.paste_message.show_error(str(exc))
+            return
+        self.paste_message.show_hint("Checking the code…")
+
+        def pasted_failed(error: BaseException) -> None:
+            if isinstance(error, SignInError) and not isinstance(error, SignInCancelled):
+                self.paste_message.show_error(str(error))
+
+        # complete_from_pasted hands the code to the waiting sign-in; its result arrives there.
+        run_task(lambda: flow.complete_from_pasted(text), owner=self, on_error=pasted_failed)
+
+    def _signed_in(self, session: Session) -> None:
+        self._ticker.stop()
+        self.flow = None
+        self.state.session = session
+        self._show_signed_in(reused=False)
+
+    def _failed(self, error: BaseException) -> None:
+        self._ticker.stop()
+        self.flow = None
+        self._show_idle()
+        text = str(error) if isinstance(error, SignInError) else f"Sign-in failed: {error}."
+        self.show_error(text, "&Try again", self.start_sign_in)
+
+    def on_cancelled(self) -> None:
+        self._ticker.stop()
+        flow, self.flow = self.flow, None
+        if flow is not None:
+            # The task's cancel callback does this too; doing it here as well frees the port
+            # even when the cancel raced the listener's start.
+            flow.cancel()
+        self._show_idle()
+        self.status_label.setText("Sign-in cancelled. Press Sign in to start again.")
+
+    def _use_another_account(self) -> None:
+        self.state.session = None
+        self.completeChanged.emit()
+        self.start_sign_in()
+
+    # -- views ------------------------------------------------------------------------------
+
+    def _show_idle(self) -> None:
+        self.sign_in_button.setEnabled(True)
+        self.sign_in_button.setVisible(True)
+        self.other_account_button.setVisible(False)
+        self.copy_button.setEnabled(False)
+        self.paste_box.setVisible(False)
+        self.status_label.setText("Press Sign in; your browser opens the server's sign-in page.")
+        self.completeChanged.emit()
+
+    def _show_signed_in(self, *, reused: bool) -> None:
+        session = self.state.session
+        assert session is not None
+        who = session.account.display_name
+        self.sign_in_button.setVisible(False)
+        self.other_account_button.setVisible(True)
+        self.copy_button.setEnabled(False)
+        self.paste_box.setVisible(False)
+        if reused:
+            self.status_label.setText(
+                f"You are already signed in as {who}. Press Next to use this account."
+            )
+        else:
+            self.status_label.setText(f"Signed in as {who}.")
+        self.show_info("success", f"Signed in as {who}")
+        self.completeChanged.emit()

@@ -1,0 +1,148 @@
+"""``SetupWizard``: the pages in order, the buttons, and what happens when it ends."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget, QWizard
+
+from flowdock_desktop.setup_links import parse_setup_link
+from flowdock_desktop.ui.wizard.base import WizardPage
+from flowdock_desktop.ui.wizard.flow_pages import ConfirmPage, DonePage, FlowPage, NamePage
+from flowdock_desktop.ui.wizard.server_pages import ApplicationPage, ServerPage
+from flowdock_desktop.ui.wizard.signin_page import SignInPage
+from flowdock_desktop.ui.wizard.state import WizardState
+
+if TYPE_CHECKING:
+    from flowdock_desktop.context import AppContext
+
+
+class PageId(IntEnum):
+    """The wizard's pages, in order."""
+
+    SERVER = 0
+    APPLICATION = 1
+    SIGN_IN = 2
+    FLOW = 3
+    NAME = 4
+    CONFIRM = 5
+    DONE = 6
+
+
+class SetupWizard(QWizard):
+    """Sets up one integration: server, application, sign-in, flow, name, confirm, done.
+
+    Signals:
+      ``integration_created(str)``: a source was created; the local integration id.
+      ``open_composer_requested(str)``: the person chose "Open composer" for that integration.
+    Attributes: ``context``, ``state`` (``WizardState``), and one attribute per page
+    (``server_page``, ``application_page``, ``sign_in_page``, ``flow_page``, ``name_page``,
+    ``confirm_page``, ``done_page``).
+    """
+
+    integration_created = Signal(str)
+    open_composer_requested = Signal(str)
+
+    def __init__(
+        self,
+        context: AppContext,
+        *,
+        setup_link: str | None = None,
+        api_url: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.state = WizardState()
+        self.setWindowTitle("Set up a Flowdock integration")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, False)
+        self.setButtonText(QWizard.WizardButton.CustomButton1, "Set up &another")
+        self.button(QWizard.WizardButton.CustomButton1).setAccessibleName("Set up another")
+        self.customButtonClicked.connect(self._custom_button)
+        self.server_page = ServerPage(context, self.state)
+        self.application_page = ApplicationPage(context, self.state)
+        self.sign_in_page = SignInPage(context, self.state)
+        self.flow_page = FlowPage(context, self.state)
+        self.name_page = NamePage(context, self.state)
+        self.confirm_page = ConfirmPage(context, self.state)
+        self.done_page = DonePage(context, self.state)
+        for page_id, page in zip(PageId, self.pages(), strict=True):
+            self.setPage(page_id, page)
+        self.setStartId(PageId.SERVER)
+        if api_url:
+            self.server_page.use_server(api_url)
+        if setup_link:
+            self.application_page.set_setup_link(setup_link)
+            # A valid link also fixes the server when it names one and none was given.
+            try:
+                link = parse_setup_link(setup_link)
+            except ValueError:
+                link = None
+            if link is not None and link.api_url and not api_url:
+                self.server_page.use_server(link.api_url)
+        self.currentIdChanged.connect(self._page_changed)
+        self.resize(640, 520)
+
+    def pages(self) -> list[WizardPage]:
+        return [
+            self.server_page,
+            self.application_page,
+            self.sign_in_page,
+            self.flow_page,
+            self.name_page,
+            self.confirm_page,
+            self.done_page,
+        ]
+
+    # -- navigation -------------------------------------------------------------------------
+
+    def go_to_sign_in(self) -> None:
+        """Back to the sign-in page (expired sign-in, missing permission) and start it."""
+        while self.currentId() > PageId.SIGN_IN and len(self.visitedIds()) > 1:
+            before = self.currentId()
+            self.back()
+            if self.currentId() == before:
+                break
+        if self.currentId() == PageId.SIGN_IN:
+            self.state.session = None
+            self.sign_in_page.start_sign_in()
+
+    def set_up_another(self) -> None:
+        """Start again at the flow page, keeping the server, application and sign-in."""
+        self.state.flow = None
+        self.state.sources = []
+        self.state.result = None
+        self.state.setup_link = None
+        self.application_page.link_edit.clear()
+        self.name_page.name_edit.clear()
+        self.setStartId(PageId.FLOW if self.state.session is not None else PageId.SERVER)
+        self.restart()
+
+    def _custom_button(self, which: int) -> None:
+        if which == QWizard.WizardButton.CustomButton1.value:
+            self.set_up_another()
+
+    def _page_changed(self, page_id: int) -> None:
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, page_id == PageId.DONE)
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def accept(self) -> None:
+        result = self.state.result
+        if self.currentId() == PageId.DONE and result is not None:
+            self.open_composer_requested.emit(result.integration.id)
+        self._stop_all()
+        super().accept()
+
+    def reject(self) -> None:
+        self._stop_all()
+        super().reject()
+
+    def _stop_all(self) -> None:
+        # Cancelling also stops a waiting sign-in, so its loopback port is free again.
+        for page in self.pages():
+            page.cancel_work()
