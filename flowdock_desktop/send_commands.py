@@ -1,0 +1,216 @@
+"""The ``send`` and ``thread`` commands: the composer's sending path without a window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowdock_desktop.api.validation import STATUS_COLORS
+
+if TYPE_CHECKING:
+    from flowdock_desktop.context import AppContext
+
+#: Exit status when the message is kept in the outbox for a later try (BSD's EX_TEMPFAIL).
+EXIT_QUEUED = 75
+
+
+def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentParser) -> None:
+    send = subparsers.add_parser(
+        "send",
+        help="post an activity or discussion message as an integration",
+        description="Post a thread message as one of your integrations. The message is kept "
+        "in the outbox first, so a failed send is retried later (outbox --flush).",
+    )
+    send.add_argument("--integration", required=True, metavar="ID", help="integration id")
+    send.add_argument("--json", metavar="FILE", help="the whole message as Flowdock JSON")
+    send.add_argument("--event", choices=("activity", "discussion"), default="activity")
+    send.add_argument("--title", help="what happened, e.g. 'deployed version 1.2'")
+    send.add_argument("--thread-title", help="the thread's title")
+    send.add_argument(
+        "--external-thread-id",
+        help="your key for the thread (default: made from the thread title)",
+    )
+    send.add_argument(
+        "--status",
+        metavar="VALUE:COLOUR",
+        help=f"thread status, colour one of {', '.join(STATUS_COLORS)}",
+    )
+    send.add_argument(
+        "--field", action="append", default=[], metavar="LABEL=VALUE", help="repeatable"
+    )
+    send.add_argument("--body-markdown", metavar="FILE", help="thread body in Markdown")
+    send.add_argument(
+        "--message-markdown",
+        metavar="FILE",
+        help="the message's own text in Markdown (required for a discussion)",
+    )
+    send.add_argument("--external-url", help="link to the thing in your system")
+    send.add_argument("--author", metavar="NAME", help="author (default: the signed-in person)")
+    send.add_argument("--avatar", metavar="URL", help="author avatar URL")
+    send.add_argument("--tag", action="append", default=[], help="repeatable")
+    send.set_defaults(handler=_send)
+
+    thread = subparsers.add_parser(
+        "thread",
+        help="show a thread's current status and fields",
+        description="Show the current state of a thread this integration posted to.",
+    )
+    thread.add_argument("--integration", required=True, metavar="ID")
+    thread.add_argument("--external-thread-id", required=True, metavar="X")
+    thread.set_defaults(handler=_thread)
+
+
+def _context() -> AppContext:
+    from flowdock_desktop.context import AppContext
+
+    return AppContext()
+
+
+def _fail(message: str, code: int = 1) -> Exception:
+    from flowdock_desktop.cli import CommandError
+
+    return CommandError(message, code)
+
+
+def _read(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"Could not read the {what} file {path}: {exc.strerror or exc}.") from None
+
+
+def build_payload(args: argparse.Namespace, default_author: str | None) -> dict[str, Any]:
+    """The message payload from the command's options (not yet validated)."""
+    from flowdock_desktop.api.html import markdown_to_html
+    from flowdock_desktop.api.messages import suggest_external_thread_id
+
+    if args.json:
+        try:
+            data = json.loads(_read(args.json, "JSON"))
+        except ValueError as exc:
+            raise _fail(f"The JSON file is not valid JSON: {exc}.") from None
+        if not isinstance(data, dict):
+            raise _fail("The JSON file must hold one message object.")
+        return data
+    author: dict[str, Any] = {"name": args.author or default_author or ""}
+    if args.avatar:
+        author["avatar"] = args.avatar
+    thread: dict[str, Any] = {"title": args.thread_title or ""}
+    if args.body_markdown:
+        thread["body"] = markdown_to_html(_read(args.body_markdown, "body"))
+    if args.external_url:
+        thread["external_url"] = args.external_url
+    if args.status:
+        value, sep, colour = args.status.rpartition(":")
+        if not sep:
+            raise _fail("Give the status as VALUE:COLOUR, for example deployed:green.")
+        thread["status"] = {"value": value, "color": colour}
+    fields = []
+    for item in args.field:
+        label, sep, value = item.partition("=")
+        if not sep:
+            raise _fail(f"Give each field as LABEL=VALUE (got {item!r}).")
+        fields.append({"label": label, "value": value})
+    thread["fields"] = fields
+    thread["actions"] = []
+    payload: dict[str, Any] = {"event": args.event, "author": author, "title": args.title or ""}
+    external = args.external_thread_id
+    if external is None and args.thread_title:
+        external = suggest_external_thread_id(args.thread_title)
+    if external:
+        payload["external_thread_id"] = external
+    if args.message_markdown:
+        payload["body"] = markdown_to_html(_read(args.message_markdown, "message"))
+    payload["thread"] = thread
+    if args.tag:
+        payload["tags"] = list(args.tag)
+    return payload
+
+
+def _default_author(context: AppContext) -> str | None:
+    try:
+        session = context.session()
+    except Exception:  # a locked keyring must not stop sending with --author
+        return None
+    if session is None:
+        return None
+    return session.account.name or session.account.nick or None
+
+
+def _integration(context: AppContext, integration_id: str):
+    from flowdock_desktop.store.integrations import UnknownIntegrationError
+
+    try:
+        return context.integrations.get(integration_id)
+    except UnknownIntegrationError:
+        raise _fail(
+            f"There is no integration with id {integration_id}. "
+            "List them with: flowdock-desktop integrations"
+        ) from None
+
+
+def _send(args: argparse.Namespace) -> int:
+    from flowdock_desktop.api.errors import FlowdockError, ValidationError
+    from flowdock_desktop.sending import SendService
+
+    with _context() as context:
+        integration = _integration(context, args.integration)
+        payload = build_payload(args, _default_author(context) if not args.author else None)
+        service = SendService(context)
+        try:
+            result = service.send(integration.id, payload)
+        except ValidationError as exc:
+            lines = [f"  {key}: {'; '.join(msgs)}" for key, msgs in exc.field_errors.items()]
+            raise _fail("The message is not complete:\n" + "\n".join(lines)) from None
+        except FlowdockError as exc:
+            raise _fail(exc.user_message) from None
+        where = f"{integration.organization_name} / {integration.flow_name}"
+        if result.state == "sent":
+            thread_id = (result.response or {}).get("thread_id")
+            extra = f" (thread {thread_id})" if thread_id else ""
+            print(f"Sent to {where} as “{integration.source_name}”{extra}. uuid {result.uuid}")
+            return 0
+        if result.state == "queued" or result.state == "sending":
+            raise _fail(
+                f"Not sent yet: {result.error} The message is kept in the outbox and will be "
+                "sent later; send it now with: flowdock-desktop outbox --flush",
+                EXIT_QUEUED,
+            )
+        raise _fail(result.error or f"The message was not sent ({result.state}).")
+
+
+def _thread(args: argparse.Namespace) -> int:
+    from flowdock_desktop.api.html import html_to_text
+    from flowdock_desktop.sending import SendService
+
+    with _context() as context:
+        integration = _integration(context, args.integration)
+        listing = SendService(context).threads(integration.id)
+        view = next(
+            (t for t in listing.threads if t.external_thread_id == args.external_thread_id), None
+        )
+        if view is None:
+            raise _fail(
+                f"This integration has not posted to a thread with external id "
+                f"{args.external_thread_id}."
+            )
+        out = sys.stdout
+        print(f"Thread: {view.title or '(no title)'}", file=out)
+        status = f"{view.status_value} ({view.status_color})" if view.status_value else "none"
+        print(f"Status: {status}", file=out)
+        if view.thread_id:
+            print(f"Thread id: {view.thread_id}", file=out)
+        if view.remote is not None:
+            for item in view.remote.fields:
+                print(f"{html_to_text(item.label)}: {html_to_text(item.value)}", file=out)
+            print(f"Activity: {view.activity_count} messages", file=out)
+            if view.updated_at is not None:
+                print(f"Updated: {view.updated_at.isoformat()}", file=out)
+        else:
+            print(f"Messages sent from here: {view.message_count}", file=out)
+        if listing.note:
+            print(f"Note: {listing.note}", file=sys.stderr)
+        return 0

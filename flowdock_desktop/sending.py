@@ -1,0 +1,382 @@
+"""Sending thread messages as an integration: outbox first, then delivery, 410 handling, threads.
+
+Qt-free, so the composer window and the ``send`` command share exactly one sending path:
+``SendService.send()`` stores the message in the outbox (fresh uuid) before the first attempt,
+then ``deliver_due`` posts it with the integration's flow token. Temporary failures leave it
+queued for a later ``deliver_due`` (the window runs one on a timer; the command line has
+``outbox --flush``); a 410 means the source was removed in Flowdock, so the integration is
+marked removed and its flow token and stored data are deleted, as Flowdock's guide asks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from flowdock_desktop.api.errors import FlowdockError, GoneError, NotFoundError, ValidationError
+from flowdock_desktop.api.messages import PayloadError, ThreadMessage
+from flowdock_desktop.api.models import Message, Thread
+from flowdock_desktop.api.redact import REDACTED
+from flowdock_desktop.api.retry import NO_RETRY, RetryPolicy
+from flowdock_desktop.api.validation import FieldErrors, describe_errors
+from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.store.outbox import DeliveryOutcome, OutboxItem, deliver_due
+
+if TYPE_CHECKING:
+    from flowdock_desktop.api.client import FlowdockClient
+    from flowdock_desktop.context import AppContext
+
+__all__ = [
+    "IntegrationRemovedError",
+    "MissingFlowTokenError",
+    "SendResult",
+    "SendService",
+    "ThreadView",
+    "curl_command",
+    "payload_errors",
+]
+
+log = logging.getLogger(__name__)
+
+#: How many of an integration's most recent threads are looked up on the server.
+MAX_REMOTE_THREADS = 25
+
+
+class IntegrationRemovedError(GoneError):
+    """The integration is marked removed (its source was deleted in Flowdock)."""
+
+    def __init__(self, integration: Integration) -> None:
+        super().__init__(
+            f"“{integration.source_name}” was removed in Flowdock, so it can no longer post. "
+            "Set it up again to keep posting.",
+            status=None,
+        )
+        self.integration_id = integration.id
+
+
+class MissingFlowTokenError(FlowdockError):
+    """The keyring has no flow token for the integration (deleted, or another keyring)."""
+
+
+def payload_errors(payload: Any) -> FieldErrors:
+    """Problems with a thread message payload, under the validator's dotted keys.
+
+    Shape problems (text where a list belongs, unknown keys) and rule violations (blank
+    title, bad colour) come back the same way, so a form or a command prints them alike.
+    """
+    try:
+        message = ThreadMessage.from_payload(payload)
+    except PayloadError as exc:
+        return exc.field_errors
+    return message.validate()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one message handed to :meth:`SendService.send`.
+
+    ``state`` is the outbox state afterwards: ``sent``, ``queued`` (will be retried),
+    ``failed`` (refused; fix and send again) or ``gone`` (integration removed).
+    ``error`` is in plain words.
+    """
+
+    item: OutboxItem
+    state: str
+    error: str | None = None
+    response: dict[str, Any] | None = None
+
+    @property
+    def uuid(self) -> str:
+        return self.item.uuid
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    """A thread this integration posted to: local history merged with the server's state.
+
+    ``key`` identifies it for posting again (the external thread id when there is one).
+    ``remote`` is the server's current thread, or None when it could not be fetched.
+    """
+
+    key: str
+    external_thread_id: str | None
+    thread_id: str | None
+    title: str | None
+    status_value: str | None
+    status_color: str | None
+    message_count: int
+    last_sent_at: float
+    remote: Thread | None = None
+
+    @property
+    def activity_count(self) -> int:
+        if self.remote is None:
+            return self.message_count
+        r = self.remote
+        return r.activities + r.internal_comments + r.external_comments
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return self.remote.updated_at if self.remote is not None else None
+
+
+@dataclass
+class ThreadListing:
+    """Threads plus a plain-words note when the server could not be asked (not signed in)."""
+
+    threads: list[ThreadView] = field(default_factory=list)
+    note: str | None = None
+
+
+class SendService:
+    """Queues, delivers and follows up thread messages for the person's integrations.
+
+    Thread-safe: the window calls it from worker threads; the outbox's atomic claim keeps two
+    deliveries (the window and ``outbox --flush``) from sending one item twice. ``retry`` is
+    the in-request retry policy; by default none, because the outbox is the one place that
+    retries (with backoff that survives a restart and is visible to the person).
+    """
+
+    def __init__(self, context: AppContext, *, retry: RetryPolicy | None = None) -> None:
+        self.context = context
+        self.retry = retry or NO_RETRY
+        self._lock = threading.Lock()
+
+    # -- queueing -----------------------------------------------------------------------------
+
+    def enqueue(self, integration_id: str, payload: Mapping[str, Any]) -> OutboxItem:
+        """Check the payload and store it in the outbox with a fresh uuid.
+
+        Raises ValidationError (with ``field_errors``) for an incomplete message and
+        IntegrationRemovedError when the integration can no longer post.
+        """
+        integration = self.context.integrations.get(integration_id)
+        if not integration.is_active:
+            raise IntegrationRemovedError(integration)
+        body = {k: v for k, v in payload.items() if k not in ("uuid", "flow_token")}
+        errors = payload_errors(body)
+        if errors:
+            raise ValidationError(
+                "The message is not complete: " + describe_errors(errors),
+                field_errors=errors,
+                status=None,
+            )
+        return self.context.outbox.enqueue(integration_id, body)
+
+    def send(self, integration_id: str, payload: Mapping[str, Any]) -> SendResult:
+        """Enqueue the message, then deliver what is due; report this message's fate."""
+        item = self.enqueue(integration_id, payload)
+        outcomes = self.deliver_due()
+        return self._result_for(item, outcomes)
+
+    def _result_for(self, item: OutboxItem, outcomes: list[DeliveryOutcome]) -> SendResult:
+        for outcome in outcomes:
+            if outcome.item.id == item.id:
+                state = "queued" if outcome.result == "retry" else outcome.result
+                return SendResult(outcome.item, state, outcome.error, outcome.response)
+        # Not attempted: an earlier message of the same integration is still waiting.
+        current = self.context.outbox.get(item.id) or item
+        waiting = "An earlier message to this integration is waiting to be sent; this one follows."
+        return SendResult(current, current.state, current.last_error or waiting)
+
+    # -- delivery -----------------------------------------------------------------------------
+
+    def deliver_due(
+        self, *, ignore_backoff: bool = False, max_items: int | None = None
+    ) -> list[DeliveryOutcome]:
+        """Attempt every due outbox item once; then clean up integrations that answered 410."""
+        clients: dict[str, FlowdockClient] = {}
+
+        def send_item(item: OutboxItem) -> dict[str, Any] | None:
+            integration = self.context.integrations.get(item.integration_id)
+            if not integration.is_active:
+                # Stop posting: never use a removed source's token again.
+                raise IntegrationRemovedError(integration)
+            token = self.context.credentials.get_flow_token(integration.id)
+            if not token:
+                raise MissingFlowTokenError(
+                    f"The flow token of “{integration.source_name}” is not in this computer's "
+                    "keyring, so it cannot post. Set the integration up again."
+                )
+            client = clients.get(integration.api_url)
+            if client is None:
+                client = self.context.flow_client(integration.api_url)
+                client.retry = self.retry
+                clients[integration.api_url] = client
+            return client.post_message(item.payload, flow_token=token, wait=True)
+
+        try:
+            outcomes = deliver_due(
+                self.context.outbox, send_item, ignore_backoff=ignore_backoff, max_items=max_items
+            )
+        finally:
+            for client in clients.values():
+                client.close()
+        for integration_id in {o.item.integration_id for o in outcomes if o.result == "gone"}:
+            self.forget_removed(integration_id)
+        return outcomes
+
+    def flush(self, *, rounds: int = 5) -> list[DeliveryOutcome]:
+        """Deliver everything pending now, ignoring backoff (``outbox --flush``).
+
+        Each round attempts each pending item at most once; stops when a round sends nothing.
+        """
+        done: list[DeliveryOutcome] = []
+        for _ in range(rounds):
+            outcomes = self.deliver_due(ignore_backoff=True)
+            done.extend(outcomes)
+            if not any(o.result == "sent" for o in outcomes):
+                break
+        return done
+
+    def pending(self, integration_id: str | None = None) -> list[OutboxItem]:
+        """Messages not delivered yet (queued or being sent), oldest first."""
+        return self.context.outbox.list(integration_id, states=("queued", "sending"))
+
+    def problems(self, integration_id: str | None = None) -> list[OutboxItem]:
+        """Messages that will not be sent without the person: refused or integration gone."""
+        return self.context.outbox.list(integration_id, states=("failed", "gone"))
+
+    def next_attempt_at(self) -> float | None:
+        """When the earliest queued message is due, or None when nothing waits."""
+        times = [i.next_attempt_at for i in self.pending() if i.state == "queued"]
+        return min(times) if times else None
+
+    # -- integrations -------------------------------------------------------------------------
+
+    def forget_removed(self, integration_id: str) -> None:
+        """After a 410: mark removed, delete the flow token and the data kept for it.
+
+        Flowdock's guide asks integrations to stop posting and delete what they stored
+        for a removed source. The integration row stays (state ``removed``) so the person
+        sees what happened and can set it up again; unsent messages stay as ``gone`` so the
+        text is not lost. Sent history and the draft are deleted. Idempotent.
+        """
+        integrations = self.context.integrations
+        integrations.mark_removed(integration_id)
+        self.context.credentials.delete_flow_token(integration_id)
+        self.context.drafts.clear(integration_id)
+        # History has no delete method of its own (yet); the table is the store's.
+        with self.context.db.transaction() as conn:
+            conn.execute("DELETE FROM history WHERE integration_id = ?", (integration_id,))
+        log.info("integration %s was removed in Flowdock; local data deleted", integration_id)
+
+    def remove_integration(self, integration_id: str) -> None:
+        """The person removes an integration here: forget it and its flow token.
+
+        The source itself stays in Flowdock (removing it there needs the person's sign-in
+        and is their call in Flowdock's own settings).
+        """
+        self.context.integrations.delete(integration_id)
+        self.context.credentials.delete_flow_token(integration_id)
+
+    # -- threads ------------------------------------------------------------------------------
+
+    def threads(self, integration_id: str, *, fetch: bool = True) -> ThreadListing:
+        """Threads this integration posted to, newest first, with the server's current state.
+
+        The server is asked with the person's sign-in (flow tokens cannot read threads); when
+        nobody is signed in the local history alone is shown, with a note saying why.
+        """
+        integration = self.context.integrations.get(integration_id)
+        summaries = self.context.history.threads(integration_id)
+        listing = ThreadListing()
+        remote: dict[str, Thread] = {}
+        if fetch and summaries and integration.is_active:
+            try:
+                remote = self._fetch_threads(
+                    integration, [s.thread_id for s in summaries if s.thread_id]
+                )
+            except FlowdockError as exc:
+                listing.note = exc.user_message
+            except Exception as exc:  # SignInRequired and the auth package's errors
+                listing.note = getattr(exc, "user_message", None) or str(exc)
+        for s in summaries:
+            thread = remote.get(s.thread_id or "")
+            status = thread.status if thread is not None else None
+            listing.threads.append(
+                ThreadView(
+                    key=s.key,
+                    external_thread_id=s.external_thread_id,
+                    thread_id=s.thread_id,
+                    title=(thread.title if thread is not None else None) or s.title,
+                    status_value=status.value if status else s.status_value,
+                    status_color=status.color if status else s.status_color,
+                    message_count=s.message_count,
+                    last_sent_at=s.last_sent_at,
+                    remote=thread,
+                )
+            )
+        return listing
+
+    def _fetch_threads(self, integration: Integration, thread_ids: list[str]) -> dict[str, Thread]:
+        client = self._user_client_for(integration)
+        found: dict[str, Thread] = {}
+        try:
+            for thread_id in thread_ids[:MAX_REMOTE_THREADS]:
+                try:
+                    found[thread_id] = client.get_thread(
+                        integration.org_slug, integration.flow_slug, thread_id
+                    )
+                except NotFoundError:
+                    continue
+        finally:
+            client.close()
+        return found
+
+    def thread(self, integration_id: str, thread_id: str) -> Thread:
+        """The server's current state of one thread (person's sign-in)."""
+        integration = self.context.integrations.get(integration_id)
+        with self._user_client_for(integration) as client:
+            return client.get_thread(integration.org_slug, integration.flow_slug, thread_id)
+
+    def thread_messages(
+        self, integration_id: str, thread_id: str, limit: int = 50
+    ) -> list[Message]:
+        """The thread's latest messages, oldest first: its timeline."""
+        integration = self.context.integrations.get(integration_id)
+        with self._user_client_for(integration) as client:
+            return client.list_thread_messages(
+                integration.org_slug, integration.flow_slug, thread_id, limit=limit
+            )
+
+    def find_thread(self, integration_id: str, external_thread_id: str) -> ThreadView | None:
+        """The thread this integration keys by ``external_thread_id``, from history + server."""
+        for view in self.threads(integration_id).threads:
+            if view.external_thread_id == external_thread_id:
+                return view
+        return None
+
+    def _user_client_for(self, integration: Integration) -> FlowdockClient:
+        client = self.context.user_client()
+        if client.base_url.rstrip("/") != integration.api_url.rstrip("/"):
+            client.close()
+            raise FlowdockError(
+                "You are signed in to a different server than this integration's, "
+                "so its threads cannot be read. Sign in to that server to see them."
+            )
+        return client
+
+
+def curl_command(api_url: str, payload: Mapping[str, Any], flow_token: str | None = None) -> str:
+    """The ``curl`` command that posts ``payload`` as the integration.
+
+    With ``flow_token`` None the token is shown as "•••" (the default: the command is for
+    reading and copying into documentation); give it only when the person asked to reveal it.
+    """
+    body = dict(payload)
+    body["flow_token"] = flow_token if flow_token else REDACTED
+    text = json.dumps(body, indent=2, ensure_ascii=False)
+    url = api_url.rstrip("/") + "/messages"
+    return (
+        f"curl -sS -X POST {shlex.quote(url)} \\\n"
+        "  -H 'Content-Type: application/json' \\\n"
+        "  -H 'X-flowdock-wait-for-message: true' \\\n"
+        f"  --data-binary {shlex.quote(text)}"
+    )

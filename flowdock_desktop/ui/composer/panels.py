@@ -1,0 +1,328 @@
+"""The composer's side panels: integrations, threads (with timeline), request log."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
+from flowdock_desktop.api.models import Message
+from flowdock_desktop.sending import ThreadView
+from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.ui.theme import STATUS_COLOURS
+
+
+class IntegrationList(QWidget):
+    """The person's integrations: flow, organization, source name and whether it still works.
+
+    Signals: ``selected(str)`` (integration id), ``add_requested``, ``rename_requested(str)``,
+    ``remove_requested(str)``.
+    """
+
+    selected = Signal(str)
+    add_requested = Signal()
+    rename_requested = Signal(str)
+    remove_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("I&ntegrations")
+        font = title.font()
+        font.setBold(True)
+        title.setFont(font)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Integrations")
+        title.setBuddy(self.list)
+        layout.addWidget(title)
+        layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("&Add…")
+        self.rename_button = QPushButton("Rena&me…")
+        self.remove_button = QPushButton("Remo&ve…")
+        for button, name in (
+            (self.add_button, "Add integration"),
+            (self.rename_button, "Rename integration"),
+            (self.remove_button, "Remove integration"),
+        ):
+            button.setAccessibleName(name)
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.add_button.clicked.connect(self.add_requested)
+        self.rename_button.clicked.connect(lambda: self._emit_for(self.rename_requested))
+        self.remove_button.clicked.connect(lambda: self._emit_for(self.remove_requested))
+        self._update_buttons()
+
+    def set_integrations(self, integrations: list[Integration], current: str | None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        chosen = None
+        for integration in integrations:
+            state = "working" if integration.is_active else "removed in Flowdock"
+            item = QListWidgetItem(
+                f"{integration.source_name}\n"
+                f"{integration.organization_name} / {integration.flow_name} · {state}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, integration.id)
+            item.setToolTip(f"Posts to {integration.flow_path} on {integration.api_url}")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, item.text().replace("\n", ", "))
+            if not integration.is_active:
+                item.setForeground(self.palette().placeholderText())
+            self.list.addItem(item)
+            if integration.id == current:
+                chosen = item
+        self.list.blockSignals(False)
+        if chosen is None and self.list.count():
+            chosen = self.list.item(0)
+        if chosen is not None:
+            self.list.setCurrentItem(chosen)
+            if chosen.data(Qt.ItemDataRole.UserRole) == current:
+                self._update_buttons()
+        else:
+            self._update_buttons()
+
+    def current_id(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _current_changed(self, current: QListWidgetItem | None, _: Any) -> None:
+        self._update_buttons()
+        if current is not None:
+            self.selected.emit(current.data(Qt.ItemDataRole.UserRole))
+
+    def _emit_for(self, signal: Signal) -> None:
+        current = self.current_id()
+        if current:
+            signal.emit(current)
+
+    def _update_buttons(self) -> None:
+        has = self.list.currentItem() is not None
+        self.rename_button.setEnabled(has)
+        self.remove_button.setEnabled(has)
+
+
+def _when(value: datetime | float | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        value = datetime.fromtimestamp(value).astimezone()
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class ThreadsPanel(QWidget):
+    """Threads the integration posted to, their status, and the selected one's timeline.
+
+    Signals: ``refresh_requested``, ``thread_selected(object)`` (ThreadView),
+    ``update_requested(object)`` (ThreadView: load its state into the form).
+    """
+
+    refresh_requested = Signal()
+    thread_selected = Signal(object)
+    update_requested = Signal(object)
+
+    COLUMNS = ("Status", "Title", "Fields", "Activity", "Last update")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.views: list[ThreadView] = []
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.refresh_button = QPushButton("&Refresh")
+        self.refresh_button.setAccessibleName("Refresh threads")
+        self.update_button = QPushButton("&Update this thread")
+        self.update_button.setAccessibleName("Update this thread")
+        self.update_button.setEnabled(False)
+        bar.addWidget(self.note, 1)
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.update_button)
+        layout.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(self.COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAccessibleName("Threads")
+        self.timeline = QTextBrowser()
+        self.timeline.setOpenLinks(False)
+        self.timeline.setAccessibleName("Thread timeline")
+        split.addWidget(self.tree)
+        split.addWidget(self.timeline)
+        layout.addWidget(split, 1)
+        self.refresh_button.clicked.connect(self.refresh_requested)
+        self.update_button.clicked.connect(self._update_clicked)
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.itemActivated.connect(lambda *_: self._update_clicked())
+
+    def set_threads(self, views: list[ThreadView], note: str | None = None) -> None:
+        current = self.current()
+        self.views = list(views)
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        chosen = None
+        for view in views:
+            fields = ""
+            if view.remote is not None:
+                fields = "; ".join(
+                    f"{html_to_text(f.label)}: {html_to_text(f.value)}" for f in view.remote.fields
+                )
+            item = QTreeWidgetItem(
+                [
+                    view.status_value or "",
+                    view.title or view.key,
+                    fields,
+                    str(view.activity_count),
+                    _when(view.updated_at or view.last_sent_at),
+                ]
+            )
+            if view.status_color in STATUS_COLOURS:
+                # The status cell in its Flowdock colour, as the badge elsewhere.
+                from PySide6.QtGui import QBrush, QColor
+
+                from flowdock_desktop.ui.theme import status_text_colour
+
+                item.setBackground(0, QBrush(QColor(STATUS_COLOURS[view.status_color])))
+                item.setForeground(0, QBrush(QColor(status_text_colour(view.status_color))))
+            item.setData(0, Qt.ItemDataRole.UserRole, view.key)
+            self.tree.addTopLevelItem(item)
+            if current is not None and view.key == current.key:
+                chosen = item
+        self.tree.blockSignals(False)
+        for column in range(len(self.COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+        self.note.setText(note or ("" if views else "Nothing sent from this integration yet."))
+        if chosen is not None:
+            self.tree.setCurrentItem(chosen)
+        self.update_button.setEnabled(self.current() is not None)
+
+    def current(self) -> ThreadView | None:
+        item = self.tree.currentItem()
+        if item is None:
+            return None
+        key = item.data(0, Qt.ItemDataRole.UserRole)
+        return next((v for v in self.views if v.key == key), None)
+
+    def _current_changed(self, *_: Any) -> None:
+        view = self.current()
+        self.update_button.setEnabled(view is not None)
+        if view is not None:
+            self.thread_selected.emit(view)
+
+    def _update_clicked(self) -> None:
+        view = self.current()
+        if view is not None:
+            self.update_requested.emit(view)
+
+    def show_timeline(self, messages: list[Message] | None, note: str | None = None) -> None:
+        """Render the thread's messages, newest last (sanitised HTML only)."""
+        parts = []
+        if note:
+            parts.append(f"<p><i>{escape(note)}</i></p>")
+        for message in messages or []:
+            author = escape(message.author.name) if message.author else "someone"
+            when = _when(message.created_at)
+            # No status badge per message: each one embeds the thread's *current* state.
+            title = sanitize_title(message.title or "") or escape(message.event or "")
+            parts.append(f"<p><b>{author}</b> {title} <small>{escape(when)}</small>")
+            if message.body:
+                parts.append(f"<br>{sanitize_body(message.body)}")
+            parts.append("</p>")
+        self.timeline.setHtml(
+            "".join(parts) or "<p><i>Choose a thread to see its messages.</i></p>"
+        )
+
+
+class RequestLog(QWidget):
+    """Every request the composer made, with status, timing, headers and bodies — redacted.
+
+    Fed with ``Exchange.redacted()`` dictionaries, which already have every secret hidden.
+    """
+
+    MAX_ENTRIES = 500
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[dict[str, Any]] = []
+        layout = QVBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Time", "Method", "URL", "Status", "ms"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAccessibleName("Requests")
+        self.detail = QPlainTextEdit()
+        self.detail.setReadOnly(True)
+        self.detail.setAccessibleName("Request details")
+        split.addWidget(self.tree)
+        split.addWidget(self.detail)
+        layout.addWidget(split, 1)
+        self.clear_button = QPushButton("C&lear log")
+        self.clear_button.setAccessibleName("Clear request log")
+        layout.addWidget(self.clear_button)
+        self.clear_button.clicked.connect(self.clear)
+        self.tree.currentItemChanged.connect(self._show_current)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        entry = dict(entry, logged_at=time.time())
+        self.entries.append(entry)
+        if len(self.entries) > self.MAX_ENTRIES:
+            self.entries.pop(0)
+            self.tree.takeTopLevelItem(0)
+        status = entry.get("status")
+        item = QTreeWidgetItem(
+            [
+                time.strftime("%H:%M:%S", time.localtime(entry["logged_at"])),
+                entry.get("method", ""),
+                entry.get("url", ""),
+                str(status) if status is not None else "no answer",
+                f"{entry.get('elapsed_ms', 0):.0f}",
+            ]
+        )
+        self.tree.addTopLevelItem(item)
+        if self.tree.currentItem() is None:
+            self.tree.setCurrentItem(item)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.tree.clear()
+        self.detail.clear()
+
+    def _show_current(self, *_: Any) -> None:
+        item = self.tree.currentItem()
+        if item is None:
+            return
+        entry = self.entries[self.tree.indexOfTopLevelItem(item)]
+        lines = [f"{entry.get('method')} {entry.get('url')}  (attempt {entry.get('attempt', 1)})"]
+        lines += [f"{k}: {v}" for k, v in entry.get("request_headers", [])]
+        lines += ["", entry.get("request_body") or "(no body)", ""]
+        if "status" in entry:
+            lines.append(f"HTTP {entry['status']} in {entry.get('elapsed_ms', 0):.0f} ms")
+            lines += [f"{k}: {v}" for k, v in entry.get("response_headers", [])]
+            lines += ["", entry.get("response_body") or "(no body)"]
+        if entry.get("error"):
+            lines += ["", f"Error: {entry['error']}"]
+        self.detail.setPlainText("\n".join(str(line) for line in lines))
+
+    def as_text(self) -> str:
+        """Every entry as JSON lines (for tests and for copying into a support request)."""
+        return "\n".join(json.dumps(e, ensure_ascii=False) for e in self.entries)

@@ -1,0 +1,355 @@
+"""The composer window end to end against a real sandbox: compose, preview, send, follow up."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+
+from flowdock_desktop.api.client import FlowdockClient
+from flowdock_desktop.auth.oauth import OAuthApp
+from flowdock_desktop.auth.session import start_session
+from flowdock_desktop.auth.tokens import TokenSet
+from flowdock_desktop.context import AppContext
+from flowdock_desktop.sandbox import seed
+from flowdock_desktop.ui.composer import ComposerWindow
+
+pytestmark = pytest.mark.gui
+
+WAIT_MS = 10_000
+
+
+def make_integration(context: AppContext, base_url: str, name: str = "Deploy bot"):
+    """A source created on the sandbox with the demo API token, stored like the wizard does."""
+    with FlowdockClient(base_url, auth=httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")) as client:
+        flow = client.get_flow(seed.ORG_SLUG, seed.MAIN_FLOW)
+        source = client.create_source(seed.ORG_SLUG, seed.MAIN_FLOW, name)
+    integration = context.integrations.add(
+        api_url=base_url,
+        flow_id=flow.id,
+        flow_name=flow.name,
+        organization_name=seed.ORG_NAME,
+        org_slug=seed.ORG_SLUG,
+        flow_slug=seed.MAIN_FLOW,
+        source_id=source.id,
+        source_name=source.name,
+        source_url=source.url or "",
+    )
+    context.credentials.set_flow_token(integration.id, source.flow_token)
+    return integration, source
+
+
+def sign_in(context: AppContext, base_url: str) -> None:
+    answer = httpx.post(
+        base_url + "/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": seed.DEMO_EMAIL,
+            "password": seed.DEMO_PASSWORD,
+            "client_id": seed.DEMO_CLIENT_ID,
+            "client_secret": seed.DEMO_CLIENT_SECRET,
+            "scope": "flow profile integration",
+        },
+        headers={"Accept": "application/json"},
+    )
+    answer.raise_for_status()
+    app = OAuthApp(base_url, seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET)
+    start_session(context.profile, context.credentials, app, TokenSet.from_response(answer.json()))
+
+
+@pytest.fixture
+def context(profile_dir, sandbox):
+    ctx = AppContext()
+    ctx.outbox.base_delay = 0.05
+    ctx.outbox.max_delay = 0.1
+    sign_in(ctx, sandbox.base_url)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_faults(sandbox):
+    yield
+    httpx.delete(sandbox.base_url + "/sandbox/faults")
+
+
+@pytest.fixture
+def open_window(qtbot, context):
+    windows = []
+
+    def open_(integration_id: str | None = None) -> ComposerWindow:
+        window = ComposerWindow(
+            context, integration_id, outbox_interval_ms=50, draft_delay_ms=50, preview_delay_ms=10
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.form.author_name.text() != "", timeout=WAIT_MS)
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()
+
+
+def fill(qtbot, window: ComposerWindow, *, status: str = "deploying", colour: str = "yellow"):
+    form = window.form
+    qtbot.keyClicks(form.title, "started deploying version 1.4")
+    qtbot.keyClicks(form.thread_title, "Production deploys")
+    qtbot.keyClicks(form.status_value, status)
+    qtbot.mouseClick(form.swatches.buttons[colour], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(form.fields.rows[0][1], "Service")
+    qtbot.keyClicks(form.fields.rows[0][2], "api")
+    qtbot.keyClicks(form.body.edit, "Release notes: **faster** <script>alert(1)</script>")
+    qtbot.keyClicks(form.tags, "deploy, prod")
+
+
+def shown_json(window: ComposerWindow) -> dict:
+    return json.loads(window.preview.json_edit.toPlainText())
+
+
+def posted_bodies(window: ComposerWindow) -> list[dict]:
+    """Bodies of POST /messages from the request log (already redacted)."""
+    return [
+        json.loads(e["request_body"])
+        for e in window.request_log.entries
+        if e["method"] == "POST" and e["url"].endswith("/messages")
+    ]
+
+
+def send(qtbot, window: ComposerWindow):
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_compose_preview_send_and_follow_up(qtbot, context, sandbox, open_window, screenshot):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    assert window.form.author_name.text() == seed.DEMO_USER_NAME  # from the signed-in profile
+    screenshot(window, "composer-empty")
+
+    fill(qtbot, window)
+    form = window.form
+    assert form.external_thread_id.currentText() == "production-deploys"  # suggested
+    qtbot.waitUntil(lambda: "Production deploys" in window.preview.json_edit.toPlainText())
+    payload = shown_json(window)
+    assert payload["thread"]["status"] == {"value": "deploying", "color": "yellow"}
+    assert "<script" not in json.dumps(payload)
+    assert "<strong>faster</strong>" in payload["thread"]["body"]
+    preview_html = window.preview.browser.toHtml()
+    assert "<script" not in preview_html and "deploying" in preview_html
+    assert "•••" in window.preview.curl_edit.toPlainText()
+    screenshot(window, "composer-filled")
+
+    result = send(qtbot, window)
+
+    # Exactly one message reached the sandbox, and it is what the JSON tab showed.
+    stored = sandbox.state.messages_by_uuid(result.uuid)
+    assert len(stored) == 1
+    body = posted_bodies(window)[-1]
+    assert body.pop("flow_token") == "•••"  # the log is redacted
+    assert body.pop("uuid") == result.uuid
+    assert body == payload
+    assert stored[0]["thread"]["status"] == {"value": "deploying", "color": "yellow"}
+    assert "Sent to Acme / Main" in window.banner.text
+
+    # The threads panel shows the status the sandbox holds.
+    window.right_tabs.setCurrentWidget(window.threads_panel)
+    panel = window.threads_panel
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.views and panel.views[0].remote is not None, timeout=WAIT_MS)
+    assert panel.tree.topLevelItem(0).text(0) == "deploying"
+    assert "Service: api" in panel.tree.topLevelItem(0).text(2)
+    screenshot(window, "composer-after-sending")
+
+    # "Update this thread" loads its state; a new status goes to the same thread.
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    qtbot.waitUntil(lambda: "started deploying" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    qtbot.mouseClick(panel.update_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.thread_title.text() == "Production deploys", timeout=WAIT_MS)
+    assert form.title.text() == "" and form.status_value.text() == "deploying"
+    assert form.fields.values() == [("Service", "api")]
+    qtbot.keyClicks(form.title, "finished the deploy")
+    form.status_value.clear()
+    qtbot.keyClicks(form.status_value, "deployed")
+    qtbot.mouseClick(form.swatches.buttons["green"], Qt.MouseButton.LeftButton)
+    second = send(qtbot, window)
+    thread_id = stored[0]["thread_id"]
+    assert sandbox.state.messages_by_uuid(second.uuid)[0]["thread_id"] == thread_id
+    thread = sandbox.state.messages_by_uuid(second.uuid)[0]["thread"]
+    assert thread["status"] == {"value": "deployed", "color": "green"}
+    qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "deployed", timeout=WAIT_MS)
+
+
+def test_ctrl_enter_sends(qtbot, context, sandbox, open_window):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    fill(qtbot, window)
+    window.activateWindow()
+    window.form.title.setFocus()
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
+        qtbot.keyClick(window.form.title, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert len(sandbox.state.messages_by_uuid(blocker.args[0].uuid)) == 1
+
+
+def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox, open_window):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    form = window.form
+    form.author_name.clear()
+    qtbot.keyClicks(form.author_avatar, "not a url")
+    qtbot.keyClicks(form.status_value, "open")  # no colour chosen
+    qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(form.fields.rows[0][2], "value without label")
+    qtbot.mouseClick(form.actions.add_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(form.actions.rows[0][1], "Diff")
+    qtbot.keyClicks(form.actions.rows[0][2], "ftp://example.com")
+    form.event.setCurrentIndex(1)  # discussion needs a message text
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+
+    expected = {
+        "author.name": "The author name can't be blank.",
+        "author.avatar": "The avatar URL must be an http:// or https:// address.",
+        "title": "The title can't be blank.",
+        "body": "The message text can't be blank.",
+        "thread.title": "The thread title can't be blank.",
+        "external_thread_id": "The external thread id can't be blank (or give thread_id).",
+        "thread.status.color": "The status colour can't be blank.",
+        "thread.fields.0.label": "The field 1 label can't be blank.",
+        "thread.actions.0.url": "The action 1 URL must be an http:// or https:// address.",
+    }
+    for key, text in expected.items():
+        message = form.message_for(key)
+        assert message.is_error, key
+        assert text in message.text(), (key, message.text())
+    assert "Fix the marked fields" in window.banner.text
+    assert form.first_error_widget() is form.author_name  # focus goes to the first problem
+    assert context.outbox.list(integration.id) == []
+
+    # Fixing a field clears its message as the person types.
+    qtbot.keyClicks(form.title, "opened")
+    qtbot.waitUntil(lambda: not form.message_for("title").is_error, timeout=WAIT_MS)
+
+
+def test_json_tab_and_form_stay_in_step(qtbot, context, sandbox, open_window):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    fill(qtbot, window)
+    qtbot.waitUntil(lambda: "Production deploys" in window.preview.json_edit.toPlainText())
+
+    # JSON -> form
+    data = shown_json(window)
+    data["title"] = "rolled back"
+    data["thread"]["status"] = {"value": "failed", "color": "red"}
+    data["thread"]["fields"].append({"label": "Version", "value": "1.3"})
+    data["thread"]["body"] = "<p>Kept <b>HTML</b></p><script>x()</script>"
+    window.preview.json_edit.setPlainText(json.dumps(data))
+    qtbot.waitUntil(lambda: window.form.title.text() == "rolled back", timeout=WAIT_MS)
+    assert window.form.swatches.colour() == "red"
+    assert window.form.fields.values() == [("Service", "api"), ("Version", "1.3")]
+    assert window.form.body.mode() == "html"
+    assert "<script" not in json.dumps(window.form.payload())
+
+    # form -> JSON
+    window.form.title.clear()
+    qtbot.keyClicks(window.form.title, "redeployed")
+    qtbot.waitUntil(lambda: shown_json(window)["title"] == "redeployed", timeout=WAIT_MS)
+
+    # Broken JSON is explained and does not touch the form.
+    window.preview.json_edit.setPlainText('{"title": ')
+    qtbot.waitUntil(lambda: window.preview.json_message.is_error, timeout=WAIT_MS)
+    assert "not valid JSON" in window.preview.json_message.text()
+    assert window.form.title.text() == "redeployed"
+    window.preview.json_edit.setPlainText('{"event": "activity", "colour": 1}')
+    qtbot.waitUntil(lambda: "unknown field" in window.preview.json_message.text(), timeout=WAIT_MS)
+
+
+def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox, open_window):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    fill(qtbot, window)
+    httpx.post(
+        sandbox.base_url + "/sandbox/faults",
+        json={"count": 1, "status": 503, "path_prefix": "/messages"},
+    ).raise_for_status()
+    httpx.post(
+        sandbox.base_url + "/sandbox/faults",
+        json={"count": 1, "drop": True, "path_prefix": "/messages"},
+    ).raise_for_status()
+
+    shown: list[str] = []
+    original = window.banner.show_message
+    window.banner.show_message = lambda kind, text, action=None: (
+        shown.append(text),
+        original(kind, text, action),
+    )
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any("Not sent yet" in t for t in shown), timeout=WAIT_MS)
+    assert any("kept in the outbox" in t for t in shown)
+    uuid = context.outbox.list(integration.id)[0].uuid
+    # The timer-driven outbox retries in the background until the server takes it.
+    qtbot.waitUntil(lambda: context.outbox.count_pending() == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "The waiting message was sent." in shown, timeout=WAIT_MS)
+    assert len(sandbox.state.messages_by_uuid(uuid)) == 1
+    qtbot.waitUntil(lambda: "Outbox empty" in window.outbox_label.text(), timeout=WAIT_MS)
+    errors = [e for e in window.request_log.entries if e.get("status") == 503 or "error" in e]
+    assert errors  # the failed attempts are in the request log
+
+
+def test_removed_integration_is_explained_and_can_be_set_up_again(
+    qtbot, context, sandbox, open_window, screenshot
+):
+    integration, source = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    fill(qtbot, window)
+    sandbox.state.delete_source_by_id(source.id)
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "removed in Flowdock" in window.banner.text, timeout=WAIT_MS)
+    assert window.banner.button.text() == "Set it up again"
+    assert not window.send_button.isEnabled()
+    assert not window.form.title.isEnabled()
+    assert context.credentials.get_flow_token(integration.id) is None
+    assert context.integrations.get(integration.id).state == "removed"
+    qtbot.waitUntil(
+        lambda: "removed in Flowdock" in window.integrations_panel.list.item(0).text(),
+        timeout=WAIT_MS,
+    )
+    screenshot(window, "composer-removed-integration")
+    with qtbot.waitSignal(window.add_integration_requested, timeout=WAIT_MS):
+        qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
+
+
+def test_draft_is_saved_and_restored(qtbot, context, sandbox, open_window):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    fill(qtbot, window)
+    qtbot.waitUntil(
+        lambda: (
+            (context.drafts.load(integration.id) or {}).get("thread_title") == "Production deploys"
+        ),
+        timeout=WAIT_MS,
+    )
+    window.close()
+    again = open_window(integration.id)
+    assert again.form.title.text() == "started deploying version 1.4"
+    assert again.form.swatches.colour() == "yellow"
+    assert again.form.fields.values() == [("Service", "api")]
+    assert "**faster**" in again.form.body.text()
+
+
+def test_templates_apply_and_save(qtbot, context, sandbox, open_window):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    window.apply_template("Announcement", {"subject": "Office move", "message": "We *move*."})
+    form = window.form
+    assert form.thread_title.text() == "Office move"
+    assert form.swatches.colour() == "blue"
+    qtbot.waitUntil(lambda: "<em>move</em>" in window.preview.json_edit.toPlainText())
+    window.save_template("My note")
+    assert context.templates.get("My note").fields["thread_title"] == "Office move"
+    qtbot.waitUntil(lambda: window.template_box.findData("My note") >= 0, timeout=WAIT_MS)

@@ -1,0 +1,215 @@
+"""SendService against a real sandbox: outbox first, faults, exactly-once, 410, threads, CLI."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from flowdock_desktop.api.client import FlowdockClient
+from flowdock_desktop.api.errors import ValidationError
+from flowdock_desktop.auth.oauth import OAuthApp
+from flowdock_desktop.auth.session import start_session
+from flowdock_desktop.auth.tokens import TokenSet
+from flowdock_desktop.context import AppContext
+from flowdock_desktop.sandbox import seed
+from flowdock_desktop.sending import IntegrationRemovedError, SendService, curl_command
+
+
+def make_integration(context: AppContext, base_url: str, name: str = "CI"):
+    """A source created on the sandbox with the demo API token, stored like the wizard does."""
+    auth = httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")
+    with FlowdockClient(base_url, auth=auth) as client:
+        flow = client.get_flow(seed.ORG_SLUG, seed.MAIN_FLOW)
+        source = client.create_source(seed.ORG_SLUG, seed.MAIN_FLOW, name)
+    integration = context.integrations.add(
+        api_url=base_url,
+        flow_id=flow.id,
+        flow_name=flow.name,
+        organization_name=seed.ORG_NAME,
+        org_slug=seed.ORG_SLUG,
+        flow_slug=seed.MAIN_FLOW,
+        source_id=source.id,
+        source_name=source.name,
+        source_url=source.url or "",
+        application_name=seed.DEMO_APPLICATION_NAME,
+    )
+    context.credentials.set_flow_token(integration.id, source.flow_token)
+    return integration, source
+
+
+def sign_in(context: AppContext, base_url: str) -> None:
+    """A signed-in session for thread look-ups (password grant: sign-in is not under test)."""
+    answer = httpx.post(
+        base_url + "/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": seed.DEMO_EMAIL,
+            "password": seed.DEMO_PASSWORD,
+            "client_id": seed.DEMO_CLIENT_ID,
+            "client_secret": seed.DEMO_CLIENT_SECRET,
+            "scope": "flow profile integration",
+        },
+        headers={"Accept": "application/json"},
+    )
+    answer.raise_for_status()
+    app = OAuthApp(base_url, seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET)
+    start_session(context.profile, context.credentials, app, TokenSet.from_response(answer.json()))
+
+
+def message(status: str = "running", colour: str = "yellow", thread: str = "Deploy 42") -> dict:
+    return {
+        "event": "activity",
+        "author": {"name": "Builder"},
+        "title": "started a deploy",
+        "external_thread_id": "deploy-42",
+        "thread": {
+            "title": thread,
+            "status": {"value": status, "color": colour},
+            "fields": [{"label": "Service", "value": "api"}],
+            "actions": [],
+        },
+    }
+
+
+def fault(base_url: str, **body) -> None:
+    httpx.post(base_url + "/sandbox/faults", json=body).raise_for_status()
+
+
+@pytest.fixture
+def context(profile_dir):
+    ctx = AppContext()
+    # Backoff in tens of milliseconds so retries happen within the test.
+    ctx.outbox.base_delay = 0.02
+    ctx.outbox.max_delay = 0.05
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_faults(sandbox):
+    yield
+    httpx.delete(sandbox.base_url + "/sandbox/faults")
+
+
+def test_send_enqueues_then_delivers_once(context, sandbox):
+    integration, _ = make_integration(context, sandbox.base_url)
+    result = SendService(context).send(integration.id, message())
+    assert result.state == "sent"
+    stored = sandbox.state.messages_by_uuid(result.uuid)
+    assert len(stored) == 1
+    assert stored[0]["thread"]["status"] == {"value": "running", "color": "yellow"}
+    assert result.response["thread_id"] == stored[0]["thread_id"]
+    # The outbox kept the item, now sent, and the history has it.
+    assert context.outbox.get(result.item.id).state == "sent"
+    assert context.history.get(result.uuid).thread_id == stored[0]["thread_id"]
+
+
+def test_incomplete_message_is_refused_before_the_outbox(context, sandbox):
+    integration, _ = make_integration(context, sandbox.base_url)
+    bad = message()
+    bad["thread"]["status"]["color"] = "pink"
+    del bad["author"]
+    with pytest.raises(ValidationError) as caught:
+        SendService(context).send(integration.id, bad)
+    assert set(caught.value.field_errors) == {"author.name", "thread.status.color"}
+    assert context.outbox.list() == []
+
+
+@pytest.mark.parametrize(
+    "armed",
+    [
+        {"status": 503},
+        {"status": 429, "retry_after": 0},
+        {"drop": True},
+        {"status": 500, "count": 2},
+    ],
+    ids=["5xx", "429", "dropped", "two-5xx"],
+)
+def test_faults_leave_it_queued_then_deliver_exactly_once(context, sandbox, armed):
+    integration, _ = make_integration(context, sandbox.base_url)
+    service = SendService(context)
+    fault(sandbox.base_url, path_prefix="/messages", **{"count": 1, **armed})
+    result = service.send(integration.id, message())
+    assert result.state == "queued"
+    assert result.error  # plain words for the person
+    assert sandbox.state.messages_by_uuid(result.uuid) == []
+    for _ in range(5):
+        if not service.pending():
+            break
+        service.deliver_due(ignore_backoff=True)
+    assert service.pending() == []
+    assert len(sandbox.state.messages_by_uuid(result.uuid)) == 1
+    assert context.outbox.get(result.item.id).attempts == 1 + armed.get("count", 1)
+
+
+def test_latency_does_not_duplicate(context, sandbox):
+    integration, _ = make_integration(context, sandbox.base_url)
+    fault(sandbox.base_url, path_prefix="/messages", count=1, latency_ms=150)
+    result = SendService(context).send(integration.id, message())
+    assert result.state == "sent"
+    assert len(sandbox.state.messages_by_uuid(result.uuid)) == 1
+
+
+def test_messages_of_one_integration_keep_their_order(context, sandbox):
+    integration, _ = make_integration(context, sandbox.base_url)
+    service = SendService(context)
+    context.outbox.base_delay = context.outbox.max_delay = 60.0  # the first one waits
+    fault(sandbox.base_url, path_prefix="/messages", count=1, status=503)
+    first = service.send(integration.id, message("running", "yellow"))
+    second = service.send(integration.id, message("done", "green"))
+    assert first.state == "queued" and second.state == "queued"
+    assert sandbox.state.messages_by_uuid(second.uuid) == []  # not overtaking the first
+    service.flush()
+    thread_id = sandbox.state.messages_by_uuid(first.uuid)[0]["thread_id"]
+    later = sandbox.state.messages_by_uuid(second.uuid)[0]
+    assert later["thread_id"] == thread_id
+    assert later["thread"]["status"]["value"] == "done"
+
+
+def test_gone_marks_removed_deletes_token_and_data_and_stops(context, sandbox):
+    integration, source = make_integration(context, sandbox.base_url)
+    service = SendService(context)
+    assert service.send(integration.id, message()).state == "sent"
+    context.drafts.save(integration.id, {"title": "half written"})
+    sandbox.state.delete_source_by_id(source.id)
+
+    result = service.send(integration.id, message("done", "green"))
+
+    assert result.state == "gone"
+    assert "removed in Flowdock" in result.error
+    assert context.integrations.get(integration.id).state == "removed"
+    assert context.credentials.get_flow_token(integration.id) is None
+    assert context.history.list(integration.id) == []
+    assert context.drafts.load(integration.id) is None
+    # Posting stops: no further request is even made.
+    with pytest.raises(IntegrationRemovedError):
+        service.send(integration.id, message())
+
+
+def test_threads_merge_history_with_server_state(context, sandbox):
+    integration, _ = make_integration(context, sandbox.base_url)
+    service = SendService(context)
+    service.send(integration.id, message("running", "yellow"))
+    listing = service.threads(integration.id)
+    assert listing.note  # not signed in: local history only, and a note saying so
+    assert listing.threads[0].status_value == "running"
+    assert listing.threads[0].remote is None
+
+    sign_in(context, sandbox.base_url)
+    service.send(integration.id, message("deployed", "green"))
+    view = service.find_thread(integration.id, "deploy-42")
+    assert view.remote is not None
+    assert (view.remote.status.value, view.remote.status.color) == ("deployed", "green")
+    assert view.remote.activities == 2
+    assert [f.label for f in view.remote.fields] == ["Service"]
+    timeline = service.thread_messages(integration.id, view.thread_id)
+    # Every message embeds the thread's current state, so the timeline is told by the titles.
+    assert [m.title for m in timeline] == ["started a deploy", "started a deploy"]
+    assert all(m.thread.status.value == "deployed" for m in timeline)
+
+
+def test_curl_hides_the_flow_token_unless_given():
+    hidden = curl_command("http://127.0.0.1:1", message())
+    assert "•••" in hidden and "X-flowdock-wait-for-message" in hidden
+    shown = curl_command("http://127.0.0.1:1", message(), "abc123secret")
+    assert "abc123secret" in shown

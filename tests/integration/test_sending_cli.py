@@ -1,0 +1,199 @@
+"""The ``send`` and ``thread`` commands, and exactly-once delivery across a killed process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import keyring.backend
+import keyring.errors
+import pytest
+
+from flowdock_desktop import cli
+from flowdock_desktop.api.client import FlowdockClient
+from flowdock_desktop.auth.credentials import CredentialStore
+from flowdock_desktop.context import AppContext
+from flowdock_desktop.sandbox import seed
+
+KEYRING_FILE_ENV = "FLOWDOCK_TEST_KEYRING_FILE"
+
+
+class FileKeyring(keyring.backend.KeyringBackend):
+    """A plain JSON file keyring so a child process sees the test's flow token. Tests only."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def _path(self) -> Path:
+        return Path(os.environ[KEYRING_FILE_ENV])
+
+    def _load(self) -> dict[str, str]:
+        try:
+            return json.loads(self._path().read_text())
+        except FileNotFoundError:
+            return {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._load().get(f"{service}\n{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        data = self._load()
+        data[f"{service}\n{username}"] = password
+        self._path().write_text(json.dumps(data))
+
+    def delete_password(self, service: str, username: str) -> None:
+        data = self._load()
+        if data.pop(f"{service}\n{username}", None) is None:
+            raise keyring.errors.PasswordDeleteError("no such password")
+        self._path().write_text(json.dumps(data))
+
+
+def make_integration(context: AppContext, base_url: str):
+    with FlowdockClient(base_url, auth=httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")) as client:
+        flow = client.get_flow(seed.ORG_SLUG, seed.MAIN_FLOW)
+        source = client.create_source(seed.ORG_SLUG, seed.MAIN_FLOW, "CLI bot")
+    integration = context.integrations.add(
+        api_url=base_url,
+        flow_id=flow.id,
+        flow_name=flow.name,
+        organization_name=seed.ORG_NAME,
+        org_slug=seed.ORG_SLUG,
+        flow_slug=seed.MAIN_FLOW,
+        source_id=source.id,
+        source_name=source.name,
+        source_url=source.url or "",
+    )
+    context.credentials.set_flow_token(integration.id, source.flow_token)
+    return integration
+
+
+@pytest.fixture(autouse=True)
+def _no_faults(sandbox):
+    yield
+    httpx.delete(sandbox.base_url + "/sandbox/faults")
+
+
+def test_send_command_posts_and_thread_command_reads(sandbox, profile_dir, capsys, tmp_path):
+    with AppContext() as context:
+        integration = make_integration(context, sandbox.base_url)
+    body = tmp_path / "body.md"
+    body.write_text("Version **1.4** is out")
+    status = cli.main(
+        [
+            "send",
+            "--integration",
+            integration.id,
+            "--title",
+            "released",
+            "--thread-title",
+            "Releases",
+            "--status",
+            "shipped:green",
+            "--field",
+            "Version=1.4",
+            "--body-markdown",
+            str(body),
+            "--author",
+            "Release bot",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "Sent to Acme / Main" in out
+    uuid = out.rsplit("uuid ", 1)[1].strip()
+    (stored,) = sandbox.state.messages_by_uuid(uuid)
+    assert stored["thread"]["title"] == "Releases"
+    assert stored["thread"]["status"] == {"value": "shipped", "color": "green"}
+    assert "<strong>1.4</strong>" in stored["thread"]["body"]
+
+    # Reading threads needs the person's sign-in; without it the local history is shown.
+    assert (
+        cli.main(["thread", "--integration", integration.id, "--external-thread-id", "releases"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert "Status: shipped (green)" in captured.out
+    assert "Thread: Releases" in captured.out
+    assert "Sign in" in captured.err
+
+
+def test_send_command_explains_validation_errors(sandbox, profile_dir, capsys):
+    with AppContext() as context:
+        integration = make_integration(context, sandbox.base_url)
+    status = cli.main(
+        ["send", "--integration", integration.id, "--title", "x", "--status", "open:pink"]
+    )
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "thread.title: can't be blank" in err
+    assert "thread.status.color: must be one of" in err
+    assert "author.name: can't be blank" in err
+    assert cli.main(["send", "--integration", "nope", "--title", "x"]) == 1
+    assert "no integration with id nope" in capsys.readouterr().err
+
+
+def test_killed_mid_send_is_delivered_exactly_once_after_restart(
+    sandbox, profile_dir, tmp_path, monkeypatch
+):
+    keyring_file = tmp_path / "keyring.json"
+    monkeypatch.setenv(KEYRING_FILE_ENV, str(keyring_file))
+    with AppContext(credentials=CredentialStore(FileKeyring())) as context:
+        integration = make_integration(context, sandbox.base_url)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]),
+        PYTHON_KEYRING_BACKEND=f"{Path(__file__).stem}.FileKeyring",
+        FLOWDOCK_DESKTOP_HOME=str(profile_dir),
+    )
+    # The sandbox holds the post long enough for the sender to be killed while waiting.
+    httpx.post(
+        sandbox.base_url + "/sandbox/faults",
+        json={"count": 1, "latency_ms": 1500, "path_prefix": "/messages"},
+    ).raise_for_status()
+    child = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "flowdock_desktop", "send", "--integration", integration.id),
+            *("--title", "started", "--thread-title", "Killed deploy", "--author", "CI"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # The armed fault is taken when the request reaches the sandbox: it is in flight.
+        deadline = time.monotonic() + 30
+        while sandbox.faults.pending() and child.poll() is None:
+            assert time.monotonic() < deadline, "the send never reached the sandbox"
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+
+    with AppContext(credentials=CredentialStore(FileKeyring())) as context:
+        (item,) = context.outbox.list(integration.id)
+        assert item.state == "sending"  # died mid-send; nothing was lost
+        # A restart after the claim's lease: age the claim instead of waiting two minutes.
+        with context.db.transaction() as conn:
+            conn.execute("UPDATE outbox SET claimed_at = claimed_at - 3600")
+    # Whether the killed attempt reached the server or not (here the sandbox was still
+    # holding it, so it was dropped), the restart's resend carries the same uuid.
+    flush = subprocess.run(
+        [sys.executable, "-m", "flowdock_desktop", "outbox", "--flush"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert flush.returncode == 0, flush.stdout + flush.stderr
+    assert "Sent" in flush.stdout
+    with AppContext(credentials=CredentialStore(FileKeyring())) as context:
+        assert context.outbox.get(item.id).state == "sent"
+        assert context.history.get(item.uuid) is not None
+    # Exactly one message with that uuid on the server.
+    assert len(sandbox.state.messages_by_uuid(item.uuid)) == 1
