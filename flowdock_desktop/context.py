@@ -6,6 +6,7 @@ command. It is Qt-free; its properties open things lazily so start-up stays quic
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 
 #: Settings key of the server the person works with.
 API_URL_SETTING = "api_url"
+
+#: The embedded sandbox listens on a fixed loopback port so that what was set up against it
+#: (the sign-in, integrations) still points at it after a restart; its data lives in the
+#: profile. ``FLOWDOCK_DESKTOP_SANDBOX_PORT`` overrides the port (0: any free port, for tests).
+EMBEDDED_SANDBOX_PORT = 8766
+ENV_SANDBOX_PORT = "FLOWDOCK_DESKTOP_SANDBOX_PORT"
 
 
 class AppContext:
@@ -60,22 +67,61 @@ class AppContext:
     def api_url(self, value: str | None) -> None:
         self.settings.set(API_URL_SETTING, value.rstrip("/") if value else None)
 
-    def start_embedded_sandbox(self, *, auto_approve: bool = False, port: int = 0) -> str:
-        """Start (once) the in-process sandbox on a loopback port; return its base URL.
+    def embedded_sandbox_port(self) -> int:
+        value = os.environ.get(ENV_SANDBOX_PORT, "")
+        return int(value) if value.isdigit() else EMBEDDED_SANDBOX_PORT
 
-        Binds a socket: call it from a worker thread in the GUI.
+    def embedded_sandbox_url(self) -> str | None:
+        """Where the embedded sandbox listens (or listened last): None if it never ran."""
+        if self.sandbox is not None:
+            return self.sandbox.base_url
+        return self.settings.get("embedded_sandbox_url")
+
+    def uses_embedded_sandbox(self) -> bool:
+        """True when the current server is this profile's embedded sandbox."""
+        url = self.embedded_sandbox_url()
+        return url is not None and self.api_url == url
+
+    def start_embedded_sandbox(self, *, auto_approve: bool = False, port: int | None = None) -> str:
+        """Start (once) the in-process sandbox on its loopback port; return its base URL.
+
+        Its state is kept in the profile (``sandbox-data.json``), so sign-ins and sources
+        made against it survive a restart. When a sandbox already serves that port (another
+        running copy of the app), that one is used. Binds a socket and
+        reads a file: call it from a worker thread in the GUI.
         """
         from flowdock_desktop.sandbox import SandboxConfig
-        from flowdock_desktop.sandbox.server import SandboxServer
+        from flowdock_desktop.sandbox.server import PortInUseError, SandboxServer
 
         with self._lock:
             if self.sandbox is None:
+                chosen = self.embedded_sandbox_port() if port is None else port
                 server = SandboxServer(
-                    SandboxConfig(auto_approve=auto_approve), host="127.0.0.1", port=port
+                    SandboxConfig(
+                        auto_approve=auto_approve,
+                        data_file=self.profile.dir / "sandbox-data.json",
+                    ),
+                    host="127.0.0.1",
+                    port=chosen,
                 )
-                server.start()
+                try:
+                    server.start()
+                except PortInUseError:
+                    url = f"http://127.0.0.1:{chosen}"
+                    if self._is_our_sandbox(url):
+                        self.settings.set("embedded_sandbox_url", url)
+                        return url
+                    raise
                 self.sandbox = server
+                self.settings.set("embedded_sandbox_url", server.base_url)
             return self.sandbox.base_url
+
+    def _is_our_sandbox(self, url: str) -> bool:
+        from flowdock_desktop.auth.discovery import discover_sandbox
+
+        # Another copy of the app (or a sandbox started by hand on this port) answers the
+        # discovery endpoint; anything else on the port is a program we must not talk to.
+        return discover_sandbox(url, timeout=1.0) is not None
 
     # -- sign-in ------------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ def profile_dir(tmp_path, monkeypatch):
     """An empty profile directory, also exported as FLOWDOCK_DESKTOP_HOME."""
     directory = tmp_path / "profile"
     monkeypatch.setenv("FLOWDOCK_DESKTOP_HOME", str(directory))
+    # The embedded sandbox takes any free port, so tests never fight over its fixed one.
+    monkeypatch.setenv("FLOWDOCK_DESKTOP_SANDBOX_PORT", "0")
     return directory
 
 

@@ -67,9 +67,27 @@ class WindowRouter(QObject):
     def show_wizard(self, *, setup_link: str | None = None, api_url: str | None = None):
         wizard = SetupWizard(self.context, setup_link=setup_link, api_url=api_url)
         wizard.open_composer_requested.connect(self.open_composer)
+        wizard.integration_created.connect(self._integration_created)
         return self._keep(wizard)
 
+    def _composer(self) -> QWidget | None:
+        return next((w for w in self.windows if w.objectName() == "composer"), None)
+
+    def _integration_created(self, integration_id: str) -> None:
+        composer = self._composer()
+        if composer is not None:
+            composer.reload_integrations()
+
     def open_composer(self, integration_id: str | None = None) -> QWidget:
+        """Show the composer on ``integration_id``; an open composer is reused."""
+        existing = self._composer()
+        if existing is not None:
+            existing.integration_id = integration_id or existing.integration_id
+            existing.reload_integrations()
+            existing.show()
+            existing.raise_()
+            existing.activateWindow()
+            return existing
         try:
             from flowdock_desktop.ui.composer import ComposerWindow
         except ImportError:
@@ -84,6 +102,8 @@ class WindowRouter(QObject):
             self.notice = box
             return self._keep(box)
         window = ComposerWindow(self.context, integration_id=integration_id)
+        window.setObjectName("composer")
+        window.add_integration_requested.connect(lambda: self.show_wizard())
         return self._keep(window)
 
     def show_configure(self, integration: Integration) -> QWidget:
@@ -192,6 +212,16 @@ def run_gui(
         if self_test:
             return run_self_test(context)
         router = WindowRouter(context)
+        if sandbox or context.uses_embedded_sandbox():
+            # Start it before any window, so the composer's first request finds it. A busy
+            # port is left for the wizard's server page to explain.
+            try:
+                url = context.start_embedded_sandbox()
+            except OSError as exc:
+                log.warning("embedded sandbox did not start: %s", exc)
+            else:
+                if sandbox:
+                    context.api_url = url
         if configuration_link is not None:
             try:
                 link = parse_configuration_link(configuration_link)
@@ -199,8 +229,7 @@ def run_gui(
             except (SetupLinkError, ConnectError) as exc:
                 raise CommandError(str(exc)) from None
             router.show_configure(integration)
-        elif sandbox or setup_link is not None:
-            # With --sandbox every field is prefilled: the server page defaults to the sandbox.
+        elif setup_link is not None:
             router.show_wizard(setup_link=setup_link)
         else:
             router.show_start()
