@@ -1,4 +1,4 @@
-"""The ``send`` and ``thread`` commands: the composer's sending path without a window."""
+"""The ``send``, ``thread`` and ``outbox`` commands: the sending path without a window."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flowdock_desktop.api.validation import STATUS_COLORS
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.outbox import DeliveryOutcome, OutboxItem
 
 #: Exit status when the message is kept in the outbox for a later try (BSD's EX_TEMPFAIL).
 EXIT_QUEUED = 75
@@ -61,6 +62,29 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
     thread.add_argument("--integration", required=True, metavar="ID")
     thread.add_argument("--external-thread-id", required=True, metavar="X")
     thread.set_defaults(handler=_thread)
+
+    outbox = subparsers.add_parser(
+        "outbox",
+        help="show messages waiting to be sent, or send them now",
+        description="List the outbox. With --flush, send every waiting message now, "
+        "without waiting for the retry delay.",
+    )
+    outbox.add_argument(
+        "--flush", action="store_true", help="send waiting messages now and report each"
+    )
+    outbox.add_argument(
+        "--integration", metavar="ID", help="only this integration's messages (listing only)"
+    )
+    outbox.add_argument(
+        "--all", action="store_true", help="list sent messages too, not only unfinished ones"
+    )
+    outbox.add_argument(
+        "--retry", type=int, metavar="ITEM", help="put a failed message back in the queue"
+    )
+    outbox.add_argument(
+        "--discard", type=int, metavar="ITEM", help="delete a message from the outbox for good"
+    )
+    outbox.set_defaults(handler=_outbox)
 
 
 def _context() -> AppContext:
@@ -214,3 +238,95 @@ def _thread(args: argparse.Namespace) -> int:
         if listing.note:
             print(f"Note: {listing.note}", file=sys.stderr)
         return 0
+
+
+# -- outbox ----------------------------------------------------------------------------------
+
+
+def _when(timestamp: float | None) -> str:
+    import time
+
+    if timestamp is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def _outbox(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    with _context() as context:
+        outbox = context.outbox
+        if args.discard is not None:
+            if not outbox.discard(args.discard):
+                raise _fail(f"There is no outbox message {args.discard}.")
+            print(f"Discarded message {args.discard}.", file=out)
+            return 0
+        if args.retry is not None:
+            try:
+                item = outbox.requeue(args.retry)
+            except KeyError:
+                raise _fail(f"There is no outbox message {args.retry}.") from None
+            except ValueError as exc:
+                raise _fail(str(exc)) from None
+            print(f"Message {item.id} is queued again.", file=out)
+            if not args.flush:
+                return 0
+        if args.flush:
+            return _flush(context, out)
+        states = None if args.all else ("queued", "sending", "failed", "gone")
+        _print_items(context, outbox.list(args.integration, states), out)
+        return 0
+
+
+def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> None:
+    from flowdock_desktop.store.commands import print_table
+
+    if not items:
+        print("The outbox is empty.", file=out)
+        return
+    names = {i.id: f"{i.flow_path} / {i.source_name}" for i in context.integrations.list()}
+    rows = [("ITEM", "INTEGRATION", "STATE", "TRIES", "NEXT TRY", "TITLE", "LAST ERROR")]
+    for item in items:
+        next_try = _when(item.next_attempt_at) if item.state == "queued" else "-"
+        title = str(item.payload.get("title") or item.payload.get("event") or "")
+        rows.append(
+            (
+                str(item.id),
+                names.get(item.integration_id, item.integration_id),
+                item.state,
+                str(item.attempts),
+                next_try,
+                title[:40],
+                item.last_error or "",
+            )
+        )
+    print_table(rows, out)
+
+
+def _flush(context: AppContext, out: TextIO) -> int:
+    """Send what waits, through the same service as the composer (410 clean-up included)."""
+    from flowdock_desktop.sending import SendService
+
+    outbox = context.outbox
+    if outbox.count_pending() == 0:
+        print("Nothing to send.", file=out)
+        return 0
+    outcomes = SendService(context).flush()
+    for outcome in outcomes:
+        print(_describe(context, outcome), file=out)
+    left = outbox.count_pending()
+    if left:
+        print(f"{left} message(s) still waiting.", file=out)
+    return 0 if outcomes and all(o.result == "sent" for o in outcomes) and not left else 1
+
+
+def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
+    item = context.outbox.get(outcome.item.id) or outcome.item
+    what = str(item.payload.get("title") or item.payload.get("event") or "message")
+    if outcome.result == "sent":
+        return f"Sent {item.id} ({what})."
+    if outcome.result == "retry":
+        return (
+            f"Not sent {item.id} ({what}): {outcome.error} "
+            f"Will try again after {_when(item.next_attempt_at)}."
+        )
+    return f"Not sent {item.id} ({what}): {outcome.error}"

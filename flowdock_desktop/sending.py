@@ -262,9 +262,7 @@ class SendService:
         integrations.mark_removed(integration_id)
         self.context.credentials.delete_flow_token(integration_id)
         self.context.drafts.clear(integration_id)
-        # History has no delete method of its own (yet); the table is the store's.
-        with self.context.db.transaction() as conn:
-            conn.execute("DELETE FROM history WHERE integration_id = ?", (integration_id,))
+        self.context.history.delete_for(integration_id)
         log.info("integration %s was removed in Flowdock; local data deleted", integration_id)
 
     def remove_integration(self, integration_id: str) -> None:

@@ -156,6 +156,12 @@ class History:
             params += (limit,)
         return [_entry(row) for row in self._db.query(sql, params)]
 
+    def delete_for(self, integration_id: str) -> int:
+        """Forget everything sent by one integration; returns how many entries went."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute("DELETE FROM history WHERE integration_id = ?", (integration_id,))
+        return cursor.rowcount
+
     def get(self, uuid: str) -> HistoryEntry | None:
         """The entry for one message uuid, if it was sent."""
         rows = self._db.query(f"SELECT {', '.join(_COLUMNS)} FROM history WHERE uuid = ?", (uuid,))

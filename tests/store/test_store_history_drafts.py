@@ -131,3 +131,14 @@ def test_draft_needs_existing_integration(db):
 
     with pytest.raises(sqlite3.IntegrityError):
         Drafts(db).save("missing", {"title": "x"})
+
+
+def test_delete_for_forgets_one_integration_only(db, integration, make_integration):
+    other = make_integration(source_id=2)
+    history = History(db)
+    history.record(integration.id, thread_payload("u1", "t", "T"), None, sent_at=1.0)
+    history.record(integration.id, thread_payload("u2", "t", "T"), None, sent_at=2.0)
+    history.record(other.id, thread_payload("u3", "t", "T"), None, sent_at=3.0)
+    assert history.delete_for(integration.id) == 2
+    assert history.list(integration.id) == []
+    assert [entry.uuid for entry in history.list(other.id)] == ["u3"]

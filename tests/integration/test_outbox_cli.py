@@ -1,0 +1,196 @@
+"""The ``outbox`` command: listing, retrying, discarding, and flushing through the real sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from flowdock_desktop import send_commands as commands
+from flowdock_desktop.api.client import FlowdockClient
+from flowdock_desktop.auth.credentials import CredentialStore
+from flowdock_desktop.cli import CommandError
+from flowdock_desktop.context import AppContext
+from flowdock_desktop.store.db import Database
+from flowdock_desktop.store.integrations import IntegrationStore
+from flowdock_desktop.store.outbox import Outbox
+from flowdock_desktop.store.profile import Profile
+
+MESSAGE = {
+    "event": "activity",
+    "title": "deployed api",
+    "author": {"name": "Deploy bot"},
+    "external_thread_id": "deploy:api",
+    "thread": {"title": "Deploy api", "status": {"value": "done", "color": "green"}},
+}
+
+
+def run(profile_dir, *argv: str) -> tuple[int, str]:
+    """Parse and run one command with only this module's commands registered."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile")
+    sub = parser.add_subparsers(dest="command")
+    commands.register(sub, parser)
+    args = parser.parse_args(["--profile", str(profile_dir), *argv])
+    out = io.StringIO()
+    status = args.handler(args, out)
+    return status, out.getvalue()
+
+
+@pytest.fixture
+def profile(profile_dir) -> Profile:
+    # The commands open the profile named by FLOWDOCK_DESKTOP_HOME (the conftest's profile_dir).
+    return Profile.resolve(profile_dir)
+
+
+@pytest.fixture
+def keyring_store(memory_keyring) -> CredentialStore:
+    return CredentialStore(memory_keyring)
+
+
+def add(db: Database, **overrides: Any):
+    values: dict[str, Any] = {
+        "api_url": "http://sandbox.test",
+        "flow_id": "f1",
+        "flow_name": "Main",
+        "organization_name": "Acme",
+        "org_slug": "acme",
+        "flow_slug": "main",
+        "source_id": 1,
+        "source_name": "Deploy bot",
+        "source_url": "http://sandbox.test/flows/acme/main/sources/1",
+    }
+    values.update(overrides)
+    return IntegrationStore(db).add(**values)
+
+
+def test_outbox_lists_discards_and_requeues(profile):
+    assert "empty" in run(profile.dir, "outbox")[1]
+    with Database(profile.db_path) as db:
+        integration = add(db)
+        outbox = Outbox(db)
+        queued = outbox.enqueue(integration.id, MESSAGE)
+        failed = outbox.enqueue(integration.id, {**MESSAGE, "title": "broken"})
+        outbox.claim(failed)
+        outbox.mark_failed(failed, "The server rejected the message: title too long.")
+    status, text = run(profile.dir, "outbox")
+    assert status == 0
+    assert "queued" in text and "failed" in text and "title too long" in text
+    assert "acme/main / Deploy bot" in text
+    assert "Message" in run(profile.dir, "outbox", "--retry", str(failed.id))[1]
+    with pytest.raises(CommandError):
+        run(profile.dir, "outbox", "--retry", str(queued.id))  # not failed
+    with pytest.raises(CommandError):
+        run(profile.dir, "outbox", "--retry", "999")
+    assert run(profile.dir, "outbox", "--discard", str(queued.id))[0] == 0
+    with pytest.raises(CommandError):
+        run(profile.dir, "outbox", "--discard", str(queued.id))
+    with Database(profile.db_path) as db:
+        assert [(i.id, i.state) for i in Outbox(db).list()] == [(failed.id, "queued")]
+
+
+def test_flush_with_nothing_pending(profile):
+    assert run(profile.dir, "outbox", "--flush") == (0, "Nothing to send.\n")
+
+
+# -- flushing against the sandbox -----------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """A real sandbox server on a free loopback port."""
+    from flowdock_desktop.sandbox.server import SandboxServer
+
+    with SandboxServer() as server:
+        yield server
+
+
+def test_flush_posts_through_sandbox_exactly_once(profile, keyring_store, sandbox):
+    from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
+
+    base_url, state = sandbox.base_url, sandbox.state
+    # The sandbox's demo API token has every scope, including "integration".
+    with FlowdockClient(base_url, auth=httpx.BasicAuth(DEMO_API_TOKEN, "x")) as user:
+        flow = user.get_flow("acme", "main")
+        source = user.create_source("acme", "main", "CLI flush test")
+    with Database(profile.db_path) as db:
+        integration = add(
+            db,
+            api_url=base_url,
+            flow_id=flow.id,
+            source_id=source.id,
+            source_url=source.url,
+        )
+        keyring_store.set_flow_token(integration.id, source.flow_token)
+        outbox = Outbox(db)
+        first = outbox.enqueue(integration.id, MESSAGE)
+        second = outbox.enqueue(integration.id, {**MESSAGE, "title": "deployed api again"})
+
+    status, text = run(profile.dir, "outbox", "--flush")
+    assert status == 0, text
+    assert f"Sent {first.id}" in text and f"Sent {second.id}" in text
+    assert len(state.messages_by_uuid(first.uuid)) == 1
+    with Database(profile.db_path) as db:
+        items = Outbox(db).list()
+        assert [i.state for i in items] == ["sent", "sent"]
+        assert items[0].response["uuid"] == first.uuid
+
+    # Resending the same uuid (as after a lost answer) does not duplicate the message.
+    with Database(profile.db_path) as db:
+        db.execute("UPDATE outbox SET state = 'queued' WHERE id = ?", (first.id,))
+    assert run(profile.dir, "outbox", "--flush")[0] == 0
+    assert len(state.messages_by_uuid(first.uuid)) == 1
+    # The token never reached the database file.
+    assert source.flow_token.encode() not in profile.db_path.read_bytes()
+
+
+def test_flush_without_flow_token_fails_visibly(profile, keyring_store, monkeypatch):
+    def no_network(self, url: str) -> FlowdockClient:
+        raise AssertionError("must not post without a token")
+
+    monkeypatch.setattr(AppContext, "flow_client", no_network)
+    with Database(profile.db_path) as db:
+        integration = add(db)
+        item = Outbox(db).enqueue(integration.id, MESSAGE)
+    status, text = run(profile.dir, "outbox", "--flush")
+    assert status == 1
+    assert "is not in this computer's keyring" in text
+    with Database(profile.db_path) as db:
+        assert Outbox(db).get(item.id).state == "failed"
+
+
+def test_flush_reports_gone_and_retry(profile, keyring_store, monkeypatch):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if b'"gone"' in request.content:
+            return httpx.Response(410, json={"message": "Gone"})
+        return httpx.Response(503, json={"message": "down"})
+
+    from flowdock_desktop.api.retry import RetryPolicy
+
+    def client(self, url: str) -> FlowdockClient:
+        return FlowdockClient(
+            url,
+            http=httpx.Client(transport=httpx.MockTransport(handler)),
+            retry=RetryPolicy(max_attempts=1),
+        )
+
+    monkeypatch.setattr(AppContext, "flow_client", client)
+    with Database(profile.db_path) as db:
+        doomed, flaky = add(db), add(db, source_id=2)
+        keyring_store.set_flow_token(doomed.id, "a" * 32)
+        keyring_store.set_flow_token(flaky.id, "b" * 32)
+        Outbox(db).enqueue(doomed.id, {**MESSAGE, "title": "gone"})
+        Outbox(db).enqueue(flaky.id, MESSAGE)
+    status, text = run(profile.dir, "outbox", "--flush")
+    assert status == 1
+    assert "removed in Flowdock" in text
+    assert "Will try again after" in text
+    assert "1 message(s) still waiting." in text
+    assert "a" * 32 not in text and "b" * 32 not in text
+    # A 410 means the source is gone: its flow token is deleted, as Flowdock's guide asks.
+    assert keyring_store.get_flow_token(doomed.id) is None
+    assert keyring_store.get_flow_token(flaky.id) == "b" * 32
