@@ -8,6 +8,11 @@
 
 from __future__ import annotations
 
+import os
+
+# GUI tests drive real widgets without a screen (make test sets this too).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 import keyring
 import pytest
 

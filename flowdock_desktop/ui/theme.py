@@ -96,11 +96,12 @@ def system_prefers_dark() -> bool:
 
 def apply_theme(app: QApplication, scheme: str = "system") -> str:
     """Apply ``"light"``, ``"dark"`` or ``"system"``; returns the scheme actually used."""
-    app.setStyle("Fusion")
     if scheme == "system":
         scheme = "dark" if system_prefers_dark() else "light"
-    app.setPalette(dark_palette() if scheme == "dark" else light_palette())
+    # The property first: widgets re-colouring on the style and palette changes read it.
     app.setProperty("flowdock_scheme", scheme)
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette() if scheme == "dark" else light_palette())
     return scheme
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 
 from flowdock_desktop.ui.theme import STATUS_COLOURS, is_dark, status_text_colour
 
+#: A light/dark switch reaches a widget as one of these, depending on its style sheet.
+_PALETTE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+
 
 class FieldMessage(QLabel):
     """The message under a field: hidden when empty, red for errors, muted for hints."""
@@ -34,6 +37,7 @@ class FieldMessage(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setVisible(False)
         self._is_error = False
+        self._restyling = False
 
     def show_error(self, text: str) -> None:
         self._is_error = True
@@ -51,6 +55,19 @@ class FieldMessage(QLabel):
     @property
     def is_error(self) -> bool:
         return self._is_error and self.isVisibleTo(self.parentWidget()) and bool(self.text())
+
+    def changeEvent(self, event: QEvent) -> None:
+        # Light/dark switched while a message shows: pick the colour for the new palette.
+        super().changeEvent(event)
+        if event.type() in _PALETTE_EVENTS and self.text() and not self._restyling:
+            self._restyling = True  # setStyleSheet below sends another PaletteChange
+            try:
+                if self._is_error:
+                    self.show_error(self.text())
+                else:
+                    self.show_hint(self.text())
+            finally:
+                self._restyling = False
 
     def _show(self, text: str, colour: str) -> None:
         if not text:
@@ -118,6 +135,7 @@ class Banner(QFrame):
         self.button.clicked.connect(self.action_clicked)
         layout.addWidget(self.button)
         self.kind = "info"
+        self._restyling = False
         self.setVisible(False)
 
     def show_message(self, kind: str, text: str, action: str | None = None) -> None:
@@ -139,6 +157,17 @@ class Banner(QFrame):
     def clear(self) -> None:
         self.label.setText("")
         self.setVisible(False)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # Light/dark switched while the banner shows: re-colour it for the new palette.
+        super().changeEvent(event)
+        if event.type() in _PALETTE_EVENTS and self.label.text() and not self._restyling:
+            self._restyling = True  # setStyleSheet below sends another PaletteChange
+            try:
+                action = self.button.text() if not self.button.isHidden() else None
+                self.show_message(self.kind, self.label.text(), action)
+            finally:
+                self._restyling = False
 
     @property
     def text(self) -> str:
