@@ -357,6 +357,42 @@ def test_keyboard_only_walk_to_done(qtbot, wizard, context):
     assert len(context.integrations.list()) == 1
 
 
+def test_a_newcomer_reaches_done_pressing_only_enter(qtbot, wizard, context):
+    """What `make run` promises: Enter on every page, typed where the keyboard focus is."""
+    from PySide6.QtWidgets import QApplication
+
+    wizard.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    pages_seen = []
+    for _ in range(12):
+        if wizard.currentId() == PageId.DONE:
+            break
+        current = wizard.currentId()
+        pages_seen.append(current)
+        page = wizard.currentPage()
+        # Wait until the page is ready for Enter: Next enabled or (sign-in) its button focused.
+        qtbot.waitUntil(
+            lambda page=page: (
+                not getattr(page, "working", False)
+                and (
+                    page.isComplete()
+                    or QApplication.focusWidget() is getattr(page, "sign_in_button", None)
+                )
+            ),
+            timeout=WAIT,
+        )
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+        qtbot.waitUntil(
+            lambda current=current: (
+                wizard.currentId() != current or wizard.currentPage().isComplete()
+            ),
+            timeout=WAIT,
+        )
+    assert wizard.currentId() == PageId.DONE, pages_seen
+    created = context.integrations.list()
+    assert len(created) == 1 and created[0].flow_slug == "announcements"
+
+
 def test_second_integration_in_another_flow(qtbot, wizard, context):
     go_to(qtbot, wizard, PageId.FLOW)
     qtbot.waitUntil(lambda: wizard.flow_page.select_flow("acme/main"), timeout=WAIT)

@@ -98,6 +98,7 @@ class FlowPage(WizardPage):
         self.tree.clear()
         preselect = linked or self.state.flow
         chosen: QTreeWidgetItem | None = None
+        first: QTreeWidgetItem | None = None
         for org_name, items in group_flows(flows):
             org_item = QTreeWidgetItem([org_name, ""])
             org_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
@@ -109,6 +110,7 @@ class FlowPage(WizardPage):
                 org_item.addChild(item)
                 if preselect is not None and flow.id == preselect.id:
                     chosen = item
+                first = first or item
             org_item.setExpanded(True)
         self.tree.resizeColumnToContents(0)
         if problem:
@@ -119,8 +121,9 @@ class FlowPage(WizardPage):
             )
         elif linked is not None:
             self.show_info("info", f"The setup link chose the flow {linked.name}.")
-        if chosen is not None:
-            self.tree.setCurrentItem(chosen)
+        # Something is always chosen, so Next works from the keyboard at once.
+        if chosen is not None or first is not None:
+            self.tree.setCurrentItem(chosen or first)
         self._apply_filter(self.filter_edit.text())
         self.completeChanged.emit()
 

@@ -256,6 +256,11 @@ class SignInPage(WizardPage):
         self.copy_button.setEnabled(False)
         self.paste_box.setVisible(False)
         self.status_label.setText("Press Sign in; your browser opens the server's sign-in page.")
+        if not self.context.credentials.persistent:
+            # Told before signing in: the tokens will last only as long as this run.
+            self.show_info("warning", self.context.credentials.warning or "")
+        # Enter starts the sign-in (Next is not available yet), so the keyboard path is short.
+        QTimer.singleShot(0, self.sign_in_button.setFocus)
         self.completeChanged.emit()
 
     def _show_signed_in(self, *, reused: bool) -> None:
@@ -266,11 +271,10 @@ class SignInPage(WizardPage):
         self.other_account_button.setVisible(True)
         self.copy_button.setEnabled(False)
         self.paste_box.setVisible(False)
-        if reused:
-            self.status_label.setText(
-                f"You are already signed in as {who}. Press Next to use this account."
-            )
-        else:
-            self.status_label.setText(f"Signed in as {who}.")
         self.show_info("success", f"Signed in as {who}")
+        self.status_label.setText(
+            "You were already signed in here. Press Next to use this account."
+            if reused
+            else "Press Next to choose the flow."
+        )
         self.completeChanged.emit()
