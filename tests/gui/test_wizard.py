@@ -388,6 +388,7 @@ def test_a_newcomer_reaches_done_pressing_only_enter(qtbot, wizard, context):
             ),
             timeout=WAIT,
         )
+        assert wizard.currentId() >= current, f"Enter went back from {current!r}"
     assert wizard.currentId() == PageId.DONE, pages_seen
     created = context.integrations.list()
     assert len(created) == 1 and created[0].flow_slug == "announcements"

@@ -410,10 +410,15 @@ class DonePage(WizardPage):
         result = self.state.result
         assert result is not None
         integration = result.integration
+        where = (
+            "Its flow token is stored in your keyring; it is never shown."
+            if result.token_persistent
+            else "Its flow token is kept in memory until Flowdock Desktop quits; it is never shown."
+        )
         self.result_label.setText(
             f"Created the source “{integration.source_name}” in {integration.flow_name} "
-            f"({integration.organization_name}). Its flow token is stored in your keyring; "
-            "it is never shown. Open the composer to post your first message."
+            f"({integration.organization_name}). {where} Open the composer to post your first "
+            "message."
         )
         if not result.token_persistent:
             self.show_info("warning", self.context.credentials.warning or "")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget, QWizard
 
 from flowdock_desktop.auth import browser
 from flowdock_desktop.auth.errors import SignInCancelled, SignInError
@@ -272,6 +272,11 @@ class SignInPage(WizardPage):
         self.copy_button.setEnabled(False)
         self.paste_box.setVisible(False)
         self.show_info("success", f"Signed in as {who}")
+        # The sign-in button just disappeared: hand the focus to Next, or Enter would land on
+        # whatever Qt picks next (Back, say).
+        wizard = self.wizard()
+        if wizard is not None:
+            QTimer.singleShot(0, wizard.button(QWizard.WizardButton.NextButton).setFocus)
         self.status_label.setText(
             "You were already signed in here. Press Next to use this account."
             if reused
