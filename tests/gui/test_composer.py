@@ -7,11 +7,8 @@ import json
 import httpx
 import pytest
 from PySide6.QtCore import Qt
+from support import make_integration, sign_in
 
-from flowdock_desktop.api.client import FlowdockClient
-from flowdock_desktop.auth.oauth import OAuthApp
-from flowdock_desktop.auth.session import start_session
-from flowdock_desktop.auth.tokens import TokenSet
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.ui.composer import ComposerWindow
@@ -19,44 +16,6 @@ from flowdock_desktop.ui.composer import ComposerWindow
 pytestmark = pytest.mark.gui
 
 WAIT_MS = 10_000
-
-
-def make_integration(context: AppContext, base_url: str, name: str = "Deploy bot"):
-    """A source created on the sandbox with the demo API token, stored like the wizard does."""
-    with FlowdockClient(base_url, auth=httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")) as client:
-        flow = client.get_flow(seed.ORG_SLUG, seed.MAIN_FLOW)
-        source = client.create_source(seed.ORG_SLUG, seed.MAIN_FLOW, name)
-    integration = context.integrations.add(
-        api_url=base_url,
-        flow_id=flow.id,
-        flow_name=flow.name,
-        organization_name=seed.ORG_NAME,
-        org_slug=seed.ORG_SLUG,
-        flow_slug=seed.MAIN_FLOW,
-        source_id=source.id,
-        source_name=source.name,
-        source_url=source.url or "",
-    )
-    context.credentials.set_flow_token(integration.id, source.flow_token)
-    return integration, source
-
-
-def sign_in(context: AppContext, base_url: str) -> None:
-    answer = httpx.post(
-        base_url + "/oauth/token",
-        data={
-            "grant_type": "password",
-            "username": seed.DEMO_EMAIL,
-            "password": seed.DEMO_PASSWORD,
-            "client_id": seed.DEMO_CLIENT_ID,
-            "client_secret": seed.DEMO_CLIENT_SECRET,
-            "scope": "flow profile integration",
-        },
-        headers={"Accept": "application/json"},
-    )
-    answer.raise_for_status()
-    app = OAuthApp(base_url, seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET)
-    start_session(context.profile, context.credentials, app, TokenSet.from_response(answer.json()))
 
 
 @pytest.fixture

@@ -4,56 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from support import make_integration, sign_in
 
-from flowdock_desktop.api.client import FlowdockClient
 from flowdock_desktop.api.errors import ValidationError
-from flowdock_desktop.auth.oauth import OAuthApp
-from flowdock_desktop.auth.session import start_session
-from flowdock_desktop.auth.tokens import TokenSet
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox import seed
 from flowdock_desktop.sending import IntegrationRemovedError, SendService, curl_command
-
-
-def make_integration(context: AppContext, base_url: str, name: str = "CI"):
-    """A source created on the sandbox with the demo API token, stored like the wizard does."""
-    auth = httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")
-    with FlowdockClient(base_url, auth=auth) as client:
-        flow = client.get_flow(seed.ORG_SLUG, seed.MAIN_FLOW)
-        source = client.create_source(seed.ORG_SLUG, seed.MAIN_FLOW, name)
-    integration = context.integrations.add(
-        api_url=base_url,
-        flow_id=flow.id,
-        flow_name=flow.name,
-        organization_name=seed.ORG_NAME,
-        org_slug=seed.ORG_SLUG,
-        flow_slug=seed.MAIN_FLOW,
-        source_id=source.id,
-        source_name=source.name,
-        source_url=source.url or "",
-        application_name=seed.DEMO_APPLICATION_NAME,
-    )
-    context.credentials.set_flow_token(integration.id, source.flow_token)
-    return integration, source
-
-
-def sign_in(context: AppContext, base_url: str) -> None:
-    """A signed-in session for thread look-ups (password grant: sign-in is not under test)."""
-    answer = httpx.post(
-        base_url + "/oauth/token",
-        data={
-            "grant_type": "password",
-            "username": seed.DEMO_EMAIL,
-            "password": seed.DEMO_PASSWORD,
-            "client_id": seed.DEMO_CLIENT_ID,
-            "client_secret": seed.DEMO_CLIENT_SECRET,
-            "scope": "flow profile integration",
-        },
-        headers={"Accept": "application/json"},
-    )
-    answer.raise_for_status()
-    app = OAuthApp(base_url, seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET)
-    start_session(context.profile, context.credentials, app, TokenSet.from_response(answer.json()))
 
 
 def message(status: str = "running", colour: str = "yellow", thread: str = "Deploy 42") -> dict:

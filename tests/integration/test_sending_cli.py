@@ -14,12 +14,11 @@ import httpx
 import keyring.backend
 import keyring.errors
 import pytest
+from support import make_integration
 
 from flowdock_desktop import cli
-from flowdock_desktop.api.client import FlowdockClient
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox import seed
 
 KEYRING_FILE_ENV = "FLOWDOCK_TEST_KEYRING_FILE"
 
@@ -53,25 +52,6 @@ class FileKeyring(keyring.backend.KeyringBackend):
         self._path().write_text(json.dumps(data))
 
 
-def make_integration(context: AppContext, base_url: str):
-    with FlowdockClient(base_url, auth=httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")) as client:
-        flow = client.get_flow(seed.ORG_SLUG, seed.MAIN_FLOW)
-        source = client.create_source(seed.ORG_SLUG, seed.MAIN_FLOW, "CLI bot")
-    integration = context.integrations.add(
-        api_url=base_url,
-        flow_id=flow.id,
-        flow_name=flow.name,
-        organization_name=seed.ORG_NAME,
-        org_slug=seed.ORG_SLUG,
-        flow_slug=seed.MAIN_FLOW,
-        source_id=source.id,
-        source_name=source.name,
-        source_url=source.url or "",
-    )
-    context.credentials.set_flow_token(integration.id, source.flow_token)
-    return integration
-
-
 @pytest.fixture(autouse=True)
 def _no_faults(sandbox):
     yield
@@ -80,7 +60,7 @@ def _no_faults(sandbox):
 
 def test_send_command_posts_and_thread_command_reads(sandbox, profile_dir, capsys, tmp_path):
     with AppContext() as context:
-        integration = make_integration(context, sandbox.base_url)
+        integration, _ = make_integration(context, sandbox.base_url, "CLI bot")
     body = tmp_path / "body.md"
     body.write_text("Version **1.4** is out")
     status = cli.main(
@@ -124,7 +104,7 @@ def test_send_command_posts_and_thread_command_reads(sandbox, profile_dir, capsy
 
 def test_send_command_explains_validation_errors(sandbox, profile_dir, capsys):
     with AppContext() as context:
-        integration = make_integration(context, sandbox.base_url)
+        integration, _ = make_integration(context, sandbox.base_url, "CLI bot")
     status = cli.main(
         ["send", "--integration", integration.id, "--title", "x", "--status", "open:pink"]
     )
@@ -143,7 +123,7 @@ def test_killed_mid_send_is_delivered_exactly_once_after_restart(
     keyring_file = tmp_path / "keyring.json"
     monkeypatch.setenv(KEYRING_FILE_ENV, str(keyring_file))
     with AppContext(credentials=CredentialStore(FileKeyring())) as context:
-        integration = make_integration(context, sandbox.base_url)
+        integration, _ = make_integration(context, sandbox.base_url, "CLI bot")
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]),
