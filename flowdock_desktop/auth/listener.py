@@ -39,6 +39,8 @@ DEFAULT_TIMEOUT = 300.0
 DEFAULT_CONNECTION_TIMEOUT = 10.0
 MAX_REQUEST_BYTES = 8192
 MAX_CONNECTIONS = 32
+#: How long an answered connection is kept open to read what the client still sends.
+DRAIN_SECONDS = 1.0
 
 _LOOPBACK_V4 = {"127.0.0.1", "localhost"}
 _LOOPBACK_V6 = {"::1"}
@@ -61,6 +63,9 @@ class _Connection:
     inbuf: bytearray = field(default_factory=bytearray)
     outbuf: bytes = b""
     responded: bool = False
+    #: Answered and half-closed; reading (and discarding) until the client closes, so that
+    #: closing with unread input cannot reset the connection before the answer is read.
+    draining: bool = False
 
 
 def _page(name: str) -> bytes:
@@ -303,6 +308,9 @@ class LoopbackListener:
                         conn = connections.get(key.fd)
                         if conn is None:
                             continue
+                        if conn.draining:
+                            self._drain(selector, connections, conn)
+                            continue
                         if events & selectors.EVENT_READ and not conn.responded:
                             result = self._read(conn)
                             if result is not None and outcome is None:
@@ -432,9 +440,31 @@ class LoopbackListener:
             with contextlib.suppress(KeyError, ValueError):
                 selector.modify(conn.sock, selectors.EVENT_WRITE, None)
             return
-        with contextlib.suppress(OSError):
+        try:
             conn.sock.shutdown(socket.SHUT_WR)
-        self._drop(selector, connections, conn)
+        except OSError:
+            self._drop(selector, connections, conn)
+            return
+        # Linger briefly: the client may still be sending (an oversized request, say).
+        conn.draining = True
+        conn.deadline = min(conn.deadline, time.monotonic() + DRAIN_SECONDS)
+        with contextlib.suppress(KeyError, ValueError):
+            selector.modify(conn.sock, selectors.EVENT_READ, None)
+
+    def _drain(
+        self,
+        selector: selectors.BaseSelector,
+        connections: dict[int, _Connection],
+        conn: _Connection,
+    ) -> None:
+        try:
+            chunk = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._drop(selector, connections, conn)
 
     # -- request handling ---------------------------------------------------------------------
 
