@@ -37,3 +37,15 @@ screenshots: $(STAMP)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+
+# Installers: `make package` builds the one-folder program, the .deb and the portable .tar.gz
+# into dist/ (packaging/README.md covers Windows and macOS); `make package-test` unpacks the
+# .deb into a throw-away root and runs the installed program's --version and --self-test.
+.PHONY: package package-test
+
+package: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[package]'
+	$(PY) packaging/build_linux.py
+
+package-test: $(STAMP)
+	PYTHON=$(PY) sh packaging/test_package.sh
