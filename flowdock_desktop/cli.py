@@ -47,19 +47,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(subparsers, parser)
+        importlib.import_module(name).register(subparsers, parser)
     return parser
+
+
+#: Links registered with the desktop (``flowdock-desktop://setup?flow=…``) arrive as the only
+#: argument; they are routed to the ``setup`` or ``configure`` command.
+URL_SCHEME = "flowdock-desktop:"
+
+
+def route_link(argv: Sequence[str]) -> list[str]:
+    """``[link]`` becomes ``["setup", link]`` or ``["configure", link]``; others unchanged."""
+    args = list(argv)
+    if args and args[-1].lower().startswith(URL_SCHEME):
+        link = args[-1]
+        action = link[len(URL_SCHEME) :].lstrip("/").split("?", 1)[0].rstrip("/").lower()
+        return [*args[:-1], "configure" if action == "configure" else "setup", link]
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(route_link(sys.argv[1:] if argv is None else argv))
     if args.profile:
         import os
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from flowdock_desktop import __version__
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.ui import tasks
 from flowdock_desktop.ui.theme import apply_theme
-from flowdock_desktop.ui.wizard import PageId, SetupWizard
+from flowdock_desktop.ui.wizard import SetupWizard
 
 if TYPE_CHECKING:
     from flowdock_desktop.store.integrations import Integration
@@ -28,6 +28,12 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("Flowdock Desktop")
         app.setOrganizationName("Flowdock Desktop")
+        app.setApplicationVersion(__version__)
+        # Lets Wayland compositors match windows to the desktop entry (and its icon).
+        app.setDesktopFileName("flowdock-desktop")
+        from flowdock_desktop.ui.about import app_icon
+
+        app.setWindowIcon(app_icon())
         apply_theme(app)
     assert isinstance(app, QApplication)
     return app
@@ -114,103 +120,25 @@ class WindowRouter(QObject):
         return self._keep(dialog)
 
 
-def scripted_browser(url: str) -> bool:
-    """A "browser" for the self-test: follows the sandbox's redirects back to the listener."""
-    import httpx
-
-    def visit() -> None:
-        try:
-            httpx.get(url, follow_redirects=True, timeout=10)
-        except httpx.HTTPError as exc:
-            log.warning("self-test browser failed: %s", type(exc).__name__)
-
-    threading.Thread(target=visit, daemon=True).start()
-    return True
-
-
-def drive_to_done(wizard: SetupWizard, on_finished, *, interval_ms: int = 50) -> QTimer:
-    """Press the wizard's buttons like a person would, until Done; then ``on_finished(ok)``."""
-    timer = QTimer(wizard)
-    timer.setInterval(interval_ms)
-
-    def step() -> None:
-        page = wizard.currentPage()
-        if wizard.currentId() == PageId.DONE:
-            timer.stop()
-            wizard.accept()
-            on_finished(True)
-            return
-        if page is None or getattr(page, "working", False):
-            return
-        if page.banner.kind == "error" and page.banner.isVisible():
-            timer.stop()
-            log.error("self-test stopped: %s", page.banner.label.text())
-            on_finished(False)
-            return
-        if wizard.currentId() == PageId.SIGN_IN and not page.isComplete():
-            wizard.sign_in_page.start_sign_in()
-            return
-        if wizard.currentId() == PageId.FLOW and wizard.flow_page.selected_flow() is None:
-            tree = wizard.flow_page.tree
-            if tree.topLevelItemCount() and tree.topLevelItem(0).childCount():
-                tree.setCurrentItem(tree.topLevelItem(0).child(0))
-            return
-        button = wizard.button(
-            QWizard.WizardButton.CommitButton
-            if page.isCommitPage()
-            else QWizard.WizardButton.NextButton
-        )
-        if button.isEnabled():
-            button.click()
-
-    timer.timeout.connect(step)
-    timer.start()
-    return timer
-
-
-def run_self_test(context: AppContext, *, timeout_ms: int = 60_000) -> int:
-    """Embedded sandbox, scripted sign-in, the wizard from start to Done; 0 when it worked."""
-    from flowdock_desktop.auth import browser
-
-    app = application()
-    context.start_embedded_sandbox(auto_approve=True)
-    browser.open_browser = scripted_browser  # the self-test has no person to approve
-    wizard = SetupWizard(context)
-    wizard.show()
-    outcome = {"ok": False}
-
-    def finished(ok: bool) -> None:
-        outcome["ok"] = ok
-        app.quit()
-
-    drive_to_done(wizard, finished)
-    QTimer.singleShot(timeout_ms, app.quit)
-    app.exec()
-    if outcome["ok"]:
-        print("self-test passed: the wizard created a source in the embedded sandbox")
-        return 0
-    print("self-test failed: the wizard did not reach Done", file=sys.stderr)
-    return 1
-
-
 def run_gui(
     *,
     setup_link: str | None = None,
     configuration_link: str | None = None,
     sandbox: bool = False,
-    self_test: bool = False,
     context: AppContext | None = None,
 ) -> int:
     """Run the GUI until the last window closes; returns the exit status."""
     from flowdock_desktop.cli import CommandError
     from flowdock_desktop.connect import ConnectError, integration_for_link
+    from flowdock_desktop.logs import setup_logging
+    from flowdock_desktop.selftest import exit_when_idle
     from flowdock_desktop.setup_links import SetupLinkError, parse_configuration_link
 
     app = application()
     context = context or AppContext()
+    setup_logging(context.profile)
+    log.info("Flowdock Desktop %s starting; profile %s", __version__, context.profile.dir)
     try:
-        if self_test:
-            return run_self_test(context)
         router = WindowRouter(context)
         if sandbox or context.uses_embedded_sandbox():
             # Start it before any window, so the composer's first request finds it. A busy
@@ -233,6 +161,7 @@ def run_gui(
             router.show_wizard(setup_link=setup_link)
         else:
             router.show_start()
+        exit_when_idle(app)  # start-up benchmarks only; a no-op otherwise
         return app.exec()
     finally:
         tasks.shutdown()

@@ -45,9 +45,13 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
 
 
 def _open_gui(args: argparse.Namespace) -> int:
+    if args.self_test:
+        from flowdock_desktop.selftest import run_self_test
+
+        return run_self_test()
     from flowdock_desktop.ui.app import run_gui
 
-    return run_gui(sandbox=args.sandbox, self_test=args.self_test)
+    return run_gui(sandbox=args.sandbox)
 
 
 def _setup(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel
 from support import make_integration, sign_in
 
 from flowdock_desktop.context import AppContext
@@ -312,3 +313,19 @@ def test_templates_apply_and_save(qtbot, context, sandbox, open_window):
     window.save_template("My note")
     assert context.templates.get("My note").fields["thread_title"] == "Office move"
     qtbot.waitUntil(lambda: window.template_box.findData("My note") >= 0, timeout=WAIT_MS)
+
+
+def test_help_menu_opens_about_with_version(qtbot, context, sandbox, open_window, screenshot):
+    from flowdock_desktop import __version__
+
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    menus = {action.text().replace("&", ""): action for action in window.menuBar().actions()}
+    about_action = next(
+        action for action in menus["Help"].menu().actions() if "About" in action.text()
+    )
+    about_action.trigger()
+    dialog = next(w for w in window.findChildren(QDialog) if w.isVisible())
+    qtbot.waitExposed(dialog)
+    assert __version__ in dialog.findChild(QLabel, "about-title").text()
+    screenshot(dialog, "about")

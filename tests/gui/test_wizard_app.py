@@ -6,8 +6,9 @@ import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from flowdock_desktop.context import AppContext
+from flowdock_desktop.selftest import drive_to_done, scripted_browser
 from flowdock_desktop.store.profile import Profile
-from flowdock_desktop.ui.app import WindowRouter, drive_to_done, scripted_browser
+from flowdock_desktop.ui.app import WindowRouter
 from flowdock_desktop.ui.integration_settings import IntegrationSettingsDialog
 from flowdock_desktop.ui.wizard import SetupWizard
 

@@ -115,6 +115,7 @@ class ComposerWindow(QMainWindow):
         self.setWindowTitle("Flowdock Desktop — Composer")
         self.resize(1280, 820)
         self._build()
+        self._build_menus()
 
         # Request log: the context calls hooks on worker threads; the relay queues to us.
         self._relay = _ExchangeRelay(self)
@@ -223,6 +224,31 @@ class ComposerWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(self.send)
         self.setTabOrder(self.integrations_panel.list, self.form.event)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        add = file_menu.addAction("&Add integration…")
+        add.triggered.connect(self.add_integration_requested)
+        send = file_menu.addAction("&Send")
+        send.setShortcut(QKeySequence("Ctrl+Return"))
+        send.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the window's own shortcut
+        send.triggered.connect(self.send)
+        file_menu.addSeparator()
+        close = file_menu.addAction("&Close")
+        close.setShortcut(QKeySequence.StandardKey.Close)
+        close.triggered.connect(self.close)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = help_menu.addAction("&About Flowdock Desktop…")
+        about.triggered.connect(self.show_about)
+
+    def show_about(self) -> QDialog:
+        """The About dialog, with "Copy diagnostics" for support requests."""
+        from flowdock_desktop.ui.about import AboutDialog
+
+        dialog = AboutDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- integrations -------------------------------------------------------------------------
 
