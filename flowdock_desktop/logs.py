@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import threading
 from collections import deque
@@ -120,10 +121,20 @@ def log_file(profile: Profile) -> Path:
     return Path(profile.log_dir) / LOG_FILE_NAME
 
 
+#: Support can ask for more detail: FLOWDOCK_DESKTOP_LOG_LEVEL=DEBUG (secrets stay scrubbed).
+LOG_LEVEL_ENV = "FLOWDOCK_DESKTOP_LOG_LEVEL"
+
+
+def _level_from_environment() -> int:
+    name = os.environ.get(LOG_LEVEL_ENV, "").strip().upper()
+    value = logging.getLevelName(name) if name else logging.INFO
+    return value if isinstance(value, int) else logging.INFO
+
+
 def setup_logging(
     profile: Profile,
     *,
-    level: int = logging.INFO,
+    level: int | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     backup_count: int = DEFAULT_BACKUP_COUNT,
 ) -> Path:
@@ -133,6 +144,8 @@ def setup_logging(
     replaced, never duplicated. Returns the log file's path.
     """
     global _handler
+    if level is None:
+        level = _level_from_environment()
     path = log_file(profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(

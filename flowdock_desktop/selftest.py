@@ -122,7 +122,7 @@ def run_self_test(*, timeout_ms: int = 60_000, keep_profile: bool = False) -> in
                 print(f"self-test profile kept at {tmp}", file=sys.stderr)
 
 
-def _run(profile_dir: Path, timeout_ms: int) -> int:
+def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
     from PySide6.QtCore import QTimer
 
     from flowdock_desktop.auth import browser
@@ -137,8 +137,9 @@ def _run(profile_dir: Path, timeout_ms: int) -> int:
     from flowdock_desktop.ui.wizard import SetupWizard
 
     app = application()
-    context = AppContext(Profile(profile_dir), CredentialStore(MemoryKeyring()))
+    context = AppContext(Profile(profile_dir), credentials or CredentialStore(MemoryKeyring()))
     setup_logging(context.profile)
+    log.info("self-test starting in %s", profile_dir)
     outcome: dict[str, Any] = {"error": "timed out", "windows": []}
     previous_browser = browser.open_browser
 
