@@ -6,6 +6,7 @@ import configparser
 import importlib.util
 import plistlib
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -168,3 +169,15 @@ def test_version_flag_prints_the_version():
         cwd=ROOT,
     )
     assert out.stdout.strip() == f"flowdock-desktop {__version__}"
+
+
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None, reason="desktop-file-utils is not installed"
+)
+def test_desktop_entry_passes_desktop_file_validate():
+    entry = ROOT / "resources" / "linux" / "flowdock-desktop.desktop"
+    result = subprocess.run(
+        ["desktop-file-validate", str(entry)], capture_output=True, text=True, check=False
+    )
+    # Errors fail; hints (like several main categories) would be printed and also fail here.
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout
