@@ -123,7 +123,7 @@ def run_self_test(*, timeout_ms: int = 60_000, keep_profile: bool = False) -> in
 
 
 def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
     from flowdock_desktop.auth import browser
     from flowdock_desktop.auth.credentials import CredentialStore, MemoryKeyring
@@ -136,7 +136,8 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
     from flowdock_desktop.ui.composer import ComposerWindow
     from flowdock_desktop.ui.wizard import SetupWizard
 
-    app = application()
+    application()  # the QApplication, created (and themed) once per process
+    loop = QEventLoop()
     context = AppContext(Profile(profile_dir), credentials or CredentialStore(MemoryKeyring()))
     setup_logging(context.profile)
     log.info("self-test starting in %s", profile_dir)
@@ -146,7 +147,7 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
     def fail(reason: str) -> None:
         if outcome.get("error") == "timed out":
             outcome["error"] = reason
-        app.quit()
+        loop.quit()
 
     def composer_ready(composer: ComposerWindow) -> None:
         if composer.integration is None or not composer.send_button.isEnabled():
@@ -164,7 +165,7 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
             fail("the sandbox did not store the composer's message")
             return
         outcome["error"] = None
-        app.quit()
+        loop.quit()
 
     def open_composer(integration_id: str) -> None:
         composer = ComposerWindow(context, integration_id=integration_id)
@@ -188,8 +189,13 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
         wizard.open_composer_requested.connect(open_composer)
         wizard.show()
         drive_to_done(wizard, wizard_finished)
-        QTimer.singleShot(timeout_ms, app.quit)
-        app.exec()
+        # A local loop, not app.exec()/quit(): quitting the application would leave it unable
+        # to run another event loop in the same process (the tests run the self-test in-process).
+        deadline = QTimer(singleShot=True, interval=timeout_ms)
+        deadline.timeout.connect(loop.quit)
+        deadline.start()
+        loop.exec()
+        deadline.stop()
         error = outcome["error"]
         if error is None:
             error = _check_diagnostics(context, collect_diagnostics(context))
