@@ -180,10 +180,9 @@ def _send(args: argparse.Namespace) -> int:
     from flowdock_desktop.api.errors import FlowdockError, ValidationError
     from flowdock_desktop.sending import SendService
 
-    with _context() as context:
+    with _context() as context, SendService(context) as service:
         integration = _integration(context, args.integration)
         payload = build_payload(args, _default_author(context) if not args.author else None)
-        service = SendService(context)
         try:
             result = service.send(integration.id, payload)
         except ValidationError as exc:
@@ -212,7 +211,8 @@ def _thread(args: argparse.Namespace) -> int:
 
     with _context() as context:
         integration = _integration(context, args.integration)
-        listing = SendService(context).threads(integration.id)
+        with SendService(context) as service:
+            listing = service.threads(integration.id)
         view = next(
             (t for t in listing.threads if t.external_thread_id == args.external_thread_id), None
         )
@@ -310,7 +310,8 @@ def _flush(context: AppContext, out: TextIO) -> int:
     if outbox.count_pending() == 0:
         print("Nothing to send.", file=out)
         return 0
-    outcomes = SendService(context).flush()
+    with SendService(context) as service:
+        outcomes = service.flush()
     for outcome in outcomes:
         print(_describe(context, outcome), file=out)
     left = outbox.count_pending()

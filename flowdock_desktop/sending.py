@@ -147,6 +147,10 @@ class SendService:
         self.context = context
         self.retry = retry or NO_RETRY
         self._lock = threading.Lock()
+        # One API client per server for the service's life: connections are kept alive
+        # between messages instead of being set up again for each one.
+        self._clients: dict[str, FlowdockClient] = {}
+        self._clients_lock = threading.Lock()
 
     # -- queueing -----------------------------------------------------------------------------
 
@@ -191,7 +195,6 @@ class SendService:
         self, *, ignore_backoff: bool = False, max_items: int | None = None
     ) -> list[DeliveryOutcome]:
         """Attempt every due outbox item once; then clean up integrations that answered 410."""
-        clients: dict[str, FlowdockClient] = {}
 
         def send_item(item: OutboxItem) -> dict[str, Any] | None:
             integration = self.context.integrations.get(item.integration_id)
@@ -204,23 +207,37 @@ class SendService:
                     f"The flow token of “{integration.source_name}” is not in this computer's "
                     "keyring, so it cannot post. Set the integration up again."
                 )
-            client = clients.get(integration.api_url)
-            if client is None:
-                client = self.context.flow_client(integration.api_url)
-                client.retry = self.retry
-                clients[integration.api_url] = client
+            client = self._flow_client(integration.api_url)
             return client.post_message(item.payload, flow_token=token, wait=True)
 
-        try:
-            outcomes = deliver_due(
-                self.context.outbox, send_item, ignore_backoff=ignore_backoff, max_items=max_items
-            )
-        finally:
-            for client in clients.values():
-                client.close()
+        outcomes = deliver_due(
+            self.context.outbox, send_item, ignore_backoff=ignore_backoff, max_items=max_items
+        )
         for integration_id in {o.item.integration_id for o in outcomes if o.result == "gone"}:
             self.forget_removed(integration_id)
         return outcomes
+
+    def _flow_client(self, api_url: str) -> FlowdockClient:
+        with self._clients_lock:
+            client = self._clients.get(api_url)
+            if client is None:
+                client = self.context.flow_client(api_url)
+                client.retry = self.retry
+                self._clients[api_url] = client
+            return client
+
+    def close(self) -> None:
+        """Close the kept-alive connections (the window or command is done)."""
+        with self._clients_lock:
+            clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
+
+    def __enter__(self) -> SendService:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def flush(self, *, rounds: int = 5) -> list[DeliveryOutcome]:
         """Deliver everything pending now, ignoring backoff (``outbox --flush``).

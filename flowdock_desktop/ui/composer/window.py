@@ -741,4 +741,7 @@ class ComposerWindow(QMainWindow):
             self._save_draft()
         if self._exchange_hook in self.context.exchange_hooks:
             self.context.exchange_hooks.remove(self._exchange_hook)
+        # Off the GUI thread: closing waits for connections that may still be busy.
+        service = self.service
+        run_task(service.close, owner=None)
         super().closeEvent(event)
