@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -18,10 +19,12 @@ from flowdock_desktop.api.errors import FlowdockError, NetworkError, NotFoundErr
 from flowdock_desktop.api.http import create_http_client
 from flowdock_desktop.api.models import Flow, Source
 from flowdock_desktop.api.validation import validate_source_name
-from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.auth.discovery import DemoApplication, discover_sandbox
 from flowdock_desktop.setup_links import ConfigurationLink, SetupLink
 from flowdock_desktop.store.integrations import Integration, IntegrationStore
+
+if TYPE_CHECKING:
+    from flowdock_desktop.auth.credentials import CredentialStore
 
 log = logging.getLogger(__name__)
 

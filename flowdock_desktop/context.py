@@ -11,12 +11,12 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.auth.errors import SignInRequired
 from flowdock_desktop.store.profile import Profile
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.client import ExchangeHook, FlowdockClient
+    from flowdock_desktop.auth.credentials import CredentialStore
     from flowdock_desktop.auth.session import Session
     from flowdock_desktop.sandbox.server import SandboxServer
     from flowdock_desktop.store.db import Database
@@ -51,11 +51,20 @@ class AppContext:
     ) -> None:
         self.profile = profile or Profile.resolve()
         self.settings = self.profile.settings
-        self.credentials = credentials or CredentialStore()
+        if credentials is not None:
+            self.credentials = credentials
         self.sandbox: SandboxServer | None = None
         self._lock = threading.Lock()
         #: Called with every API exchange made by clients from this context (request log).
         self.exchange_hooks: list[ExchangeHook] = []
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        """The keyring-backed secret store, opened on first use (choosing a keyring backend
+        loads every backend module, which the first window does not need)."""
+        from flowdock_desktop.auth.credentials import CredentialStore
+
+        return CredentialStore()
 
     # -- server -------------------------------------------------------------------------------
 

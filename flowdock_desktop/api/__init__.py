@@ -1,90 +1,66 @@
-"""Flowdock REST client: models, message builders and validation, errors."""
+"""Flowdock REST client: models, message builders and validation, errors.
 
-from flowdock_desktop.api.client import WAIT_HEADER, Exchange, ExchangeHook, FlowdockClient
-from flowdock_desktop.api.errors import (
-    AuthenticationError,
-    FlowdockError,
-    GoneError,
-    NetworkError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ServerError,
-    ValidationError,
-    error_from_response,
-)
-from flowdock_desktop.api.http import create_http_client
-from flowdock_desktop.api.messages import (
-    Author,
-    PayloadError,
-    Status,
-    ThreadField,
-    ThreadMessage,
-    ThreadState,
-    ViewAction,
-    suggest_external_thread_id,
-)
-from flowdock_desktop.api.models import (
-    Action,
-    Application,
-    Flow,
-    Message,
-    Organization,
-    Source,
-    Thread,
-    ThreadSource,
-    User,
-)
-from flowdock_desktop.api.redact import redact_body, redact_headers, redact_json, redact_url
-from flowdock_desktop.api.retry import (
-    RetryCancelledError,
-    RetryPolicy,
-    call_with_retries,
-    is_retryable_request,
-)
-from flowdock_desktop.api.validation import STATUS_COLORS, validate_message
+The public names are imported on first use, so importing one light module (the validator,
+say) does not load the HTTP client and its dependencies.
+"""
 
-__all__ = [
-    "STATUS_COLORS",
-    "WAIT_HEADER",
-    "Action",
-    "Application",
-    "AuthenticationError",
-    "Author",
-    "Exchange",
-    "ExchangeHook",
-    "Flow",
-    "FlowdockClient",
-    "FlowdockError",
-    "GoneError",
-    "Message",
-    "NetworkError",
-    "NotFoundError",
-    "Organization",
-    "PayloadError",
-    "PermissionDeniedError",
-    "RateLimitedError",
-    "RetryCancelledError",
-    "RetryPolicy",
-    "ServerError",
-    "Source",
-    "Status",
-    "Thread",
-    "ThreadField",
-    "ThreadMessage",
-    "ThreadSource",
-    "ThreadState",
-    "User",
-    "ValidationError",
-    "ViewAction",
-    "call_with_retries",
-    "create_http_client",
-    "error_from_response",
-    "is_retryable_request",
-    "redact_body",
-    "redact_headers",
-    "redact_json",
-    "redact_url",
-    "suggest_external_thread_id",
-    "validate_message",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Exchange": "client",
+    "ExchangeHook": "client",
+    "FlowdockClient": "client",
+    "WAIT_HEADER": "client",
+    "AuthenticationError": "errors",
+    "FlowdockError": "errors",
+    "GoneError": "errors",
+    "NetworkError": "errors",
+    "NotFoundError": "errors",
+    "PermissionDeniedError": "errors",
+    "RateLimitedError": "errors",
+    "ServerError": "errors",
+    "ValidationError": "errors",
+    "error_from_response": "errors",
+    "create_http_client": "http",
+    "Author": "messages",
+    "PayloadError": "messages",
+    "Status": "messages",
+    "ThreadField": "messages",
+    "ThreadMessage": "messages",
+    "ThreadState": "messages",
+    "ViewAction": "messages",
+    "suggest_external_thread_id": "messages",
+    "Action": "models",
+    "Application": "models",
+    "Flow": "models",
+    "Message": "models",
+    "Organization": "models",
+    "Source": "models",
+    "Thread": "models",
+    "ThreadSource": "models",
+    "User": "models",
+    "redact_body": "redact",
+    "redact_headers": "redact",
+    "redact_json": "redact",
+    "redact_url": "redact",
+    "RetryCancelledError": "retry",
+    "RetryPolicy": "retry",
+    "call_with_retries": "retry",
+    "is_retryable_request": "retry",
+    "STATUS_COLORS": "validation",
+    "validate_message": "validation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,62 +1,52 @@
-"""Sign-in: OAuth code flow with PKCE, loopback redirect listener, keyring-backed secrets."""
+"""Sign-in: OAuth code flow with PKCE, loopback redirect listener, keyring-backed secrets.
 
-from flowdock_desktop.auth.credentials import CredentialStore, MemoryKeyring
-from flowdock_desktop.auth.discovery import DemoApplication, discover_sandbox
-from flowdock_desktop.auth.errors import (
-    AccessDeniedError,
-    AuthorizationError,
-    PortInUseError,
-    SignInCancelled,
-    SignInError,
-    SignInNetworkError,
-    SignInRequired,
-    SignInTimeout,
-    StateMismatchError,
-    TokenEndpointError,
-)
-from flowdock_desktop.auth.listener import CallbackResult, LoopbackListener
-from flowdock_desktop.auth.oauth import (
-    DEFAULT_REDIRECT_URI,
-    DEFAULT_SCOPES,
-    OOB_REDIRECT_URI,
-    OAuthApp,
-    SignInFlow,
-)
-from flowdock_desktop.auth.session import (
-    Account,
-    Session,
-    SessionAuth,
-    current_session,
-    start_session,
-)
-from flowdock_desktop.auth.tokens import TokenSet
+The public names below are imported on first use, not with the package: the OAuth library
+and the keyring backends take a few hundred milliseconds to load, and the app's first window
+needs neither.
+"""
 
-__all__ = [
-    "DEFAULT_REDIRECT_URI",
-    "DEFAULT_SCOPES",
-    "OOB_REDIRECT_URI",
-    "AccessDeniedError",
-    "Account",
-    "AuthorizationError",
-    "CallbackResult",
-    "CredentialStore",
-    "DemoApplication",
-    "LoopbackListener",
-    "MemoryKeyring",
-    "OAuthApp",
-    "PortInUseError",
-    "Session",
-    "SessionAuth",
-    "SignInCancelled",
-    "SignInError",
-    "SignInFlow",
-    "SignInNetworkError",
-    "SignInRequired",
-    "SignInTimeout",
-    "StateMismatchError",
-    "TokenEndpointError",
-    "TokenSet",
-    "current_session",
-    "discover_sandbox",
-    "start_session",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CredentialStore": "credentials",
+    "MemoryKeyring": "credentials",
+    "DemoApplication": "discovery",
+    "discover_sandbox": "discovery",
+    "AccessDeniedError": "errors",
+    "AuthorizationError": "errors",
+    "PortInUseError": "errors",
+    "SignInCancelled": "errors",
+    "SignInError": "errors",
+    "SignInNetworkError": "errors",
+    "SignInRequired": "errors",
+    "SignInTimeout": "errors",
+    "StateMismatchError": "errors",
+    "TokenEndpointError": "errors",
+    "CallbackResult": "listener",
+    "LoopbackListener": "listener",
+    "DEFAULT_REDIRECT_URI": "oauth",
+    "DEFAULT_SCOPES": "oauth",
+    "OOB_REDIRECT_URI": "oauth",
+    "OAuthApp": "oauth",
+    "SignInFlow": "oauth",
+    "Account": "session",
+    "Session": "session",
+    "SessionAuth": "session",
+    "current_session": "session",
+    "start_session": "session",
+    "TokenSet": "tokens",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

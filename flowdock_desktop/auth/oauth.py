@@ -6,12 +6,12 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from secrets import token_urlsafe
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-import authlib.deprecate
 import httpx
-from authlib.common.security import generate_token
 
 from flowdock_desktop.api.http import client_options
 from flowdock_desktop.auth.errors import (
@@ -32,11 +32,23 @@ from flowdock_desktop.auth.listener import (
 )
 from flowdock_desktop.auth.tokens import TokenSet, parse_scopes
 
-# Authlib 1.9 warns on import that it prefers the "httpx2" package; plain httpx is what this
-# project uses on purpose, so that one warning is silenced here (and only here).
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
-    from authlib.integrations.httpx_client import OAuth2Client, OAuthError
+
+@cache
+def _authlib() -> Any:
+    """Authlib's httpx integration, imported on first use.
+
+    Importing it pulls in JOSE and cryptography (about 100 ms), which the app's first window
+    does not need. Authlib 1.9 also warns on import that it prefers the "httpx2" package;
+    plain httpx is what this project uses on purpose, so that one warning is silenced here.
+    """
+    import authlib.deprecate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+        from authlib.integrations import httpx_client
+
+    return httpx_client
+
 
 DEFAULT_SCOPES: tuple[str, ...] = ("flow", "profile", "integration", "offline_access")
 OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
@@ -82,12 +94,12 @@ def _oauth_client(
     *,
     redirect_uri: str | None = None,
     transport: httpx.BaseTransport | None = None,
-) -> OAuth2Client:
+) -> Any:
     """Authlib's httpx client with the app's shared HTTP settings (user agent, timeouts)."""
     options: dict[str, Any] = client_options()
     if transport is not None:
         options["transport"] = transport
-    return OAuth2Client(
+    return _authlib().OAuth2Client(
         client_id=app.client_id,
         client_secret=app.client_secret,
         # Flowdock expects the secret in the form body, not in HTTP Basic.
@@ -111,9 +123,10 @@ def _scrub(text: str | None, secrets: Iterable[str | None]) -> str | None:
 
 def _token_call(app: OAuthApp, call: Callable[[], _T], secrets: Iterable[str | None]) -> _T:
     """Run a token endpoint request, turning every failure into a plain-words SignInError."""
+    oauth_error = _authlib().OAuthError
     try:
         return call()
-    except OAuthError as exc:
+    except oauth_error as exc:
         raise TokenEndpointError(
             str(exc.error or "unknown_error"), _scrub(exc.description, secrets)
         ) from None
@@ -209,8 +222,9 @@ class SignInFlow:
         self._connection_timeout = connection_timeout
         self._transport = transport
         # Fresh per attempt: state for CSRF, the verifier for PKCE (43+ chars per RFC 7636).
-        self._state = generate_token(32)
-        self._code_verifier = generate_token(64)
+        # Unguessable, URL-safe; the verifier's 86 characters fall in PKCE's 43-128 range.
+        self._state = token_urlsafe(24)
+        self._code_verifier = token_urlsafe(64)
         self._listener: LoopbackListener | None = None
         self._redirect_uri = app.redirect_uri
         self._authorize_url: str | None = None

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from flowdock_desktop.api.models import Flow, Source
-from flowdock_desktop.auth.discovery import DemoApplication
-from flowdock_desktop.auth.oauth import DEFAULT_SCOPES, OAuthApp
-from flowdock_desktop.auth.session import Session
-from flowdock_desktop.connect import ConnectResult
-from flowdock_desktop.setup_links import SetupLink
+from flowdock_desktop.auth.oauth import DEFAULT_SCOPES
+
+if TYPE_CHECKING:
+    from flowdock_desktop.api.models import Flow, Source
+    from flowdock_desktop.auth.discovery import DemoApplication
+    from flowdock_desktop.auth.oauth import OAuthApp
+    from flowdock_desktop.auth.session import Session
+    from flowdock_desktop.connect import ConnectResult
+    from flowdock_desktop.setup_links import SetupLink
 
 
 @dataclass
@@ -36,6 +40,8 @@ class WizardState:
         """The application to sign in with, as typed on the application page."""
         assert self.api_url is not None, "the server page comes first"
         demo = self.demo
+        from flowdock_desktop.auth.oauth import OAuthApp
+
         return OAuthApp(
             api_url=self.api_url,
             client_id=self.client_id,
