@@ -9,7 +9,7 @@ import traceback
 
 from benchmarks._common import Row
 
-MODULES = ("benchmarks.bench_api", "benchmarks.bench_gui")
+MODULES = ("benchmarks.bench_api", "benchmarks.bench_gui", "benchmarks.bench_package")
 
 
 def main(argv: list[str] | None = None) -> int:
