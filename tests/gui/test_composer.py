@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 from support import make_integration, sign_in
 
 from flowdock_desktop.context import AppContext
@@ -329,3 +329,49 @@ def test_help_menu_opens_about_with_version(qtbot, context, sandbox, open_window
     qtbot.waitExposed(dialog)
     assert __version__ in dialog.findChild(QLabel, "about-title").text()
     screenshot(dialog, "about")
+
+
+def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
+    qtbot, context, sandbox, open_window, screenshot, monkeypatch
+):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    fill(qtbot, window)
+    # The server refuses the next two posts outright (a 400 is not retried by itself).
+    httpx.post(
+        sandbox.base_url + "/sandbox/faults",
+        json={"count": 2, "status": 400, "path_prefix": "/messages"},
+    ).raise_for_status()
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: context.outbox.list(integration.id, ("failed",)) != [], timeout=WAIT_MS)
+    first = context.outbox.list(integration.id, ("failed",))[0]
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT_MS)
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(context.outbox.list(integration.id, ("failed",))) == 2, timeout=WAIT_MS
+    )
+    second = next(i for i in context.outbox.list(integration.id, ("failed",)) if i.id != first.id)
+
+    panel = window.outbox_panel
+    window.right_tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 2, timeout=WAIT_MS)
+    assert panel.tree.topLevelItem(0).text(0) == "refused"
+    assert not panel.retry_button.isEnabled()  # nothing chosen yet
+    screenshot(window, "composer-outbox-refused")
+
+    # Retry the first: it is sent, once.
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(sandbox.state.messages_by_uuid(first.uuid)) == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+
+    # Load the second into the form, then discard it (after confirming).
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    window.form.thread_title.clear()
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    assert window.form.thread_title.text() == "Production deploys"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: context.outbox.get(second.id) is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT_MS)
+    assert sandbox.state.messages_by_uuid(second.uuid) == []

@@ -34,7 +34,12 @@ from flowdock_desktop.api.errors import FlowdockError, GoneError, ValidationErro
 from flowdock_desktop.sending import SendResult, SendService, ThreadListing, ThreadView
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.composer.form import MessageForm
-from flowdock_desktop.ui.composer.panels import IntegrationList, RequestLog, ThreadsPanel
+from flowdock_desktop.ui.composer.panels import (
+    IntegrationList,
+    OutboxPanel,
+    RequestLog,
+    ThreadsPanel,
+)
 from flowdock_desktop.ui.composer.preview import PreviewPane
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 from flowdock_desktop.ui.widgets import Banner
@@ -149,6 +154,12 @@ class ComposerWindow(QMainWindow):
         self.integrations_panel.rename_requested.connect(self._rename)
         self.integrations_panel.remove_requested.connect(self._remove)
         self.threads_panel.refresh_requested.connect(self.refresh_threads)
+        self.outbox_panel.send_now_requested.connect(
+            lambda: self.deliver_in_background(ignore_backoff=True)
+        )
+        self.outbox_panel.retry_requested.connect(self._retry_item)
+        self.outbox_panel.load_requested.connect(self._load_item)
+        self.outbox_panel.discard_requested.connect(self._discard_item)
         self.threads_panel.thread_selected.connect(self._load_timeline)
         self.threads_panel.update_requested.connect(self.update_thread)
         self.banner.action_clicked.connect(self._banner_action)
@@ -211,6 +222,8 @@ class ComposerWindow(QMainWindow):
         self.right_tabs = QTabWidget()
         self.right_tabs.addTab(self.preview, "Message")
         self.right_tabs.addTab(self.threads_panel, "T&hreads")
+        self.outbox_panel = OutboxPanel()
+        self.right_tabs.addTab(self.outbox_panel, "Out&box")
         self.right_tabs.addTab(self.request_log, "Re&quest log")
         self.right_tabs.currentChanged.connect(self._tab_changed)
 
@@ -636,6 +649,49 @@ class ComposerWindow(QMainWindow):
             parts.append(f"{len(gone)} not sent: the integration was removed in Flowdock")
         self.outbox_label.setText(" — ".join(parts) if parts else "Outbox empty: all sent.")
         self.outbox_label.setToolTip(self.outbox_label.text())
+        names = {i.id: f"{i.flow_path} / {i.source_name}" for i in self._integrations}
+        self.outbox_panel.set_items([*pending, *problems], names)
+
+    def _retry_item(self, item_id: int) -> None:
+        outbox = self.context.outbox
+
+        def work() -> None:
+            outbox.requeue(item_id)
+
+        run_task(
+            work,
+            owner=self,
+            on_done=lambda _: self.deliver_in_background(ignore_backoff=True),
+            on_error=self._show_error,
+        )
+
+    def _load_item(self, item_id: int) -> None:
+        item = next((i for i in self.outbox_panel.items if i.id == item_id), None)
+        if item is None:
+            return
+        self.form.set_payload(item.payload)
+        self.banner.show_message(
+            "info",
+            "The message is in the form. Fix it and send it as a new message; discard the old "
+            "one in the Outbox tab when you no longer need it.",
+        )
+
+    def _discard_item(self, item_id: int) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Discard message",
+            "Discard this message for good? It has not been sent and cannot be recovered.",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Discard:
+            return
+        run_task(
+            lambda: self.context.outbox.discard(item_id),
+            owner=self,
+            on_done=lambda _: self._refresh_outbox_label(),
+            on_error=self._show_error,
+        )
 
     # -- threads ------------------------------------------------------------------------------
 
