@@ -102,7 +102,7 @@ class AboutDialog(QDialog):
         QGuiApplication.clipboard().setText(report)
         self.copy_button.setEnabled(True)
         self.status.setText("Diagnostics copied to the clipboard.")
-        QTimer.singleShot(4000, self.status.clear)
+        QTimer.singleShot(4000, self.status, self.status.clear)
         self.diagnostics_copied.emit(report)
 
     def _failed(self, error: BaseException) -> None:

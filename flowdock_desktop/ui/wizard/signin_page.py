@@ -260,7 +260,8 @@ class SignInPage(WizardPage):
             # Told before signing in: the tokens will last only as long as this run.
             self.show_info("warning", self.context.credentials.warning or "")
         # Enter starts the sign-in (Next is not available yet), so the keyboard path is short.
-        QTimer.singleShot(0, self.sign_in_button.setFocus)
+        # With the button as the timer's context, a page closed meanwhile cancels the call.
+        QTimer.singleShot(0, self.sign_in_button, self.sign_in_button.setFocus)
         self.completeChanged.emit()
 
     def _show_signed_in(self, *, reused: bool) -> None:
@@ -276,7 +277,8 @@ class SignInPage(WizardPage):
         # whatever Qt picks next (Back, say).
         wizard = self.wizard()
         if wizard is not None:
-            QTimer.singleShot(0, wizard.button(QWizard.WizardButton.NextButton).setFocus)
+            next_button = wizard.button(QWizard.WizardButton.NextButton)
+            QTimer.singleShot(0, next_button, next_button.setFocus)
         self.status_label.setText(
             "You were already signed in here. Press Next to use this account."
             if reused
