@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from flowdock_desktop import __version__
@@ -112,12 +112,53 @@ class WindowRouter(QObject):
         window.add_integration_requested.connect(lambda: self.show_wizard())
         return self._keep(window)
 
+    def open_link(self, link: str) -> QWidget:
+        """A setup or configuration link (``flowdock-desktop://…`` or Flowdock's own form).
+
+        Raises ``SetupLinkError``/``ConnectError`` with plain words when it cannot be used.
+        """
+        from flowdock_desktop.cli import route_link
+        from flowdock_desktop.connect import integration_for_link
+        from flowdock_desktop.setup_links import parse_configuration_link
+
+        if route_link([link])[0] == "configure" or "integration_id=" in link:
+            parsed = parse_configuration_link(link)
+            integration = integration_for_link(
+                self.context.integrations, parsed, self.context.api_url
+            )
+            return self.show_configure(integration)
+        return self.show_wizard(setup_link=link)
+
     def show_configure(self, integration: Integration) -> QWidget:
         from flowdock_desktop.ui.integration_settings import IntegrationSettingsDialog
 
         dialog = IntegrationSettingsDialog(self.context, integration)
         dialog.sign_in_requested.connect(lambda url: self.show_wizard(api_url=url))
         return self._keep(dialog)
+
+
+class LinkEvents(QObject):
+    """Opens links the desktop hands to the running app as events (macOS sends
+    ``flowdock-desktop://`` links as ``QFileOpenEvent``, not on the command line)."""
+
+    def __init__(self, router: WindowRouter) -> None:
+        super().__init__()
+        self.router = router
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.FileOpen:
+            return False
+        link = event.url().toString() or event.file()
+        if not link:
+            return False
+        from flowdock_desktop.connect import ConnectError
+        from flowdock_desktop.setup_links import SetupLinkError
+
+        try:
+            self.router.open_link(link)
+        except (SetupLinkError, ConnectError) as exc:
+            QMessageBox.warning(None, "Flowdock Desktop", str(exc))
+        return True
 
 
 def run_gui(
@@ -129,10 +170,10 @@ def run_gui(
 ) -> int:
     """Run the GUI until the last window closes; returns the exit status."""
     from flowdock_desktop.cli import CommandError
-    from flowdock_desktop.connect import ConnectError, integration_for_link
+    from flowdock_desktop.connect import ConnectError
     from flowdock_desktop.logs import setup_logging
     from flowdock_desktop.selftest import exit_when_idle
-    from flowdock_desktop.setup_links import SetupLinkError, parse_configuration_link
+    from flowdock_desktop.setup_links import SetupLinkError
 
     app = application()
     context = context or AppContext()
@@ -150,15 +191,13 @@ def run_gui(
             else:
                 if sandbox:
                     context.api_url = url
-        if configuration_link is not None:
+        link_events = LinkEvents(router)
+        app.installEventFilter(link_events)
+        if configuration_link is not None or setup_link is not None:
             try:
-                link = parse_configuration_link(configuration_link)
-                integration = integration_for_link(context.integrations, link, context.api_url)
+                router.open_link(configuration_link or setup_link or "")
             except (SetupLinkError, ConnectError) as exc:
                 raise CommandError(str(exc)) from None
-            router.show_configure(integration)
-        elif setup_link is not None:
-            router.show_wizard(setup_link=setup_link)
         else:
             router.show_start()
         exit_when_idle(app)  # start-up benchmarks only; a no-op otherwise

@@ -77,3 +77,36 @@ def test_configure_dialog_renames_and_removes(qtbot, context, sandbox):
     assert context.credentials.get_flow_token(integration.id) is None
     live = sandbox.state.flow_sources(integration.flow_id, sandbox.base_url)
     assert integration.source_id not in [s["id"] for s in live]
+
+
+def test_links_from_the_desktop_open_the_wizard_or_the_settings(qtbot, qapp, context):
+    """A flowdock-desktop:// link arriving as an event (as macOS sends them) is opened."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from flowdock_desktop.ui.app import LinkEvents
+
+    router = WindowRouter(context)
+    _wizard_to_done(qtbot, router)
+    integration = context.integrations.list()[0]
+    filter_ = LinkEvents(router)
+    qapp.installEventFilter(filter_)
+    try:
+        flow_id = integration.flow_id
+        QApplication.sendEvent(
+            qapp, QFileOpenEvent(QUrl(f"flowdock-desktop://setup?flow={flow_id}"))
+        )
+        wizard = router.windows[-1]
+        qtbot.addWidget(wizard)
+        assert isinstance(wizard, SetupWizard)
+        assert flow_id in wizard.application_page.link_edit.text()
+
+        link = f"flowdock-desktop://configure?integration_id={integration.source_id}&flow={flow_id}"
+        QApplication.sendEvent(qapp, QFileOpenEvent(QUrl(link)))
+        dialog = router.windows[-1]
+        qtbot.addWidget(dialog)
+        assert isinstance(dialog, IntegrationSettingsDialog)
+        assert dialog.integration.id == integration.id
+    finally:
+        qapp.removeEventFilter(filter_)
