@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,7 +25,7 @@ from flowdock_desktop.sending import curl_command
 from flowdock_desktop.ui.widgets import FieldMessage, badge_html
 
 
-def card_html(payload: dict[str, Any]) -> str:
+def card_html(payload: dict[str, Any], *, border: str = "#d0d7de", muted: str = "#6e7781") -> str:
     """The thread card as Flowdock's team inbox showed it, from a payload; sanitised HTML.
 
     Every piece of user text is escaped or passed through the same nh3 rules the sender
@@ -37,7 +37,11 @@ def card_html(payload: dict[str, Any]) -> str:
     def text(value: Any) -> str:
         return value if isinstance(value, str) else ""
 
-    parts = ['<div style="margin:4px">']
+    # A framed card, as in the team inbox; Qt's rich text draws borders on tables only.
+    parts = [
+        f'<table width="100%" cellspacing="0" cellpadding="12" border="1" '
+        f'style="border-color:{border}; border-style:solid"><tr><td>'
+    ]
     status = thread.get("status") if isinstance(thread.get("status"), dict) else None
     heading = sanitize_title(text(thread.get("title"))) or "<i>(thread title)</i>"
     parts.append(f'<p style="font-size:large;margin:0"><b>{heading}</b>')
@@ -74,7 +78,12 @@ def card_html(payload: dict[str, Any]) -> str:
     tags = payload.get("tags") if isinstance(payload.get("tags"), list) else []
     if tags:
         parts.append("<p>" + " ".join(f"#{escape(str(t))}" for t in tags) + "</p>")
-    parts.append("</div>")
+    event_words = "Discussion" if event == "discussion" else "Activity"
+    parts.append(
+        f"<p style='color:{muted}; font-size:small'>{event_words} · posted through the "
+        "integration's flow token</p>"
+    )
+    parts.append("</td></tr></table>")
     return "".join(parts)
 
 
@@ -151,7 +160,14 @@ class PreviewPane(QTabWidget):
     def show_payload(self, payload: dict[str, Any]) -> None:
         """Refresh every view from the form's payload (the JSON is left alone while typed in)."""
         self._payload = payload
-        self.browser.setHtml(card_html(payload))
+        palette = self.browser.palette()
+        self.browser.setHtml(
+            card_html(
+                payload,
+                border=palette.color(QPalette.ColorRole.Mid).name(),
+                muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
+            )
+        )
         # While the person types JSON, their text stays; it is re-formatted once they leave it.
         if not self.json_edit.hasFocus():
             self.set_json_text(json.dumps(payload, indent=2, ensure_ascii=False))
