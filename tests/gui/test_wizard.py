@@ -287,6 +287,37 @@ def test_unreachable_server_then_retry(qtbot, wizard, screenshot):
         server.stop()
 
 
+def test_sandbox_port_busy_is_explained_then_retry_works(
+    qtbot, profile_dir, scripted_browser, monkeypatch, screenshot
+):
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    port = squatter.getsockname()[1]
+    monkeypatch.setenv("FLOWDOCK_DESKTOP_SANDBOX_PORT", str(port))
+    context = AppContext(Profile.resolve(profile_dir))  # no sandbox of its own yet
+    wiz = SetupWizard(context)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    try:
+        page = wiz.server_page
+        press_next(qtbot, wiz)
+        qtbot.waitUntil(
+            lambda: page.banner.kind == "error" and bool(page.banner.text), timeout=WAIT
+        )
+        assert f"port {port}" in page.banner.text
+        assert "FLOWDOCK_DESKTOP_SANDBOX_PORT" in page.banner.text
+        screenshot(wiz, "wizard-1-sandbox-port-busy")
+        squatter.close()  # the other program quits; Try again starts the sandbox
+        qtbot.mouseClick(page.banner.button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: wiz.currentId() == PageId.APPLICATION, timeout=WAIT)
+        assert context.sandbox is not None and context.sandbox.port == port
+    finally:
+        squatter.close()
+        wiz.reject()
+        context.close()
+
+
 def test_server_address_is_validated_inline(qtbot, wizard):
     page = wizard.server_page
     page.url_choice.setChecked(True)

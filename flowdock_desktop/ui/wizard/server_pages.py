@@ -127,11 +127,15 @@ class ServerPage(WizardPage):
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, FlowdockError):
             text = error.user_message
-        elif isinstance(error, OSError):
+        elif isinstance(error, OSError) and getattr(error, "port", None):
+            port = error.port  # type: ignore[attr-defined]
             text = (
-                "The sandbox could not start: the port it needs is in use by another program "
-                f"({error.strerror or error}). Close that program or try again."
+                f"The sandbox could not start: another program is using port {port} on this "
+                "computer. Close that program and try again, or start Flowdock Desktop with "
+                f"FLOWDOCK_DESKTOP_SANDBOX_PORT set to a free port (for example {port + 1})."
             )
+        elif isinstance(error, OSError):
+            text = f"The sandbox could not start ({error.strerror or error}). Try again."
         else:
             text = f"Something went wrong: {error}. Try again."
         self.show_error(text, "&Try again", self._retry)
