@@ -25,6 +25,7 @@ from flowdock_desktop.api.models import Message, Thread
 from flowdock_desktop.api.redact import REDACTED
 from flowdock_desktop.api.retry import NO_RETRY, RetryPolicy
 from flowdock_desktop.api.validation import FieldErrors, describe_errors
+from flowdock_desktop.store.history import ThreadSummary
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.store.outbox import DeliveryOutcome, OutboxItem, deliver_due
 
@@ -100,19 +101,47 @@ class SendResult:
 class ThreadView:
     """A thread this integration posted to: local history merged with the server's state.
 
-    ``key`` identifies it for posting again (the external thread id when there is one).
-    ``remote`` is the server's current thread, or None when it could not be fetched.
+    ``summary`` is what the last message sent to it left locally; ``remote`` is the server's
+    current thread, or None when it could not be fetched. The server's title and status win.
     """
 
-    key: str
-    external_thread_id: str | None
-    thread_id: str | None
-    title: str | None
-    status_value: str | None
-    status_color: str | None
-    message_count: int
-    last_sent_at: float
+    summary: ThreadSummary
     remote: Thread | None = None
+
+    @property
+    def key(self) -> str:
+        """What identifies the thread for posting again (the external thread id when set)."""
+        return self.summary.key
+
+    @property
+    def external_thread_id(self) -> str | None:
+        return self.summary.external_thread_id
+
+    @property
+    def thread_id(self) -> str | None:
+        return self.summary.thread_id
+
+    @property
+    def message_count(self) -> int:
+        return self.summary.message_count
+
+    @property
+    def last_sent_at(self) -> float:
+        return self.summary.last_sent_at
+
+    @property
+    def title(self) -> str | None:
+        return (self.remote.title if self.remote is not None else None) or self.summary.title
+
+    @property
+    def status_value(self) -> str | None:
+        status = self.remote.status if self.remote is not None else None
+        return status.value if status else self.summary.status_value
+
+    @property
+    def status_color(self) -> str | None:
+        status = self.remote.status if self.remote is not None else None
+        return status.color if status else self.summary.status_color
 
     @property
     def activity_count(self) -> int:
@@ -312,22 +341,9 @@ class SendService:
                 listing.note = exc.user_message
             except Exception as exc:  # SignInRequired and the auth package's errors
                 listing.note = getattr(exc, "user_message", None) or str(exc)
-        for s in summaries:
-            thread = remote.get(s.thread_id or "")
-            status = thread.status if thread is not None else None
-            listing.threads.append(
-                ThreadView(
-                    key=s.key,
-                    external_thread_id=s.external_thread_id,
-                    thread_id=s.thread_id,
-                    title=(thread.title if thread is not None else None) or s.title,
-                    status_value=status.value if status else s.status_value,
-                    status_color=status.color if status else s.status_color,
-                    message_count=s.message_count,
-                    last_sent_at=s.last_sent_at,
-                    remote=thread,
-                )
-            )
+        listing.threads = [
+            ThreadView(summary, remote.get(summary.thread_id or "")) for summary in summaries
+        ]
         return listing
 
     def _fetch_threads(self, integration: Integration, thread_ids: list[str]) -> dict[str, Thread]:
