@@ -11,20 +11,19 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-import httpx
-
-from flowdock_desktop.api.client import FlowdockClient
 from flowdock_desktop.api.errors import FlowdockError, NetworkError, NotFoundError
-from flowdock_desktop.api.http import create_http_client
 from flowdock_desktop.api.models import Flow, Source
 from flowdock_desktop.api.validation import validate_source_name
-from flowdock_desktop.auth.discovery import DemoApplication, discover_sandbox
 from flowdock_desktop.setup_links import ConfigurationLink, SetupLink
 from flowdock_desktop.store.integrations import Integration, IntegrationStore
 
 if TYPE_CHECKING:
+    # The HTTP stack loads on first use: the wizard's first page needs none of it.
+    from flowdock_desktop.api.client import FlowdockClient
     from flowdock_desktop.auth.credentials import CredentialStore
+    from flowdock_desktop.auth.discovery import DemoApplication
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +61,15 @@ class ConnectCancelled(ConnectError):
         super().__init__("Cancelled. Nothing was created.")
 
 
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
 def is_loopback_url(url: str) -> bool:
-    host = httpx.URL(url).host
+    host = _host(url)
     return host in _LOOPBACK_HOSTS or host.startswith("127.")
 
 
@@ -75,14 +81,15 @@ def validate_server_url(text: str) -> tuple[str | None, str | None]:
     if "://" not in value:
         return None, "Start the address with https:// (or http:// for this computer)."
     try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, ValueError):
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
         return None, "This is not a valid web address."
-    if url.scheme not in ("http", "https") or not url.host:
+    if url.scheme.lower() not in ("http", "https") or not url.hostname or " " in value:
         return None, "Use an https:// address (http:// only for this computer)."
     if url.query or url.fragment:
         return None, "Enter only the server's base address, without ?… or #… at the end."
-    if url.scheme == "http" and not is_loopback_url(value):
+    if url.scheme.lower() == "http" and not is_loopback_url(value):
         return None, (
             "Use https:// for servers on other computers; plain http:// would send your "
             "sign-in unprotected. http:// is allowed only for 127.0.0.1 or localhost."
@@ -108,13 +115,18 @@ def probe_server(api_url: str, *, timeout: float = 5.0) -> ServerInfo:
     Raises ``NetworkError`` (plain words) when nothing answers; any HTTP answer counts as
     reachable, because a real Flowdock server has no ``/sandbox`` and answers 404.
     """
+    import httpx
+
+    from flowdock_desktop.api.http import create_http_client
+    from flowdock_desktop.auth.discovery import discover_sandbox
+
     try:
         with create_http_client(api_url, timeout=timeout) as client:
             client.get("/sandbox")
     except httpx.HTTPError:
         raise NetworkError(
-            f"Could not reach {httpx.URL(api_url).host}. Check the address and that the server "
-            "is running, then try again."
+            f"Could not reach {_host(api_url) or api_url}. Check the address and that the "
+            "server is running, then try again."
         ) from None
     return ServerInfo(api_url, discover_sandbox(api_url, timeout=timeout))
 

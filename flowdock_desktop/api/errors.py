@@ -7,11 +7,12 @@ No message ever contains a token: errors are built from status codes and the ser
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from flowdock_desktop.api.validation import FieldErrors
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class FlowdockError(Exception):
@@ -178,6 +179,8 @@ def error_from_response(response: httpx.Response) -> FlowdockError:
 
 def error_from_exception(exc: httpx.HTTPError) -> FlowdockError:
     """Map a transport failure (no answer) to ``NetworkError`` without leaking the URL."""
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         text = "The server did not answer in time. Check your connection and try again."
     elif isinstance(exc, httpx.ConnectError):

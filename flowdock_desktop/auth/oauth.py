@@ -14,6 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from flowdock_desktop.api.http import client_options
+from flowdock_desktop.auth.constants import (
+    DEFAULT_REDIRECT_URI,
+    DEFAULT_SCOPES,
+    OOB_REDIRECT_URI,
+)
 from flowdock_desktop.auth.errors import (
     AccessDeniedError,
     AuthorizationError,
@@ -50,9 +55,6 @@ def _authlib() -> Any:
     return httpx_client
 
 
-DEFAULT_SCOPES: tuple[str, ...] = ("flow", "profile", "integration", "offline_access")
-OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 _T = TypeVar("_T")
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.api.errors import FlowdockError
-from flowdock_desktop.auth.oauth import OOB_REDIRECT_URI
+from flowdock_desktop.auth.constants import OOB_REDIRECT_URI
 from flowdock_desktop.connect import ServerInfo, probe_server, validate_server_url
 from flowdock_desktop.setup_links import SetupLinkError, parse_setup_link
 from flowdock_desktop.ui.widgets import FieldMessage, labelled_field

@@ -10,13 +10,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidg
 
 from flowdock_desktop.auth import browser
 from flowdock_desktop.auth.errors import SignInCancelled, SignInError
-from flowdock_desktop.auth.oauth import SignInFlow, parse_pasted
-from flowdock_desktop.auth.session import Session, start_session
 from flowdock_desktop.ui.tasks import CancelToken, run_task
 from flowdock_desktop.ui.widgets import labelled_field
 from flowdock_desktop.ui.wizard.base import WizardPage
 
 if TYPE_CHECKING:
+    from flowdock_desktop.auth.oauth import SignInFlow
+    from flowdock_desktop.auth.session import Session
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.ui.wizard.state import WizardState
 
@@ -132,6 +132,10 @@ class SignInPage(WizardPage):
         self.banner.clear()
         self.paste_message.clear_message()
         self.state.session = None
+        # Loaded already by the background look-up for an earlier sign-in (initializePage).
+        from flowdock_desktop.auth.oauth import SignInFlow
+        from flowdock_desktop.auth.session import start_session
+
         flow = SignInFlow(self.state.oauth_app(), timeout=self.timeout)
         self.flow = flow
         self._url = ""
@@ -205,6 +209,8 @@ class SignInPage(WizardPage):
         if flow is None or not self.working:
             self.paste_message.show_error("Press Sign in first, then paste the address here.")
             return
+        from flowdock_desktop.auth.oauth import parse_pasted
+
         try:
             parse_pasted(text)
         except SignInError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flowdock_desktop.auth.oauth import DEFAULT_SCOPES
+from flowdock_desktop.auth.constants import DEFAULT_SCOPES
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.models import Flow, Source
