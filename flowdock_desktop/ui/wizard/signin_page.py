@@ -103,19 +103,25 @@ class SignInPage(WizardPage):
         # the GUI thread).
         context, api_url, client_id = self.context, self.state.api_url, self.state.client_id
 
-        def existing() -> Session | None:
+        def existing() -> tuple[Session | None, str | None]:
+            # Opening the keyring may ask D-Bus for the Secret Service: never on the GUI thread.
+            warning = context.credentials.warning
             session = context.session()
             if (
                 session is not None
                 and session.account.api_url == (api_url or "").rstrip("/")
                 and session.account.client_id == client_id
             ):
-                return session
-            return None
+                return session, warning
+            return None, warning
 
         run_task(existing, owner=self, on_done=self._offer_existing)
 
-    def _offer_existing(self, session: Session | None) -> None:
+    def _offer_existing(self, result: tuple[Session | None, str | None]) -> None:
+        session, keyring_warning = result
+        if keyring_warning and not self.working and self.state.session is None:
+            # Told before signing in: the tokens will last only as long as this run.
+            self.show_info("warning", keyring_warning)
         if session is None or self.working or self.state.session is not None:
             return
         self.state.session = session
@@ -262,9 +268,6 @@ class SignInPage(WizardPage):
         self.copy_button.setEnabled(False)
         self.paste_box.setVisible(False)
         self.status_label.setText("Press Sign in; your browser opens the server's sign-in page.")
-        if not self.context.credentials.persistent:
-            # Told before signing in: the tokens will last only as long as this run.
-            self.show_info("warning", self.context.credentials.warning or "")
         # Enter starts the sign-in (Next is not available yet), so the keyboard path is short.
         # With the button as the timer's context, a page closed meanwhile cancels the call.
         QTimer.singleShot(0, self.sign_in_button, self.sign_in_button.setFocus)
