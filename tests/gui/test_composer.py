@@ -144,6 +144,10 @@ def test_compose_preview_send_and_follow_up(qtbot, context, sandbox, open_window
     thread = sandbox.state.messages_by_uuid(second.uuid)[0]["thread"]
     assert thread["status"] == {"value": "deployed", "color": "green"}
     qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "deployed", timeout=WAIT_MS)
+    # And the sandbox's team inbox page shows the thread with its new, green badge.
+    inbox = httpx.get(f"{sandbox.base_url}/app/acme/main").text
+    assert "Production deploys" in inbox
+    assert 'class="badge status-green"' in inbox and "deployed" in inbox
 
 
 def test_ctrl_enter_sends(qtbot, context, sandbox, open_window):
