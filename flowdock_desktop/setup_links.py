@@ -11,7 +11,7 @@ into plain values, with plain-words errors for anything it cannot use.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 __all__ = [
@@ -52,8 +52,8 @@ class FlowLocation:
         return None
 
 
-@dataclass(frozen=True)
-class SetupLink:
+@dataclass(frozen=True, kw_only=True)
+class SetupLink(FlowLocation):
     """A parsed setup link: the flow it preselects, by id and/or by its API URL.
 
     ``api_url`` is the server the ``flow_url`` points at (None when the link has no flow URL);
@@ -62,19 +62,10 @@ class SetupLink:
 
     flow_id: str | None
     flow_url: str | None = None
-    api_url: str | None = None
-    org_slug: str | None = None
-    flow_slug: str | None = None
-
-    @property
-    def flow_path(self) -> str | None:
-        if self.org_slug and self.flow_slug:
-            return f"{self.org_slug}/{self.flow_slug}"
-        return None
 
 
-@dataclass(frozen=True)
-class ConfigurationLink:
+@dataclass(frozen=True, kw_only=True)
+class ConfigurationLink(FlowLocation):
     """A parsed configuration link: the Flowdock source to configure, and its flow.
 
     ``source_id`` is Flowdock's source id (the docs call it ``integration_id``), not the
@@ -84,9 +75,6 @@ class ConfigurationLink:
     source_id: int
     flow_id: str | None = None
     source_url: str | None = None
-    api_url: str | None = None
-    org_slug: str | None = None
-    flow_slug: str | None = None
 
 
 def _clean(text: str) -> str:
@@ -173,9 +161,7 @@ def parse_setup_link(text: str) -> SetupLink:
     return SetupLink(
         flow_id=_check_flow_id(flow_id) if flow_id else None,
         flow_url=flow_url,
-        api_url=location.api_url,
-        org_slug=location.org_slug,
-        flow_slug=location.flow_slug,
+        **asdict(location),
     )
 
 
@@ -213,7 +199,5 @@ def parse_configuration_link(text: str) -> ConfigurationLink:
         source_id=source_id,
         flow_id=_check_flow_id(flow_id) if flow_id else None,
         source_url=source_url,
-        api_url=location.api_url,
-        org_slug=location.org_slug,
-        flow_slug=location.flow_slug,
+        **asdict(location),
     )
