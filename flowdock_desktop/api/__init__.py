@@ -6,8 +6,7 @@ say) does not load the HTTP client and its dependencies.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from flowdock_desktop._lazy import lazy_exports
 
 _EXPORTS = {
     "Exchange": "client",
@@ -57,10 +56,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
