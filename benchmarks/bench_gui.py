@@ -19,10 +19,9 @@ from typing import Any
 import httpx
 
 from benchmarks._common import ROOT, Row, best_of, free_port, server_process
-from flowdock_desktop.api.client import FlowdockClient
 from flowdock_desktop.auth.credentials import CredentialStore, MemoryKeyring
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox import seed
+from flowdock_desktop.sandbox.demo import connect_demo_source, sign_in_demo_user
 from flowdock_desktop.store.profile import Profile
 
 #: Runs of each start-up probe; the median is kept (two shared cores are noisy).
@@ -150,51 +149,10 @@ def _context() -> Iterator[AppContext]:
 
 
 def _add_integration(context: AppContext, base_url: str) -> tuple[str, str]:
-    """A source made with the demo API token, stored as the wizard stores it; (id, flow token)."""
-    auth = httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")
-    with FlowdockClient(base_url, auth=auth) as client:
-        flow = client.get_flow(seed.ORG_SLUG, seed.MAIN_FLOW)
-        source = client.create_source(
-            seed.ORG_SLUG, seed.MAIN_FLOW, f"bench {uuid.uuid4().hex[:6]}"
-        )
-    integration = context.integrations.add(
-        api_url=base_url,
-        flow_id=flow.id,
-        flow_name=flow.name,
-        organization_name=seed.ORG_NAME,
-        org_slug=seed.ORG_SLUG,
-        flow_slug=seed.MAIN_FLOW,
-        source_id=source.id,
-        source_name=source.name,
-        source_url=source.url or "",
-    )
+    """A source stored as the wizard stores it; (integration id, flow token)."""
+    integration, source = connect_demo_source(context, base_url, f"bench {uuid.uuid4().hex[:6]}")
     assert source.flow_token
-    context.credentials.set_flow_token(integration.id, source.flow_token)
     return integration.id, source.flow_token
-
-
-def _sign_in(context: AppContext, base_url: str) -> None:
-    """Sign the demo user in (password grant), so the composer's threads panel asks the server
-    after every send, as it does for a person who went through the wizard."""
-    from flowdock_desktop.auth.oauth import OAuthApp
-    from flowdock_desktop.auth.session import start_session
-    from flowdock_desktop.auth.tokens import TokenSet
-
-    answer = httpx.post(
-        base_url + "/oauth/token",
-        data={
-            "grant_type": "password",
-            "username": seed.DEMO_EMAIL,
-            "password": seed.DEMO_PASSWORD,
-            "client_id": seed.DEMO_CLIENT_ID,
-            "client_secret": seed.DEMO_CLIENT_SECRET,
-            "scope": "flow profile integration",
-        },
-        headers={"Accept": "application/json"},
-    )
-    answer.raise_for_status()
-    app = OAuthApp(base_url, seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET)
-    start_session(context.profile, context.credentials, app, TokenSet.from_response(answer.json()))
 
 
 def _payload() -> dict[str, Any]:
@@ -303,7 +261,7 @@ def composer_send_stalls() -> Row:
     try:
         with _context() as context:
             integration_id, _ = _add_integration(context, server.base_url)
-            _sign_in(context, server.base_url)
+            sign_in_demo_user(context, server.base_url)
             window = ComposerWindow(context, integration_id=integration_id)
             window.show()
             if not _spin(lambda: window._draft_ready, 30):

@@ -8,10 +8,11 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
-from support import make_integration, sign_in
 
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox import seed
+from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
+from flowdock_desktop.sandbox.demo import sign_in_demo_user as sign_in
 from flowdock_desktop.ui.composer import ComposerWindow
 
 pytestmark = pytest.mark.gui

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from support import make_integration, sign_in
 
 from flowdock_desktop.api.errors import ValidationError
 from flowdock_desktop.context import AppContext
+from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
+from flowdock_desktop.sandbox.demo import sign_in_demo_user as sign_in
 from flowdock_desktop.sending import IntegrationRemovedError, SendService, curl_command
 
 

@@ -14,11 +14,11 @@ import httpx
 import keyring.backend
 import keyring.errors
 import pytest
-from support import make_integration
 
 from flowdock_desktop import cli
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
+from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
 
 KEYRING_FILE_ENV = "FLOWDOCK_TEST_KEYRING_FILE"
 
