@@ -55,7 +55,6 @@ def _authlib() -> Any:
     return httpx_client
 
 
-
 _T = TypeVar("_T")
 
 
