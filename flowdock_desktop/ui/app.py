@@ -129,6 +129,25 @@ class WindowRouter(QObject):
             return self.show_configure(integration)
         return self.show_wizard(setup_link=link)
 
+    def handle_message(self, message: str) -> None:
+        """What another start of the app handed over: a link to open, or "" to come forward."""
+        from flowdock_desktop.connect import ConnectError
+        from flowdock_desktop.setup_links import SetupLinkError
+
+        if not message:
+            if self.windows:
+                window = self.windows[-1]
+                window.show()
+                window.raise_()
+                window.activateWindow()
+            else:
+                self.show_start()
+            return
+        try:
+            self.open_link(message)
+        except (SetupLinkError, ConnectError) as exc:
+            QMessageBox.warning(None, "Flowdock Desktop", str(exc))
+
     def show_configure(self, integration: Integration) -> QWidget:
         from flowdock_desktop.ui.integration_settings import IntegrationSettingsDialog
 
@@ -151,13 +170,7 @@ class LinkEvents(QObject):
         link = event.url().toString() or event.file()
         if not link:
             return False
-        from flowdock_desktop.connect import ConnectError
-        from flowdock_desktop.setup_links import SetupLinkError
-
-        try:
-            self.router.open_link(link)
-        except (SetupLinkError, ConnectError) as exc:
-            QMessageBox.warning(None, "Flowdock Desktop", str(exc))
+        self.router.handle_message(link)
         return True
 
 
@@ -174,9 +187,15 @@ def run_gui(
     from flowdock_desktop.logs import setup_logging
     from flowdock_desktop.selftest import exit_when_idle
     from flowdock_desktop.setup_links import SetupLinkError
+    from flowdock_desktop.ui.single_instance import SingleInstance
 
     app = application()
     context = context or AppContext()
+    # A copy already open on this profile takes the link (or just comes forward); we quit.
+    instance = SingleInstance(str(context.profile.dir))
+    if instance.send_to_running(configuration_link or setup_link or ""):
+        context.close()
+        return 0
     setup_logging(context.profile)
     log.info("Flowdock Desktop %s starting; profile %s", __version__, context.profile.dir)
     try:
@@ -193,6 +212,8 @@ def run_gui(
                     context.api_url = url
         link_events = LinkEvents(router)
         app.installEventFilter(link_events)
+        instance.message_received.connect(router.handle_message)
+        instance.listen()
         if configuration_link is not None or setup_link is not None:
             try:
                 router.open_link(configuration_link or setup_link or "")
@@ -203,5 +224,6 @@ def run_gui(
         exit_when_idle(app)  # start-up benchmarks only; a no-op otherwise
         return app.exec()
     finally:
+        instance.close()
         tasks.shutdown()
         context.close()
