@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,8 @@ __all__ = [
     "open_database",
     "schema_version",
 ]
+
+log = logging.getLogger(__name__)
 
 # How long a writer waits for another process (the CLI while the GUI runs, say) to
 # finish its transaction before giving up with "database is locked".
@@ -233,7 +236,10 @@ class Database:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._all_lock = threading.Lock()
-        self._all: list[sqlite3.Connection] = []
+        # Each connection with the lock its thread holds while using it, so close() from
+        # another thread waits for a statement in flight instead of pulling the connection
+        # from under it (which crashes the sqlite3 module).
+        self._all: list[tuple[sqlite3.Connection, threading.RLock]] = []
         self._closed = False
         # Open (and migrate) once now, so a broken or too-new file fails at start-up
         # rather than in the first background task.
@@ -250,10 +256,20 @@ class Database:
         if conn is None:
             conn = open_database(self.path, migrations=self._migrations)
             self._local.conn = conn
+            self._local.in_use = threading.RLock()
             self._local.depth = 0
             with self._all_lock:
-                self._all.append(conn)
+                self._all.append((conn, self._local.in_use))
         return conn
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, held so that ``close()`` waits until we are done."""
+        conn = self.connection()
+        with self._local.in_use:
+            if self._closed:
+                raise RuntimeError("the database has been closed")
+            yield conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -269,7 +285,7 @@ class Database:
             finally:
                 self._local.depth -= 1
             return
-        with self._write_lock:
+        with self._using(), self._write_lock:
             # IMMEDIATE: take the write lock up front, so a read-then-write block cannot
             # fail half-way with SQLITE_BUSY when another connection wrote in between.
             conn.execute("BEGIN IMMEDIATE")
@@ -288,19 +304,31 @@ class Database:
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
         """Run one statement on this thread's connection (autocommit unless in a transaction)."""
-        return self.connection().execute(sql, parameters)
+        with self._using() as conn:
+            return conn.execute(sql, parameters)
 
     def query(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Run a read-only query and return all rows."""
-        return self.connection().execute(sql, parameters).fetchall()
+        with self._using() as conn:
+            return conn.execute(sql, parameters).fetchall()
 
-    def close(self) -> None:
-        """Close every thread's connection. The object cannot be used afterwards."""
+    def close(self, *, wait: float = 5.0) -> None:
+        """Close every thread's connection. The object cannot be used afterwards.
+
+        A connection another thread is using is closed once that use ends (up to ``wait``
+        seconds); one still busy after that is left open rather than broken mid-statement.
+        """
         self._closed = True
         with self._all_lock:
             conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
+        for conn, in_use in conns:
+            if in_use.acquire(timeout=wait):
+                try:
+                    conn.close()
+                finally:
+                    in_use.release()
+            else:
+                log.warning("a database connection was still busy at close; left open")
 
     def __enter__(self) -> Database:
         return self

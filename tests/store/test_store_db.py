@@ -178,3 +178,39 @@ def test_failed_commit_rolls_back_and_leaves_connection_usable(db):
     with db.transaction() as conn:
         conn.execute("INSERT INTO templates VALUES ('ok', '{}', 0, 0)")
     assert len(db.query("SELECT * FROM templates")) == 1
+
+
+def test_close_waits_for_another_threads_transaction(tmp_path):
+    """Closing while a worker writes must neither crash nor lose the worker's commit."""
+    import threading
+
+    db = Database(tmp_path / "data.sqlite3")
+    db.execute("CREATE TABLE t (x INTEGER)")
+    inside, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with db.transaction() as conn:
+                conn.execute("INSERT INTO t VALUES (1)")
+                inside.set()
+                release.wait(5)
+                conn.execute("INSERT INTO t VALUES (2)")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert inside.wait(5)
+    closer = threading.Thread(target=db.close)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive()  # waiting for the worker, not closing under it
+    release.set()
+    thread.join(5)
+    closer.join(5)
+    assert not closer.is_alive() and errors == []
+    with pytest.raises(RuntimeError):
+        db.query("SELECT x FROM t")
+    with Database(tmp_path / "data.sqlite3") as reopened:
+        assert [row[0] for row in reopened.query("SELECT x FROM t ORDER BY x")] == [1, 2]
