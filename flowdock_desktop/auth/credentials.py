@@ -96,7 +96,12 @@ class CredentialStore:
 
     @property
     def persistent(self) -> bool:
-        return not isinstance(self._backend, MemoryKeyring)
+        """False when secrets live only in this process (no usable keyring, or it failed).
+
+        A keyring configured on purpose counts as persistent, whatever its class: tests
+        install an in-memory one to stand in for the system keyring.
+        """
+        return self._backend is not _fallback
 
     @property
     def warning(self) -> str | None:
