@@ -39,6 +39,32 @@ def profile_dir(tmp_path, monkeypatch):
     return directory
 
 
+#: A plausible integration record, for tests that need one without a server.
+SAMPLE_INTEGRATION: dict[str, object] = {
+    "api_url": "http://127.0.0.1:8123/",
+    "flow_id": "flow-main",
+    "flow_name": "Main",
+    "organization_name": "Acme",
+    "org_slug": "acme",
+    "flow_slug": "main",
+    "source_id": 1,
+    "source_name": "Deploy bot",
+    "source_url": "http://127.0.0.1:8123/flows/acme/main/sources/1",
+    "application_name": "Flowdock Desktop",
+    "account_user_id": 7,
+}
+
+
+@pytest.fixture
+def add_sample_integration():
+    """``add(store, **overrides)``: store a sample integration record in an IntegrationStore."""
+
+    def add(store, **overrides):
+        return store.add(**{**SAMPLE_INTEGRATION, **overrides})
+
+    return add
+
+
 @pytest.fixture(scope="module")
 def sandbox():
     """A running sandbox (auto-approve) on a free loopback port, shared by a module."""

@@ -52,26 +52,10 @@ def keyring_store(memory_keyring) -> CredentialStore:
     return CredentialStore(memory_keyring)
 
 
-def add(db: Database, **overrides: Any):
-    values: dict[str, Any] = {
-        "api_url": "http://sandbox.test",
-        "flow_id": "f1",
-        "flow_name": "Main",
-        "organization_name": "Acme",
-        "org_slug": "acme",
-        "flow_slug": "main",
-        "source_id": 1,
-        "source_name": "Deploy bot",
-        "source_url": "http://sandbox.test/flows/acme/main/sources/1",
-    }
-    values.update(overrides)
-    return IntegrationStore(db).add(**values)
-
-
-def test_outbox_lists_discards_and_requeues(profile):
+def test_outbox_lists_discards_and_requeues(profile, add_sample_integration):
     assert "empty" in run(profile.dir, "outbox")[1]
     with Database(profile.db_path) as db:
-        integration = add(db)
+        integration = add_sample_integration(IntegrationStore(db))
         outbox = Outbox(db)
         queued = outbox.enqueue(integration.id, MESSAGE)
         failed = outbox.enqueue(integration.id, {**MESSAGE, "title": "broken"})
@@ -110,22 +94,12 @@ def sandbox() -> Iterator[Any]:
 
 
 def test_flush_posts_through_sandbox_exactly_once(profile, keyring_store, sandbox):
-    from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
+    from flowdock_desktop.sandbox.demo import connect_demo_source
 
-    base_url, state = sandbox.base_url, sandbox.state
-    # The sandbox's demo API token has every scope, including "integration".
-    with FlowdockClient(base_url, auth=httpx.BasicAuth(DEMO_API_TOKEN, "x")) as user:
-        flow = user.get_flow("acme", "main")
-        source = user.create_source("acme", "main", "CLI flush test")
+    state = sandbox.state
+    with AppContext(profile, keyring_store) as context:
+        integration, source = connect_demo_source(context, sandbox.base_url, "CLI flush test")
     with Database(profile.db_path) as db:
-        integration = add(
-            db,
-            api_url=base_url,
-            flow_id=flow.id,
-            source_id=source.id,
-            source_url=source.url,
-        )
-        keyring_store.set_flow_token(integration.id, source.flow_token)
         outbox = Outbox(db)
         first = outbox.enqueue(integration.id, MESSAGE)
         second = outbox.enqueue(integration.id, {**MESSAGE, "title": "deployed api again"})
@@ -148,13 +122,15 @@ def test_flush_posts_through_sandbox_exactly_once(profile, keyring_store, sandbo
     assert source.flow_token.encode() not in profile.db_path.read_bytes()
 
 
-def test_flush_without_flow_token_fails_visibly(profile, keyring_store, monkeypatch):
+def test_flush_without_flow_token_fails_visibly(
+    profile, keyring_store, monkeypatch, add_sample_integration
+):
     def no_network(self, url: str) -> FlowdockClient:
         raise AssertionError("must not post without a token")
 
     monkeypatch.setattr(AppContext, "flow_client", no_network)
     with Database(profile.db_path) as db:
-        integration = add(db)
+        integration = add_sample_integration(IntegrationStore(db))
         item = Outbox(db).enqueue(integration.id, MESSAGE)
     status, text = run(profile.dir, "outbox", "--flush")
     assert status == 1
@@ -163,7 +139,7 @@ def test_flush_without_flow_token_fails_visibly(profile, keyring_store, monkeypa
         assert Outbox(db).get(item.id).state == "failed"
 
 
-def test_flush_reports_gone_and_retry(profile, keyring_store, monkeypatch):
+def test_flush_reports_gone_and_retry(profile, keyring_store, monkeypatch, add_sample_integration):
     def handler(request: httpx.Request) -> httpx.Response:
         if b'"gone"' in request.content:
             return httpx.Response(410, json={"message": "Gone"})
@@ -180,7 +156,10 @@ def test_flush_reports_gone_and_retry(profile, keyring_store, monkeypatch):
 
     monkeypatch.setattr(AppContext, "flow_client", client)
     with Database(profile.db_path) as db:
-        doomed, flaky = add(db), add(db, source_id=2)
+        doomed, flaky = (
+            add_sample_integration(IntegrationStore(db)),
+            add_sample_integration(IntegrationStore(db), source_id=2),
+        )
         keyring_store.set_flow_token(doomed.id, "a" * 32)
         keyring_store.set_flow_token(flaky.id, "b" * 32)
         Outbox(db).enqueue(doomed.id, {**MESSAGE, "title": "gone"})

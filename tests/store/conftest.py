@@ -40,28 +40,12 @@ def integrations(db: Database, clock: FakeClock) -> IntegrationStore:
     return IntegrationStore(db, clock=clock)
 
 
-def _add_integration(store: IntegrationStore, **overrides: object) -> Integration:
-    values: dict[str, object] = {
-        "api_url": "http://127.0.0.1:8123/",
-        "flow_id": "flow-main",
-        "flow_name": "Main",
-        "organization_name": "Acme",
-        "org_slug": "acme",
-        "flow_slug": "main",
-        "source_id": 1,
-        "source_name": "Deploy bot",
-        "source_url": "http://127.0.0.1:8123/flows/acme/main/sources/1",
-        "application_name": "Flowdock Desktop",
-        "account_user_id": 7,
-    }
-    values.update(overrides)
-    return store.add(**values)  # type: ignore[arg-type]
-
-
 @pytest.fixture
-def make_integration(integrations: IntegrationStore) -> Callable[..., Integration]:
+def make_integration(
+    integrations: IntegrationStore, add_sample_integration: Callable[..., Integration]
+) -> Callable[..., Integration]:
     """Add an integration with sample values, overriding any of them by keyword."""
-    return lambda **overrides: _add_integration(integrations, **overrides)
+    return lambda **overrides: add_sample_integration(integrations, **overrides)
 
 
 @pytest.fixture

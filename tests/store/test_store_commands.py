@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-from typing import Any
 
 import pytest
 
@@ -48,27 +47,13 @@ def keyring_store(monkeypatch) -> CredentialStore:
     return store
 
 
-def add(db: Database, **overrides: Any):
-    values: dict[str, Any] = {
-        "api_url": "http://sandbox.test",
-        "flow_id": "f1",
-        "flow_name": "Main",
-        "organization_name": "Acme",
-        "org_slug": "acme",
-        "flow_slug": "main",
-        "source_id": 1,
-        "source_name": "Deploy bot",
-        "source_url": "http://sandbox.test/flows/acme/main/sources/1",
-    }
-    values.update(overrides)
-    return IntegrationStore(db).add(**values)
-
-
-def test_integrations_lists_table(profile):
+def test_integrations_lists_table(profile, add_sample_integration):
     assert run(profile.dir, "integrations")[1].startswith("No integrations yet")
     with Database(profile.db_path) as db:
-        kept = add(db)
-        removed = add(db, source_id=2, source_name="Old bot", flow_slug="ann")
+        kept = add_sample_integration(IntegrationStore(db))
+        removed = add_sample_integration(
+            IntegrationStore(db), source_id=2, source_name="Old bot", flow_slug="ann"
+        )
         IntegrationStore(db).mark_removed(removed.id)
     status, text = run(profile.dir, "integrations")
     lines = text.splitlines()

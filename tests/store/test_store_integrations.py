@@ -108,21 +108,11 @@ def test_integration_has_no_secret_fields(integration):
     assert "token" not in repr(integration).lower()
 
 
-def test_data_survives_reopening(tmp_path, clock):
+def test_data_survives_reopening(tmp_path, clock, add_sample_integration):
     from flowdock_desktop.store.db import Database
 
     path = tmp_path / "data.sqlite3"
     with Database(path) as first:
-        added = IntegrationStore(first, clock=clock).add(
-            api_url="http://h",
-            flow_id="f",
-            flow_name="F",
-            organization_name="O",
-            org_slug="o",
-            flow_slug="f",
-            source_id=1,
-            source_name="S",
-            source_url="http://h/s/1",
-        )
+        added = add_sample_integration(IntegrationStore(first, clock=clock))
     with Database(path) as second:
         assert IntegrationStore(second).get(added.id) == added

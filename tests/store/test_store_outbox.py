@@ -148,20 +148,10 @@ def test_claim_refuses_finished_items(outbox, integration):
     assert outbox.claim(item) is None
 
 
-def test_sending_item_is_due_again_after_crash_and_reopen(tmp_path, clock):
+def test_sending_item_is_due_again_after_crash_and_reopen(tmp_path, clock, add_sample_integration):
     path = tmp_path / "data.sqlite3"
     first_run = Database(path)
-    integration = IntegrationStore(first_run, clock=clock).add(
-        api_url="http://h",
-        flow_id="f",
-        flow_name="F",
-        organization_name="O",
-        org_slug="o",
-        flow_slug="f",
-        source_id=1,
-        source_name="S",
-        source_url="http://h/s/1",
-    )
+    integration = add_sample_integration(IntegrationStore(first_run, clock=clock))
     outbox = Outbox(first_run, clock=clock, lease=30.0)
     item = outbox.enqueue(integration.id, PAYLOAD)
     assert outbox.claim(item) is not None

@@ -37,20 +37,10 @@ _counter = itertools.count()
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(payload=payloads)
-def test_outbox_payload_round_trips(tmp_path, payload):
+def test_outbox_payload_round_trips(tmp_path, add_sample_integration, payload):
     path = tmp_path / f"db{next(_counter)}.sqlite3"
     with Database(path) as db:
-        integration = IntegrationStore(db).add(
-            api_url="http://h",
-            flow_id="f",
-            flow_name="F",
-            organization_name="O",
-            org_slug="o",
-            flow_slug="f",
-            source_id=1,
-            source_name="S",
-            source_url="http://h/s/1",
-        )
+        integration = add_sample_integration(IntegrationStore(db))
         outbox = Outbox(db, rng=random.Random(0))
         item = outbox.enqueue(integration.id, payload)
         loaded = outbox.get(item.id)
