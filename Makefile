@@ -16,13 +16,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Flowdock's official Node.js client, which tests/compat runs against the sandbox.
+NODE_CLIENT := tests/compat/node/node_modules/.installed-stamp
+$(NODE_CLIENT): tests/compat/node/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/compat/node --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the Node.js client tests will be skipped"; fi
+
 run: $(STAMP)
 	$(PY) -m flowdock_desktop --sandbox
 
 sandbox: $(STAMP)
 	$(PY) -m flowdock_desktop sandbox --auto-approve
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_CLIENT)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 lint: $(STAMP)
@@ -47,5 +54,5 @@ package: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[package]'
 	$(PY) packaging/build_linux.py
 
-package-test: $(STAMP)
+package-test: $(STAMP) $(NODE_CLIENT)
 	PYTHON=$(PY) sh packaging/test_package.sh

@@ -1,0 +1,45 @@
+"""Flowdock's official Node.js client works against the sandbox without a code change."""
+
+from __future__ import annotations
+
+import httpx
+
+from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
+
+AUTH = httpx.BasicAuth(DEMO_API_TOKEN, "x")
+
+
+def _main_flow(node_client) -> dict:
+    answer = node_client("flows")
+    assert answer["ok"], answer
+    flows = {
+        f"{f['organization']['parameterized_name']}/{f['parameterized_name']}": f
+        for f in answer["body"]
+    }
+    return flows["acme/main"]
+
+
+def test_flows_lists_joined_flows_with_their_users(node_client):
+    flow = _main_flow(node_client)
+    assert flow["name"] == "Main"
+    assert flow["joined"] is True
+    assert any(user["email"] == "demo@example.com" for user in flow["users"])
+
+
+def test_message_is_stored_in_the_flow(node_client, sandbox_url):
+    flow = _main_flow(node_client)
+    answer = node_client("message", flow["id"], "Hello from node", ["greeting"])
+    assert answer["ok"], answer
+    assert answer["status"] in (200, 201, 202)
+
+    with httpx.Client(base_url=sandbox_url, auth=AUTH) as http:
+        listed = http.get("/flows/acme/main/messages", params={"event": "message"}).json()
+    sent = [m for m in listed if m["content"] == "Hello from node"]
+    assert len(sent) == 1
+    assert "greeting" in sent[0]["tags"]
+
+
+def test_a_flow_the_user_cannot_post_to_is_an_error(node_client):
+    answer = node_client("message", "no-such-flow", "lost", [])
+    assert answer["ok"] is False
+    assert "Received status 4" in answer["error"]
