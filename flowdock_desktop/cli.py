@@ -51,18 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Links registered with the desktop (``flowdock-desktop://setup?flow=…``) arrive as the only
-#: argument; they are routed to the ``setup`` or ``configure`` command.
-URL_SCHEME = "flowdock-desktop:"
-
-
 def route_link(argv: Sequence[str]) -> list[str]:
-    """``[link]`` becomes ``["setup", link]`` or ``["configure", link]``; others unchanged."""
+    """A link given where the command goes becomes ``setup LINK`` or ``configure LINK``.
+
+    The desktop starts ``flowdock-desktop flowdock-desktop://setup?flow=…`` for a clicked link,
+    and people paste Flowdock's https links the same way. A link after a command
+    (``setup LINK``) is left alone: that command takes it.
+    """
+    from flowdock_desktop.setup_links import link_kind, looks_like_link
+
     args = list(argv)
-    if args and args[-1].lower().startswith(URL_SCHEME):
-        link = args[-1]
-        action = link[len(URL_SCHEME) :].lstrip("/").split("?", 1)[0].rstrip("/").lower()
-        return [*args[:-1], "configure" if action == "configure" else "setup", link]
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        # Global options come first; --profile takes the next word as its value.
+        index += 2 if args[index] == "--profile" else 1
+    if index < len(args) and looks_like_link(args[index]):
+        return [*args[:index], link_kind(args[index]), *args[index:]]
     return args
 
 

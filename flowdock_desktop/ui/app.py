@@ -117,12 +117,11 @@ class WindowRouter(QObject):
 
         Raises ``SetupLinkError``/``ConnectError`` with plain words when it cannot be used.
         """
-        from flowdock_desktop.cli import route_link
         from flowdock_desktop.connect import integration_for_link
-        from flowdock_desktop.setup_links import parse_configuration_link
+        from flowdock_desktop.setup_links import ConfigurationLink, parse_link
 
-        if route_link([link])[0] == "configure" or "integration_id=" in link:
-            parsed = parse_configuration_link(link)
+        parsed = parse_link(link)
+        if isinstance(parsed, ConfigurationLink):
             integration = integration_for_link(
                 self.context.integrations, parsed, self.context.api_url
             )

@@ -54,19 +54,42 @@ def _open_gui(args: argparse.Namespace) -> int:
     return run_gui(sandbox=args.sandbox)
 
 
+#: Exit status for a link that cannot be used (the same as for any other bad argument).
+BAD_LINK_EXIT = 2
+
+
+def _checked_link(parse, text: str):
+    """The parsed link, or a one-line plain-words ``CommandError`` (exit 2) before Qt starts."""
+    from flowdock_desktop.setup_links import SetupLinkError
+
+    try:
+        return parse(text)
+    except SetupLinkError as exc:
+        raise CommandError(str(exc), BAD_LINK_EXIT) from None
+
+
 def _setup(args: argparse.Namespace) -> int:
-    from flowdock_desktop.setup_links import SetupLinkError, parse_setup_link
+    from flowdock_desktop.setup_links import parse_setup_link
+
+    if args.setup_link is not None:
+        _checked_link(parse_setup_link, args.setup_link)
     from flowdock_desktop.ui.app import run_gui
 
-    if args.setup_link:
-        try:
-            parse_setup_link(args.setup_link)
-        except SetupLinkError as exc:
-            raise CommandError(str(exc)) from None
     return run_gui(setup_link=args.setup_link, sandbox=args.sandbox)
 
 
 def _configure(args: argparse.Namespace) -> int:
+    from flowdock_desktop.connect import ConnectError, integration_for_link
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.setup_links import parse_configuration_link
+
+    link = _checked_link(parse_configuration_link, args.configuration_link)
+    # Which integration it names is known from local data alone: say so before any window.
+    with AppContext() as context:
+        try:
+            integration_for_link(context.integrations, link, context.api_url)
+        except ConnectError as exc:
+            raise CommandError(str(exc), BAD_LINK_EXIT) from None
     from flowdock_desktop.ui.app import run_gui
 
     return run_gui(configuration_link=args.configuration_link)

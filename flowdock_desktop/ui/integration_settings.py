@@ -114,7 +114,7 @@ class IntegrationSettingsDialog(QDialog):
             "warning",
             f"Remove “{self.integration.source_name}” from {self.integration.flow_name}? The "
             "source is deleted in Flowdock and its flow token stops working.",
-            "Remove &now",
+            "Remove no&w",
         )
 
     def _remove(self) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -12,6 +10,8 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
+from wizard_support import WAIT, ScriptedBrowser, go_to, press_next
+from wizard_support import start_server as _server
 
 from flowdock_desktop.auth import browser
 from flowdock_desktop.context import AppContext
@@ -22,46 +22,12 @@ from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
 pytestmark = pytest.mark.gui
 
-WAIT = 10_000
-
-
-class ScriptedBrowser:
-    """Stands in for the system browser: follows the sandbox's redirects to the listener."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.threads: list[threading.Thread] = []
-        self.enabled = True
-
-    def __call__(self, url: str) -> bool:
-        self.urls.append(url)
-        if self.enabled:
-            thread = threading.Thread(target=self._visit, args=(url,), daemon=True)
-            thread.start()
-            self.threads.append(thread)
-        return True
-
-    @staticmethod
-    def _visit(url: str) -> None:
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(url, follow_redirects=True, timeout=10)
-
-    def join(self) -> None:
-        for thread in self.threads:
-            thread.join(10)
-
 
 @pytest.fixture
 def scripted_browser(monkeypatch) -> ScriptedBrowser:
     fake = ScriptedBrowser()
     monkeypatch.setattr(browser, "open_browser", fake)
     return fake
-
-
-def _server(auto_approve: bool = True) -> SandboxServer:
-    server = SandboxServer(SandboxConfig(auto_approve=auto_approve), host="127.0.0.1", port=0)
-    server.start()
-    return server
 
 
 @pytest.fixture
@@ -79,29 +45,8 @@ def wizard(qtbot, context, scripted_browser) -> Iterator[SetupWizard]:
     qtbot.addWidget(wiz)
     wiz.show()
     yield wiz
-    wiz.reject()
+    wiz.discard()
     scripted_browser.join()
-
-
-def press_next(qtbot, wiz: SetupWizard) -> None:
-    """Click Next (or Commit) once it is enabled."""
-    button = wiz.button(QWizard.WizardButton.NextButton)
-    if wiz.currentPage().isCommitPage():
-        button = wiz.button(QWizard.WizardButton.CommitButton)
-    qtbot.waitUntil(button.isEnabled, timeout=WAIT)
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def go_to(qtbot, wiz: SetupWizard, page: PageId) -> None:
-    """Press Next until ``page`` shows, signing in on the way."""
-    while wiz.currentId() < page:
-        current = wiz.currentId()
-        if current == PageId.SIGN_IN and not wiz.sign_in_page.isComplete():
-            qtbot.waitUntil(lambda: wiz.sign_in_page.sign_in_button.isEnabled(), timeout=WAIT)
-            if not wiz.sign_in_page.isComplete():
-                qtbot.mouseClick(wiz.sign_in_page.sign_in_button, Qt.MouseButton.LeftButton)
-        press_next(qtbot, wiz)
-        qtbot.waitUntil(lambda current=current: wiz.currentId() != current, timeout=WAIT)
 
 
 def test_whole_wizard_creates_the_source(qtbot, wizard, context, memory_keyring, screenshot):
@@ -196,7 +141,7 @@ def test_consent_denied_says_so_and_offers_try_again(qtbot, context, monkeypatch
     assert page.banner.button.text() == "&Try again"
     assert not page.isComplete()
     screenshot(wiz, "wizard-3-denied")
-    wiz.reject()
+    wiz.discard()
 
 
 def _port_is_free(port: int) -> bool:
@@ -250,7 +195,7 @@ def test_bad_setup_link_is_explained_and_flow_can_still_be_chosen(qtbot, context
     assert "was not found" in page.banner.text
     assert page.select_flow("acme/main")
     assert page.isComplete()
-    wiz.reject()
+    wiz.discard()
 
 
 def test_setup_link_preselects_its_flow(qtbot, context, scripted_browser):
@@ -261,7 +206,7 @@ def test_setup_link_preselects_its_flow(qtbot, context, scripted_browser):
     go_to(qtbot, wiz, PageId.FLOW)
     qtbot.waitUntil(lambda: wiz.flow_page.selected_flow() is not None, timeout=WAIT)
     assert wiz.flow_page.selected_flow().id == flow_id
-    wiz.reject()
+    wiz.discard()
 
 
 def test_unreachable_server_then_retry(qtbot, wizard, screenshot):
@@ -283,7 +228,7 @@ def test_unreachable_server_then_retry(qtbot, wizard, screenshot):
         qtbot.waitUntil(lambda: wizard.currentId() == PageId.APPLICATION, timeout=WAIT)
         assert wizard.state.api_url == f"http://127.0.0.1:{port}"
     finally:
-        wizard.reject()
+        wizard.discard()
         server.stop()
 
 
@@ -314,7 +259,7 @@ def test_sandbox_port_busy_is_explained_then_retry_works(
         assert context.sandbox is not None and context.sandbox.port == port
     finally:
         squatter.close()
-        wiz.reject()
+        wiz.discard()
         context.close()
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
+    QWizard,
     QWizardPage,
 )
 
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 class BusyLine(QWidget):
     """ "Doing X…" with an indeterminate progress bar and a Cancel button.
 
+    The button has no mnemonic: Esc cancels the work, and while it runs this is the wizard's
+    only Cancel (the wizard hides its own), so no letter is taken from the page's fields.
+
     Signals: ``cancel_clicked`` (the button's ``clicked``).
     """
 
@@ -40,8 +46,9 @@ class BusyLine(QWidget):
         self.bar.setRange(0, 0)
         self.bar.setMaximumWidth(140)
         self.bar.setAccessibleName("Working")
-        self.cancel_button = QPushButton("&Cancel")
+        self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setAccessibleName("Cancel")
+        self.cancel_button.setToolTip("Stop this (Esc)")
         self.cancel_clicked = self.cancel_button.clicked
         layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)
@@ -82,6 +89,35 @@ class WizardPage(QWizardPage):
         self._task: TaskHandle | None = None
         self._banner_action: Callable[[], Any] | None = None
         self.banner.action_clicked.connect(self._on_banner_action)
+
+    # -- keyboard and focus ------------------------------------------------------------------
+
+    def first_field(self) -> QWidget | None:
+        """Where the cursor starts when the page opens; None means the wizard's next button."""
+        return None
+
+    def has_typed_input(self) -> bool:
+        """True when the person typed something here that closing the wizard would lose."""
+        return False
+
+    def focus_first_field(self) -> None:
+        """Put the cursor in the first field (its text selected, so typing replaces it)."""
+        widget = self.first_field()
+        if widget is None or not widget.isVisibleTo(self) or not widget.isEnabled():
+            wizard = self.wizard()
+            if wizard is None:
+                return
+            which = (
+                QWizard.WizardButton.CommitButton
+                if self.isCommitPage()
+                else QWizard.WizardButton.FinishButton
+                if self.isFinalPage()
+                else QWizard.WizardButton.NextButton
+            )
+            widget = wizard.button(which)
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        if isinstance(widget, QLineEdit):
+            widget.selectAll()
 
     # -- helpers -----------------------------------------------------------------------------
 

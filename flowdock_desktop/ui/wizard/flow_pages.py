@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
     QTreeWidget,
     QTreeWidgetItem,
+    QWidget,
     QWizard,
 )
 
@@ -58,9 +60,39 @@ class FlowPage(WizardPage):
         self.tree.setMinimumHeight(180)
         self.body.addWidget(self.tree)
         self.filter_edit.textChanged.connect(self._apply_filter)
+        self.filter_edit.installEventFilter(self)
         self.tree.currentItemChanged.connect(self._selection_changed)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         self._loaded_for: str | None = None
+
+    def first_field(self) -> QWidget:
+        return self.filter_edit
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Up and Down in the filter move through the flows, so typing part of a name and
+        # pressing Down (or just Enter) picks one without leaving the field.
+        if (
+            watched is self.filter_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)
+        ):
+            self._step_selection(1 if event.key() == Qt.Key.Key_Down else -1)
+            return True
+        return super().eventFilter(watched, event)
+
+    def _step_selection(self, step: int) -> None:
+        flows = [
+            self.tree.topLevelItem(i).child(j)
+            for i in range(self.tree.topLevelItemCount())
+            for j in range(self.tree.topLevelItem(i).childCount())
+        ]
+        visible = [item for item in flows if not item.isHidden()]
+        if not visible:
+            return
+        current = self.tree.currentItem()
+        index = visible.index(current) + step if current in visible else 0
+        self.tree.setCurrentItem(visible[max(0, min(index, len(visible) - 1))])
 
     def initializePage(self) -> None:
         account = self.state.session.account if self.state.session else None
@@ -199,12 +231,22 @@ class NamePage(WizardPage):
         self.name_edit = QLineEdit()
         self.name_edit.setMaxLength(SOURCE_NAME_MAX_LENGTH + 20)
         box, self.name_message = labelled_field(
-            "Source &name", self.name_edit, hint=f"Up to {SOURCE_NAME_MAX_LENGTH} characters"
+            "Source na&me",
+            self.name_edit,
+            hint=f"Up to {SOURCE_NAME_MAX_LENGTH} characters",
+            accessible="Source name",
         )
         self.body.addWidget(box)
         self.name_edit.textChanged.connect(self._validate)
         self._suggested = ""
         self._checked_flow: str | None = None
+
+    def first_field(self) -> QWidget:
+        return self.name_edit
+
+    def has_typed_input(self) -> bool:
+        text = self.name_edit.text().strip()
+        return bool(text) and text != self._suggested
 
     def initializePage(self) -> None:
         flow = self.state.flow
@@ -241,8 +283,11 @@ class NamePage(WizardPage):
         self._checked_flow = full.id
         text = self.name_edit.text()
         if not text or text == self._suggested:
+            # Only a name nobody typed is replaced; one typed while the sources loaded stays.
             self._suggested = suggest_source_name(sources, self._base_name())
             self.name_edit.setText(self._suggested)
+            if self.name_edit.hasFocus():
+                self.name_edit.selectAll()
         self._validate()
 
     def _base_name(self) -> str:

@@ -51,7 +51,10 @@ class ServerPage(WizardPage):
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("https://api.flowdock.example")
         url_box, self.url_message = labelled_field(
-            "Server &address", self.url_edit, hint="The API address, e.g. https://api.example.com"
+            "Server add&ress",
+            self.url_edit,
+            hint="The API address, e.g. https://api.example.com",
+            accessible="Server address",
         )
         self.body.addWidget(self.sandbox_choice)
         self.body.addWidget(self.url_choice)
@@ -59,18 +62,30 @@ class ServerPage(WizardPage):
         self.sandbox_choice.toggled.connect(self._choice_changed)
         self.url_edit.textChanged.connect(self._url_changed)
         self._passed = False
+        self._preset_url = ""
         self._choice_changed()
 
     def use_server(self, url: str) -> None:
         """Preselect another server (command line ``--api-url`` or a known server)."""
         self.url_choice.setChecked(True)
         self.url_edit.setText(url)
+        self._preset_url = url
+
+    def first_field(self) -> QWidget:
+        return self.url_edit if self.url_choice.isChecked() else self.sandbox_choice
+
+    def has_typed_input(self) -> bool:
+        text = self.url_edit.text().strip()
+        return self.url_choice.isChecked() and bool(text) and text != self._preset_url
 
     def _choice_changed(self) -> None:
         self.url_edit.setEnabled(self.url_choice.isChecked())
         self._url_changed()
 
     def _url_changed(self) -> None:
+        if self.banner.kind == "error" and not self.working:
+            # The server or address it was about has changed: the old error no longer applies.
+            self.banner.clear()
         if self.url_choice.isChecked() and self.url_edit.text():
             _, problem = validate_server_url(self.url_edit.text())
             if problem:
@@ -216,12 +231,29 @@ class ApplicationPage(WizardPage):
         self.prefill_note.setWordWrap(True)
         self.body.addWidget(self.prefill_note)
         self._prefilled: dict[str, str] = {}
-        for edit in (self.client_id_edit, self.secret_edit, self.callback_edit, self.link_edit):
+        for edit in self._edits().values():
             edit.textChanged.connect(self._validate)
         self.setTabOrder(self.client_id_edit, self.secret_edit)
         self.setTabOrder(self.secret_edit, self.show_secret)
         self.setTabOrder(self.show_secret, self.callback_edit)
         self.setTabOrder(self.callback_edit, self.link_edit)
+
+    def _edits(self) -> dict[str, QLineEdit]:
+        return {
+            "client_id": self.client_id_edit,
+            "secret": self.secret_edit,
+            "callback": self.callback_edit,
+            "link": self.link_edit,
+        }
+
+    def first_field(self) -> QWidget:
+        return self.client_id_edit
+
+    def has_typed_input(self) -> bool:
+        return any(
+            edit.text().strip() and edit.text() != self._prefilled.get(key)
+            for key, edit in self._edits().items()
+        )
 
     def _toggle_secret(self, shown: bool) -> None:
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
@@ -229,6 +261,7 @@ class ApplicationPage(WizardPage):
 
     def set_setup_link(self, text: str) -> None:
         self.link_edit.setText(text)
+        self._prefilled["link"] = text
 
     def initializePage(self) -> None:
         demo = self.state.demo

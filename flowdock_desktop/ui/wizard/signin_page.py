@@ -92,6 +92,10 @@ class SignInPage(WizardPage):
 
     # -- page life --------------------------------------------------------------------------
 
+    def first_field(self) -> QWidget | None:
+        # Enter starts the sign-in; once signed in, Enter is Next.
+        return self.sign_in_button if self.sign_in_button.isVisibleTo(self) else None
+
     def initializePage(self) -> None:
         self.banner.clear()
         if self.state.signed_in_here():

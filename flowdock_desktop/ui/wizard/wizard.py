@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget, QWizard
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 
 from flowdock_desktop.setup_links import parse_setup_link
 from flowdock_desktop.ui.wizard.base import WizardPage
@@ -39,7 +41,12 @@ class SetupWizard(QWizard):
       ``open_composer_requested(str)``: the person chose "Open composer" for that integration.
     Attributes: ``context``, ``state`` (``WizardState``), and one attribute per page
     (``server_page``, ``application_page``, ``sign_in_page``, ``flow_page``, ``name_page``,
-    ``confirm_page``, ``done_page``).
+    ``confirm_page``, ``done_page``); ``discard_question`` (the open "Discard what you
+    typed?" box, or None).
+
+    Keyboard: each page opens with the cursor in its first field. Esc while a page works
+    (signing in, creating the source) stops only that work; otherwise Esc, Cancel and closing
+    the window ask before throwing away what was typed.
     """
 
     integration_created = Signal(str)
@@ -84,6 +91,9 @@ class SetupWizard(QWizard):
                 link = None
             if link is not None and link.api_url and not api_url:
                 self.server_page.use_server(link.api_url)
+        self.discard_question: QMessageBox | None = None
+        for page in self.pages():
+            page.completeChanged.connect(self._work_changed)
         self.currentIdChanged.connect(self._page_changed)
         self.resize(640, 520)
 
@@ -128,6 +138,31 @@ class SetupWizard(QWizard):
 
     def _page_changed(self, page_id: int) -> None:
         self.setOption(QWizard.WizardOption.HaveCustomButton1, page_id == PageId.DONE)
+        page = self.currentPage()
+        if isinstance(page, WizardPage):
+            # After QWizard has finished showing the page, which moves the focus itself.
+            QTimer.singleShot(0, page, page.focus_first_field)
+        self._work_changed()
+
+    def _work_changed(self) -> None:
+        # One Cancel while something runs: the page's own (which stops only that work).
+        page = self.currentPage()
+        working = isinstance(page, WizardPage) and page.working
+        if self.testOption(QWizard.WizardOption.NoCancelButton) != working:
+            self.setOption(QWizard.WizardOption.NoCancelButton, working)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        page = self.currentPage()
+        if (
+            event.key() == Qt.Key.Key_Escape
+            and isinstance(page, WizardPage)
+            and page.working
+            and self.discard_question is None
+        ):
+            page.cancel_work()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # -- ending -----------------------------------------------------------------------------
 
@@ -139,8 +174,56 @@ class SetupWizard(QWizard):
         super().accept()
 
     def reject(self) -> None:
+        """Esc, Cancel or closing the window: ask first when typed details would be lost."""
+        if self.discard_question is not None:
+            return
+        if self.state.result is None and any(p.has_typed_input() for p in self.pages()):
+            self._ask_before_discarding()
+            return
+        self.discard()
+
+    def discard(self) -> None:
+        """Close without asking, stopping whatever runs."""
         self._stop_all()
         super().reject()
+
+    def _ask_before_discarding(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard what you typed?",
+            "Close the setup wizard? The server, application details and client secret you "
+            "typed are not kept.",
+            parent=self,
+        )
+        box.setObjectName("discard-question")
+        discard = box.addButton("&Discard and close", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+
+        had_focus = QApplication.focusWidget()
+
+        def answered() -> None:
+            self.discard_question = None
+            if box.clickedButton() is discard:
+                self.discard()
+            else:
+                # Back where the person was typing, once the question has gone.
+                QTimer.singleShot(0, self, lambda: self._refocus(had_focus))
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        self.discard_question = box
+        box.open()
+
+    def _refocus(self, widget: QWidget | None) -> None:
+        self.activateWindow()
+        if widget is not None and shiboken6.isValid(widget) and widget.isVisible():
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            page = self.currentPage()
+            if isinstance(page, WizardPage):
+                page.focus_first_field()
 
     def _stop_all(self) -> None:
         # Cancelling also stops a waiting sign-in, so its loopback port is free again.

@@ -1,0 +1,127 @@
+"""What the wizard tests share: a scripted browser, a sandbox, and pressing keys like a person.
+
+Plain helpers (no fixtures), imported by the ``test_wizard*`` modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+
+import httpx
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QGroupBox,
+    QLabel,
+    QWidget,
+    QWizard,
+)
+
+from flowdock_desktop.sandbox import SandboxConfig
+from flowdock_desktop.sandbox.server import SandboxServer
+from flowdock_desktop.ui.wizard import PageId, SetupWizard
+
+WAIT = 10_000
+
+
+class ScriptedBrowser:
+    """Stands in for the system browser: follows the sandbox's redirects to the listener."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.threads: list[threading.Thread] = []
+        self.enabled = True
+
+    def __call__(self, url: str) -> bool:
+        self.urls.append(url)
+        if self.enabled:
+            thread = threading.Thread(target=self._visit, args=(url,), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return True
+
+    @staticmethod
+    def _visit(url: str) -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, follow_redirects=True, timeout=10)
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(10)
+
+
+def start_server(auto_approve: bool = True) -> SandboxServer:
+    server = SandboxServer(SandboxConfig(auto_approve=auto_approve), host="127.0.0.1", port=0)
+    server.start()
+    return server
+
+
+def press_next(qtbot, wiz: SetupWizard) -> None:
+    """Click Next (or Commit) once it is enabled."""
+    button = wiz.button(QWizard.WizardButton.NextButton)
+    if wiz.currentPage().isCommitPage():
+        button = wiz.button(QWizard.WizardButton.CommitButton)
+    qtbot.waitUntil(button.isEnabled, timeout=WAIT)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def go_to(qtbot, wiz: SetupWizard, page: PageId) -> None:
+    """Press Next until ``page`` shows, signing in on the way."""
+    while wiz.currentId() < page:
+        current = wiz.currentId()
+        if current == PageId.SIGN_IN and not wiz.sign_in_page.isComplete():
+            qtbot.waitUntil(lambda: wiz.sign_in_page.sign_in_button.isEnabled(), timeout=WAIT)
+            if not wiz.sign_in_page.isComplete():
+                qtbot.mouseClick(wiz.sign_in_page.sign_in_button, Qt.MouseButton.LeftButton)
+        press_next(qtbot, wiz)
+        qtbot.waitUntil(lambda current=current: wiz.currentId() != current, timeout=WAIT)
+
+
+def focused() -> QWidget:
+    """The widget keys go to, as for a person at the keyboard."""
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    return widget
+
+
+def type_text(qtbot, text: str) -> None:
+    qtbot.keyClicks(focused(), text)
+
+
+def press(qtbot, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(focused(), key, modifier)
+
+
+def press_mnemonic(qtbot, letter: str) -> None:
+    """Alt+letter, sent where the focus is (Qt routes it as a shortcut)."""
+    qtbot.keyClick(focused(), letter.lower(), Qt.KeyboardModifier.AltModifier)
+
+
+def mnemonics(window: QWidget) -> list[tuple[str, str]]:
+    """``(letter, text)`` of every mnemonic a person can see in ``window`` right now."""
+    found = []
+    for widget in [window, *window.findChildren(QWidget)]:
+        if not widget.isVisible():
+            continue
+        if isinstance(widget, QAbstractButton) or (
+            isinstance(widget, QLabel) and widget.buddy() is not None
+        ):
+            text = widget.text()
+        elif isinstance(widget, QGroupBox):
+            text = widget.title()
+        else:
+            continue
+        match = re.search(r"&([^&])", text.replace("&&", ""))
+        if match:
+            found.append((match.group(1).casefold(), text))
+    return found
+
+
+def duplicate_mnemonics(window: QWidget) -> dict[str, list[str]]:
+    by_letter: dict[str, list[str]] = {}
+    for letter, text in mnemonics(window):
+        by_letter.setdefault(letter, []).append(text)
+    return {letter: texts for letter, texts in by_letter.items() if len(texts) > 1}
