@@ -1,6 +1,7 @@
 """``--self-test``: prove an installed build works end to end, with no person and no screen.
 
-Starts the embedded sandbox (auto-approving sign-ins), drives the wizard to Done with a
+Checks that every file the app reads (callback pages, icon) is installed and the icon loads;
+starts the embedded sandbox (auto-approving sign-ins), drives the wizard to Done with a
 scripted browser, opens the composer for the new integration, sends one message and checks
 the sandbox stored it; then checks the diagnostics report leaks no secret. It uses a
 throw-away profile and an in-memory keyring, so it never touches the person's own data.
@@ -137,6 +138,9 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
     from flowdock_desktop.ui.wizard import SetupWizard
 
     application()  # the QApplication, created (and themed) once per process
+    error = _check_resources()
+    if error:
+        return _failed(error)
     loop = QEventLoop()
     context = AppContext(Profile(profile_dir), credentials or CredentialStore(MemoryKeyring()))
     setup_logging(context.profile)
@@ -207,13 +211,30 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
         context.close()
         shutdown_logging()
     if error:
-        print(f"self-test failed: {error}", file=sys.stderr)
-        return 1
+        return _failed(error)
     print(
         "self-test passed: the wizard set up an integration in the embedded sandbox and the "
         "composer posted a message to it"
     )
     return 0
+
+
+def _failed(error: str) -> int:
+    print(f"self-test failed: {error}", file=sys.stderr)
+    return 1
+
+
+def _check_resources() -> str | None:
+    """None when every file the app reads is installed and the icon loads, else what is wrong."""
+    from flowdock_desktop.resources import missing_resources
+    from flowdock_desktop.ui.about import app_icon
+
+    missing = missing_resources()
+    if missing:
+        return f"this installation lacks {', '.join(missing)}"
+    if app_icon().isNull():
+        return "the app icon does not load (Qt's svg image format or icon engine is missing)"
+    return None
 
 
 def _check_diagnostics(context: Any, report: str) -> str | None:

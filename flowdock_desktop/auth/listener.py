@@ -31,7 +31,7 @@ from flowdock_desktop.auth.errors import (
     SignInError,
     SignInTimeout,
 )
-from flowdock_desktop.resources import resource_path
+from flowdock_desktop.resources import read_resource
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class _Connection:
 
 def _page(name: str) -> bytes:
     try:
-        return resource_path("callback", name).read_bytes()
+        return read_resource("callback", name)
     except OSError:
         # A missing resource must not break sign-in; a bare page still tells what happened.
         return b"<!doctype html><title>Flowdock Desktop</title><p>Return to Flowdock Desktop.</p>"

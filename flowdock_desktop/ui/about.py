@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from flowdock_desktop import __version__
-from flowdock_desktop.resources import resource_path
+from flowdock_desktop.resources import APP_ICON, resource_path
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -21,8 +21,15 @@ API_DOCS_URL = "https://flowdock.com/api"
 
 
 def app_icon() -> QIcon:
-    """The app's icon from its SVG (the svg icon engine renders every size crisply)."""
-    return QIcon(str(resource_path("icons", "flowdock-desktop.svg")))
+    """The app's icon from its SVG (the svg icon engine renders every size crisply).
+
+    A null icon when the file is missing: windows then show the platform's default icon, and
+    ``--self-test`` reports the missing file.
+    """
+    try:
+        return QIcon(str(resource_path(*APP_ICON)))
+    except OSError:
+        return QIcon()
 
 
 class AboutDialog(QDialog):

@@ -75,6 +75,8 @@ def listener():
 def test_valid_callback_completes_with_success_page(listener):
     response = httpx.get(listener.redirect_uri, params={"code": "abc", "state": STATE})
     assert response.status_code == 200
+    # The page from resources/callback/, not the bare stand-in for a missing file.
+    assert "You are signed in" in response.text
     assert "Return to Flowdock Desktop" in response.text
     assert response.headers["Cache-Control"] == "no-store"
     result = listener.wait(5)

@@ -54,6 +54,24 @@ def test_self_test_reports_failure_in_plain_words(qapp, capsys, monkeypatch):
     assert "self-test failed: planted failure" in capsys.readouterr().err
 
 
+def test_self_test_names_resource_files_the_installation_lacks(qapp, capsys, monkeypatch):
+    from flowdock_desktop import resources, selftest
+
+    monkeypatch.setattr(resources, "REQUIRED", (*resources.REQUIRED, ("callback", "gone.html")))
+    assert selftest.run_self_test(timeout_ms=30_000) == 1
+    assert "self-test failed: this installation lacks callback/gone.html" in capsys.readouterr().err
+
+
+def test_self_test_fails_when_the_icon_does_not_load(qapp, capsys, monkeypatch):
+    from flowdock_desktop import selftest
+    from flowdock_desktop.ui import about
+
+    # A file that is there but is no image: what a build without Qt's svg support would see.
+    monkeypatch.setattr(about, "APP_ICON", ("callback", "success.html"))
+    assert selftest.run_self_test(timeout_ms=30_000) == 1
+    assert "the app icon does not load" in capsys.readouterr().err
+
+
 def test_exit_when_idle_quits_once_a_window_is_shown(qapp, qtbot, monkeypatch):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QLabel
