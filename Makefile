@@ -29,12 +29,13 @@ run: $(STAMP)
 sandbox: $(STAMP)
 	$(PY) -m flowdock_desktop sandbox --auto-approve
 
+# The wheel test is slow (it installs PySide6 into a new environment): `make dist-test` runs it.
 test: $(STAMP) $(NODE_CLIENT)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not dist"
 
 lint: $(STAMP)
-	$(PY) -m ruff check flowdock_desktop tests benchmarks
-	$(PY) -m ruff format --check flowdock_desktop tests benchmarks
+	$(PY) -m ruff check flowdock_desktop tests benchmarks setup.py
+	$(PY) -m ruff format --check flowdock_desktop tests benchmarks setup.py
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
@@ -56,3 +57,16 @@ package: $(STAMP)
 
 package-test: $(STAMP) $(NODE_CLIENT)
 	PYTHON=$(PY) sh packaging/test_package.sh
+
+# Python packages: `make dist` builds the sdist and, from it, the wheel into dist/ (what
+# `pip install` and `pipx install` take); `make dist-test` builds both afresh, installs the wheel
+# into a new virtual environment and runs the installed program's --version and --self-test.
+.PHONY: dist dist-test
+
+# Without the old egg-info, setuptools cannot reuse an earlier build's file list for the sdist.
+dist: $(STAMP)
+	rm -rf flowdock_desktop.egg-info
+	$(PY) -m build --outdir dist .
+
+dist-test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m dist
