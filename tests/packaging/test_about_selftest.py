@@ -37,6 +37,18 @@ def test_about_dialog_shows_version_licence_and_copies_diagnostics(qtbot, profil
         tasks.shutdown()
 
 
+def test_app_icon_is_null_not_a_crash_when_the_resources_are_missing(qapp, monkeypatch):
+    from flowdock_desktop import resources
+    from flowdock_desktop.ui.about import app_icon
+
+    resources.resource_path.cache_clear()
+    monkeypatch.setattr(resources, "PACKAGE", "flowdock_desktop._not_installed")
+    try:
+        assert app_icon().isNull()
+    finally:
+        resources.resource_path.cache_clear()
+
+
 def test_self_test_passes_against_the_embedded_sandbox(qapp, capsys, memory_keyring):
     from flowdock_desktop.selftest import run_self_test
 
