@@ -1,5 +1,6 @@
 # Quick start: `make run` starts the app against the embedded sandbox,
-# `make test` runs the whole suite. Both create .venv when it is missing.
+# `make test` runs the suite (all but the slow wheel test: `make dist-test`). Both create .venv
+# when it is missing.
 
 PYTHON ?= python3
 VENV ?= .venv
