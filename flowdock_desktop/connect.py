@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flowdock_desktop.api.errors import FlowdockError, NetworkError, NotFoundError
 from flowdock_desktop.api.models import Flow, Source
 from flowdock_desktop.api.validation import validate_source_name
+from flowdock_desktop.cancel import Cancelled, CancelToken
 from flowdock_desktop.setup_links import ConfigurationLink, SetupLink
 from flowdock_desktop.store.integrations import Integration, IntegrationStore
 
@@ -54,7 +55,7 @@ class ConnectError(Exception):
     """A step of connecting failed; ``str(error)`` is plain words with a next step."""
 
 
-class ConnectCancelled(ConnectError):
+class ConnectCancelled(ConnectError, Cancelled):
     """The person cancelled; nothing was left behind."""
 
     def __init__(self) -> None:
@@ -240,14 +241,18 @@ def create_integration(
     integrations: IntegrationStore,
     account_user_id: str | None = None,
     external_url: str | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
+    cancel: CancelToken | None = None,
     progress: Callable[[str], None] = lambda _text: None,
 ) -> ConnectResult:
     """Create the source, store its flow token in the keyring and remember the integration.
 
-    ``cancelled`` is polled between steps. A source that was created just before a cancel is
+    ``cancel`` is checked between steps. A source that was created just before a cancel is
     deleted again (best effort), so cancelling never leaves a source nobody can post with.
     """
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.cancelled
+
     problems = validate_source_name(name)
     if problems:
         raise ConnectError(f"The source name {'; '.join(problems)}. Choose another name.")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from flowdock_desktop.cancel import Cancelled
+
 
 class SignInError(Exception):
     """Base of every sign-in failure; ``str(error)`` is fit to show a person."""
 
 
-class SignInCancelled(SignInError):
+class SignInCancelled(SignInError, Cancelled):
     """The person (or the program) cancelled the sign-in."""
 
     def __init__(self, message: str = "Sign-in was cancelled.") -> None:
