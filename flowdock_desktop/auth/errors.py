@@ -117,3 +117,13 @@ class SignInRequired(SignInError):
 
     def __init__(self, message: str = "Your sign-in has expired. Sign in again.") -> None:
         super().__init__(message)
+
+
+class KeyringUnavailable(Exception):
+    """The keyring cannot keep or give a secret right now (locked, prompt dismissed, missing).
+
+    ``str(error)`` says so in plain words with what to do; it never holds the secret.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)

@@ -17,8 +17,9 @@ from flowdock_desktop.api.errors import (
     ServerError,
     ValidationError,
 )
+from flowdock_desktop.sending import deliver_due
 from flowdock_desktop.store.history import History
-from flowdock_desktop.store.outbox import Outbox, OutboxItem, deliver_due
+from flowdock_desktop.store.outbox import Outbox, OutboxItem
 
 PAYLOAD = {
     "event": "activity",
