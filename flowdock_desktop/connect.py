@@ -275,8 +275,34 @@ def create_integration(
         _undo(client, flow, source)
         raise ConnectCancelled()
     progress("Saving the flow token in the keyring…")
+    try:
+        integration = _remember(integrations, client, flow, source, name, account_user_id)
+    except BaseException:
+        # Not remembered here (the profile cannot be written, say): a source nobody can post
+        # with must not stay behind in Flowdock.
+        _undo(client, flow, source)
+        raise
+    try:
+        credentials.set_flow_token(integration.id, flow_token)
+    except BaseException:
+        # Without its token the record is useless; take both back rather than half-keep them.
+        integrations.delete(integration.id)
+        _undo(client, flow, source)
+        raise
+    return ConnectResult(integration, source, credentials.persistent)
+
+
+def _remember(
+    integrations: IntegrationStore,
+    client: FlowdockClient,
+    flow: Flow,
+    source: Source,
+    name: str,
+    account_user_id: str | None,
+) -> Integration:
     org = flow.organization
-    integration = integrations.add(
+    assert org is not None and source.id is not None
+    return integrations.add(
         api_url=client.base_url,
         flow_id=flow.id or "",
         flow_name=flow.name or flow.parameterized_name,
@@ -289,14 +315,6 @@ def create_integration(
         application_name=(source.application.name or "") if source.application else "",
         account_user_id=account_user_id,
     )
-    try:
-        credentials.set_flow_token(integration.id, flow_token)
-    except Exception:
-        # Without its token the record is useless; take both back rather than half-keep them.
-        integrations.delete(integration.id)
-        _undo(client, flow, source)
-        raise
-    return ConnectResult(integration, source, credentials.persistent)
 
 
 def _undo(client: FlowdockClient, flow: Flow, source: Source) -> None:

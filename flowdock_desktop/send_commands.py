@@ -242,9 +242,28 @@ def _integration(context: AppContext, integration_id: str):
 def _send(args: argparse.Namespace) -> int:
     """Exit 0 when sent, EXIT_QUEUED whenever the message is in the outbox (it will be sent),
     and any other status only when nothing was queued."""
+    from flowdock_desktop.store.errors import StoreError
+    from flowdock_desktop.store.health import StoreDamaged
+
+    try:
+        return _send_now(args)
+    except StoreDamaged:
+        raise  # the command line says the command did not run
+    except StoreError as exc:
+        # ``SendService.send`` reports anything that fails once the message is queued as
+        # queued; a store error reaching here means it never got into the outbox.
+        from flowdock_desktop.problems import explain
+
+        problem = explain(exc)
+        raise _fail(
+            f"{problem.text} The message was not queued, so it will not be sent.",
+            problem.exit_status,
+        ) from None
+
+
+def _send_now(args: argparse.Namespace) -> int:
     from flowdock_desktop.api.errors import FlowdockError, ValidationError
     from flowdock_desktop.sending import SendService
-    from flowdock_desktop.store.errors import StoreError
 
     with _context() as context, SendService(context) as service:
         integration = _integration(context, args.integration)
@@ -256,14 +275,6 @@ def _send(args: argparse.Namespace) -> int:
             raise _fail("The message is not complete:\n" + "\n".join(lines)) from None
         except FlowdockError as exc:
             raise _fail(exc.user_message) from None
-        except StoreError as exc:
-            from flowdock_desktop.problems import explain
-
-            problem = explain(exc)
-            raise _fail(
-                f"{problem.text} The message was not queued, so it will not be sent.",
-                problem.exit_status,
-            ) from None
         where = f"{integration.organization_name} / {integration.flow_name}"
         if result.state == "sent":
             thread_id = (result.response or {}).get("thread_id")

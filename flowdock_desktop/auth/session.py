@@ -165,11 +165,13 @@ class Session:
         The application's client secret stays: it belongs to the app registration, not the
         person, and is needed to sign in again.
         """
-        self.store.delete_token_set(self.account.key)
+        # The profile first: if it cannot be written, the tokens stay and the person is
+        # still signed in, rather than signed in without tokens.
         if self._profile is not None:
             stored = self._profile.settings.get(ACCOUNT_SETTING)
             if isinstance(stored, Mapping) and stored.get("user_id") == self.account.user_id:
                 self._profile.settings.remove(ACCOUNT_SETTING)
+        self.store.delete_token_set(self.account.key)
 
 
 class SessionAuth(httpx.Auth):
@@ -259,12 +261,22 @@ def start_session(
         nick=str(user.get("nick") or ""),
     )
     previous = current_session(profile, store, transport=transport)
-    if previous is not None and previous.account.key != account.key:
-        # One signed-in account at a time: the old one's tokens must not linger.
-        previous.sign_out()
+    replaced = store.get_token_set(account.key)
     store.set_client_secret(app.api_url, app.client_id, app.client_secret)
     store.set_token_set(account.key, tokens)
-    profile.settings.set(ACCOUNT_SETTING, account.to_dict())
+    try:
+        profile.settings.set(ACCOUNT_SETTING, account.to_dict())
+    except BaseException:
+        # The profile could not say who is signed in: put the keyring back as it was.
+        if replaced is None:
+            store.delete_token_set(account.key)
+        else:
+            store.set_token_set(account.key, replaced)
+        raise
+    if previous is not None and previous.account.key != account.key:
+        # One signed-in account at a time: the old one's tokens must not linger (removed
+        # only now that the profile no longer points at them).
+        store.delete_token_set(previous.account.key)
     return Session(account, store, profile=profile, transport=transport)
 
 

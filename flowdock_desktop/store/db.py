@@ -16,6 +16,7 @@ from flowdock_desktop.store.errors import (
     os_problem,
     sqlite_problem,
 )
+from flowdock_desktop.store.profile import restrict_to_owner
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -173,12 +174,8 @@ PRIVATE_FILE_MODE = 0o600
 
 
 def make_private(path: Path) -> None:
-    """Restrict an existing file to its owner (POSIX); quietly skipped where not allowed."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        if path.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
-            os.chmod(path, PRIVATE_FILE_MODE)
+    """Take away everyone else's access to an existing file (POSIX), keeping the owner's."""
+    restrict_to_owner(path)
 
 
 def _create_private(path: Path) -> None:

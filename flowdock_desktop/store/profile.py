@@ -161,13 +161,19 @@ PRIVATE_DIR_MODE = 0o700
 
 
 def make_private_dir(path: Path) -> None:
-    """Restrict a folder to its owner (POSIX); quietly left as it is where that is not allowed
-    (a read-only profile can still be read)."""
+    """Take away everyone else's access to a folder (POSIX); the owner's own bits are kept,
+    so a profile made read-only on purpose stays read-only. Quietly skipped where refused."""
+    restrict_to_owner(path)
+
+
+def restrict_to_owner(path: Path) -> None:
+    """Clear the group and other permission bits of ``path`` (POSIX), keeping the owner's."""
     if os.name != "posix":
         return
     with contextlib.suppress(OSError):
-        if path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
-            os.chmod(path, PRIVATE_DIR_MODE)
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
 
 
 def default_profile_dir() -> Path:
