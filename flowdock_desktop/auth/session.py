@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import tempfile
 import threading
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,13 +23,16 @@ from flowdock_desktop.auth.errors import (
 )
 from flowdock_desktop.auth.oauth import OAuthApp, refresh_tokens
 from flowdock_desktop.auth.tokens import TokenSet, parse_scopes
-from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.store.profile import Profile, lock_if_possible
 
 #: The settings key holding the signed-in account's non-secret details.
 ACCOUNT_SETTING = "account"
 
 #: Refresh this many seconds before the access token expires.
 DEFAULT_REFRESH_MARGIN = 60.0
+
+#: How long a process waits for another one's token refresh before refreshing itself.
+REFRESH_LOCK_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -110,16 +117,36 @@ class Session:
         with self._lock:
             tokens = self.tokens()
             if tokens.expires_soon(self._refresh_margin):
-                tokens = self._refresh_locked(tokens)
+                with self._refresh_lock():
+                    # Another process may have refreshed while this one waited.
+                    tokens = self.tokens()
+                    if tokens.expires_soon(self._refresh_margin):
+                        tokens = self._refresh_locked(tokens)
             return tokens.access_token
 
     def refresh(self, *, stale_access_token: str | None = None) -> TokenSet:
-        """Refresh now. With ``stale_access_token``, skip it if another thread already did."""
-        with self._lock:
+        """Refresh now. With ``stale_access_token``, skip it if another thread or process
+        already did (the keyring then holds a newer access token)."""
+        with self._lock, self._refresh_lock():
             tokens = self.tokens()
             if stale_access_token is not None and tokens.access_token != stale_access_token:
                 return tokens
             return self._refresh_locked(tokens)
+
+    @contextlib.contextmanager
+    def _refresh_lock(self) -> Iterator[None]:
+        """One refresh at a time across processes (the GUI and commands) on this profile.
+
+        Refresh tokens rotate: the first refresh makes every other copy of the old refresh
+        token invalid, so a second process refreshing with it at the same moment would be
+        told to sign in again. Under this file lock the second one waits, then finds the
+        new tokens in the keyring. Where no lock file can be made (a read-only profile) the
+        refresh goes ahead unlocked and relies on re-reading the keyring after a refusal.
+        """
+        folder = self._profile.dir if self._profile is not None else Path(tempfile.gettempdir())
+        digest = hashlib.sha256(self.account.key.encode()).hexdigest()[:16]
+        with lock_if_possible(folder / f".refresh-{digest}.lock", REFRESH_LOCK_TIMEOUT):
+            yield
 
     def _refresh_locked(self, tokens: TokenSet) -> TokenSet:
         if not tokens.refresh_token:
@@ -142,6 +169,11 @@ class Session:
             if exc.error == "server_error":
                 # A failing server says nothing about the grant; keep the tokens for a retry.
                 raise
+            # Rotated away by a process outside the lock (another profile on this account)?
+            # Then the keyring already holds its successor.
+            stored = self.store.get_token_set(self.account.key)
+            if stored is not None and stored.refresh_token != tokens.refresh_token:
+                return stored
             # invalid_grant (revoked, rotated away or expired) and friends: sign in again.
             raise SignInRequired() from None
         self.store.set_token_set(self.account.key, fresh)

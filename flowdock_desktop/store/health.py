@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from flowdock_desktop.store.db import MIGRATIONS, Database, make_private, open_database
 from flowdock_desktop.store.errors import StoreError, os_problem, sqlite_problem
+from flowdock_desktop.store.profile import lock_if_possible
 
 if TYPE_CHECKING:
     from flowdock_desktop.store.profile import Profile, Settings
@@ -146,7 +147,8 @@ def check_store(
     a command) never both move a file aside.
     """
     path = profile.db_path
-    with _store_lock(profile.dir):
+    # Unlocked only where the profile is read-only: nothing can be moved aside there anyway.
+    with lock_if_possible(profile.dir / ".data.lock", timeout=60):
         had_data = profile.settings.get(HAS_DATA_SETTING) is not None
         try:
             size = path.stat().st_size
@@ -175,24 +177,6 @@ def check_store(
             _forget_has_data(profile)
         log.warning("local data file problem: %s", report.describe())
         return report
-
-
-@contextlib.contextmanager
-def _store_lock(directory: Path) -> Iterator[None]:
-    from filelock import FileLock
-
-    lock = FileLock(directory / ".data.lock", mode=0o600)
-    try:
-        lock.acquire(timeout=60)
-    except OSError:
-        # A read-only profile cannot hold a lock file; nothing can be moved aside there
-        # either, so checking without the lock is safe.
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _inspect(path: Path) -> str:

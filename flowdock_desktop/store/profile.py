@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,28 @@ def restrict_to_owner(path: Path) -> None:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
             os.chmod(path, mode & 0o700)
+
+
+@contextlib.contextmanager
+def lock_if_possible(path: Path, timeout: float) -> Iterator[bool]:
+    """Hold a file lock at ``path`` (shared by every process) for the block.
+
+    Yields True when held. Where no lock file can be made (a read-only profile) or the wait
+    runs out, the block runs unlocked and gets False: callers use the lock to avoid a race,
+    never as the only guard.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path, mode=0o600)
+    try:
+        lock.acquire(timeout=timeout)
+    except (OSError, Timeout):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def default_profile_dir() -> Path:

@@ -204,6 +204,15 @@ file_content = st.one_of(
 ALLOWED = {0, EXIT_FAILED, EXIT_USAGE, EXIT_QUEUED}
 
 
+def fuzz(examples: int):
+    """Hypothesis settings for runs of the real command line (slow-ish, fixtures reused)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:
     try:
         status = cli.main(argv)
@@ -220,11 +229,7 @@ def assert_answered_in_words(status: int, err: str, profile_dir) -> None:
     assert not list(profile_dir.glob("logs/crash-*.txt")), err
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz(60)
 @given(
     option=st.sampled_from(
         [
@@ -250,11 +255,7 @@ def test_send_answers_any_text_in_words(integration, profile_dir, capsys, option
     assert_answered_in_words(status, err, profile_dir)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz(60)
 @given(
     which=st.sampled_from(["--json", "--body-markdown", "--message-markdown"]), data=file_content
 )
@@ -268,11 +269,7 @@ def test_send_answers_any_file_in_words(integration, profile_dir, tmp_path, caps
     assert_answered_in_words(status, err, profile_dir)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz(40)
 @given(
     argv=st.one_of(
         st.tuples(st.just("thread"), st.just("--integration"), argument_text),
