@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flowdock_desktop.api.errors import FlowdockError, NetworkError, NotFoundError
 from flowdock_desktop.api.models import Flow, Source
 from flowdock_desktop.api.validation import validate_source_name
+from flowdock_desktop.cancel import Cancelled, CancelToken
 from flowdock_desktop.setup_links import ConfigurationLink, SetupLink
 from flowdock_desktop.store.integrations import Integration, IntegrationStore
 
@@ -54,7 +55,7 @@ class ConnectError(Exception):
     """A step of connecting failed; ``str(error)`` is plain words with a next step."""
 
 
-class ConnectCancelled(ConnectError):
+class ConnectCancelled(ConnectError, Cancelled):
     """The person cancelled; nothing was left behind."""
 
     def __init__(self) -> None:
@@ -240,14 +241,18 @@ def create_integration(
     integrations: IntegrationStore,
     account_user_id: str | None = None,
     external_url: str | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
+    cancel: CancelToken | None = None,
     progress: Callable[[str], None] = lambda _text: None,
 ) -> ConnectResult:
     """Create the source, store its flow token in the keyring and remember the integration.
 
-    ``cancelled`` is polled between steps. A source that was created just before a cancel is
+    ``cancel`` is checked between steps. A source that was created just before a cancel is
     deleted again (best effort), so cancelling never leaves a source nobody can post with.
     """
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.cancelled
+
     problems = validate_source_name(name)
     if problems:
         raise ConnectError(f"The source name {'; '.join(problems)}. Choose another name.")
@@ -270,8 +275,34 @@ def create_integration(
         _undo(client, flow, source)
         raise ConnectCancelled()
     progress("Saving the flow token in the keyring…")
+    try:
+        integration = _remember(integrations, client, flow, source, name, account_user_id)
+    except BaseException:
+        # Not remembered here (the profile cannot be written, say): a source nobody can post
+        # with must not stay behind in Flowdock.
+        _undo(client, flow, source)
+        raise
+    try:
+        credentials.set_flow_token(integration.id, flow_token)
+    except BaseException:
+        # Without its token the record is useless; take both back rather than half-keep them.
+        integrations.delete(integration.id)
+        _undo(client, flow, source)
+        raise
+    return ConnectResult(integration, source, credentials.persistent)
+
+
+def _remember(
+    integrations: IntegrationStore,
+    client: FlowdockClient,
+    flow: Flow,
+    source: Source,
+    name: str,
+    account_user_id: str | None,
+) -> Integration:
     org = flow.organization
-    integration = integrations.add(
+    assert org is not None and source.id is not None
+    return integrations.add(
         api_url=client.base_url,
         flow_id=flow.id or "",
         flow_name=flow.name or flow.parameterized_name,
@@ -284,14 +315,6 @@ def create_integration(
         application_name=(source.application.name or "") if source.application else "",
         account_user_id=account_user_id,
     )
-    try:
-        credentials.set_flow_token(integration.id, flow_token)
-    except Exception:
-        # Without its token the record is useless; take both back rather than half-keep them.
-        integrations.delete(integration.id)
-        _undo(client, flow, source)
-        raise
-    return ConnectResult(integration, source, credentials.persistent)
 
 
 def _undo(client: FlowdockClient, flow: Flow, source: Source) -> None:

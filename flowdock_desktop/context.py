@@ -165,15 +165,21 @@ class AppContext:
 
     @cached_property
     def db(self) -> Database:
-        from flowdock_desktop.store.db import Database
+        """The profile's database, checked when first opened.
 
-        return Database(self.profile.db_path)
+        Raises ``StoreDamaged`` once when the file was damaged, emptied or lost (it was kept
+        aside and what could be read recovered); the next access opens the recovered file.
+        """
+        from flowdock_desktop.store.health import open_profile_database
+
+        return open_profile_database(self.profile)
 
     @cached_property
     def integrations(self) -> IntegrationStore:
+        from flowdock_desktop.store.health import mark_has_data
         from flowdock_desktop.store.integrations import IntegrationStore
 
-        return IntegrationStore(self.db)
+        return IntegrationStore(self.db, on_added=lambda _: mark_has_data(self.settings))
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -116,6 +116,14 @@ _handler: logging.Handler | None = None
 _setup_lock = threading.Lock()
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files only their owner can read (logs can name flows and people)."""
+
+    def _open(self):  # type: ignore[override]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def log_file(profile: Profile) -> Path:
     """Where ``setup_logging`` writes for this profile."""
     return Path(profile.log_dir) / LOG_FILE_NAME
@@ -147,8 +155,13 @@ def setup_logging(
     if level is None:
         level = _level_from_environment()
     path = log_file(profile)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        # A read-only profile: the app still runs (and says so where it matters), unlogged.
+        logging.getLogger(__name__).warning("cannot write logs to %s: %s", path.parent, exc)
+        return path
+    handler = _PrivateRotatingFileHandler(
         path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
     )
     handler.setFormatter(logging.Formatter(_FORMAT))

@@ -12,7 +12,8 @@ from flowdock_desktop.api.validation import STATUS_COLORS
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
-    from flowdock_desktop.store.outbox import DeliveryOutcome, OutboxItem
+    from flowdock_desktop.sending import DeliveryOutcome
+    from flowdock_desktop.store.outbox import OutboxItem
 
 #: Exit status when the message is kept in the outbox for a later try (BSD's EX_TEMPFAIL).
 EXIT_QUEUED = 75
@@ -26,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         "in the outbox first, so a failed send is retried later (outbox --flush).",
     )
     send.add_argument("--integration", required=True, metavar="ID", help="integration id")
-    send.add_argument("--json", metavar="FILE", help="the whole message as Flowdock JSON")
+    send.add_argument(
+        "--json", metavar="FILE", type=Path, help="the whole message as Flowdock JSON"
+    )
     send.add_argument("--event", choices=("activity", "discussion"), default="activity")
     send.add_argument("--title", help="what happened, e.g. 'deployed version 1.2'")
     send.add_argument("--thread-title", help="the thread's title")
@@ -42,10 +45,11 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
     send.add_argument(
         "--field", action="append", default=[], metavar="LABEL=VALUE", help="repeatable"
     )
-    send.add_argument("--body-markdown", metavar="FILE", help="thread body in Markdown")
+    send.add_argument("--body-markdown", metavar="FILE", type=Path, help="thread body in Markdown")
     send.add_argument(
         "--message-markdown",
         metavar="FILE",
+        type=Path,
         help="the message's own text in Markdown (required for a discussion)",
     )
     send.add_argument("--external-url", help="link to the thing in your system")
@@ -88,9 +92,11 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
 
 
 def _context() -> AppContext:
+    from flowdock_desktop.auth.credentials import CredentialStore
     from flowdock_desktop.context import AppContext
 
-    return AppContext()
+    # No in-memory stand-in for a missing keyring: it would end with the command.
+    return AppContext(credentials=CredentialStore(fallback=False))
 
 
 def _fail(message: str, code: int = 1) -> Exception:
@@ -99,11 +105,74 @@ def _fail(message: str, code: int = 1) -> Exception:
     return CommandError(message, code)
 
 
-def _read(path: str, what: str) -> str:
+def _read(path: Path, what: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise _fail(f"Could not read the {what} file {path}: {exc.strerror or exc}.") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _fail(
+            f"The {what} file {path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line "
+            f"{line} is not valid UTF-8. Save the file as UTF-8 and try again."
+        ) from None
+
+
+#: A Flowdock message nests a handful of levels (thread > fields > field); far deeper JSON is a
+#: mistake, and refusing it early keeps the parser and validator from recursing without end.
+MAX_JSON_DEPTH = 32
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
+
+
+def _json_depth(text: str) -> int:
+    """How deeply ``text`` nests arrays and objects, counted without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_message_json(text: str, where: str) -> dict[str, Any]:
+    """One message object from JSON text, refusing what Flowdock could not take, in plain words."""
+    depth = _json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise _fail(
+            f"{where} nests arrays and objects {depth} levels deep; a Flowdock message needs "
+            f"only a few (at most {MAX_JSON_DEPTH} are accepted). Check the file."
+        )
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except ValueError as exc:
+        raise _fail(f"{where} is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise _fail(f"{where} must hold one message object ({{…}}), not a list or a value.")
+    return data
 
 
 def build_payload(args: argparse.Namespace, default_author: str | None) -> dict[str, Any]:
@@ -112,13 +181,7 @@ def build_payload(args: argparse.Namespace, default_author: str | None) -> dict[
     from flowdock_desktop.api.messages import suggest_external_thread_id
 
     if args.json:
-        try:
-            data = json.loads(_read(args.json, "JSON"))
-        except ValueError as exc:
-            raise _fail(f"The JSON file is not valid JSON: {exc}.") from None
-        if not isinstance(data, dict):
-            raise _fail("The JSON file must hold one message object.")
-        return data
+        return load_message_json(_read(args.json, "JSON"), f"The JSON file {args.json}")
     author: dict[str, Any] = {"name": args.author or default_author or ""}
     if args.avatar:
         author["avatar"] = args.avatar
@@ -177,6 +240,28 @@ def _integration(context: AppContext, integration_id: str):
 
 
 def _send(args: argparse.Namespace) -> int:
+    """Exit 0 when sent, EXIT_QUEUED whenever the message is in the outbox (it will be sent),
+    and any other status only when nothing was queued."""
+    from flowdock_desktop.store.errors import StoreError
+    from flowdock_desktop.store.health import StoreDamaged
+
+    try:
+        return _send_now(args)
+    except StoreDamaged:
+        raise  # the command line says the command did not run
+    except StoreError as exc:
+        # ``SendService.send`` reports anything that fails once the message is queued as
+        # queued; a store error reaching here means it never got into the outbox.
+        from flowdock_desktop.problems import explain
+
+        problem = explain(exc)
+        raise _fail(
+            f"{problem.text} The message was not queued, so it will not be sent.",
+            problem.exit_status,
+        ) from None
+
+
+def _send_now(args: argparse.Namespace) -> int:
     from flowdock_desktop.api.errors import FlowdockError, ValidationError
     from flowdock_desktop.sending import SendService
 
@@ -198,8 +283,9 @@ def _send(args: argparse.Namespace) -> int:
             return 0
         if result.state == "queued" or result.state == "sending":
             raise _fail(
-                f"Not sent yet: {result.error} The message is kept in the outbox and will be "
-                "sent later; send it now with: flowdock-desktop outbox --flush",
+                f"Not sent yet: {result.error} The message is kept in the outbox (uuid "
+                f"{result.uuid}) and will be sent later; send it now with: "
+                "flowdock-desktop outbox --flush",
                 EXIT_QUEUED,
             )
         raise _fail(result.error or f"The message was not sent ({result.state}).")

@@ -2,10 +2,12 @@
 
 Qt-free, so the composer window and the ``send`` command share exactly one sending path:
 ``SendService.send()`` stores the message in the outbox (fresh uuid) before the first attempt,
-then ``deliver_due`` posts it with the integration's flow token. Temporary failures leave it
-queued for a later ``deliver_due`` (the window runs one on a timer; the command line has
-``outbox --flush``); a 410 means the source was removed in Flowdock, so the integration is
-marked removed and its flow token and stored data are deleted, as Flowdock's guide asks.
+then ``deliver_due`` posts it with the integration's flow token. ``deliver_due`` is the one
+delivery policy (which answers mean "try again later", "refused" or "source gone"). Temporary
+failures leave a message queued for a later ``deliver_due`` (the window runs one on a timer;
+the command line has ``outbox --flush``); a 410 means the source was removed in Flowdock, so
+the integration is marked removed and its flow token and stored data are deleted, as
+Flowdock's guide asks.
 """
 
 from __future__ import annotations
@@ -14,36 +16,58 @@ import json
 import logging
 import shlex
 import threading
-from collections.abc import Mapping
+import uuid as uuid_module
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from flowdock_desktop.api.errors import FlowdockError, GoneError, NotFoundError, ValidationError
+from flowdock_desktop.api.errors import (
+    RETRYABLE_ERRORS,
+    FlowdockError,
+    GoneError,
+    NotFoundError,
+    RateLimitedError,
+    ValidationError,
+)
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
 from flowdock_desktop.api.models import Message, Thread
 from flowdock_desktop.api.redact import REDACTED
 from flowdock_desktop.api.retry import NO_RETRY, RetryPolicy
 from flowdock_desktop.api.validation import FieldErrors, describe_errors
+from flowdock_desktop.auth.errors import KeyringUnavailable
 from flowdock_desktop.store.history import ThreadSummary
-from flowdock_desktop.store.integrations import Integration
-from flowdock_desktop.store.outbox import DeliveryOutcome, OutboxItem, deliver_due
+from flowdock_desktop.store.integrations import Integration, UnknownIntegrationError
+from flowdock_desktop.store.outbox import Outbox, OutboxItem
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.client import FlowdockClient
     from flowdock_desktop.context import AppContext
 
 __all__ = [
+    "DeliveryOutcome",
     "IntegrationRemovedError",
     "MissingFlowTokenError",
     "SendResult",
     "SendService",
     "ThreadView",
     "curl_command",
+    "deliver_due",
     "payload_errors",
 ]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+
+def _quietly(read: Callable[[], _T]) -> _T | None:
+    """A look at the outbox that may itself fail (the disk is gone): None then."""
+    try:
+        return read()
+    except Exception:
+        return None
+
 
 #: How many of an integration's most recent threads are looked up on the server.
 MAX_REMOTE_THREADS = 25
@@ -71,11 +95,145 @@ def payload_errors(payload: Any) -> FieldErrors:
     Shape problems (text where a list belongs, unknown keys) and rule violations (blank
     title, bad colour) come back the same way, so a form or a command prints them alike.
     """
+    broken = _not_text(payload)
+    if broken:
+        return broken
     try:
         message = ThreadMessage.from_payload(payload)
     except PayloadError as exc:
         return exc.field_errors
     return message.validate()
+
+
+def _not_text(value: Any, key: str = "") -> FieldErrors:
+    """Strings that are not valid Unicode text: a lone surrogate (``"\\ud800"`` in JSON, or
+    bytes that were not UTF-8) cannot be stored or sent, so it is named before anything is."""
+    found: FieldErrors = {}
+    if isinstance(value, str):
+        bad = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+        if bad is not None:
+            found[key or "message"] = [
+                f"contains U+{ord(bad):04X}, half of a character pair (a lone surrogate), which "
+                "is not valid text; remove it or write the whole character"
+            ]
+    elif isinstance(value, Mapping):
+        for name, item in value.items():
+            where = f"{key}.{name}" if key else str(name)
+            if isinstance(name, str) and _not_text(name):
+                found[where.encode("utf-8", "backslashreplace").decode()] = [
+                    "is a field name that is not valid text"
+                ]
+            found.update(_not_text(item, where.encode("utf-8", "backslashreplace").decode()))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.update(_not_text(item, f"{key}.{index}" if key else str(index)))
+    return found
+
+
+DeliveryResult = Literal["sent", "retry", "failed", "gone", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What one delivery attempt did; ``error`` is in plain words."""
+
+    item: OutboxItem
+    result: DeliveryResult
+    error: str | None = None
+    response: dict[str, Any] | None = None
+
+
+Sender = Callable[[OutboxItem], "dict[str, Any] | None"]
+
+
+def deliver_due(
+    outbox: Outbox,
+    send: Sender,
+    now: float | None = None,
+    *,
+    ignore_backoff: bool = False,
+    max_items: int | None = None,
+) -> list[DeliveryOutcome]:
+    """Attempt every due item once, in order per integration, and record each outcome.
+
+    ``send(item)`` posts ``item.payload`` (adding the flow token) and returns the created
+    message or None; it raises ``flowdock_desktop.api.errors`` exceptions. Network, server
+    and rate-limit errors are retried later; 410 parks the integration's items as gone;
+    other refusals fail the item for the user to fix. After a success the integration's
+    next item is attempted in the same call. Each item is attempted at most once per call.
+    """
+    outcomes: list[DeliveryOutcome] = []
+    attempted: set[int] = set()
+    blocked: set[str] = set()  # integrations whose earlier item did not go through
+    while max_items is None or len(outcomes) < max_items:
+        moment = outbox.now() if now is None else now
+        batch = [
+            item
+            for item in outbox.due(moment, ignore_backoff=ignore_backoff)
+            if item.id not in attempted and item.integration_id not in blocked
+        ]
+        if not batch:
+            break
+        for item in batch:
+            if max_items is not None and len(outcomes) >= max_items:
+                break
+            attempted.add(item.id)
+            outcome = _deliver_one(outbox, send, item, moment)
+            if outcome is None:
+                continue  # someone else claimed it first
+            outcomes.append(outcome)
+            if outcome.result != "sent":
+                blocked.add(item.integration_id)
+    return outcomes
+
+
+def _deliver_one(
+    outbox: Outbox, send: Sender, item: OutboxItem, now: float
+) -> DeliveryOutcome | None:
+    claimed = outbox.claim(item, now=now)
+    if claimed is None:
+        return None
+    try:
+        response = send(claimed)
+    except GoneError as exc:
+        outbox.mark_gone(claimed.integration_id, exc.user_message, now=now)
+        return DeliveryOutcome(_current(outbox, claimed), "gone", exc.user_message)
+    except RETRYABLE_ERRORS as exc:
+        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+        updated = outbox.mark_retry(claimed, exc.user_message, retry_after, now=now)
+        return DeliveryOutcome(updated or claimed, "retry", exc.user_message)
+    except KeyringUnavailable as exc:
+        # A locked keyring is unlocked again later; the message waits for it.
+        updated = outbox.mark_retry(claimed, str(exc), now=now)
+        return DeliveryOutcome(updated or claimed, "retry", str(exc))
+    except ValidationError as exc:
+        if claimed.attempts > 1 and _only_uuid_rejected(exc):
+            # An earlier attempt reached the server but its answer was lost; the server
+            # now refuses the duplicate uuid. That is success, not a failure.
+            updated = outbox.mark_sent(claimed, None, now=now)
+            return DeliveryOutcome(updated or claimed, "sent")
+        updated = outbox.mark_failed(claimed, exc.user_message, now=now)
+        return DeliveryOutcome(updated or claimed, "failed", exc.user_message)
+    except FlowdockError as exc:
+        updated = outbox.mark_failed(claimed, exc.user_message, now=now)
+        return DeliveryOutcome(updated or claimed, "failed", exc.user_message)
+    except Exception as exc:
+        # Not an API error: a bug or a missing credential. Its text may hold a URL or a
+        # token, so neither log nor store it; keep the item visible for the user instead.
+        log.error("Sending outbox item %s failed: %s", claimed.id, type(exc).__name__)
+        text = f"The message could not be sent because of an internal error ({type(exc).__name__})."
+        updated = outbox.mark_failed(claimed, text, now=now)
+        return DeliveryOutcome(updated or claimed, "failed", text)
+    sent = outbox.mark_sent(claimed, response, now=now)
+    return DeliveryOutcome(sent or claimed, "sent", None, response)
+
+
+def _only_uuid_rejected(exc: ValidationError) -> bool:
+    return bool(exc.field_errors) and set(exc.field_errors) == {"uuid"}
+
+
+def _current(outbox: Outbox, item: OutboxItem) -> OutboxItem:
+    return outbox.get(item.id) or item
 
 
 @dataclass(frozen=True)
@@ -183,8 +341,10 @@ class SendService:
 
     # -- queueing -----------------------------------------------------------------------------
 
-    def enqueue(self, integration_id: str, payload: Mapping[str, Any]) -> OutboxItem:
-        """Check the payload and store it in the outbox with a fresh uuid.
+    def enqueue(
+        self, integration_id: str, payload: Mapping[str, Any], *, uuid: str | None = None
+    ) -> OutboxItem:
+        """Check the payload and store it in the outbox with a fresh uuid (or ``uuid``).
 
         Raises ValidationError (with ``field_errors``) for an incomplete message and
         IntegrationRemovedError when the integration can no longer post.
@@ -200,15 +360,44 @@ class SendService:
                 field_errors=errors,
                 status=None,
             )
+        if uuid is not None:
+            body["uuid"] = uuid
         return self.context.outbox.enqueue(integration_id, body)
 
     def send(self, integration_id: str, payload: Mapping[str, Any]) -> SendResult:
-        """Enqueue the message, then deliver what is due; report this message's fate."""
-        item = self.enqueue(integration_id, payload)
-        outcomes = self.deliver_due()
+        """Enqueue the message, then deliver what is due; report this message's fate.
+
+        Once the message is in the outbox, nothing that goes wrong afterwards (a full disk
+        while recording the answer, a locked keyring) loses it or reports it as failed: the
+        result is ``queued`` with the reason, and a later delivery sends it with the same
+        uuid. Only when it is not in the outbox does the error propagate.
+        """
+        outbox = self.context.outbox
+        chosen = str(uuid_module.uuid4())
+        try:
+            item = self.enqueue(integration_id, payload, uuid=chosen)
+        except (FlowdockError, UnknownIntegrationError):
+            raise
+        except Exception:
+            # The commit may have reached the disk although it reported an error.
+            stored = _quietly(lambda: outbox.get_by_uuid(chosen))
+            if stored is None:
+                raise
+            item = stored
+        try:
+            outcomes = self.deliver_due()
+        except Exception as exc:
+            from flowdock_desktop.problems import explain
+
+            problem = explain(exc)
+            log.warning("delivery after queueing failed: %s", problem.text)
+            current = _quietly(lambda: outbox.get(item.id)) or item
+            state = current.state if current.state in ("sent", "failed", "gone") else "queued"
+            return SendResult(current, state, current.last_error or problem.text)
         return self._result_for(item, outcomes)
 
     def _result_for(self, item: OutboxItem, outcomes: list[DeliveryOutcome]) -> SendResult:
+        # (``send`` has checked that ``item`` is in the outbox.)
         for outcome in outcomes:
             if outcome.item.id == item.id:
                 state = "queued" if outcome.result == "retry" else outcome.result

@@ -14,11 +14,12 @@ from flowdock_desktop.api.errors import (
     RateLimitedError,
     ServerError,
 )
+from flowdock_desktop.cancel import Cancelled, CancelToken
 
 T = TypeVar("T")
 
 
-class RetryCancelledError(FlowdockError):
+class RetryCancelledError(FlowdockError, Cancelled):
     """Waiting to retry was cancelled; ``last_error`` is the failure that caused the wait."""
 
     def __init__(self, last_error: FlowdockError) -> None:
@@ -42,8 +43,9 @@ def is_retryable_request(method: str, *, has_uuid: bool = False) -> bool:
 class RetryPolicy:
     """Exponential backoff with jitter for network errors, 5xx and 429.
 
-    ``sleep`` and ``random`` are injectable so tests run without waiting; ``cancel`` aborts a
-    wait (the default sleep waits on it, so cancelling wakes the thread at once).
+    ``sleep`` and ``random`` are injectable so tests run without waiting; ``cancel`` (the app's
+    one ``CancelToken``) aborts a wait: the default sleep waits on it, so cancelling wakes the
+    thread at once.
     """
 
     max_attempts: int = 4
@@ -55,7 +57,7 @@ class RetryPolicy:
     jitter: float = 0.2
     sleep: Callable[[float], None] | None = field(default=None, compare=False)
     random: Callable[[], float] = field(default=_random.random, compare=False)
-    cancel: threading.Event | None = field(default=None, compare=False)
+    cancel: CancelToken | None = field(default=None, compare=False)
 
     def should_retry(self, error: FlowdockError, attempt: int) -> bool:
         """Whether ``error`` on attempt number ``attempt`` (1-based) deserves another try."""
@@ -86,7 +88,7 @@ class RetryPolicy:
 
     @property
     def cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.is_set()
+        return self.cancel is not None and self.cancel.cancelled
 
 
 #: Used when a request must not be repeated.

@@ -73,17 +73,36 @@ def _profile(args: argparse.Namespace) -> Any:
 
 
 def _store() -> CredentialStore:
-    store = CredentialStore()
-    if store.warning:
-        print(f"Warning: {store.warning}", file=sys.stderr)
-    return store
+    # No in-memory stand-in: a sign-in kept only until this command ends would be a lie.
+    # A missing or locked keyring is then reported (KeyringUnavailable) at first use.
+    return CredentialStore(fallback=False)
+
+
+def _server(text: str) -> str:
+    """The server address by the same rule as the wizard: https, or http only on loopback."""
+    from flowdock_desktop.connect import validate_server_url
+
+    url, problem = validate_server_url(text)
+    if url is None:
+        raise CommandError(f"--api-url {text}: {problem}", 2)
+    return url
+
+
+def _read_secret() -> str:
+    try:
+        return sys.stdin.readline().strip()
+    except UnicodeDecodeError:
+        raise CommandError(
+            "The client secret on standard input is not UTF-8 text. Pass it as it was shown "
+            "when the application was registered."
+        ) from None
 
 
 def _resolve_app(args: argparse.Namespace, store: CredentialStore) -> OAuthApp:
     """The application to sign in with: given on the command line, stored, or the demo app."""
-    api_url = args.api_url.strip().rstrip("/")
+    api_url = _server(args.api_url)
     scopes = parse_scopes(" ".join(args.scope)) if args.scope else DEFAULT_SCOPES
-    secret = sys.stdin.readline().strip() if args.client_secret_stdin else None
+    secret = _read_secret() if args.client_secret_stdin else None
     if args.client_secret_stdin and not secret:
         raise CommandError("--client-secret-stdin was given but standard input was empty.")
     client_id = args.client_id
@@ -140,6 +159,9 @@ def _read_pasted(flow: SignInFlow) -> None:
 def _login(args: argparse.Namespace) -> int:
     profile = _profile(args)
     store = _store()
+    # Ask the keyring before the browser: a locked one shows its unlock prompt now, and one
+    # that stays locked stops the sign-in before the person goes through it for nothing.
+    store.get(store.token_key("flowdock-desktop-check"))
     app = _resolve_app(args, store)
     flow = SignInFlow(app, timeout=args.timeout)
     try:
@@ -163,6 +185,12 @@ def _login(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         flow.cancel()
         raise
+    if store.get_token_set(session.account.key) is None:
+        # Never claim a sign-in the next command cannot find.
+        raise CommandError(
+            "The keyring did not keep the sign-in, so you are not signed in. Check that your "
+            "keyring is unlocked and working, then sign in again."
+        )
     print(f"Signed in as {session.account.display_name}")
     return 0
 

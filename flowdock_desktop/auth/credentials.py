@@ -10,6 +10,7 @@ import keyring.backend
 import keyring.errors
 from keyring.backends import chainer, fail, null
 
+from flowdock_desktop.auth.errors import KeyringUnavailable
 from flowdock_desktop.auth.tokens import TokenSet
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,18 @@ NO_KEYRING_WARNING = (
     "until Flowdock Desktop quits. To keep them safely between runs, install and unlock a "
     "keyring: on Linux install gnome-keyring (or KWallet) and sign in to a desktop session "
     "that unlocks it; on macOS and Windows the system keychain is used automatically."
+)
+
+NO_KEYRING_ERROR = (
+    "No system keyring is available, so Flowdock Desktop cannot keep your sign-in and flow "
+    "tokens between commands. Install and unlock a keyring (on Linux gnome-keyring or "
+    "KWallet, in a desktop session that unlocks it), then try again."
+)
+
+LOCKED_KEYRING_ERROR = (
+    "Your keyring is locked (or its unlock prompt was dismissed), so Flowdock Desktop cannot "
+    "reach your sign-in and flow tokens. Unlock it (on Linux: open Passwords and Keys, or sign "
+    "in to your desktop session), then try again."
 )
 
 
@@ -77,21 +90,35 @@ class CredentialStore:
     """Client secrets, token sets and flow tokens, stored under the service ``flowdock-desktop``.
 
     Attributes: ``persistent`` (False when secrets last only for this run) and ``warning``
-    (plain words on how to enable a keyring, or None). When the keyring fails while in use
-    (locked, dismissed prompt), the store switches to the in-memory fallback and says so.
+    (plain words on how to enable a keyring, or None).
+
+    With ``fallback`` (the GUI), a missing keyring, or one that fails while in use (locked,
+    dismissed unlock prompt), is replaced by an in-memory store for this run, and ``warning``
+    says so. Without it (the command line, where memory ends with the command) the store
+    raises ``KeyringUnavailable`` instead, so no command claims a secret is kept when it is
+    not. A locked Secret Service collection is first unlocked through its own prompt by the
+    ``keyring`` library; only when that fails does the store give up.
     """
 
-    def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
+    def __init__(
+        self, backend: keyring.backend.KeyringBackend | None = None, *, fallback: bool = True
+    ) -> None:
         self._lock = threading.Lock()
+        self._fallback_allowed = fallback
         chosen = backend if backend is not None else keyring.get_keyring()
+        self._backend: keyring.backend.KeyringBackend | None
         if keyring_is_usable(chosen):
-            self._backend: keyring.backend.KeyringBackend = chosen
-        else:
+            self._backend = chosen
+        elif fallback:
             log.warning("no usable keyring backend (%s); keeping secrets in memory", chosen)
             self._backend = _fallback
+        else:
+            log.warning("no usable keyring backend (%s)", chosen)
+            self._backend = None
 
     @property
-    def backend(self) -> keyring.backend.KeyringBackend:
+    def backend(self) -> keyring.backend.KeyringBackend | None:
+        """The keyring in use; None when there is none and no fallback was allowed."""
         return self._backend
 
     @property
@@ -101,44 +128,63 @@ class CredentialStore:
         A keyring configured on purpose counts as persistent, whatever its class: tests
         install an in-memory one to stand in for the system keyring.
         """
-        return self._backend is not _fallback
+        return self._backend is not None and self._backend is not _fallback
 
     @property
     def warning(self) -> str | None:
-        return None if self.persistent else NO_KEYRING_WARNING
+        if self.persistent:
+            return None
+        return NO_KEYRING_WARNING if self._fallback_allowed else NO_KEYRING_ERROR
 
     # -- low level ---------------------------------------------------------------------------
 
-    def _switch_to_fallback(self, exc: Exception) -> None:
+    def _usable(self) -> keyring.backend.KeyringBackend:
+        if self._backend is None:
+            raise KeyringUnavailable(NO_KEYRING_ERROR)
+        return self._backend
+
+    def _failed(self, exc: Exception) -> keyring.backend.KeyringBackend:
+        """The keyring failed in use: fall back to memory, or say so in plain words."""
         # Only the exception type is logged: backend messages may quote what was stored.
+        if not self._fallback_allowed:
+            log.warning("keyring failed (%s)", type(exc).__name__)
+            if isinstance(exc, keyring.errors.KeyringLocked):
+                raise KeyringUnavailable(LOCKED_KEYRING_ERROR) from None
+            raise KeyringUnavailable(
+                f"The keyring refused the request ({type(exc).__name__}), so Flowdock Desktop "
+                "cannot reach your sign-in and flow tokens. Check that it is unlocked and "
+                "working, then try again."
+            ) from None
         log.warning("keyring failed (%s); keeping secrets in memory", type(exc).__name__)
         self._backend = _fallback
+        return _fallback
 
     def get(self, key: str) -> str | None:
         with self._lock:
+            backend = self._usable()
             try:
-                return self._backend.get_password(SERVICE_NAME, key)
+                return backend.get_password(SERVICE_NAME, key)
             except keyring.errors.KeyringError as exc:
-                self._switch_to_fallback(exc)
-                return self._backend.get_password(SERVICE_NAME, key)
+                return self._failed(exc).get_password(SERVICE_NAME, key)
 
     def set(self, key: str, secret: str) -> None:
         with self._lock:
+            backend = self._usable()
             try:
-                self._backend.set_password(SERVICE_NAME, key, secret)
+                backend.set_password(SERVICE_NAME, key, secret)
             except keyring.errors.KeyringError as exc:
-                self._switch_to_fallback(exc)
-                self._backend.set_password(SERVICE_NAME, key, secret)
+                self._failed(exc).set_password(SERVICE_NAME, key, secret)
 
     def delete(self, key: str) -> bool:
         """Remove a secret; True when something was removed."""
         with self._lock:
+            backend = self._usable()
             try:
-                self._backend.delete_password(SERVICE_NAME, key)
+                backend.delete_password(SERVICE_NAME, key)
             except keyring.errors.PasswordDeleteError:
                 return False
             except keyring.errors.KeyringError as exc:
-                self._switch_to_fallback(exc)
+                self._failed(exc)
                 return False
             return True
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from flowdock_desktop.cancel import Cancelled
+
 
 class SignInError(Exception):
     """Base of every sign-in failure; ``str(error)`` is fit to show a person."""
 
 
-class SignInCancelled(SignInError):
+class SignInCancelled(SignInError, Cancelled):
     """The person (or the program) cancelled the sign-in."""
 
     def __init__(self, message: str = "Sign-in was cancelled.") -> None:
@@ -114,4 +116,14 @@ class SignInRequired(SignInError):
     """The stored sign-in is missing, expired or revoked; the person must sign in again."""
 
     def __init__(self, message: str = "Your sign-in has expired. Sign in again.") -> None:
+        super().__init__(message)
+
+
+class KeyringUnavailable(Exception):
+    """The keyring cannot keep or give a secret right now (locked, prompt dismissed, missing).
+
+    ``str(error)`` says so in plain words with what to do; it never holds the secret.
+    """
+
+    def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -36,6 +36,7 @@ from flowdock_desktop.auth.listener import (
     LoopbackListener,
 )
 from flowdock_desktop.auth.tokens import TokenSet, parse_scopes
+from flowdock_desktop.cancel import CancelToken
 
 
 @cache
@@ -217,6 +218,7 @@ class SignInFlow:
         timeout: float = DEFAULT_TIMEOUT,
         connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        cancel: CancelToken | None = None,
     ) -> None:
         self.app = app
         self._timeout = timeout
@@ -233,7 +235,10 @@ class SignInFlow:
         self._exchange_lock = threading.Lock()
         self._pasted: CallbackResult | SignInError | None = None
         self._pasted_event = threading.Event()
-        self._cancelled = False
+        #: The app's one cancellation token; cancelling it (or calling ``cancel()``) stops the
+        #: sign-in. A caller may pass the token of the task that runs the flow.
+        self.token = cancel if cancel is not None else CancelToken()
+        self.token.on_cancel(self._stop)
         self._tokens: TokenSet | None = None
         self._error: SignInError | None = None
 
@@ -258,10 +263,9 @@ class SignInFlow:
         """Start the listener (raising ``PortInUseError`` if taken); return the authorize URL."""
         if self._authorize_url is not None:
             return self._authorize_url
-        with self._lock:
-            if self._cancelled:
-                # Cancelled before it began (e.g. the wizard page closed): never open a port.
-                raise SignInCancelled()
+        if self.token.cancelled:
+            # Cancelled before it began (e.g. the wizard page closed): never open a port.
+            raise SignInCancelled()
         if not self.is_out_of_band:
             listener = LoopbackListener(
                 self.app.redirect_uri,
@@ -273,6 +277,9 @@ class SignInFlow:
             listener.start()
             self._listener = listener
             self._redirect_uri = listener.redirect_uri
+            if self.token.cancelled:  # cancelled while the port opened: close it again
+                listener.cancel()
+                raise SignInCancelled()
         with _oauth_client(
             self.app, redirect_uri=self._redirect_uri, transport=self._transport
         ) as client:
@@ -292,7 +299,7 @@ class SignInFlow:
             if not self._pasted_event.wait(self._timeout):
                 raise SignInTimeout(self._timeout)
             with self._lock:
-                if self._cancelled or self._pasted is None:
+                if self.token.cancelled or self._pasted is None:
                     raise SignInCancelled()
                 pasted = self._pasted
             if isinstance(pasted, SignInError):
@@ -302,8 +309,9 @@ class SignInFlow:
 
     def cancel(self) -> None:
         """Stop the sign-in now: the listener closes its port and ``wait()`` raises."""
-        with self._lock:
-            self._cancelled = True
+        self.token.cancel()
+
+    def _stop(self) -> None:
         self._pasted_event.set()
         if self._listener is not None:
             self._listener.cancel()
@@ -349,9 +357,8 @@ class SignInFlow:
                 return self._tokens
             if self._error is not None:
                 raise self._error
-            with self._lock:
-                if self._cancelled:
-                    raise SignInCancelled()
+            if self.token.cancelled:
+                raise SignInCancelled()
             try:
                 self._tokens = self._exchange(code)
             except SignInError as exc:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import tempfile
 import threading
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,13 +23,16 @@ from flowdock_desktop.auth.errors import (
 )
 from flowdock_desktop.auth.oauth import OAuthApp, refresh_tokens
 from flowdock_desktop.auth.tokens import TokenSet, parse_scopes
-from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.store.profile import Profile, lock_if_possible
 
 #: The settings key holding the signed-in account's non-secret details.
 ACCOUNT_SETTING = "account"
 
 #: Refresh this many seconds before the access token expires.
 DEFAULT_REFRESH_MARGIN = 60.0
+
+#: How long a process waits for another one's token refresh before refreshing itself.
+REFRESH_LOCK_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -110,16 +117,36 @@ class Session:
         with self._lock:
             tokens = self.tokens()
             if tokens.expires_soon(self._refresh_margin):
-                tokens = self._refresh_locked(tokens)
+                with self._refresh_lock():
+                    # Another process may have refreshed while this one waited.
+                    tokens = self.tokens()
+                    if tokens.expires_soon(self._refresh_margin):
+                        tokens = self._refresh_locked(tokens)
             return tokens.access_token
 
     def refresh(self, *, stale_access_token: str | None = None) -> TokenSet:
-        """Refresh now. With ``stale_access_token``, skip it if another thread already did."""
-        with self._lock:
+        """Refresh now. With ``stale_access_token``, skip it if another thread or process
+        already did (the keyring then holds a newer access token)."""
+        with self._lock, self._refresh_lock():
             tokens = self.tokens()
             if stale_access_token is not None and tokens.access_token != stale_access_token:
                 return tokens
             return self._refresh_locked(tokens)
+
+    @contextlib.contextmanager
+    def _refresh_lock(self) -> Iterator[None]:
+        """One refresh at a time across processes (the GUI and commands) on this profile.
+
+        Refresh tokens rotate: the first refresh makes every other copy of the old refresh
+        token invalid, so a second process refreshing with it at the same moment would be
+        told to sign in again. Under this file lock the second one waits, then finds the
+        new tokens in the keyring. Where no lock file can be made (a read-only profile) the
+        refresh goes ahead unlocked and relies on re-reading the keyring after a refusal.
+        """
+        folder = self._profile.dir if self._profile is not None else Path(tempfile.gettempdir())
+        digest = hashlib.sha256(self.account.key.encode()).hexdigest()[:16]
+        with lock_if_possible(folder / f".refresh-{digest}.lock", REFRESH_LOCK_TIMEOUT):
+            yield
 
     def _refresh_locked(self, tokens: TokenSet) -> TokenSet:
         if not tokens.refresh_token:
@@ -142,6 +169,11 @@ class Session:
             if exc.error == "server_error":
                 # A failing server says nothing about the grant; keep the tokens for a retry.
                 raise
+            # Rotated away by a process outside the lock (another profile on this account)?
+            # Then the keyring already holds its successor.
+            stored = self.store.get_token_set(self.account.key)
+            if stored is not None and stored.refresh_token != tokens.refresh_token:
+                return stored
             # invalid_grant (revoked, rotated away or expired) and friends: sign in again.
             raise SignInRequired() from None
         self.store.set_token_set(self.account.key, fresh)
@@ -165,11 +197,13 @@ class Session:
         The application's client secret stays: it belongs to the app registration, not the
         person, and is needed to sign in again.
         """
-        self.store.delete_token_set(self.account.key)
+        # The profile first: if it cannot be written, the tokens stay and the person is
+        # still signed in, rather than signed in without tokens.
         if self._profile is not None:
             stored = self._profile.settings.get(ACCOUNT_SETTING)
             if isinstance(stored, Mapping) and stored.get("user_id") == self.account.user_id:
                 self._profile.settings.remove(ACCOUNT_SETTING)
+        self.store.delete_token_set(self.account.key)
 
 
 class SessionAuth(httpx.Auth):
@@ -259,12 +293,22 @@ def start_session(
         nick=str(user.get("nick") or ""),
     )
     previous = current_session(profile, store, transport=transport)
-    if previous is not None and previous.account.key != account.key:
-        # One signed-in account at a time: the old one's tokens must not linger.
-        previous.sign_out()
+    replaced = store.get_token_set(account.key)
     store.set_client_secret(app.api_url, app.client_id, app.client_secret)
     store.set_token_set(account.key, tokens)
-    profile.settings.set(ACCOUNT_SETTING, account.to_dict())
+    try:
+        profile.settings.set(ACCOUNT_SETTING, account.to_dict())
+    except BaseException:
+        # The profile could not say who is signed in: put the keyring back as it was.
+        if replaced is None:
+            store.delete_token_set(account.key)
+        else:
+            store.set_token_set(account.key, replaced)
+        raise
+    if previous is not None and previous.account.key != account.key:
+        # One signed-in account at a time: the old one's tokens must not linger (removed
+        # only now that the profile no longer points at them).
+        store.delete_token_set(previous.account.key)
     return Session(account, store, profile=profile, transport=transport)
 
 

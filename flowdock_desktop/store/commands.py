@@ -33,9 +33,10 @@ def register(subparsers: Any, parser: argparse.ArgumentParser) -> None:
 
 
 def _open_database(args: argparse.Namespace) -> Database:
+    from flowdock_desktop.store.health import open_profile_database
     from flowdock_desktop.store.profile import Profile
 
-    return Database(Profile.resolve(getattr(args, "profile", None)).db_path)
+    return open_profile_database(Profile.resolve(getattr(args, "profile", None)))
 
 
 def print_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:

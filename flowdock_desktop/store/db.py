@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from flowdock_desktop.store.errors import (
+    SchemaTooNewError,
+    StoreError,
+    os_problem,
+    sqlite_problem,
+)
+from flowdock_desktop.store.profile import restrict_to_owner
+
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "MIGRATIONS",
+    "PRIVATE_FILE_MODE",
     "SCHEMA_VERSION",
     "Database",
     "SchemaTooNewError",
+    "StoreError",
+    "make_private",
     "open_database",
     "schema_version",
 ]
@@ -109,10 +121,6 @@ MIGRATIONS: Sequence[str] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer version of the app than this one."""
-
-
 def schema_version(conn: sqlite3.Connection) -> int:
     """Return the schema version recorded in ``conn`` (0 for an empty database)."""
     has_table = conn.execute(
@@ -150,8 +158,37 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> None:
             conn.execute("UPDATE schema_version SET version = ?", (version,))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # A failed ROLLBACK (the disk went away) must not hide the error that caused it.
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+#: Owner-only permissions for the data file; SQLite gives its -wal and -shm files the same.
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private(path: Path) -> None:
+    """Take away everyone else's access to an existing file (POSIX), keeping the owner's."""
+    restrict_to_owner(path)
+
+
+def _create_private(path: Path) -> None:
+    """Create the data file owner-only before SQLite opens it (SQLite would use 0644)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        for suffix in ("", "-wal", "-shm"):
+            make_private(Path(f"{path}{suffix}"))
+        return
+    os.close(fd)
 
 
 def _split_statements(script: str) -> list[str]:
@@ -185,7 +222,16 @@ def open_database(
     thread its own.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with _translated(path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
+        except OSError as exc:
+            raise (os_problem(exc, path.parent) or exc) from None
+        return _connect(path, migrations)
+
+
+def _connect(path: Path, migrations: Sequence[str]) -> sqlite3.Connection:
     conn = sqlite3.connect(
         str(path),
         timeout=BUSY_TIMEOUT_SECONDS,
@@ -205,6 +251,18 @@ def open_database(
         conn.close()
         raise
     return conn
+
+
+@contextlib.contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Turn SQLite's "disk full", "read-only" and "damaged" into the store's plain words."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        problem = sqlite_problem(exc, path)
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 class Database:
@@ -285,7 +343,7 @@ class Database:
             finally:
                 self._local.depth -= 1
             return
-        with self._using(), self._write_lock:
+        with self._using(), self._write_lock, _translated(self.path):
             # IMMEDIATE: take the write lock up front, so a read-then-write block cannot
             # fail half-way with SQLITE_BUSY when another connection wrote in between.
             conn.execute("BEGIN IMMEDIATE")
@@ -296,20 +354,19 @@ class Database:
                 # transaction must still be rolled back, or the connection stays stuck in it.
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             finally:
                 self._local.depth = 0
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
         """Run one statement on this thread's connection (autocommit unless in a transaction)."""
-        with self._using() as conn:
+        with self._using() as conn, _translated(self.path):
             return conn.execute(sql, parameters)
 
     def query(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Run a read-only query and return all rows."""
-        with self._using() as conn:
+        with self._using() as conn, _translated(self.path):
             return conn.execute(sql, parameters).fetchall()
 
     def close(self, *, wait: float = 5.0) -> None:

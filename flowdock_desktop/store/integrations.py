@@ -79,9 +79,17 @@ def _from_row(row: sqlite3.Row) -> Integration:
 class IntegrationStore:
     """Adds, finds, renames and removes locally remembered integrations."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_added: Callable[[Integration], object] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
+        # Told after each new integration is committed (the profile notes that it has data).
+        self._on_added = on_added
 
     def add(
         self,
@@ -122,6 +130,8 @@ class IntegrationStore:
                 f" VALUES ({', '.join('?' for _ in _COLUMNS)})",
                 values,
             )
+        if self._on_added is not None:
+            self._on_added(integration)
         return integration
 
     def get(self, integration_id: str) -> Integration:

@@ -1,9 +1,13 @@
-"""The transactional outbox: messages are stored first, then delivered, retried, recorded."""
+"""The transactional outbox: messages are stored first, then delivered, retried, recorded.
+
+The outbox keeps the states and their exactly-once bookkeeping; what a server's answer means
+for a message (send again later, refused, source gone) is the sending layer's policy
+(``flowdock_desktop.sending.deliver_due``), so the store needs nothing from the API.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import socket
@@ -14,26 +18,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flowdock_desktop.api.errors import (
-    RETRYABLE_ERRORS,
-    FlowdockError,
-    GoneError,
-    RateLimitedError,
-    ValidationError,
-)
 from flowdock_desktop.store.db import Database
 from flowdock_desktop.store.history import History
 
 __all__ = [
     "PENDING_STATES",
-    "DeliveryOutcome",
     "Outbox",
     "OutboxItem",
     "OutboxState",
-    "deliver_due",
 ]
-
-log = logging.getLogger(__name__)
 
 OutboxState = Literal["queued", "sending", "sent", "failed", "gone"]
 PENDING_STATES: tuple[OutboxState, ...] = ("queued", "sending")
@@ -196,6 +189,11 @@ class Outbox:
 
     def get(self, item_id: int) -> OutboxItem | None:
         rows = self._db.query(f"{_SELECT} WHERE id = ?", (item_id,))
+        return _item(rows[0]) if rows else None
+
+    def get_by_uuid(self, uuid: str) -> OutboxItem | None:
+        """The item carrying this message uuid, if it is stored."""
+        rows = self._db.query(f"{_SELECT} WHERE uuid = ?", (uuid,))
         return _item(rows[0]) if rows else None
 
     def list(
@@ -476,107 +474,3 @@ def _clean_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     body = {str(k): v for k, v in payload.items() if k not in _SECRET_KEYS}
     _dumps(body)  # fail now, not at send time, if it is not JSON
     return body
-
-
-# -- delivery ---------------------------------------------------------------------------
-
-DeliveryResult = Literal["sent", "retry", "failed", "gone", "skipped"]
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryOutcome:
-    """What one delivery attempt did; ``error`` is in plain words."""
-
-    item: OutboxItem
-    result: DeliveryResult
-    error: str | None = None
-    response: dict[str, Any] | None = None
-
-
-Sender = Callable[[OutboxItem], "dict[str, Any] | None"]
-
-
-def deliver_due(
-    outbox: Outbox,
-    send: Sender,
-    now: float | None = None,
-    *,
-    ignore_backoff: bool = False,
-    max_items: int | None = None,
-) -> list[DeliveryOutcome]:
-    """Attempt every due item once, in order per integration, and record each outcome.
-
-    ``send(item)`` posts ``item.payload`` (adding the flow token) and returns the created
-    message or None; it raises ``flowdock_desktop.api.errors`` exceptions. Network, server
-    and rate-limit errors are retried later; 410 parks the integration's items as gone;
-    other refusals fail the item for the user to fix. After a success the integration's
-    next item is attempted in the same call. Each item is attempted at most once per call.
-    """
-    outcomes: list[DeliveryOutcome] = []
-    attempted: set[int] = set()
-    blocked: set[str] = set()  # integrations whose earlier item did not go through
-    while max_items is None or len(outcomes) < max_items:
-        moment = outbox.now() if now is None else now
-        batch = [
-            item
-            for item in outbox.due(moment, ignore_backoff=ignore_backoff)
-            if item.id not in attempted and item.integration_id not in blocked
-        ]
-        if not batch:
-            break
-        for item in batch:
-            if max_items is not None and len(outcomes) >= max_items:
-                break
-            attempted.add(item.id)
-            outcome = _deliver_one(outbox, send, item, moment)
-            if outcome is None:
-                continue  # someone else claimed it first
-            outcomes.append(outcome)
-            if outcome.result != "sent":
-                blocked.add(item.integration_id)
-    return outcomes
-
-
-def _deliver_one(
-    outbox: Outbox, send: Sender, item: OutboxItem, now: float
-) -> DeliveryOutcome | None:
-    claimed = outbox.claim(item, now=now)
-    if claimed is None:
-        return None
-    try:
-        response = send(claimed)
-    except GoneError as exc:
-        outbox.mark_gone(claimed.integration_id, exc.user_message, now=now)
-        return DeliveryOutcome(_current(outbox, claimed), "gone", exc.user_message)
-    except RETRYABLE_ERRORS as exc:
-        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
-        updated = outbox.mark_retry(claimed, exc.user_message, retry_after, now=now)
-        return DeliveryOutcome(updated or claimed, "retry", exc.user_message)
-    except ValidationError as exc:
-        if claimed.attempts > 1 and _only_uuid_rejected(exc):
-            # An earlier attempt reached the server but its answer was lost; the server
-            # now refuses the duplicate uuid. That is success, not a failure.
-            updated = outbox.mark_sent(claimed, None, now=now)
-            return DeliveryOutcome(updated or claimed, "sent")
-        updated = outbox.mark_failed(claimed, exc.user_message, now=now)
-        return DeliveryOutcome(updated or claimed, "failed", exc.user_message)
-    except FlowdockError as exc:
-        updated = outbox.mark_failed(claimed, exc.user_message, now=now)
-        return DeliveryOutcome(updated or claimed, "failed", exc.user_message)
-    except Exception as exc:
-        # Not an API error: a bug or a missing credential. Its text may hold a URL or a
-        # token, so neither log nor store it; keep the item visible for the user instead.
-        log.error("Sending outbox item %s failed: %s", claimed.id, type(exc).__name__)
-        text = f"The message could not be sent because of an internal error ({type(exc).__name__})."
-        updated = outbox.mark_failed(claimed, text, now=now)
-        return DeliveryOutcome(updated or claimed, "failed", text)
-    sent = outbox.mark_sent(claimed, response, now=now)
-    return DeliveryOutcome(sent or claimed, "sent", None, response)
-
-
-def _only_uuid_rejected(exc: ValidationError) -> bool:
-    return bool(exc.field_errors) and set(exc.field_errors) == {"uuid"}
-
-
-def _current(outbox: Outbox, item: OutboxItem) -> OutboxItem:
-    return outbox.get(item.id) or item

@@ -184,12 +184,19 @@ def run_gui(
     from flowdock_desktop.cli import CommandError
     from flowdock_desktop.connect import ConnectError
     from flowdock_desktop.logs import setup_logging
+    from flowdock_desktop.problems import explain
     from flowdock_desktop.selftest import exit_when_idle
     from flowdock_desktop.setup_links import SetupLinkError
+    from flowdock_desktop.store.health import StoreDamaged
+    from flowdock_desktop.ui.errors import ErrorHandler, problem_box
     from flowdock_desktop.ui.single_instance import SingleInstance
 
     app = application()
-    context = context or AppContext()
+    try:
+        context = context or AppContext()
+    except Exception as exc:  # the profile cannot even be opened: say why, then quit
+        problem_box(exc, None).exec()
+        return explain(exc).exit_status
     # A copy already open on this profile takes the link (or just comes forward); we quit.
     instance = SingleInstance(str(context.profile.dir))
     if instance.send_to_running(configuration_link or setup_link or ""):
@@ -197,7 +204,12 @@ def run_gui(
         return 0
     setup_logging(context.profile)
     log.info("Flowdock Desktop %s starting; profile %s", __version__, context.profile.dir)
+    errors = ErrorHandler(context.profile.log_dir)  # any error from here on: a window
     try:
+        try:
+            context.db  # noqa: B018 - checks the data file before any window uses it
+        except StoreDamaged as exc:
+            errors.show(exc)  # kept and recovered: say so, then carry on with what was read
         router = WindowRouter(context)
         if sandbox or context.uses_embedded_sandbox():
             # Start it before any window, so the composer's first request finds it. A busy
@@ -222,7 +234,13 @@ def run_gui(
             router.show_start()
         exit_when_idle(app)  # start-up benchmarks only; a no-op otherwise
         return app.exec()
+    except CommandError:
+        raise
+    except Exception as exc:  # start-up failed (say, a read-only profile): say why, then quit
+        errors.show(exc).exec()
+        return explain(exc).exit_status
     finally:
+        errors.uninstall()
         instance.close()
         tasks.shutdown()
         context.close()

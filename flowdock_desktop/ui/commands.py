@@ -95,6 +95,14 @@ def _configure(args: argparse.Namespace) -> int:
     return run_gui(configuration_link=args.configuration_link)
 
 
+def _cli_context():
+    from flowdock_desktop.auth.credentials import CredentialStore
+    from flowdock_desktop.context import AppContext
+
+    # A secret kept in memory would end with the command: no stand-in for a missing keyring.
+    return AppContext(credentials=CredentialStore(fallback=False))
+
+
 def _signed_in_client(context):
     from flowdock_desktop.auth.errors import SignInRequired
 
@@ -110,9 +118,8 @@ def _flows(args: argparse.Namespace) -> int:
     from flowdock_desktop.api.errors import FlowdockError
     from flowdock_desktop.auth.errors import SignInError
     from flowdock_desktop.connect import group_flows
-    from flowdock_desktop.context import AppContext
 
-    with AppContext() as context, _signed_in_client(context) as client:
+    with _cli_context() as context, _signed_in_client(context) as client:
         try:
             flows = client.list_flows()
         except FlowdockError as exc:
@@ -139,14 +146,13 @@ def _connect(args: argparse.Namespace) -> int:
         find_flow,
         matching_sources,
     )
-    from flowdock_desktop.context import AppContext
     from flowdock_desktop.setup_links import SetupLinkError, parse_setup_link
 
     try:
         link = parse_setup_link(args.setup_link) if args.setup_link else None
     except SetupLinkError as exc:
         raise CommandError(str(exc)) from None
-    with AppContext() as context, _signed_in_client(context) as client:
+    with _cli_context() as context, _signed_in_client(context) as client:
         session = context.session()
         try:
             flow = find_flow(client, flow_id=args.flow_id, flow_path=args.flow, setup_link=link)
@@ -174,12 +180,11 @@ def _connect(args: argparse.Namespace) -> int:
         except SignInError as exc:
             raise CommandError(str(exc)) from None
     integration = result.integration
+    # The store has no in-memory stand-in here: the token was saved, or nothing was created.
     print(
         f"Created the source “{integration.source_name}” in {flow.path}; its flow token is in "
         "the keyring.",
         file=sys.stderr,
     )
-    if not result.token_persistent and context.credentials.warning:
-        print(context.credentials.warning, file=sys.stderr)
     print(integration.id)
     return 0

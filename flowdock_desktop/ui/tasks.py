@@ -12,59 +12,18 @@ Work that blocks for long (waiting for the browser, posting with retries) receiv
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+# The core's one token type; re-exported here because every GUI task receives it.
+from flowdock_desktop.cancel import Cancelled, CancelToken
+
+__all__ = ["CancelToken", "Cancelled", "TaskHandle", "run_task"]
+
 log = logging.getLogger(__name__)
-
-
-class CancelledError(Exception):
-    """Raised inside a task that noticed its cancellation."""
-
-
-class CancelToken:
-    """A thread-safe cancellation flag, with callbacks that run once on cancel."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], Any]] = []
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def cancel(self) -> None:
-        with self._lock:
-            if self._event.is_set():
-                return
-            self._event.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:  # a failing interrupt must not hide the cancel itself
-                log.exception("cancel callback failed")
-
-    def on_cancel(self, callback: Callable[[], Any]) -> None:
-        """Run ``callback`` when cancelled (at once if already cancelled)."""
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(callback)
-                return
-        callback()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise CancelledError()
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; True when woken by cancellation."""
-        return self._event.wait(seconds)
 
 
 class _Relay(QObject):
@@ -122,11 +81,11 @@ class TaskHandle(QObject):
     @Slot(object)
     def _deliver_error(self, error: BaseException) -> None:
         self._finish()
-        if isinstance(error, CancelledError) or not self._receiver_alive():
+        if not self._receiver_alive():
             return
         if self._on_error is not None:
             self._on_error(error)
-        else:
+        elif not isinstance(error, Cancelled):
             log.error("background task failed", exc_info=error)
 
     @Slot(object)

@@ -23,6 +23,7 @@ from flowdock_desktop.api.retry import (
     call_with_retries,
     is_retryable_request,
 )
+from flowdock_desktop.cancel import CancelToken
 
 BASE = "http://flowdock.test"
 
@@ -169,11 +170,11 @@ def test_on_retry_is_told_each_failure() -> None:
 
 
 def test_cancel_during_wait_stops_retrying() -> None:
-    cancel = threading.Event()
+    cancel = CancelToken()
     script = Script(503, 503, 503)
     # The injected sleep plays the user pressing Cancel while the client waits.
     client, _ = make_client(script)
-    client.retry = RetryPolicy(sleep=lambda _: cancel.set(), cancel=cancel)
+    client.retry = RetryPolicy(sleep=lambda _: cancel.cancel(), cancel=cancel)
     with pytest.raises(RetryCancelledError) as caught:
         client.get_user()
     assert isinstance(caught.value.last_error, ServerError)
@@ -182,12 +183,12 @@ def test_cancel_during_wait_stops_retrying() -> None:
 
 def test_default_sleep_wakes_up_when_cancelled() -> None:
     """Without an injected sleep the wait is on the cancel event, so Cancel ends it at once."""
-    cancel = threading.Event()
+    cancel = CancelToken()
     script = Script(503)
     client, _ = make_client(script)
     # A minute-long backoff: the test only finishes quickly because cancel interrupts it.
     client.retry = RetryPolicy(base_delay=60, jitter=0, cancel=cancel)
-    timer = threading.Timer(0.05, cancel.set)
+    timer = threading.Timer(0.05, cancel.cancel)
     timer.start()
     try:
         with pytest.raises(RetryCancelledError):
@@ -198,8 +199,8 @@ def test_default_sleep_wakes_up_when_cancelled() -> None:
 
 
 def test_already_cancelled_policy_does_not_wait() -> None:
-    cancel = threading.Event()
-    cancel.set()
+    cancel = CancelToken()
+    cancel.cancel()
     slept: list[float] = []
     policy = RetryPolicy(sleep=slept.append, cancel=cancel)
     assert policy.wait(5) is False

@@ -2,54 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
-import keyring.backend
-import keyring.errors
 import pytest
+from file_keyring import KEYRING_FILE_ENV, FileKeyring, child_env
 
 from flowdock_desktop import cli
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
-
-KEYRING_FILE_ENV = "FLOWDOCK_TEST_KEYRING_FILE"
-
-
-class FileKeyring(keyring.backend.KeyringBackend):
-    """A plain JSON file keyring so a child process sees the test's flow token. Tests only."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def _path(self) -> Path:
-        return Path(os.environ[KEYRING_FILE_ENV])
-
-    def _load(self) -> dict[str, str]:
-        try:
-            return json.loads(self._path().read_text())
-        except FileNotFoundError:
-            return {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._load().get(f"{service}\n{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data[f"{service}\n{username}"] = password
-        self._path().write_text(json.dumps(data))
-
-    def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        if data.pop(f"{service}\n{username}", None) is None:
-            raise keyring.errors.PasswordDeleteError("no such password")
-        self._path().write_text(json.dumps(data))
 
 
 @pytest.fixture(autouse=True)
@@ -124,12 +89,7 @@ def test_killed_mid_send_is_delivered_exactly_once_after_restart(
     monkeypatch.setenv(KEYRING_FILE_ENV, str(keyring_file))
     with AppContext(credentials=CredentialStore(FileKeyring())) as context:
         integration, _ = make_integration(context, sandbox.base_url, "CLI bot")
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]),
-        PYTHON_KEYRING_BACKEND=f"{Path(__file__).stem}.FileKeyring",
-        FLOWDOCK_DESKTOP_HOME=str(profile_dir),
-    )
+    env = child_env(keyring_file, profile_dir)
     # The sandbox holds the post long enough for the sender to be killed while waiting.
     httpx.post(
         sandbox.base_url + "/sandbox/faults",

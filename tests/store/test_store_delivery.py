@@ -17,8 +17,10 @@ from flowdock_desktop.api.errors import (
     ServerError,
     ValidationError,
 )
+from flowdock_desktop.auth.errors import KeyringUnavailable
+from flowdock_desktop.sending import deliver_due
 from flowdock_desktop.store.history import History
-from flowdock_desktop.store.outbox import Outbox, OutboxItem, deliver_due
+from flowdock_desktop.store.outbox import Outbox, OutboxItem
 
 PAYLOAD = {
     "event": "activity",
@@ -150,6 +152,18 @@ def test_retryable_errors_requeue(outbox, integration, clock, error):
     assert after.state == "queued"
     assert after.last_error == error.user_message
     assert clock.now < after.next_attempt_at <= clock.now + 2.0
+
+
+def test_a_locked_keyring_leaves_the_message_queued(outbox, integration):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+
+    def send(_: OutboxItem) -> None:
+        raise KeyringUnavailable("Your keyring is locked. Unlock it, then try again.")
+
+    outcomes = deliver_due(outbox, send)
+    assert [o.result for o in outcomes] == ["retry"]
+    after = outbox.get(item.id)
+    assert after.state == "queued" and "keyring is locked" in after.last_error
 
 
 def test_rate_limit_retry_after_is_honoured(outbox, integration, clock):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from flowdock_desktop.problems import explain
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 from flowdock_desktop.ui.widgets import Banner
 
@@ -228,4 +229,4 @@ class WizardPage(QWizardPage):
         elif isinstance(error, SignInError):
             self.show_error(str(error), "Sign &in again", sign_in_again)
         else:
-            self.show_error(f"{error} Try again.", "&Try again", retry)
+            self.show_error(explain(error).text, "&Try again", retry)

@@ -399,7 +399,7 @@ class ConfirmPage(WizardPage):
                     credentials=context.credentials,
                     integrations=context.integrations,
                     account_user_id=user_id,
-                    cancelled=lambda: token.cancelled,
+                    cancel=token,
                     progress=progress,
                 )
 

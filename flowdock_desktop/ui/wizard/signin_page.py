@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidg
 
 from flowdock_desktop.auth import browser
 from flowdock_desktop.auth.errors import SignInCancelled, SignInError
+from flowdock_desktop.problems import explain
 from flowdock_desktop.ui.tasks import CancelToken, run_task
 from flowdock_desktop.ui.widgets import labelled_field
 from flowdock_desktop.ui.wizard.base import WizardPage
@@ -245,7 +246,7 @@ class SignInPage(WizardPage):
         self._ticker.stop()
         self.flow = None
         self._show_idle()
-        text = str(error) if isinstance(error, SignInError) else f"Sign-in failed: {error}."
+        text = explain(error).text
         self.show_error(text, "&Try again", self.start_sign_in)
 
     def on_cancelled(self) -> None:
