@@ -203,10 +203,16 @@ class Call:
     def __init__(self, request: Request, body: Any) -> None:
         self.request = request
         self.body = body
-        self.base_url = base_url(request)
-        self.query = request.query_params
         self.path = request.path_params
         self.principal: Principal | None = None
+
+    @property
+    def base_url(self) -> str:
+        return base_url(self.request)
+
+    @property
+    def query(self) -> Any:
+        return self.request.query_params
 
     @property
     def user(self) -> Principal:
@@ -366,7 +372,7 @@ def _post(tx: Tx, call: Call, *, flow_in_path: bool, thread: bool, parent: bool)
         body = {k: v for k, v in body.items() if k != "flow_token"}
     if parent and isinstance(body, Mapping):
         body = {**body, "event": body.get("event", "comment")}
-    message, _created = messages.post(
+    seq, _created = messages.post(
         tx,
         principal,
         body,
@@ -379,6 +385,7 @@ def _post(tx: Tx, call: Call, *, flow_in_path: bool, thread: bool, parent: bool)
         if principal.kind == "user":
             response.headers["Flowdock-User"] = str(principal.user_id)
         return response
+    message = messages.view(tx, seq)
     path = views.flow_path(tx, message["flow"])
     comments = f"{call.base_url}/flows/{path}/messages/{message['id']}/comments"
     wait_status = sandbox_state(call.request).config.wait_status

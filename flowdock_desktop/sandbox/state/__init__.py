@@ -14,10 +14,12 @@ call, on the caller's thread (``run``) or off the event loop (``call``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
-
-from starlette.concurrency import run_in_threadpool
 
 from flowdock_desktop.sandbox.config import SandboxConfig
 from flowdock_desktop.sandbox.state import flows, schema, snapshot, sources
@@ -75,6 +77,12 @@ class SandboxState:
             reset=self.config.reset,
         )
         self.sessions = BrowserSessions(self.config.session_ttl)
+        # One thread runs the server's transactions: the store serialises them anyway, and a
+        # thread already waiting on a queue is the cheapest hand-off (a thread pool costs
+        # about twice as much per request).
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker = threading.Thread(target=self._serve_jobs, name="sandbox-db", daemon=True)
+        self._worker.start()
 
     def run(self, work: Callable[..., T], *args: Any) -> T:
         """``work(tx, *args)`` in one transaction, on this thread."""
@@ -82,9 +90,23 @@ class SandboxState:
             return work(tx, *args)
 
     async def call(self, work: Callable[..., T], *args: Any) -> T:
-        """``work(tx, *args)`` in one transaction on a worker thread, so the event loop
+        """``work(tx, *args)`` in one transaction on the database thread, so the event loop
         keeps answering other requests meanwhile."""
-        return await run_in_threadpool(self.run, work, *args)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._jobs.put((loop, future, work, args))
+        return await future
+
+    def _serve_jobs(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, work, args = job
+            try:
+                result, error = self.run(work, *args), None
+            except BaseException as exc:  # handed to the awaiting request
+                result, error = None, exc
+            # RuntimeError: the loop has closed, nobody waits for the answer.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, result, error)
 
     def listen(self, listener: Listener) -> None:
         """Call ``listener(message view)`` for every message stored from now on, after its
@@ -98,6 +120,9 @@ class SandboxState:
 
     def close(self) -> None:
         """Close the database; a file's write-ahead log is folded into it."""
+        if self._worker.is_alive():
+            self._jobs.put(None)
+            self._worker.join(10)
         self._store.close()
 
     # Product look-ups that embedders and tests call directly.
@@ -113,6 +138,15 @@ class SandboxState:
     def delete_source_by_id(self, source_id: int) -> bool:
         """Remove a source (its flow token answers 410 from now on)."""
         return self.run(sources.delete_by_id, source_id)
+
+
+def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 def _reset(tx: Tx, lifetimes: Lifetimes) -> None:

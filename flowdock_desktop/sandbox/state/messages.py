@@ -53,8 +53,9 @@ def tag_keys(tags: list[Any]) -> set[str]:
 
 def store_message(
     tx: Tx, conversation: str, message: Mapping[str, Any], *, source_id: int | None = None
-) -> Row:
-    """Insert a message (``message`` in the API's shape, ``id`` included) and its tags."""
+) -> int:
+    """Insert a message (``message`` in the API's shape, ``id`` included) and its tags;
+    returns its ``seq``."""
     tags = list(message.get("tags") or [])
     author = message.get("author")
     cursor = tx.execute(
@@ -89,10 +90,15 @@ def store_message(
             "INSERT OR IGNORE INTO message_tags (tag, seq) VALUES (?, ?)",
             [(key, seq) for key in keys],
         )
+    tx.announce(lambda: view(tx, seq))
+    return seq
+
+
+def view(tx: Tx, seq: int) -> dict[str, Any]:
+    """The API's view of the message with this ``seq``."""
     row = tx.one("SELECT * FROM messages WHERE seq = ?", (seq,))
     assert row is not None
-    tx.announce(lambda: views.message_view(tx, row))
-    return row
+    return views.message_view(tx, row)
 
 
 def _next_id(tx: Tx, conversation: str) -> int:
@@ -109,8 +115,10 @@ def post(
     flow_id: str | None = None,
     thread_id: str | None = None,
     parent_id: int | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """Store a message (and update its thread). Returns (message view, newly created)."""
+) -> tuple[int, bool]:
+    """Store a message (and update its thread). Returns (its ``seq``, newly created); a
+    repeated uuid returns the first message's. Build the view with :func:`view` only when
+    it is wanted: most posts are answered 202 without one."""
     if not isinstance(data, Mapping):
         raise validation_error({"base": ["must be an object"]})
     source = None
@@ -144,11 +152,11 @@ def post(
     conversation = flow["id"]
     uuid = _text(data.get("uuid"))
     if uuid:
-        existing = tx.one(
-            "SELECT * FROM messages WHERE conversation = ? AND uuid = ?", (conversation, uuid)
+        existing = tx.value(
+            "SELECT seq FROM messages WHERE conversation = ? AND uuid = ?", (conversation, uuid)
         )
         if existing is not None:
-            return views.message_view(tx, existing), False
+            return existing, False
 
     thread = None
     given_thread = thread_id or _text(data.get("thread_id"))
@@ -208,8 +216,8 @@ def post(
         message["external_user_name"] = data["external_user_name"]
     if thread is not None:
         message["thread_id"] = thread["id"]
-    row = store_message(tx, conversation, message, source_id=source["id"] if source else None)
-    return views.message_view(tx, row), True
+    seq = store_message(tx, conversation, message, source_id=source["id"] if source else None)
+    return seq, True
 
 
 def _find_or_create_thread(
