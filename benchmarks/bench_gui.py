@@ -21,8 +21,8 @@ import httpx
 from benchmarks._common import ROOT, Row, best_of, free_port, server_process
 from flowdock_desktop.auth.credentials import CredentialStore, MemoryKeyring
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox.demo import connect_demo_source, sign_in_demo_user
 from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.testing import connect_demo_source, sign_in_demo_user
 
 #: Runs of each start-up probe; the median is kept (two shared cores are noisy).
 STARTUP_RUNS = 7

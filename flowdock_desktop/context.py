@@ -94,10 +94,11 @@ class AppContext:
     def start_embedded_sandbox(self, *, auto_approve: bool = False, port: int | None = None) -> str:
         """Start (once) the in-process sandbox on its loopback port; return its base URL.
 
-        Its state is kept in the profile (``sandbox-data.json``), so sign-ins and sources
-        made against it survive a restart. When a sandbox already serves that port (another
-        running copy of the app), that one is used. Binds a socket and
-        reads a file: call it from a worker thread in the GUI.
+        Its state is kept in the profile (``sandbox.db``; a ``sandbox-data.json`` of an older
+        version is imported once), so sign-ins and sources made against it survive a
+        restart; a data file it cannot use raises ``DataFileError``. When a sandbox already
+        serves that port (another running copy of the app), that one is used. Binds a socket
+        and reads a file: call it from a worker thread in the GUI.
         """
         from flowdock_desktop.sandbox import SandboxConfig
         from flowdock_desktop.sandbox.server import PortInUseError, SandboxServer
@@ -108,7 +109,8 @@ class AppContext:
                 server = SandboxServer(
                     SandboxConfig(
                         auto_approve=auto_approve,
-                        data_file=self.profile.dir / "sandbox-data.json",
+                        data_file=self.profile.dir / "sandbox.db",
+                        import_file=self.profile.dir / "sandbox-data.json",
                     ),
                     host="127.0.0.1",
                     port=chosen,

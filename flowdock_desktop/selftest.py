@@ -165,7 +165,9 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
         if result.state != "sent":
             fail(f"the composer's message was not sent ({result.state}: {result.error})")
             return
-        if sandbox is None or not sandbox.state.messages_by_uuid(result.uuid):
+        from flowdock_desktop.testing import messages_by_uuid
+
+        if sandbox is None or not messages_by_uuid(sandbox, result.uuid):
             fail("the sandbox did not store the composer's message")
             return
         outcome["error"] = None

@@ -1,11 +1,16 @@
-"""REST routes of the sandbox: users, flows, sources, messages and threads."""
+"""REST routes of the sandbox: users, flows, sources, messages and threads.
+
+Each route is a plain function of one transaction and the call (``Call``): ``endpoint``
+turns it into a Starlette endpoint that reads the body first (when the route takes one),
+then authenticates and runs the function on a worker thread, all in one transaction.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -13,14 +18,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from flowdock_desktop.sandbox.guard import FormTokens
 from flowdock_desktop.sandbox.state import (
     ApiError,
-    Principal,
     SandboxState,
+    Tx,
+    flows,
     iso,
-    not_found,
+    messages,
+    sources,
     unauthorized,
+    validation_error,
+    views,
 )
+from flowdock_desktop.sandbox.state.principals import Credentials, Principal, authenticate
+
+#: Deepest nesting a JSON or form body may have (``a[b][c]...`` counts one per bracket).
+MAX_BODY_DEPTH = 32
+INVALID_CHARACTER = "contains an invalid character (a lone UTF-16 surrogate)"
 
 # ---------------------------------------------------------------------- request helpers
 
@@ -34,21 +49,73 @@ def base_url(request: Request) -> str:
 
 
 async def read_body(request: Request) -> Any:
-    """The request body as JSON or as (Rails-style nested) form fields; {} when empty."""
+    """The request body as JSON or as (Rails-style nested) form fields; {} when empty.
+
+    Text that cannot be stored (a lone surrogate from a ``\\ud800`` escape) and nesting
+    deeper than ``MAX_BODY_DEPTH`` answer 400 naming the field.
+    """
     content_type = request.headers.get("content-type", "").lower()
     if "multipart/form-data" in content_type or "x-www-form-urlencoded" in content_type:
+        data: Any = nest_form(await _form(request))
+    else:
+        raw = await request.body()
+        if not raw.strip():
+            return {}
         try:
-            form = await request.form()
-        except Exception as exc:  # python-multipart raises several types for bad bodies
-            raise ApiError(400, "Could not read the form body") from exc
-        return nest_form(form)
-    raw = await request.body()
-    if not raw.strip():
-        return {}
+            data = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise ApiError(400, "The body is not valid JSON") from exc
+    check_text(data)
+    return data
+
+
+async def _form(request: Request) -> FormData:
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(400, "The body is not valid JSON") from exc
+        return await request.form()
+    except ApiError:
+        raise  # the body was too large or too slow
+    except Exception as exc:  # python-multipart raises several types for bad bodies
+        raise ApiError(400, "Could not read the form body") from exc
+
+
+async def read_form(request: Request) -> FormData:
+    """The fields of a web page's form post, each checked as ``read_body`` checks text."""
+    form = await _form(request)
+    check_text({key: value for key, value in form.multi_items() if isinstance(value, str)})
+    return form
+
+
+def form_tokens(request: Request) -> FormTokens:
+    """The CSRF tokens of this sandbox's web forms."""
+    return request.app.state.form_tokens
+
+
+def check_text(data: Any) -> None:
+    """400 when a key or string anywhere in ``data`` cannot be stored, or it nests too deep."""
+    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    while stack:
+        name, value, depth = stack.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise validation_error({name or "base": [f"nests deeper than {MAX_BODY_DEPTH}"]})
+        if isinstance(value, str):
+            if not _storable(value):
+                raise validation_error({name or "base": [INVALID_CHARACTER]})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                field = f"{name}.{key}" if name else str(key)
+                if not _storable(str(key)):
+                    raise validation_error({name or "base": [INVALID_CHARACTER]})
+                stack.append((field, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((name, item, depth + 1) for item in value)
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def nest_form(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
@@ -60,6 +127,8 @@ def nest_form(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
             continue  # uploads are not supported
         head, _, rest = key.partition("[")
         parts = [head] + ([p.rstrip("]") for p in rest.split("[")] if rest else [])
+        if len(parts) > MAX_BODY_DEPTH:
+            raise validation_error({head or "base": [f"nests deeper than {MAX_BODY_DEPTH}"]})
         _assign(result, parts, value)
     return result
 
@@ -90,9 +159,9 @@ def _assign(container: Any, parts: list[str], value: str) -> None:
         _assign(child, rest, value)
 
 
-def authenticate(request: Request, body: Any = None, *, flow_token: bool = False) -> Principal:
-    """The caller: flow_token (where allowed), Bearer, ``access_token`` or HTTP Basic."""
-    state = sandbox_state(request)
+def credentials(request: Request, body: Any = None, *, flow_token: bool = False) -> Credentials:
+    """What the caller presented: flow_token (where allowed), Bearer, ``access_token`` or
+    HTTP Basic; 401 for malformed credentials."""
     if flow_token:
         token = request.query_params.get("flow_token")
         if token is None and isinstance(body, Mapping):
@@ -100,21 +169,21 @@ def authenticate(request: Request, body: Any = None, *, flow_token: bool = False
         if token is not None:
             if not isinstance(token, str) or not token:
                 raise unauthorized()
-            return state.authenticate(flow_token=token)
+            return Credentials(flow_token=token)
     header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return state.authenticate(bearer=credentials.strip())
-    if scheme.lower() == "basic" and credentials.strip():
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return Credentials(bearer=value.strip())
+    if scheme.lower() == "basic" and value.strip():
         try:
-            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise unauthorized() from exc
         user, _, password = decoded.partition(":")
-        return state.authenticate(basic_user=user, basic_password=password)
+        return Credentials(basic_user=user, basic_password=password)
     token = request.query_params.get("access_token")
     if token:
-        return state.authenticate(bearer=token)
+        return Credentials(bearer=token)
     raise unauthorized()
 
 
@@ -128,248 +197,252 @@ def reply(data: Any, principal: Principal | None = None, status: int = 200, **he
     return response
 
 
-def flow_id_from_path(request: Request) -> str:
-    flow_id = sandbox_state(request).find_flow_by_path(
-        request.path_params["org"], request.path_params["flow"]
-    )
-    if flow_id is None:
-        raise not_found()
-    return flow_id
+class Call:
+    """One API request as a route function sees it: the parsed body, the caller, the URL."""
+
+    def __init__(self, request: Request, body: Any) -> None:
+        self.request = request
+        self.body = body
+        self.path = request.path_params
+        self.principal: Principal | None = None
+
+    @property
+    def base_url(self) -> str:
+        return base_url(self.request)
+
+    @property
+    def query(self) -> Any:
+        return self.request.query_params
+
+    @property
+    def user(self) -> Principal:
+        assert self.principal is not None
+        return self.principal
+
+    def flag(self, name: str) -> bool:
+        value = self.query.get(name)
+        return value is not None and value.lower() not in ("", "0", "false", "no")
+
+    def flow_id(self, tx: Tx) -> str:
+        """The flow named by ``/flows/:org/:flow`` in the path, else 404."""
+        return flows.require_by_path(tx, self.path["org"], self.path["flow"])
 
 
-def _flag(value: str | None) -> bool:
-    return value is not None and value.lower() not in ("", "0", "false", "no")
+Work = Callable[[Tx, Call], Any]
+
+
+def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200):
+    """Make ``work(tx, call)`` a route: body read first (when ``body``), then the caller
+    authenticated and ``work`` run in the same transaction, off the event loop. ``work``
+    returns data (a JSON answer with ``status``) or a Response."""
+
+    def wrap(work: Work) -> Callable[[Request], Any]:
+        async def handler(request: Request) -> Response:
+            data = await read_body(request) if body else None
+            call = Call(request, data)
+            given = credentials(request, data, flow_token=flow_token)
+
+            def run(tx: Tx) -> Response:
+                call.principal = authenticate(tx, given)
+                result = work(tx, call)
+                if isinstance(result, Response):
+                    return result
+                return reply(result, call.principal, status)
+
+            return await sandbox_state(request).call(run)
+
+        handler.__name__ = work.__name__
+        handler.__doc__ = work.__doc__
+        return handler
+
+    return wrap
+
+
+def require_object(body: Any) -> Mapping[str, Any]:
+    if not isinstance(body, Mapping):
+        raise ApiError(400, "Validation error", errors={"base": ["must be an object"]})
+    return body
 
 
 # ---------------------------------------------------------------------- users and flows
 
 
-async def get_user(request: Request) -> Response:
-    principal = authenticate(request)
-    principal.require_scope("profile")
-    return reply(
-        sandbox_state(request).user_view(principal.user_id or 0, base_url(request)), principal
-    )
+@endpoint()
+def get_user(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("profile")
+    return views.user_view(tx, call.user.user_id or 0, call.base_url)
 
 
-async def list_users(request: Request) -> Response:
-    principal = authenticate(request)
-    principal.require_scope("profile", "flow", "manage")
-    return reply(sandbox_state(request).users(principal, base_url(request)), principal)
+@endpoint()
+def list_users(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("profile", "flow", "manage")
+    return flows.list_users(tx, call.user, call.base_url)
 
 
-async def get_user_by_id(request: Request) -> Response:
-    principal = authenticate(request)
-    principal.require_scope("profile", "flow", "manage")
-    state = sandbox_state(request)
-    return reply(state.user(principal, request.path_params["id"], base_url(request)), principal)
+@endpoint()
+def get_user_by_id(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("profile", "flow", "manage")
+    return flows.show_user(tx, call.user, call.path["id"], call.base_url)
 
 
-async def list_flows(request: Request) -> Response:
-    principal = authenticate(request)
-    principal.require_scope("flow", "manage")
-    flows = sandbox_state(request).flows(
-        principal,
-        base_url(request),
-        all_flows=False,
-        users=_flag(request.query_params.get("users")),
-    )
-    return reply(flows, principal)
+@endpoint()
+def list_flows(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("flow", "manage")
+    return flows.list_flows(tx, call.user, call.base_url, all_flows=False, users=call.flag("users"))
 
 
-async def list_all_flows(request: Request) -> Response:
-    principal = authenticate(request)
-    principal.require_scope("flow", "manage")
-    flows = sandbox_state(request).flows(
-        principal, base_url(request), all_flows=True, users=_flag(request.query_params.get("users"))
-    )
-    return reply(flows, principal)
+@endpoint()
+def list_all_flows(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("flow", "manage")
+    return flows.list_flows(tx, call.user, call.base_url, all_flows=True, users=call.flag("users"))
 
 
-async def find_flow(request: Request) -> Response:
-    principal = authenticate(request)
+@endpoint()
+def find_flow(tx: Tx, call: Call) -> Any:
     # The documented setup sequence asks only for "profile integration" and then calls
     # /flows/find, so integration may read a single flow too.
-    principal.require_scope("flow", "manage", "integration")
-    flow_id = request.query_params.get("id")
-    return reply(sandbox_state(request).user_flow(principal, flow_id, base_url(request)), principal)
+    call.user.require_scope("flow", "manage", "integration")
+    return flows.show_flow(tx, call.user, call.query.get("id"), call.base_url)
 
 
-async def get_flow(request: Request) -> Response:
-    principal = authenticate(request)
-    principal.require_scope("flow", "manage", "integration")
-    flow_id = flow_id_from_path(request)
-    return reply(sandbox_state(request).user_flow(principal, flow_id, base_url(request)), principal)
+@endpoint()
+def get_flow(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("flow", "manage", "integration")
+    return flows.show_flow(tx, call.user, call.flow_id(tx), call.base_url)
 
 
 # ---------------------------------------------------------------------- sources
 
 
-async def create_source(request: Request) -> Response:
-    body = await read_body(request)
-    principal = authenticate(request)
-    principal.require_scope("integration")
-    flow_id = flow_id_from_path(request)
-    if not isinstance(body, Mapping):
-        raise ApiError(400, "Validation error", errors={"base": ["must be an object"]})
-    source = sandbox_state(request).create_source(principal, flow_id, body, base_url(request))
-    return reply(source, principal, 201)
+@endpoint(body=True, status=201)
+def create_source(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("integration")
+    flow_id = call.flow_id(tx)
+    return sources.create(tx, call.user, flow_id, require_object(call.body), call.base_url)
 
 
-async def list_flow_sources(request: Request) -> Response:
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    return reply(sandbox_state(request).sources(principal, base_url(request), flow_id), principal)
+@endpoint()
+def list_flow_sources(tx: Tx, call: Call) -> Any:
+    return sources.list_visible(tx, call.user, call.base_url, call.flow_id(tx))
 
 
-async def list_sources(request: Request) -> Response:
-    principal = authenticate(request, flow_token=True)
-    return reply(sandbox_state(request).sources(principal, base_url(request)), principal)
+@endpoint(flow_token=True)
+def list_sources(tx: Tx, call: Call) -> Any:
+    return sources.list_visible(tx, call.user, call.base_url)
 
 
-async def get_source(request: Request) -> Response:
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    source = sandbox_state(request).source(
-        principal, flow_id, request.path_params["id"], base_url(request)
-    )
-    return reply(source, principal)
+@endpoint()
+def get_source(tx: Tx, call: Call) -> Any:
+    return sources.show(tx, call.user, call.flow_id(tx), call.path["id"], call.base_url)
 
 
-async def update_flow_source(request: Request) -> Response:
-    body = await read_body(request)
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    if not isinstance(body, Mapping):
-        raise ApiError(400, "Validation error", errors={"base": ["must be an object"]})
-    source = sandbox_state(request).update_source(
-        principal, body, base_url(request), flow_id, request.path_params["id"]
-    )
-    return reply(source, principal)
+@endpoint(body=True)
+def update_flow_source(tx: Tx, call: Call) -> Any:
+    flow_id = call.flow_id(tx)
+    body = require_object(call.body)
+    return sources.update(tx, call.user, body, call.base_url, flow_id, call.path["id"])
 
 
-async def update_source_by_token(request: Request) -> Response:
-    body = await read_body(request)
-    principal = authenticate(request, body, flow_token=True)
-    if principal.kind != "source":
+@endpoint(body=True, flow_token=True)
+def update_source_by_token(tx: Tx, call: Call) -> Any:
+    if call.user.kind != "source":
         raise ApiError(400, "Validation error", errors={"flow_token": ["can't be blank"]})
-    if not isinstance(body, Mapping):
-        raise ApiError(400, "Validation error", errors={"base": ["must be an object"]})
-    return reply(sandbox_state(request).update_source(principal, body, base_url(request)))
+    return sources.update(tx, call.user, require_object(call.body), call.base_url)
 
 
-async def delete_source(request: Request) -> Response:
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    sandbox_state(request).delete_source(principal, flow_id, request.path_params["id"])
+@endpoint()
+def delete_source(tx: Tx, call: Call) -> Any:
+    sources.delete(tx, call.user, call.flow_id(tx), call.path["id"])
     response = Response(status_code=204)
-    response.headers["Flowdock-User"] = str(principal.user_id)
+    response.headers["Flowdock-User"] = str(call.user.user_id)
     return response
 
 
 # ---------------------------------------------------------------------- messages
 
 
-async def _post(
-    request: Request,
-    *,
-    flow_in_path: bool = False,
-    thread_in_path: bool = False,
-    parent_in_path: bool = False,
-) -> Response:
-    body = await read_body(request)
-    principal = authenticate(request, body, flow_token=True)
+def _post(tx: Tx, call: Call, *, flow_in_path: bool, thread: bool, parent: bool) -> Response:
+    principal, body = call.user, call.body
     flow_id = None
     if flow_in_path and principal.kind == "user":
-        flow_id = flow_id_from_path(request)
-    elif (
-        flow_in_path
-        and sandbox_state(request).find_flow_by_path(
-            request.path_params["org"], request.path_params["flow"]
-        )
-        is None
-    ):
-        raise not_found()
+        flow_id = call.flow_id(tx)
+    elif flow_in_path:
+        call.flow_id(tx)  # must exist, though the flow token decides the flow
     if isinstance(body, Mapping) and "flow_token" in body:
         body = {k: v for k, v in body.items() if k != "flow_token"}
-    if parent_in_path and isinstance(body, Mapping):
+    if parent and isinstance(body, Mapping):
         body = {**body, "event": body.get("event", "comment")}
-    state = sandbox_state(request)
-    message, _created = state.post_message(
+    seq, _created = messages.post(
+        tx,
         principal,
         body,
         flow_id=flow_id,
-        thread_id=request.path_params.get("thread_id") if thread_in_path else None,
-        parent_id=request.path_params.get("message_id") if parent_in_path else None,
+        thread_id=call.path.get("thread_id") if thread else None,
+        parent_id=call.path.get("message_id") if parent else None,
     )
-    if request.headers.get("x-flowdock-wait-for-message") is None:
+    if call.request.headers.get("x-flowdock-wait-for-message") is None:
         response: Response = Response(status_code=202)
         if principal.kind == "user":
             response.headers["Flowdock-User"] = str(principal.user_id)
         return response
-    path = state.flow_path(message["flow"])
-    comments = f"{base_url(request)}/flows/{path}/messages/{message['id']}/comments"
-    return reply(message, principal, state.config.wait_status, Link=f'<{comments}>; rel="comments"')
+    message = messages.view(tx, seq)
+    path = views.flow_path(tx, message["flow"])
+    comments = f"{call.base_url}/flows/{path}/messages/{message['id']}/comments"
+    wait_status = sandbox_state(call.request).config.wait_status
+    return reply(message, principal, wait_status, Link=f'<{comments}>; rel="comments"')
 
 
-async def post_message(request: Request) -> Response:
-    return await _post(request)
+@endpoint(body=True, flow_token=True)
+def post_message(tx: Tx, call: Call) -> Any:
+    return _post(tx, call, flow_in_path=False, thread=False, parent=False)
 
 
-async def post_flow_message(request: Request) -> Response:
-    return await _post(request, flow_in_path=True)
+@endpoint(body=True, flow_token=True)
+def post_flow_message(tx: Tx, call: Call) -> Any:
+    return _post(tx, call, flow_in_path=True, thread=False, parent=False)
 
 
-async def post_thread_message(request: Request) -> Response:
-    return await _post(request, flow_in_path=True, thread_in_path=True)
+@endpoint(body=True, flow_token=True)
+def post_thread_message(tx: Tx, call: Call) -> Any:
+    return _post(tx, call, flow_in_path=True, thread=True, parent=False)
 
 
-async def post_comment(request: Request) -> Response:
-    return await _post(request, flow_in_path=True, parent_in_path=True)
+@endpoint(body=True, flow_token=True)
+def post_comment(tx: Tx, call: Call) -> Any:
+    return _post(tx, call, flow_in_path=True, thread=False, parent=True)
 
 
-async def list_messages(request: Request) -> Response:
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    messages = sandbox_state(request).list_messages(
-        principal, flow_id, request.query_params, request.path_params.get("thread_id")
-    )
-    return reply(messages, principal)
+@endpoint()
+def list_messages(tx: Tx, call: Call) -> Any:
+    flow_id = call.flow_id(tx)
+    return messages.list_messages(tx, call.user, flow_id, call.query, call.path.get("thread_id"))
 
 
-async def get_message(request: Request) -> Response:
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    return reply(
-        sandbox_state(request).message(principal, flow_id, request.path_params["id"]), principal
-    )
+@endpoint()
+def get_message(tx: Tx, call: Call) -> Any:
+    return messages.show(tx, call.user, call.flow_id(tx), call.path["id"])
 
 
 # ---------------------------------------------------------------------- threads
 
 
-async def list_threads(request: Request) -> Response:
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    threads, next_until = sandbox_state(request).list_threads(
-        principal, flow_id, request.query_params, base_url(request)
-    )
-    response = reply(threads, principal)
+@endpoint()
+def list_threads(tx: Tx, call: Call) -> Any:
+    flow_id = call.flow_id(tx)
+    threads, next_until = messages.list_threads(tx, call.user, flow_id, call.query, call.base_url)
+    response = reply(threads, call.user)
     if next_until is not None:
-        query = dict(request.query_params)
+        query = dict(call.query)
         query["until"] = iso(next_until)
-        next_url = request.url.replace_query_params(**query)
+        next_url = call.request.url.replace_query_params(**query)
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
 
 
-async def get_thread(request: Request) -> Response:
-    principal = authenticate(request)
-    flow_id = flow_id_from_path(request)
-    thread = sandbox_state(request).thread(
-        principal, flow_id, request.path_params["thread_id"], base_url(request)
-    )
-    return reply(thread, principal)
+@endpoint()
+def get_thread(tx: Tx, call: Call) -> Any:
+    flow_id = call.flow_id(tx)
+    return messages.show_thread(tx, call.user, flow_id, call.path["thread_id"], call.base_url)
 
 
 # ---------------------------------------------------------------------- route table

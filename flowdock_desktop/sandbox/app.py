@@ -7,82 +7,41 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowdock_desktop import __version__
 from flowdock_desktop.sandbox import api, oauth, pages, seed
 from flowdock_desktop.sandbox.api import read_body, sandbox_state
+from flowdock_desktop.sandbox.config import SandboxConfig
 from flowdock_desktop.sandbox.faults import Fault, FaultInjector, FaultMiddleware
-from flowdock_desktop.sandbox.state import ApiError, SandboxConfig, SandboxState
+from flowdock_desktop.sandbox.guard import FormTokens, HostRule, RequestGuard
+from flowdock_desktop.sandbox.state import ApiError, SandboxState, flows, messages
 
 log = logging.getLogger(__name__)
 
-CORS_METHODS = "POST, PUT, PATCH, DELETE, GET, OPTIONS"
-
 
 class FlowdockPathMiddleware:
-    """Accept Flowdock's path variants and answer CORS.
-
-    ``/v1/...`` and ``....json`` name the same resources as the bare paths, so both are
-    rewritten before routing (and before faults match their ``path_prefix``). Preflight
-    ``OPTIONS`` requests echo the ``Origin``, as Flowdock documented.
-    """
+    """Accept Flowdock's path variants: ``/v1/...`` and ``....json`` name the same resources
+    as the bare paths, so both are rewritten before anything else looks at the path."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        if path == "/v1" or path.startswith("/v1/"):
-            path = path[3:] or "/"
-        if path.endswith(".json") and len(path) > len("/.json"):
-            path = path[: -len(".json")]
-        if path != scope["path"]:
-            scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
-        origin = _header(scope, b"origin")
-        if scope["method"] == "OPTIONS" and origin is not None:
-            requested = _header(scope, b"access-control-request-headers") or ""
-            headers = [
-                (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"access-control-allow-methods", CORS_METHODS.encode("ascii")),
-                (b"access-control-allow-credentials", b"true"),
-                (b"access-control-max-age", b"600"),
-                (b"vary", b"Origin"),
-                (b"content-length", b"0"),
-            ]
-            if requested:
-                headers.append((b"access-control-allow-headers", requested.encode("latin-1")))
-            await send({"type": "http.response.start", "status": 204, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
-                headers.append((b"access-control-allow-credentials", b"true"))
-                headers.append((b"vary", b"Origin"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path == "/v1" or path.startswith("/v1/"):
+                path = path[3:] or "/"
+            if path.endswith(".json") and len(path) > len("/.json"):
+                path = path[: -len(".json")]
+            if path != scope["path"]:
+                scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
+        await self.app(scope, receive, send)
 
 
 # ---------------------------------------------------------------------- admin endpoints
@@ -136,21 +95,19 @@ async def clear_faults(request: Request) -> Response:
 
 
 async def stored_messages(request: Request) -> Response:
-    state = sandbox_state(request)
     wanted = request.query_params.get("flow", "")
-    flow_id = None
-    if "/" in wanted:
-        org, _, flow = wanted.partition("/")
-        flow_id = state.find_flow_by_path(org, flow)
-    elif wanted in state.flow_ids():
-        flow_id = wanted
-    if flow_id is None:
-        raise ApiError(404, "Not found: give flow=org/flow or a flow id")
-    return JSONResponse(state.all_messages(flow_id))
+
+    def work(tx):
+        flow_id = flows.by_path_or_id(tx, wanted)
+        if flow_id is None:
+            raise ApiError(404, "Not found: give flow=org/flow or a flow id")
+        return messages.in_flow(tx, flow_id)
+
+    return JSONResponse(await sandbox_state(request).call(work))
 
 
 async def reset(request: Request) -> Response:
-    sandbox_state(request).reset()
+    await run_in_threadpool(sandbox_state(request).reset)
     _injector(request).clear()
     return JSONResponse({"reset": True})
 
@@ -185,8 +142,12 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": "Internal server error"}, status_code=500)
 
 
-def create_app(config: SandboxConfig | None = None) -> Starlette:
-    """A fresh sandbox app; ``app.state.sandbox`` is its ``SandboxState``."""
+def create_app(config: SandboxConfig | None = None, *, host: str | None = None) -> Starlette:
+    """A fresh sandbox app; ``app.state.sandbox`` is its ``SandboxState``.
+
+    ``host``: the address it will be served on, which is then a ``Host`` it answers to.
+    Raises DataFileError when the configured data file cannot be used.
+    """
     config = config or SandboxConfig()
     state = SandboxState(config)
     injector = FaultInjector(latency_ms=config.latency_ms)
@@ -201,7 +162,16 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     )
     app.state.sandbox = state
     app.state.faults = injector
-    # Outermost first: path aliases and CORS, then faults, then Starlette's own stack.
+    app.state.form_tokens = FormTokens()
+    # Added innermost first. Outermost: path aliases, then faults (a dropped connection
+    # needs uvicorn's own receive), then the guard (Host, same-origin rules, CORS, body
+    # limits), then Starlette's own stack.
+    app.add_middleware(
+        RequestGuard,
+        hosts=HostRule(host, config.allowed_hosts),
+        max_body_bytes=config.max_body_bytes,
+        body_timeout=config.body_timeout,
+    )
     app.add_middleware(FaultMiddleware, injector=injector)
     app.add_middleware(FlowdockPathMiddleware)
     return app

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import threading
 from pathlib import Path
 
 from flowdock_desktop.sandbox import seed
+from flowdock_desktop.sandbox.config import SandboxConfig
 from flowdock_desktop.sandbox.faults import Fault
 from flowdock_desktop.sandbox.server import PortInUseError, SandboxServer
-from flowdock_desktop.sandbox.state import SandboxConfig
+from flowdock_desktop.sandbox.state import DataFileError
+
+#: Exit status when the --data file cannot be used as it is (sysexits' EX_DATAERR).
+EXIT_DATA_FILE = 65
+#: Exit status when the --data file cannot be read or written at all (EX_IOERR).
+EXIT_STORAGE = 74
 
 
 def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentParser) -> None:
@@ -21,7 +28,24 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
     )
     sub.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     sub.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any free)")
-    sub.add_argument("--data", type=Path, metavar="FILE", help="persist state to this JSON file")
+    sub.add_argument(
+        "--data",
+        type=Path,
+        metavar="FILE",
+        help="keep the data in this SQLite file (a JSON file of an older version is imported)",
+    )
+    sub.add_argument(
+        "--reset",
+        action="store_true",
+        help="start from the seed data; an existing --data file is moved aside, not deleted",
+    )
+    sub.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name (besides localhost and IP addresses)",
+    )
     sub.add_argument(
         "--auto-approve", action="store_true", help="approve OAuth requests as the demo user"
     )
@@ -48,9 +72,19 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
         access_token_ttl=args.token_ttl,
         auto_approve=args.auto_approve,
         data_file=args.data,
+        reset=args.reset,
         latency_ms=max(0, args.latency_ms),
+        allowed_hosts=tuple(args.allow_host),
     )
-    server = SandboxServer(config, host=args.host, port=args.port)
+    try:
+        server = SandboxServer(config, host=args.host, port=args.port)
+    except DataFileError as exc:
+        raise CommandError(str(exc), EXIT_DATA_FILE) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise CommandError(
+            f"The sandbox could not open its data file {args.data}: {_reason(exc)}.",
+            EXIT_STORAGE,
+        ) from None
     if args.fail_next > 0:
         try:
             fault = Fault.from_json({"count": args.fail_next, "status": args.fail_status})
@@ -69,6 +103,8 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
     print(f"  callback:       {seed.DEMO_REDIRECT_URI} (any loopback port)")
     if args.data:
         print(f"  data file:      {args.data}")
+    for note in server.state.notes:
+        print(f"  note:           {note}")
     print("Press Ctrl+C to stop.", flush=True)
     waiter = stop or threading.Event()
     try:
@@ -79,3 +115,10 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
     finally:
         server.stop()
     return 0
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc)
+    return "the disk is full" if "full" in text.lower() else text

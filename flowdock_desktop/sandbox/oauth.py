@@ -12,17 +12,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from flowdock_desktop.api.validation import describe_errors
 from flowdock_desktop.sandbox import pages
-from flowdock_desktop.sandbox.api import authenticate, read_body, sandbox_state
-from flowdock_desktop.sandbox.state import (
-    OOB_REDIRECT_URI,
-    ApiError,
-    AuthorizeError,
-    AuthorizeRequest,
-    OAuthError,
+from flowdock_desktop.sandbox.api import (
+    credentials,
+    form_tokens,
+    read_body,
+    read_form,
+    sandbox_state,
 )
+from flowdock_desktop.sandbox.state import (
+    ApiError,
+    SandboxState,
+    Tx,
+    applications,
+    grants,
+    principals,
+    views,
+)
+from flowdock_desktop.sandbox.state.errors import AuthorizeError, OAuthError
+from flowdock_desktop.sandbox.state.grants import OOB_REDIRECT_URI, AuthorizeRequest
 
 SESSION_COOKIE = "sandbox_session"
+SIGN_IN_ACTION = "/oauth/authorize/sign_in"
+DECISION_ACTION = "/oauth/authorize/decision"
 # Parameters of the authorize request carried through the sign-in and consent forms.
 AUTHORIZE_PARAMS = (
     "client_id",
@@ -43,12 +56,12 @@ def _redirect(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def _finish(request: Request, auth: AuthorizeRequest, user_id: int) -> Response:
+def _finish(tx: Tx, state: SandboxState, auth: AuthorizeRequest, user_id: int) -> Response:
     """Issue a code and send the browser back to the client (or to the OOB code page)."""
-    code = sandbox_state(request).issue_code(auth, user_id)
+    code = grants.issue_code(tx, state.lifetimes, auth, user_id)
     if auth.redirect_uri == OOB_REDIRECT_URI:
         return _redirect(f"/oauth/authorize/{code}")
-    return _redirect(sandbox_state(request).authorize_redirect(auth, code=code))
+    return _redirect(grants.authorize_redirect(auth, code=code))
 
 
 def _authorize_error(error: AuthorizeError) -> Response:
@@ -58,49 +71,63 @@ def _authorize_error(error: AuthorizeError) -> Response:
     return _redirect(error.redirect_url)
 
 
-def _consent(request: Request, auth: AuthorizeRequest, session: Mapping[str, Any]) -> Response:
-    state = sandbox_state(request)
-    user = state.user_view(session["user_id"], "")
-    return pages.consent_page(
-        auth.application_name,
-        auth.scopes,
-        _authorize_params(auth.params),
-        session["csrf"],
-        f"{user['name']} <{user['email']}>",
-    )
+def _sign_in_page(request: Request, auth: AuthorizeRequest, params, error=None) -> Response:
+    csrf = form_tokens(request).token(SIGN_IN_ACTION)
+    return pages.sign_in_page(auth.application_name, params, csrf, error)
 
 
 async def authorize(request: Request) -> Response:
     state = sandbox_state(request)
     params = _authorize_params(request.query_params)
-    try:
-        auth = state.check_authorize(params)
-    except AuthorizeError as error:
-        return _authorize_error(error)
-    if state.config.auto_approve:
-        return _finish(request, auth, 1)
-    session = state.session(request.cookies.get(SESSION_COOKIE))
-    if session is None:
-        return pages.sign_in_page(auth.application_name, params)
-    return _consent(request, auth, session)
+    session = state.sessions.get(request.cookies.get(SESSION_COOKIE))
+    csrf = form_tokens(request).token(DECISION_ACTION, session["id"]) if session else ""
+
+    def work(tx: Tx) -> Response:
+        try:
+            auth = grants.check_authorize(tx, params)
+        except AuthorizeError as error:
+            return _authorize_error(error)
+        if state.config.auto_approve:
+            return _finish(tx, state, auth, 1)
+        if session is None:
+            return _sign_in_page(request, auth, params)
+        user = views.user_view(tx, session["user_id"], "")
+        return pages.consent_page(
+            auth.application_name,
+            auth.scopes,
+            _authorize_params(auth.params),
+            csrf,
+            f"{user['name']} <{user['email']}>",
+        )
+
+    return await state.call(work)
 
 
 async def sign_in(request: Request) -> Response:
     state = sandbox_state(request)
-    form = await request.form()
+    form = await read_form(request)
     params = _authorize_params(form)
-    try:
-        auth = state.check_authorize(params)
-    except AuthorizeError as error:
-        return _authorize_error(error)
-    user_id = state.check_sign_in(form.get("email"), form.get("password"))
-    if user_id is None:
-        return pages.sign_in_page(auth.application_name, params, "Wrong email or password.")
-    session_id, _csrf = state.open_session(user_id)
+    token_ok = form_tokens(request).valid(request, form, SIGN_IN_ACTION)
+
+    def work(tx: Tx) -> Response | int:
+        try:
+            auth = grants.check_authorize(tx, params)
+        except AuthorizeError as error:
+            return _authorize_error(error)
+        if not token_ok:
+            return _sign_in_page(request, auth, params, "The form expired; sign in again.")
+        user_id = principals.check_password(tx, form.get("email"), form.get("password"))
+        if user_id is None:
+            return _sign_in_page(request, auth, params, "Wrong email or password.")
+        return user_id
+
+    outcome = await state.call(work)
+    if isinstance(outcome, Response):
+        return outcome
     response = _redirect("/oauth/authorize?" + urlencode(params))
     response.set_cookie(
         SESSION_COOKIE,
-        session_id,
+        state.sessions.open(outcome),
         max_age=int(state.config.session_ttl),
         path="/oauth",
         httponly=True,
@@ -111,23 +138,31 @@ async def sign_in(request: Request) -> Response:
 
 async def decision(request: Request) -> Response:
     state = sandbox_state(request)
-    form = await request.form()
-    session = state.session(request.cookies.get(SESSION_COOKIE))
-    if session is None or form.get("csrf") != session["csrf"]:
+    form = await read_form(request)
+    session = state.sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is None or not form_tokens(request).valid(
+        request, form, DECISION_ACTION, session["id"], required=True
+    ):
         return pages.error_page("Authorization error", "Your sign-in expired; start again.")
-    try:
-        auth = state.check_authorize(_authorize_params(form))
-    except AuthorizeError as error:
-        return _authorize_error(error)
-    if form.get("decision") == "approve":
-        return _finish(request, auth, session["user_id"])
-    if auth.redirect_uri == OOB_REDIRECT_URI:
-        return pages.error_page("Authorization denied", "You denied access.", 403)
-    return _redirect(
-        state.authorize_redirect(
-            auth, error="access_denied", error_description="The user denied access."
+    params = _authorize_params(form)
+    approved = form.get("decision") == "approve"
+
+    def work(tx: Tx) -> Response:
+        try:
+            auth = grants.check_authorize(tx, params)
+        except AuthorizeError as error:
+            return _authorize_error(error)
+        if approved:
+            return _finish(tx, state, auth, session["user_id"])
+        if auth.redirect_uri == OOB_REDIRECT_URI:
+            return pages.error_page("Authorization denied", "You denied access.", 403)
+        return _redirect(
+            grants.authorize_redirect(
+                auth, error="access_denied", error_description="The user denied access."
+            )
         )
-    )
+
+    return await state.call(work)
 
 
 async def oob_code(request: Request) -> Response:
@@ -163,13 +198,41 @@ def _token_response(request: Request, data: Mapping[str, Any]) -> Response:
     )
 
 
+def _grant(tx: Tx, state: SandboxState, body: Mapping[str, Any], client: tuple) -> dict:
+    """Check the client and run the requested grant; OAuthError when anything is wrong."""
+    client_id, secret = client
+    grant = body.get("grant_type")
+    if not grant:
+        raise OAuthError("invalid_request", "grant_type is missing.")
+    if grant not in ("authorization_code", "refresh_token", "password"):
+        raise OAuthError("unsupported_grant_type", "Use authorization_code or refresh_token.")
+    app = grants.check_client(tx, client_id, secret)
+    lifetimes = state.lifetimes
+    if grant == "authorization_code":
+        return grants.exchange_code(
+            tx, lifetimes, app["client_id"], body.get("code"), body.get("redirect_uri"),
+            body.get("code_verifier"),
+        )  # fmt: skip
+    if grant == "refresh_token":
+        return grants.refresh(
+            tx, lifetimes, app["client_id"], body.get("refresh_token"), body.get("scope")
+        )
+    return grants.password_grant(
+        tx, lifetimes, app["client_id"], body.get("username"), body.get("password"),
+        body.get("scope"),
+    )  # fmt: skip
+
+
 async def token(request: Request) -> Response:
     used_basic = False
     try:
         try:
             body = await read_body(request)
         except ApiError as exc:
-            raise OAuthError("invalid_request", exc.message) from exc
+            if exc.status == 413:
+                raise
+            detail = f": {describe_errors(exc.errors)}" if exc.errors else ""
+            raise OAuthError("invalid_request", exc.message + detail) from exc
         if not isinstance(body, Mapping):
             raise OAuthError("invalid_request", "The body must be an object of parameters.")
         for key, value in body.items():
@@ -177,23 +240,7 @@ async def token(request: Request) -> Response:
                 raise OAuthError("invalid_request", f"Parameter {key} must be a string.")
         client_id, secret, used_basic = _client_credentials(request, body)
         state = sandbox_state(request)
-        grant = body.get("grant_type")
-        if not grant:
-            raise OAuthError("invalid_request", "grant_type is missing.")
-        if grant not in ("authorization_code", "refresh_token", "password"):
-            raise OAuthError("unsupported_grant_type", "Use authorization_code or refresh_token.")
-        app = state.check_client(client_id, secret)
-        if grant == "authorization_code":
-            data = state.exchange_code(
-                app["client_id"], body.get("code"), body.get("redirect_uri"),
-                body.get("code_verifier"),
-            )  # fmt: skip
-        elif grant == "refresh_token":
-            data = state.refresh(app["client_id"], body.get("refresh_token"), body.get("scope"))
-        else:
-            data = state.password_grant(
-                app["client_id"], body.get("username"), body.get("password"), body.get("scope")
-            )
+        data = await state.call(_grant, state, body, (client_id, secret))
     except OAuthError as error:
         headers = {"Cache-Control": "no-store"}
         if error.status == 401 and used_basic:
@@ -212,7 +259,8 @@ async def token(request: Request) -> Response:
 async def register_application(request: Request) -> Response:
     """Flowdock's undocumented ``POST /oauth/applications`` (Basic email:password)."""
     body = await read_body(request)
-    principal = authenticate(request)
+    given = credentials(request)
+    principal = await sandbox_state(request).call(principals.authenticate, given)
     app = body.get("application") if isinstance(body, Mapping) else None
     if not isinstance(app, Mapping):
         raise ApiError(400, "Validation error", errors={"application": ["must be an object"]})
@@ -224,10 +272,13 @@ async def register_application(request: Request) -> Response:
         errors["application.redirect_uri"] = ["can't be blank"]
     if errors:
         raise ApiError(400, "Validation error", errors=errors)
-    created = sandbox_state(request).create_application(
-        name.strip(),
-        [u.strip() for u in uri.splitlines() if u.strip()],
-        owner_id=principal.user_id or 1,
+    created = await sandbox_state(request).call(
+        lambda tx: applications.create(
+            tx,
+            name.strip(),
+            [u.strip() for u in uri.splitlines() if u.strip()],
+            owner_id=principal.user_id or 1,
+        )
     )
     return JSONResponse(created, status_code=201)
 

@@ -13,8 +13,9 @@ from starlette.routing import BaseRoute, Route
 
 from flowdock_desktop import __version__
 from flowdock_desktop.sandbox import seed
-from flowdock_desktop.sandbox.api import base_url, sandbox_state
-from flowdock_desktop.sandbox.state import SandboxState
+from flowdock_desktop.sandbox.api import base_url, form_tokens, read_form, sandbox_state
+from flowdock_desktop.sandbox.guard import FormTokens
+from flowdock_desktop.sandbox.state import Tx, applications, flows, messages, sources
 
 # Flowdock's status colour names mapped to readable CSS colours.
 STATUS_CSS = {
@@ -51,13 +52,11 @@ def e(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def layout(title: str, body: str, status: int = 200, request: Request | None = None) -> Response:
+def layout(title: str, body: str, status: int = 200, flow_paths: Iterable[str] = ()) -> Response:
+    """A whole page; ``flow_paths`` (``org/flow``) get a link each in the header."""
     nav = '<header><a href="/">Sandbox home</a><a href="/oauth/applications">Applications</a>'
-    if request is not None:
-        state = sandbox_state(request)
-        for flow_id in state.flow_ids():
-            path = state.flow_path(flow_id)
-            nav += f'<a href="/app/{e(path)}">{e(path)}</a>'
+    for path in flow_paths:
+        nav += f'<a href="/app/{e(path)}">{e(path)}</a>'
     nav += "</header>"
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -69,6 +68,14 @@ def layout(title: str, body: str, status: int = 200, request: Request | None = N
 
 def hidden_fields(params: Mapping[str, str]) -> str:
     return "".join(f'<input type="hidden" name="{e(k)}" value="{e(v)}">' for k, v in params.items())
+
+
+def csrf_field(token: str) -> str:
+    return hidden_fields({FormTokens.FIELD: token})
+
+
+def _nav(tx: Tx) -> list[str]:
+    return [path for _flow_id, path in flows.paths(tx)]
 
 
 def status_badge(status: Mapping[str, Any] | None) -> str:
@@ -84,13 +91,15 @@ def status_badge(status: Mapping[str, Any] | None) -> str:
 # ---------------------------------------------------------------------- OAuth pages
 
 
-def sign_in_page(application: str, params: Mapping[str, str], error: str | None = None) -> Response:
+def sign_in_page(
+    application: str, params: Mapping[str, str], csrf: str, error: str | None = None
+) -> Response:
     problem = f'<p class="error">{e(error)}</p>' if error else ""
     body = (
         f"<p><strong>{e(application)}</strong> wants to use your Flowdock sandbox account.</p>"
         f"{problem}"
         '<form method="post" action="/oauth/authorize/sign_in">'
-        f"{hidden_fields(params)}"
+        f"{hidden_fields(params)}{csrf_field(csrf)}"
         f'<label>Email <input name="email" type="email" value="{e(seed.DEMO_EMAIL)}"></label>'
         '<label>Password <input name="password" type="password"></label>'
         f'<p class="muted">Demo account: {e(seed.DEMO_EMAIL)} / {e(seed.DEMO_PASSWORD)}</p>'
@@ -107,7 +116,7 @@ def consent_page(
         f"<p>Signed in as {e(user)}.</p>"
         f"<p><strong>{e(application)}</strong> asks for these permissions:</p><ul>{items}</ul>"
         '<form method="post" action="/oauth/authorize/decision">'
-        f'{hidden_fields(params)}<input type="hidden" name="csrf" value="{e(csrf)}">'
+        f"{hidden_fields(params)}{csrf_field(csrf)}"
         '<button type="submit" name="decision" value="approve">Approve</button> '
         '<button type="submit" name="decision" value="deny">Deny</button></form>'
     )
@@ -153,13 +162,16 @@ async def home(request: Request) -> Response:
         f'<li><a href="/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}/sources">Sources of Main</a></li>'
         "</ul>"
     )
-    return layout("Flowdock sandbox", body, request=request)
+    nav = await sandbox_state(request).call(_nav)
+    return layout("Flowdock sandbox", body, flow_paths=nav)
 
 
 # ---------------------------------------------------------------------- applications
 
+NEW_APPLICATION_ACTION = "/oauth/applications/new"
 
-def _applications_body(state: SandboxState, created: Mapping[str, Any] | None) -> str:
+
+def _applications_body(tx: Tx, tokens: FormTokens, created: Mapping[str, Any] | None) -> str:
     parts = []
     if created is not None:
         parts.append(
@@ -169,10 +181,10 @@ def _applications_body(state: SandboxState, created: Mapping[str, Any] | None) -
             '<p class="muted">The secret is shown only now; copy it.</p></div>'
         )
     options = "".join(
-        f'<option value="{e(fid)}">{e(state.flow_path(fid))}</option>' for fid in state.flow_ids()
+        f'<option value="{e(fid)}">{e(path)}</option>' for fid, path in flows.paths(tx)
     )
     rows = []
-    for app in state.applications():
+    for app in applications.list_all(tx):
         setup = ""
         if app["setup_uri"]:
             setup = (
@@ -189,7 +201,8 @@ def _applications_body(state: SandboxState, created: Mapping[str, Any] | None) -
         f"<th>Configuration URI</th><th>Setup</th></tr>{''.join(rows)}</table>"
     )
     parts.append(
-        '<h2>New application</h2><form method="post" action="/oauth/applications/new">'
+        f'<h2>New application</h2><form method="post" action="{NEW_APPLICATION_ACTION}">'
+        f"{csrf_field(tokens.token(NEW_APPLICATION_ACTION))}"
         '<label>Name <input name="name" required></label>'
         '<label>Callback URIs, one per line<br><textarea name="redirect_uris" rows="3" cols="60">'
         "</textarea></label>"
@@ -203,31 +216,52 @@ def _applications_body(state: SandboxState, created: Mapping[str, Any] | None) -
 
 
 async def applications_page(request: Request) -> Response:
-    body = _applications_body(sandbox_state(request), None)
-    return layout("Applications", body, request=request)
+    tokens = form_tokens(request)
+
+    def work(tx: Tx) -> Response:
+        body = _applications_body(tx, tokens, None)
+        return layout("Applications", body, flow_paths=_nav(tx))
+
+    return await sandbox_state(request).call(work)
+
+
+def _form_expired() -> Response:
+    return error_page(
+        "Form expired", "This form is out of date: reload the page and try again.", 403
+    )
 
 
 async def create_application_form(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
+    tokens = form_tokens(request)
+    if not tokens.valid(request, form, NEW_APPLICATION_ACTION):
+        return _form_expired()
     name = str(form.get("name") or "").strip()
     uris = [u.strip() for u in str(form.get("redirect_uris") or "").splitlines() if u.strip()]
     if not name or not uris:
         return error_page("Applications", "Give a name and at least one callback URI.")
-    state = sandbox_state(request)
-    created = state.create_application(
-        name,
-        uris,
-        setup_uri=str(form.get("setup_uri") or "").strip() or None,
-        configuration_uri=str(form.get("configuration_uri") or "").strip() or None,
-        loopback_any_port=bool(form.get("loopback_any_port")),
-    )
-    return layout("Applications", _applications_body(state, created), 201, request)
+
+    def work(tx: Tx) -> Response:
+        created = applications.create(
+            tx,
+            name,
+            uris,
+            setup_uri=str(form.get("setup_uri") or "").strip() or None,
+            configuration_uri=str(form.get("configuration_uri") or "").strip() or None,
+            loopback_any_port=bool(form.get("loopback_any_port")),
+        )
+        body = _applications_body(tx, tokens, created)
+        return layout("Applications", body, 201, flow_paths=_nav(tx))
+
+    return await sandbox_state(request).call(work)
 
 
 async def start_setup(request: Request) -> Response:
-    state = sandbox_state(request)
-    link = state.setup_link(
-        request.path_params["id"], request.query_params.get("flow", ""), base_url(request)
+    link = await sandbox_state(request).call(
+        applications.setup_link,
+        request.path_params["id"],
+        request.query_params.get("flow", ""),
+        base_url(request),
     )
     if link is None:
         return error_page("Setup", "Unknown application or flow, or no setup URI.", 404)
@@ -237,13 +271,8 @@ async def start_setup(request: Request) -> Response:
 # ---------------------------------------------------------------------- team inbox
 
 
-def _flow_or_404(request: Request) -> tuple[SandboxState, str, str] | Response:
-    state = sandbox_state(request)
-    org, flow = request.path_params["org"], request.path_params["flow"]
-    flow_id = state.find_flow_by_path(org, flow)
-    if flow_id is None:
-        return error_page("Not found", "No such flow.", 404)
-    return state, flow_id, f"{org}/{flow}"
+def _no_flow() -> Response:
+    return error_page("Not found", "No such flow.", 404)
 
 
 def _thread_html(thread: Mapping[str, Any]) -> str:
@@ -276,50 +305,80 @@ def _thread_html(thread: Mapping[str, Any]) -> str:
 
 
 async def inbox_page(request: Request) -> Response:
-    found = _flow_or_404(request)
-    if isinstance(found, Response):
-        return found
-    state, flow_id, path = found
-    threads = state.inbox(flow_id, base_url(request))
-    body = f'<p><a href="/app/{e(path)}/sources">Sources</a></p>'
-    body += "".join(_thread_html(t) for t in threads) or "<p>No threads yet.</p>"
-    return layout(f"Team inbox: {path}", body, request=request)
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    path, url = f"{org}/{flow}", base_url(request)
+
+    def work(tx: Tx) -> Response:
+        flow_id = flows.find_by_path(tx, org, flow)
+        if flow_id is None:
+            return _no_flow()
+        threads = messages.inbox(tx, flow_id, url)
+        body = f'<p><a href="/app/{e(path)}/sources">Sources</a></p>'
+        if len(threads) == messages.INBOX_THREADS:
+            body += (
+                f'<p class="muted">The {messages.INBOX_THREADS} most recently updated threads.</p>'
+            )
+        body += "".join(_thread_html(t) for t in threads) or "<p>No threads yet.</p>"
+        return layout(f"Team inbox: {path}", body, flow_paths=_nav(tx))
+
+    return await sandbox_state(request).call(work)
+
+
+def _remove_action(path: str, source_id: int) -> str:
+    return f"/app/{path}/sources/{source_id}/delete"
 
 
 async def sources_page(request: Request) -> Response:
-    found = _flow_or_404(request)
-    if isinstance(found, Response):
-        return found
-    state, flow_id, path = found
-    rows = "".join(
-        f"<tr><td>{s['id']}</td><td>{e(s['name'])}</td>"
-        f"<td>{e((s['application'] or {}).get('name'))}</td><td>{e(s['external_url'] or '')}</td>"
-        f"<td>{e(s['error_message'] or '')}</td>"
-        f'<td><form class="inline" method="post" action="/app/{e(path)}/sources/{s["id"]}/delete">'
-        "<button>Remove</button></form></td></tr>"
-        for s in state.flow_sources(flow_id, base_url(request))
-    )
-    body = (
-        "<table><tr><th>id</th><th>Name</th><th>Application</th><th>External URL</th>"
-        f"<th>Error</th><th></th></tr>{rows}</table>"
-        '<p class="muted">After removal, posting with the source\'s flow_token answers 410.</p>'
-    )
-    return layout(f"Sources: {path}", body, request=request)
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    path, url = f"{org}/{flow}", base_url(request)
+    tokens = form_tokens(request)
+
+    def work(tx: Tx) -> Response:
+        flow_id = flows.find_by_path(tx, org, flow)
+        if flow_id is None:
+            return _no_flow()
+        rows = "".join(
+            f"<tr><td>{s['id']}</td><td>{e(s['name'])}</td>"
+            f"<td>{e((s['application'] or {}).get('name'))}</td>"
+            f"<td>{e(s['external_url'] or '')}</td><td>{e(s['error_message'] or '')}</td>"
+            f'<td><form class="inline" method="post" action="{e(_remove_action(path, s["id"]))}">'
+            f"{csrf_field(tokens.token(_remove_action(path, s['id'])))}"
+            "<button>Remove</button></form></td></tr>"
+            for s in sources.in_flow(tx, flow_id, url)
+        )
+        body = (
+            "<table><tr><th>id</th><th>Name</th><th>Application</th><th>External URL</th>"
+            f"<th>Error</th><th></th></tr>{rows}</table>"
+            '<p class="muted">After removal, posting with the source\'s flow_token answers '
+            "410.</p>"
+        )
+        return layout(f"Sources: {path}", body, flow_paths=_nav(tx))
+
+    return await sandbox_state(request).call(work)
 
 
 async def remove_source(request: Request) -> Response:
-    found = _flow_or_404(request)
-    if isinstance(found, Response):
-        return found
-    state, _flow_id, path = found
-    state.delete_source_by_id(request.path_params["id"])
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    path, source_id = f"{org}/{flow}", request.path_params["id"]
+    form = await read_form(request)
+    if not form_tokens(request).valid(request, form, _remove_action(path, source_id)):
+        return _form_expired()
+
+    def work(tx: Tx) -> bool:
+        if flows.find_by_path(tx, org, flow) is None:
+            return False
+        sources.delete_by_id(tx, source_id)
+        return True
+
+    if not await sandbox_state(request).call(work):
+        return _no_flow()
     return RedirectResponse(f"/app/{path}/sources?{urlencode({'removed': 1})}", status_code=303)
 
 
 routes: list[BaseRoute] = [
     Route("/", home, methods=["GET"]),
     Route("/oauth/applications", applications_page, methods=["GET"]),
-    Route("/oauth/applications/new", create_application_form, methods=["POST"]),
+    Route(NEW_APPLICATION_ACTION, create_application_form, methods=["POST"]),
     Route("/oauth/applications/{id:int}/setup", start_setup, methods=["GET"]),
     Route("/app/{org}/{flow}", inbox_page, methods=["GET"]),
     Route("/app/{org}/{flow}/sources", sources_page, methods=["GET"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 import threading
 from types import TracebackType
@@ -10,8 +11,10 @@ from types import TracebackType
 import uvicorn
 
 from flowdock_desktop.sandbox.app import create_app
+from flowdock_desktop.sandbox.config import SandboxConfig
+from flowdock_desktop.sandbox.connections import ACCEPT_BATCH, ConnectionLimits, GuardedH11Protocol
 from flowdock_desktop.sandbox.faults import FaultInjector
-from flowdock_desktop.sandbox.state import SandboxConfig, SandboxState
+from flowdock_desktop.sandbox.state import SandboxState
 
 
 class PortInUseError(OSError):
@@ -39,7 +42,12 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         self.host = host
         self.port = port
-        self.app = create_app(self.config)
+        self.app = create_app(self.config, host=host)
+        self.limits = ConnectionLimits(
+            header_timeout=self.config.header_timeout,
+            per_client=self.config.max_connections_per_client,
+            total=self.config.max_connections,
+        )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -73,7 +81,7 @@ class SandboxServer:
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), 10048):
                 raise PortInUseError(self.host, self.port) from exc
             raise
-        sock.listen(128)
+        sock.listen(ACCEPT_BATCH)
         sock.setblocking(False)
         return sock
 
@@ -81,14 +89,19 @@ class SandboxServer:
         """Listen and serve; returns once uvicorn has started."""
         if self._thread is not None:
             raise RuntimeError("sandbox already started")
-        self._socket = self._bind()
+        try:
+            self._socket = self._bind()
+        except BaseException:
+            self.state.close()  # nothing will serve it: release the data file
+            raise
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(
             self.app,
             log_level="warning",
             lifespan="off",
             access_log=False,
-            http="h11",
+            http=functools.partial(GuardedH11Protocol, limits=self.limits),
+            backlog=ACCEPT_BATCH,
             timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
@@ -110,7 +123,8 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and join the thread; the port is free afterwards."""
+        """Stop serving and join the thread; the port is free and the data file closed
+        afterwards."""
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -118,6 +132,7 @@ class SandboxServer:
         self._close_socket()
         self._thread = None
         self._server = None
+        self.state.close()
 
     def _close_socket(self) -> None:
         if self._socket is not None:

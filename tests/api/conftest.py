@@ -33,8 +33,8 @@ def bearer() -> type[BearerAuth]:
 
 @pytest.fixture(scope="module")
 def sandbox_server():
+    from flowdock_desktop.sandbox import SandboxConfig
     from flowdock_desktop.sandbox.server import SandboxServer
-    from flowdock_desktop.sandbox.state import SandboxConfig
 
     server = SandboxServer(config=SandboxConfig(auto_approve=True))
     server.start()

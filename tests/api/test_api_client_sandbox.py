@@ -31,6 +31,7 @@ from flowdock_desktop.api.messages import (
 )
 from flowdock_desktop.api.retry import RetryPolicy
 from flowdock_desktop.sandbox import seed
+from flowdock_desktop.testing import expire_access_tokens, mint_token
 
 ORG, FLOW = seed.ORG_SLUG, seed.MAIN_FLOW
 
@@ -225,7 +226,7 @@ def test_bad_api_token_is_unauthorized(make_client) -> None:
 
 
 def test_bearer_token_without_integration_scope(make_client, sandbox, bearer) -> None:
-    token = sandbox.state.mint_token(["flow", "profile"])["access_token"]
+    token = mint_token(sandbox, ["flow", "profile"])["access_token"]
     client = make_client(auth=bearer(token))
     assert client.get_user().name == seed.DEMO_USER_NAME
     with pytest.raises(PermissionDeniedError) as caught:
@@ -235,10 +236,10 @@ def test_bearer_token_without_integration_scope(make_client, sandbox, bearer) ->
 
 
 def test_expired_bearer_token(make_client, sandbox, bearer) -> None:
-    token = sandbox.state.mint_token()["access_token"]
+    token = mint_token(sandbox)["access_token"]
     client = make_client(auth=bearer(token))
     client.get_user()
-    sandbox.state.expire_access_tokens()
+    expire_access_tokens(sandbox)
     with pytest.raises(AuthenticationError):
         client.get_user()
 

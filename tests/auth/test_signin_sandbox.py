@@ -29,6 +29,7 @@ from flowdock_desktop.sandbox.seed import (
     DEMO_USER_NAME,
 )
 from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.testing import expire_access_tokens, revoke_refresh_tokens
 
 from .conftest import authorize_redirect, browse, demo_app
 
@@ -183,7 +184,7 @@ def test_out_of_band_code_page(sandbox):
 def test_expired_access_token_is_refreshed_on_401(sandbox, profile_dir, memory_keyring):
     session = signed_in_session(sandbox, profile_dir)
     before = session.tokens()
-    sandbox.state.expire_access_tokens()
+    expire_access_tokens(sandbox)
     with session.http_client() as client:
         response = client.get("/user")
     assert response.status_code == 200
@@ -220,8 +221,8 @@ def test_concurrent_401s_refresh_once(sandbox, profile_dir):
 
 def test_revoked_refresh_token_requires_signing_in_again(sandbox, profile_dir):
     session = signed_in_session(sandbox, profile_dir)
-    sandbox.state.revoke_refresh_tokens()
-    sandbox.state.expire_access_tokens()
+    revoke_refresh_tokens(sandbox)
+    expire_access_tokens(sandbox)
     with session.http_client() as client, pytest.raises(SignInRequired, match="Sign in again"):
         client.get("/user")
 

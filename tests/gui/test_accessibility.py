@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
 from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.ui.composer import ComposerWindow
 from flowdock_desktop.ui.wizard import SetupWizard
 

@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox import seed
-from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
-from flowdock_desktop.sandbox.demo import sign_in_demo_user as sign_in
+from flowdock_desktop.testing import connect_demo_source as make_integration
+from flowdock_desktop.testing import messages_by_uuid
+from flowdock_desktop.testing import sign_in_demo_user as sign_in
 from flowdock_desktop.ui.composer import ComposerWindow
 
 pytestmark = pytest.mark.gui
@@ -110,7 +111,7 @@ def test_compose_preview_send_and_follow_up(qtbot, context, sandbox, open_window
     result = send(qtbot, window)
 
     # Exactly one message reached the sandbox, and it is what the JSON tab showed.
-    stored = sandbox.state.messages_by_uuid(result.uuid)
+    stored = messages_by_uuid(sandbox, result.uuid)
     assert len(stored) == 1
     body = posted_bodies(window)[-1]
     assert body.pop("flow_token") == "•••"  # the log is redacted
@@ -141,8 +142,8 @@ def test_compose_preview_send_and_follow_up(qtbot, context, sandbox, open_window
     qtbot.mouseClick(form.swatches.buttons["green"], Qt.MouseButton.LeftButton)
     second = send(qtbot, window)
     thread_id = stored[0]["thread_id"]
-    assert sandbox.state.messages_by_uuid(second.uuid)[0]["thread_id"] == thread_id
-    thread = sandbox.state.messages_by_uuid(second.uuid)[0]["thread"]
+    assert messages_by_uuid(sandbox, second.uuid)[0]["thread_id"] == thread_id
+    thread = messages_by_uuid(sandbox, second.uuid)[0]["thread"]
     assert thread["status"] == {"value": "deployed", "color": "green"}
     qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "deployed", timeout=WAIT_MS)
     # And the sandbox's team inbox page shows the thread with its new, green badge.
@@ -159,7 +160,7 @@ def test_ctrl_enter_sends(qtbot, context, sandbox, open_window):
     window.form.title.setFocus()
     with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
         qtbot.keyClick(window.form.title, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert len(sandbox.state.messages_by_uuid(blocker.args[0].uuid)) == 1
+    assert len(messages_by_uuid(sandbox, blocker.args[0].uuid)) == 1
 
 
 def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox, open_window):
@@ -260,7 +261,7 @@ def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox,
     # The timer-driven outbox retries in the background until the server takes it.
     qtbot.waitUntil(lambda: context.outbox.count_pending() == 0, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "The waiting message was sent." in shown, timeout=WAIT_MS)
-    assert len(sandbox.state.messages_by_uuid(uuid)) == 1
+    assert len(messages_by_uuid(sandbox, uuid)) == 1
     qtbot.waitUntil(lambda: "Outbox empty" in window.outbox_label.text(), timeout=WAIT_MS)
     errors = [e for e in window.request_log.entries if e.get("status") == 503 or "error" in e]
     assert errors  # the failed attempts are in the request log
@@ -371,7 +372,7 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     # Retry the first: it is sent, once.
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
     qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(sandbox.state.messages_by_uuid(first.uuid)) == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(messages_by_uuid(sandbox, first.uuid)) == 1, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
 
     # Load the second into the form, then discard it (after confirming).
@@ -383,4 +384,4 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: context.outbox.get(second.id) is None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT_MS)
-    assert sandbox.state.messages_by_uuid(second.uuid) == []
+    assert messages_by_uuid(sandbox, second.uuid) == []

@@ -19,6 +19,7 @@ from flowdock_desktop.store.db import Database
 from flowdock_desktop.store.integrations import IntegrationStore
 from flowdock_desktop.store.outbox import Outbox
 from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.testing import messages_by_uuid
 
 MESSAGE = {
     "event": "activity",
@@ -94,7 +95,7 @@ def sandbox() -> Iterator[Any]:
 
 
 def test_flush_posts_through_sandbox_exactly_once(profile, keyring_store, sandbox):
-    from flowdock_desktop.sandbox.demo import connect_demo_source
+    from flowdock_desktop.testing import connect_demo_source
 
     state = sandbox.state
     with AppContext(profile, keyring_store) as context:
@@ -107,7 +108,7 @@ def test_flush_posts_through_sandbox_exactly_once(profile, keyring_store, sandbo
     status, text = run(profile.dir, "outbox", "--flush")
     assert status == 0, text
     assert f"Sent {first.id}" in text and f"Sent {second.id}" in text
-    assert len(state.messages_by_uuid(first.uuid)) == 1
+    assert len(messages_by_uuid(state, first.uuid)) == 1
     with Database(profile.db_path) as db:
         items = Outbox(db).list()
         assert [i.state for i in items] == ["sent", "sent"]
@@ -117,7 +118,7 @@ def test_flush_posts_through_sandbox_exactly_once(profile, keyring_store, sandbo
     with Database(profile.db_path) as db:
         db.execute("UPDATE outbox SET state = 'queued' WHERE id = ?", (first.id,))
     assert run(profile.dir, "outbox", "--flush")[0] == 0
-    assert len(state.messages_by_uuid(first.uuid)) == 1
+    assert len(messages_by_uuid(state, first.uuid)) == 1
     # The token never reached the database file.
     assert source.flow_token.encode() not in profile.db_path.read_bytes()
 

@@ -7,9 +7,10 @@ import pytest
 
 from flowdock_desktop.api.errors import ValidationError
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
-from flowdock_desktop.sandbox.demo import sign_in_demo_user as sign_in
 from flowdock_desktop.sending import IntegrationRemovedError, SendService, curl_command
+from flowdock_desktop.testing import connect_demo_source as make_integration
+from flowdock_desktop.testing import messages_by_uuid
+from flowdock_desktop.testing import sign_in_demo_user as sign_in
 
 
 def message(status: str = "running", colour: str = "yellow", thread: str = "Deploy 42") -> dict:
@@ -51,7 +52,7 @@ def test_send_enqueues_then_delivers_once(context, sandbox):
     integration, _ = make_integration(context, sandbox.base_url)
     result = SendService(context).send(integration.id, message())
     assert result.state == "sent"
-    stored = sandbox.state.messages_by_uuid(result.uuid)
+    stored = messages_by_uuid(sandbox, result.uuid)
     assert len(stored) == 1
     assert stored[0]["thread"]["status"] == {"value": "running", "color": "yellow"}
     assert result.response["thread_id"] == stored[0]["thread_id"]
@@ -88,13 +89,13 @@ def test_faults_leave_it_queued_then_deliver_exactly_once(context, sandbox, arme
     result = service.send(integration.id, message())
     assert result.state == "queued"
     assert result.error  # plain words for the person
-    assert sandbox.state.messages_by_uuid(result.uuid) == []
+    assert messages_by_uuid(sandbox, result.uuid) == []
     for _ in range(5):
         if not service.pending():
             break
         service.deliver_due(ignore_backoff=True)
     assert service.pending() == []
-    assert len(sandbox.state.messages_by_uuid(result.uuid)) == 1
+    assert len(messages_by_uuid(sandbox, result.uuid)) == 1
     assert context.outbox.get(result.item.id).attempts == 1 + armed.get("count", 1)
 
 
@@ -103,7 +104,7 @@ def test_latency_does_not_duplicate(context, sandbox):
     fault(sandbox.base_url, path_prefix="/messages", count=1, latency_ms=150)
     result = SendService(context).send(integration.id, message())
     assert result.state == "sent"
-    assert len(sandbox.state.messages_by_uuid(result.uuid)) == 1
+    assert len(messages_by_uuid(sandbox, result.uuid)) == 1
 
 
 def test_messages_of_one_integration_keep_their_order(context, sandbox):
@@ -114,10 +115,10 @@ def test_messages_of_one_integration_keep_their_order(context, sandbox):
     first = service.send(integration.id, message("running", "yellow"))
     second = service.send(integration.id, message("done", "green"))
     assert first.state == "queued" and second.state == "queued"
-    assert sandbox.state.messages_by_uuid(second.uuid) == []  # not overtaking the first
+    assert messages_by_uuid(sandbox, second.uuid) == []  # not overtaking the first
     service.flush()
-    thread_id = sandbox.state.messages_by_uuid(first.uuid)[0]["thread_id"]
-    later = sandbox.state.messages_by_uuid(second.uuid)[0]
+    thread_id = messages_by_uuid(sandbox, first.uuid)[0]["thread_id"]
+    later = messages_by_uuid(sandbox, second.uuid)[0]
     assert later["thread_id"] == thread_id
     assert later["thread"]["status"]["value"] == "done"
 

@@ -14,7 +14,8 @@ from file_keyring import KEYRING_FILE_ENV, FileKeyring, child_env
 from flowdock_desktop import cli
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox.demo import connect_demo_source as make_integration
+from flowdock_desktop.testing import connect_demo_source as make_integration
+from flowdock_desktop.testing import messages_by_uuid
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +52,7 @@ def test_send_command_posts_and_thread_command_reads(sandbox, profile_dir, capsy
     assert status == 0, out
     assert "Sent to Acme / Main" in out
     uuid = out.rsplit("uuid ", 1)[1].strip()
-    (stored,) = sandbox.state.messages_by_uuid(uuid)
+    (stored,) = messages_by_uuid(sandbox, uuid)
     assert stored["thread"]["title"] == "Releases"
     assert stored["thread"]["status"] == {"value": "shipped", "color": "green"}
     assert "<strong>1.4</strong>" in stored["thread"]["body"]
@@ -136,4 +137,4 @@ def test_killed_mid_send_is_delivered_exactly_once_after_restart(
         assert context.outbox.get(item.id).state == "sent"
         assert context.history.get(item.uuid) is not None
     # Exactly one message with that uuid on the server.
-    assert len(sandbox.state.messages_by_uuid(item.uuid)) == 1
+    assert len(messages_by_uuid(sandbox, item.uuid)) == 1

@@ -59,7 +59,10 @@ def client(live: SandboxServer) -> Iterator[httpx.Client]:
 @pytest.fixture
 def in_process() -> Iterator[TestClient]:
     """The app without a socket, for fast many-request tests."""
-    with TestClient(create_app(), raise_server_exceptions=True) as test_client:
+    # A loopback base URL: the sandbox refuses Host names it is not known by.
+    with TestClient(
+        create_app(), base_url="http://127.0.0.1", raise_server_exceptions=True
+    ) as test_client:
         yield test_client
 
 

@@ -8,13 +8,14 @@ import httpx
 import pytest
 
 from flowdock_desktop.sandbox import SandboxServer
+from flowdock_desktop.testing import messages_by_uuid, mint_token
 from tests.sandbox.conftest import API_AUTH, activity, bearer, create_source
 
 WAIT = {"X-flowdock-wait-for-message": "true"}
 
 
 def _token(live: SandboxServer, *scopes: str) -> str:
-    return live.state.mint_token(scopes)["access_token"]
+    return mint_token(live, scopes)["access_token"]
 
 
 # ---------------------------------------------------------------------- auth and scopes
@@ -220,7 +221,7 @@ def test_uuid_repeat_stores_one_message(client: httpx.Client, live) -> None:
     assert (
         client.post("/messages", json=activity(source["flow_token"], uuid=key)).status_code == 202
     )
-    assert len(live.state.messages_by_uuid(key)) == 1
+    assert len(messages_by_uuid(live, key)) == 1
     stored = client.get("/sandbox/messages", params={"flow": "acme/main"}).json()
     assert [m["uuid"] for m in stored].count(key) == 1
 

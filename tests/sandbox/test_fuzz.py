@@ -60,7 +60,7 @@ def test_raw_bodies_never_5xx(raw: bytes, content_type: str) -> None:
 
     from flowdock_desktop.sandbox import create_app
 
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url="http://127.0.0.1") as test_client:
         for path in ("/messages", "/oauth/token", "/flows/acme/main/sources"):
             reply = test_client.post(
                 path, content=raw, headers={"Content-Type": content_type}, auth=_AUTH

@@ -9,6 +9,7 @@ import pytest
 
 from flowdock_desktop.sandbox import SandboxConfig
 from flowdock_desktop.sandbox.seed import DEMO_EMAIL, DEMO_PASSWORD, DEMO_REDIRECT_URI
+from flowdock_desktop.testing import expire_access_tokens, revoke_refresh_tokens
 from tests.sandbox.conftest import (
     authorize_params,
     bearer,
@@ -193,10 +194,10 @@ def test_access_token_expiry_and_state_helpers(auto) -> None:
         http, grant_type="password", username=DEMO_EMAIL, password=DEMO_PASSWORD, scope="profile"
     ).json()
     assert http.get("/user", headers=bearer(tokens["access_token"])).status_code == 200
-    server.state.expire_access_tokens()
+    expire_access_tokens(server)
     expired = http.get("/user", headers=bearer(tokens["access_token"]))
     assert expired.status_code == 401 and expired.json() == {"message": "Unauthorized"}
-    server.state.revoke_refresh_tokens()
+    revoke_refresh_tokens(server)
     reply = token_request(http, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert reply.json()["error"] == "invalid_grant"
 

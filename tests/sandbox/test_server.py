@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from flowdock_desktop.sandbox import PortInUseError, SandboxConfig, SandboxServer
 from flowdock_desktop.sandbox.commands import register, run_sandbox
 from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN, DEMO_CLIENT_SECRET
+from flowdock_desktop.testing import messages_by_uuid
 from tests.sandbox.conftest import API_AUTH, activity, create_source
 
 
@@ -35,7 +36,7 @@ def test_busy_port_raises_and_stop_frees_the_port() -> None:
 
 
 def test_persistence_across_restart(tmp_path, make_server) -> None:
-    data = tmp_path / "sandbox.json"
+    data = tmp_path / "sandbox.db"
     server = make_server(SandboxConfig(data_file=data))
     with httpx.Client(base_url=server.base_url) as http:
         source = create_source(http, "Persisted")
@@ -43,15 +44,17 @@ def test_persistence_across_restart(tmp_path, make_server) -> None:
         assert reply.status_code == 202
         flow_id = http.get("/flows/acme/main", auth=API_AUTH).json()["id"]
     server.stop()
-    text = data.read_text()
-    # Only digests of credentials are stored.
-    assert source["flow_token"] not in text and DEMO_CLIENT_SECRET not in text
-    json.loads(text)
+    stored = data.read_bytes()
+    assert stored.startswith(b"SQLite format 3\x00")
+    # Only digests of credentials are stored; closing folded the write-ahead log in.
+    assert source["flow_token"].encode() not in stored
+    assert DEMO_CLIENT_SECRET.encode() not in stored
+    assert not Path(f"{data}-wal").exists()
 
     again = make_server(SandboxConfig(data_file=data))
     with httpx.Client(base_url=again.base_url) as http:
         assert http.get("/flows/acme/main", auth=API_AUTH).json()["id"] == flow_id
-        assert len(again.state.messages_by_uuid("keep-1")) == 1
+        assert len(messages_by_uuid(again, "keep-1")) == 1
         reply = http.post("/messages", json=activity(source["flow_token"]), headers={
             "X-flowdock-wait-for-message": "1"})  # fmt: skip
         assert reply.status_code == 201

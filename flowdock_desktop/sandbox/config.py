@@ -1,0 +1,52 @@
+"""Knobs for one sandbox instance: lifetimes, storage, and the limits that keep it standing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+@dataclass
+class SandboxConfig:
+    """Everything one sandbox is started with; tests shrink the TTLs instead of sleeping."""
+
+    access_token_ttl: float = 3600
+    code_ttl: float = 600
+    #: Refresh tokens rotate on use; one not used for this long is purged.
+    refresh_token_ttl: float = 90 * 24 * 3600
+    auto_approve: bool = False
+    wait_status: int = 201
+    #: The SQLite database file (``--data``); None keeps the data in memory.
+    data_file: Path | None = None
+    #: A JSON data file of an older version, imported when ``data_file`` does not exist yet.
+    import_file: Path | None = None
+    #: Move an existing ``data_file`` aside and start from the seed data (``--reset``).
+    reset: bool = False
+    #: Extra delay added to every non-admin request (the ``--latency-ms`` flag).
+    latency_ms: int = 0
+    #: How long a browser sign-in session lasts on the authorize pages.
+    session_ttl: float = 1800
+
+    # Limits against slow, huge or hostile requests (docs/sandbox.md, "Limits").
+    #: Seconds a connection may take to send a request's headers (from connecting, or from
+    #: the end of the previous answer on a kept-alive connection).
+    header_timeout: float = 10.0
+    #: Seconds a request's body may take to arrive, once its headers are in.
+    body_timeout: float = 30.0
+    #: Largest request body, in bytes (413 beyond).
+    max_body_bytes: int = 10 * MB
+    #: Connections open at once, from everyone; lowered to fit the open-files limit.
+    max_connections: int = 1000
+    #: Connections open at once from one client address.
+    max_connections_per_client: int = 100
+    #: Host names (besides loopback names, IP addresses and the bound host) the sandbox
+    #: answers to; others are refused so a DNS-rebinding web page cannot reach it.
+    allowed_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.data_file is not None:
+            self.data_file = Path(self.data_file)
+        if self.import_file is not None:
+            self.import_file = Path(self.import_file)

@@ -1,0 +1,476 @@
+"""Messages and threads: posting (with idempotent uuids), listing with filters, thread pages.
+
+``store_message`` is the one place a message is written, and it announces the stored message
+(``Tx.announce``) once the transaction commits, for whoever listens (a stream hub).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flowdock_desktop.api.html import sanitize_body, sanitize_title
+from flowdock_desktop.api.validation import THREAD_EVENTS, split_tags, validate_message
+from flowdock_desktop.sandbox.state import flows, views
+from flowdock_desktop.sandbox.state.errors import not_found, unauthorized, validation_error
+from flowdock_desktop.sandbox.state.principals import Principal
+from flowdock_desktop.sandbox.state.store import Row, Tx, dumps
+
+THREAD_PAGE_SIZE = 25
+MESSAGE_LIMIT_DEFAULT = 30
+MESSAGE_LIMIT_MAX = 100
+#: Threads shown on a flow's team inbox page, most recently updated first.
+INBOX_THREADS = 50
+#: Recent messages shown under each thread there.
+INBOX_RECENT = 5
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _to_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def tag_keys(tags: list[Any]) -> set[str]:
+    """What the tags filter matches: each tag lower-cased, with and without a leading '#'."""
+    keys: set[str] = set()
+    for tag in tags:
+        if isinstance(tag, str):
+            keys.add(tag.lower())
+            keys.add(tag.lower().lstrip("#"))
+    return keys
+
+
+# ---------------------------------------------------------------------- storing
+
+
+def store_message(
+    tx: Tx, conversation: str, message: Mapping[str, Any], *, source_id: int | None = None
+) -> int:
+    """Insert a message (``message`` in the API's shape, ``id`` included) and its tags;
+    returns its ``seq``."""
+    tags = list(message.get("tags") or [])
+    author = message.get("author")
+    cursor = tx.execute(
+        "INSERT INTO messages (conversation, id, flow_id, event, uuid, user, source_id, "
+        "thread_id, app, sent, content, tags, title, body, author, external_user_name, "
+        "attachments, edited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            conversation,
+            message["id"],
+            message.get("flow"),
+            message["event"],
+            message.get("uuid"),
+            str(message["user"]),
+            source_id,
+            message.get("thread_id"),
+            message.get("app"),
+            message["sent"],
+            dumps(message.get("content")),
+            dumps(tags),
+            message.get("title"),
+            message.get("body"),
+            None if author is None else dumps(author),
+            message.get("external_user_name"),
+            dumps(message.get("attachments") or []),
+            message.get("edited"),
+        ),
+    )
+    seq = cursor.lastrowid
+    keys = tag_keys(tags)
+    if keys:
+        tx.conn.executemany(
+            "INSERT OR IGNORE INTO message_tags (tag, seq) VALUES (?, ?)",
+            [(key, seq) for key in keys],
+        )
+    tx.announce(lambda: view(tx, seq))
+    return seq
+
+
+def view(tx: Tx, seq: int) -> dict[str, Any]:
+    """The API's view of the message with this ``seq``."""
+    row = tx.one("SELECT * FROM messages WHERE seq = ?", (seq,))
+    assert row is not None
+    return views.message_view(tx, row)
+
+
+def _next_id(tx: Tx, conversation: str) -> int:
+    return (
+        tx.value("SELECT max(id) FROM messages WHERE conversation = ?", (conversation,)) or 0
+    ) + 1
+
+
+def post(
+    tx: Tx,
+    principal: Principal,
+    data: Any,
+    *,
+    flow_id: str | None = None,
+    thread_id: str | None = None,
+    parent_id: int | None = None,
+) -> tuple[int, bool]:
+    """Store a message (and update its thread). Returns (its ``seq``, newly created); a
+    repeated uuid returns the first message's. Build the view with :func:`view` only when
+    it is wanted: most posts are answered 202 without one."""
+    if not isinstance(data, Mapping):
+        raise validation_error({"base": ["must be an object"]})
+    source = None
+    if principal.kind == "source":
+        # The flow_token decides the flow, whatever the URL says.
+        source = tx.one("SELECT * FROM sources WHERE id = ?", (principal.source_id,))
+        if source is None:
+            raise unauthorized()
+        flow = tx.one("SELECT * FROM flows WHERE id = ?", (source["flow_id"],))
+        if flow is None:
+            raise not_found()
+    else:
+        principal.require_scope("flow")
+        target = flow_id or data.get("flow")
+        if target is None or target == "":
+            raise validation_error({"flow": ["can't be blank"]})
+        if not isinstance(target, str):
+            raise validation_error({"flow": ["must be a flow id"]})
+        flow = flows.user_flow(tx, principal, target)
+        flows.require_member(tx, principal, flow["id"])
+
+    errors = validate_message(
+        data, thread_in_path=thread_id is not None, parent_in_path=parent_id is not None
+    )
+    if errors:
+        raise validation_error(errors)
+    event = data["event"]
+    if event == "file":
+        raise validation_error({"event": ["file messages are not supported by the sandbox"]})
+
+    conversation = flow["id"]
+    uuid = _text(data.get("uuid"))
+    if uuid:
+        existing = tx.value(
+            "SELECT seq FROM messages WHERE conversation = ? AND uuid = ?", (conversation, uuid)
+        )
+        if existing is not None:
+            return existing, False
+
+    thread = None
+    given_thread = thread_id or _text(data.get("thread_id"))
+    if given_thread:
+        thread = tx.one("SELECT * FROM threads WHERE id = ?", (given_thread,))
+        if thread is None or thread["flow_id"] != flow["id"]:
+            if thread_id:
+                raise not_found()
+            raise validation_error({"thread_id": ["does not exist in this flow"]})
+
+    tags = [t.strip() for t in (split_tags(data.get("tags")) or []) if isinstance(t, str)]
+    if event == "comment":
+        parent = parent_id if parent_id is not None else _to_int(data.get("message"))
+        parent_message = (
+            tx.one(
+                "SELECT event, thread_id FROM messages WHERE conversation = ? AND id = ?",
+                (conversation, parent),
+            )
+            if parent is not None and -(2**63) <= parent < 2**63
+            else None
+        )
+        if parent_message is None or parent_message["event"] == "comment":
+            raise validation_error({"message": ["must be an existing non-comment message"]})
+        tags.append(f"influx:{parent}")
+        if thread is None and parent_message["thread_id"]:
+            thread = tx.one("SELECT * FROM threads WHERE id = ?", (parent_message["thread_id"],))
+
+    now = tx.now_ms()
+    if event in THREAD_EVENTS and thread is None:
+        thread = _find_or_create_thread(
+            tx, flow["id"], principal, source, _text(data.get("external_thread_id")) or "", now
+        )
+    if thread is not None:
+        _update_thread(tx, thread["id"], event, data, now)
+
+    message: dict[str, Any] = {
+        "id": _next_id(tx, conversation),
+        "event": event,
+        "content": data.get("content") if event not in THREAD_EVENTS else "",
+        "tags": tags,
+        "uuid": uuid,
+        "user": "0" if source else str(principal.user_id),
+        "sent": now,
+        "flow": flow["id"],
+        "app": "influx" if (source or event in THREAD_EVENTS) else "chat",
+        "attachments": [],
+        "edited": None,
+    }
+    if event in THREAD_EVENTS:
+        author = data["author"]
+        message["author"] = {
+            k: author[k] for k in ("name", "avatar", "email") if author.get(k) is not None
+        }
+        message["title"] = sanitize_title(data["title"])
+        message["body"] = sanitize_body(_text(data.get("body")) or "")
+    if _text(data.get("external_user_name")):
+        message["external_user_name"] = data["external_user_name"]
+    if thread is not None:
+        message["thread_id"] = thread["id"]
+    seq = store_message(tx, conversation, message, source_id=source["id"] if source else None)
+    return seq, True
+
+
+def _find_or_create_thread(
+    tx: Tx,
+    flow_id: str,
+    principal: Principal,
+    source: Row | None,
+    external_id: str,
+    now: int,
+) -> Row:
+    # external_thread_id is unique per source; a user without a source gets its own space.
+    owner = f"source:{source['id']}" if source else f"user:{principal.user_id}"
+    found = tx.one(
+        "SELECT * FROM threads WHERE flow_id = ? AND owner = ? AND external_thread_id = ?",
+        (flow_id, owner, external_id),
+    )
+    if found is not None:
+        return found
+    if source is not None:
+        application_id = source["application_id"]
+    else:
+        application_id = tx.value(
+            "SELECT id FROM applications WHERE client_id = ?", (principal.client_id,)
+        )
+    thread_id = secrets.token_urlsafe(20)
+    tx.execute(
+        "INSERT INTO threads (id, flow_id, owner, external_thread_id, source_id, application_id, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (thread_id, flow_id, owner, external_id, source["id"] if source else None,
+         application_id, now, now),
+    )  # fmt: skip
+    row = tx.one("SELECT * FROM threads WHERE id = ?", (thread_id,))
+    assert row is not None
+    return row
+
+
+def _update_thread(tx: Tx, thread_id: str, event: str, data: Mapping[str, Any], now: int) -> None:
+    changes: dict[str, Any] = {}
+    if event in THREAD_EVENTS and isinstance(data.get("thread"), Mapping):
+        changes.update(thread_state(data["thread"]))
+    counter = {"activity": "activities", "discussion": "external_comments"}.get(
+        event, "internal_comments"
+    )
+    assignments = [f"{key} = ?" for key in changes]
+    assignments += [f"{counter} = {counter} + 1", "updated_at = ?"]
+    tx.execute(
+        f"UPDATE threads SET {', '.join(assignments)} WHERE id = ?",
+        (*changes.values(), now, thread_id),
+    )
+    tx.memo.pop(("thread", thread_id), None)
+
+
+def thread_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Columns to change from a validated ``thread`` object, with HTML sanitised."""
+    changes: dict[str, Any] = {}
+    if isinstance(state.get("title"), str):
+        changes["title"] = sanitize_title(state["title"])
+    if "body" in state:
+        changes["body"] = sanitize_body(_text(state.get("body")) or "")
+    if "external_url" in state:
+        changes["external_url"] = _text(state.get("external_url"))
+    if "status" in state:
+        status = state.get("status")
+        changes["status"] = (
+            dumps({"color": status["color"], "value": sanitize_title(status["value"])})
+            if isinstance(status, Mapping)
+            else None
+        )
+    if isinstance(state.get("fields"), list):
+        changes["fields"] = dumps(
+            [
+                {"label": sanitize_title(f["label"]), "value": sanitize_title(f["value"])}
+                for f in state["fields"]
+                if isinstance(f, Mapping)
+            ]
+        )
+    if isinstance(state.get("actions"), list):
+        changes["actions"] = dumps(
+            [json.loads(json.dumps(a)) for a in state["actions"] if isinstance(a, Mapping)]
+        )
+    return changes
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def _int_param(
+    params: Mapping[str, str], key: str, default: int | None, errors: dict[str, list[str]]
+) -> int | None:
+    raw = params.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.setdefault(key, []).append("must be a whole number")
+        return default
+    # SQLite integers are 64-bit; a bound beyond them means "no bound" anyway.
+    return max(-(2**63), min(value, 2**63 - 1))
+
+
+_SEARCHABLE = (
+    "py_lower(coalesce(CASE WHEN json_type(content) = 'text' THEN json_extract(content, '$') "
+    "END, '') || ' ' || coalesce(title, '') || ' ' || coalesce(body, ''))"
+)
+
+
+def list_messages(
+    tx: Tx,
+    principal: Principal,
+    flow_id: str,
+    params: Mapping[str, str],
+    thread_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """GET messages with Flowdock's filters; output ascending by id."""
+    principal.require_scope("flow")
+    flow = flows.user_flow(tx, principal, flow_id)
+    if thread_id is not None:
+        thread = tx.one("SELECT flow_id FROM threads WHERE id = ?", (thread_id,))
+        if thread is None or thread["flow_id"] != flow["id"]:
+            raise not_found()
+    errors: dict[str, list[str]] = {}
+    limit = _int_param(params, "limit", MESSAGE_LIMIT_DEFAULT, errors)
+    if limit is not None and not 1 <= limit <= MESSAGE_LIMIT_MAX:
+        errors.setdefault("limit", []).append("must be between 1 and 100")
+    since_id = _int_param(params, "since_id", None, errors)
+    until_id = _int_param(params, "until_id", None, errors)
+    if errors:
+        raise validation_error(errors)
+    where = ["conversation = ?"]
+    args: list[Any] = [flow["id"]]
+    if thread_id is not None:
+        where.append("thread_id = ?")
+        args.append(thread_id)
+    events = list(dict.fromkeys(e for e in params.get("event", "").split(",") if e))
+    if events:
+        where.append(f"event IN ({','.join('?' * len(events))})")
+        args += events
+    tags = list(dict.fromkeys(t.strip().lower() for t in params.get("tags", "").split(",")))
+    tags = [t for t in tags if t]
+    if tags and params.get("tag_mode") == "or":
+        marks = ",".join("?" * len(tags))
+        where.append(f"seq IN (SELECT seq FROM message_tags WHERE tag IN ({marks}))")
+        args += tags
+    else:
+        for tag in tags:
+            where.append("seq IN (SELECT seq FROM message_tags WHERE tag = ?)")
+            args.append(tag)
+    words = params.get("search", "").lower().split()
+    if words:
+        for word in words:
+            where.append(f"instr({_SEARCHABLE}, ?) > 0")
+            args.append(word)
+    else:
+        if since_id is not None:
+            where.append("id > ?")
+            args.append(since_id)
+        if until_id is not None:
+            where.append("id < ?")
+            args.append(until_id)
+    ascending = params.get("sort") == "asc"
+    rows = tx.all(
+        f"SELECT * FROM messages WHERE {' AND '.join(where)} "
+        f"ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?",
+        (*args, limit or MESSAGE_LIMIT_DEFAULT),
+    )
+    if not ascending:
+        rows.reverse()
+    return [views.message_view(tx, row) for row in rows]
+
+
+def show(tx: Tx, principal: Principal, flow_id: str, message_id: int) -> dict[str, Any]:
+    principal.require_scope("flow")
+    flow = flows.user_flow(tx, principal, flow_id)
+    row = tx.one(
+        "SELECT * FROM messages WHERE conversation = ? AND id = ?", (flow["id"], message_id)
+    )
+    if row is None:
+        raise not_found()
+    return views.message_view(tx, row)
+
+
+def in_flow(tx: Tx, flow_id: str) -> list[dict[str, Any]]:
+    """Every message of a flow, oldest first (the admin API)."""
+    rows = tx.all("SELECT * FROM messages WHERE conversation = ? ORDER BY id", (flow_id,))
+    return [views.message_view(tx, row) for row in rows]
+
+
+def list_threads(
+    tx: Tx, principal: Principal, flow_id: str, params: Mapping[str, str], base_url: str
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Threads newest first by update time; returns (page, updated_at ms for next page)."""
+    principal.require_scope("flow")
+    flow = flows.user_flow(tx, principal, flow_id)
+    errors: dict[str, list[str]] = {}
+    where = ["flow_id = ?"]
+    args: list[Any] = [flow["id"]]
+    for key, operator in (("since", ">"), ("until", "<")):
+        if params.get(key):
+            try:
+                bound = views.parse_iso(params[key])
+            except (ValueError, OverflowError):
+                errors[key] = ["must be an ISO-8601 time"]
+            else:
+                where.append(f"updated_at {operator} ?")
+                args.append(max(-(2**63), min(bound, 2**63 - 1)))
+    limit = _int_param(params, "limit", THREAD_PAGE_SIZE, errors)
+    if limit is not None and not 1 <= limit <= MESSAGE_LIMIT_MAX:
+        errors.setdefault("limit", []).append("must be between 1 and 100")
+    if errors:
+        raise validation_error(errors)
+    application = params.get("application")
+    if application == "chat":
+        where.append("application_id IS NULL AND source_id IS NULL")
+    elif application == "inbox":
+        where.append("source_id IS NOT NULL")
+    elif application:
+        where.append("CAST(application_id AS TEXT) = ?")
+        args.append(application)
+    size = limit or THREAD_PAGE_SIZE
+    rows = tx.all(
+        f"SELECT * FROM threads WHERE {' AND '.join(where)} ORDER BY updated_at DESC LIMIT ?",
+        (*args, size + 1),
+    )
+    page = rows[:size]
+    next_until = page[-1]["updated_at"] if len(rows) > size else None
+    return [views.thread_view(tx, row, base_url) for row in page], next_until
+
+
+def show_thread(
+    tx: Tx, principal: Principal, flow_id: str, thread_id: str, base_url: str
+) -> dict[str, Any]:
+    principal.require_scope("flow")
+    flow = flows.user_flow(tx, principal, flow_id)
+    thread = tx.one("SELECT * FROM threads WHERE id = ?", (thread_id,))
+    if thread is None or thread["flow_id"] != flow["id"]:
+        raise not_found()
+    return views.thread_view(tx, thread, base_url)
+
+
+def inbox(tx: Tx, flow_id: str, base_url: str) -> list[dict[str, Any]]:
+    """The newest threads of a flow, each with its last few messages (the web page)."""
+    threads = tx.all(
+        "SELECT * FROM threads WHERE flow_id = ? ORDER BY updated_at DESC LIMIT ?",
+        (flow_id, INBOX_THREADS),
+    )
+    result = []
+    for thread in threads:
+        view = views.thread_view(tx, thread, base_url)
+        recent = tx.all(
+            "SELECT * FROM messages WHERE thread_id = ? ORDER BY id DESC LIMIT ?",
+            (thread["id"], INBOX_RECENT),
+        )
+        view["recent"] = [views.message_view(tx, m, with_thread=False) for m in recent]
+        result.append(view)
+    return result

@@ -1,0 +1,272 @@
+"""The JSON shapes the API answers with, built from stored rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flowdock_desktop.sandbox.state.errors import not_found
+from flowdock_desktop.sandbox.state.store import Row, Tx, loads
+
+
+def iso(ms: int) -> str:
+    """ISO-8601 with milliseconds and Z, as Flowdock wrote ``created_at``."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_iso(value: str) -> int:
+    """Milliseconds since the epoch from an ISO-8601 string; ValueError when unreadable."""
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+def fill_uri(template: str, values: Mapping[str, str], append: Mapping[str, str]) -> str:
+    """Fill ``{name}`` placeholders when the template has any, else append query parameters."""
+    if any("{" + key + "}" in template for key in values):
+        result = template
+        for key, value in values.items():
+            result = result.replace("{" + key + "}", value)
+        return result
+    separator = "&" if "?" in template else "?"
+    return template + separator + urlencode(append)
+
+
+# ---------------------------------------------------------------------- flows and users
+
+
+def flow_path(tx: Tx, flow_id: str) -> str | None:
+    """``org/flow`` for a flow id, or None."""
+    key = ("flow_path", flow_id)
+    if key not in tx.memo:
+        row = tx.one(
+            "SELECT o.parameterized_name AS org, f.parameterized_name AS flow "
+            "FROM flows f JOIN organizations o ON o.id = f.org_id WHERE f.id = ?",
+            (flow_id,),
+        )
+        tx.memo[key] = None if row is None else f"{row['org']}/{row['flow']}"
+    return tx.memo[key]
+
+
+def user_view(tx: Tx, user_id: int, base_url: str, *, full: bool = False) -> dict[str, Any]:
+    user = tx.one("SELECT * FROM users WHERE id = ?", (user_id,))
+    if user is None:
+        raise not_found()
+    view: dict[str, Any] = {
+        "id": user["id"],
+        "nick": user["nick"],
+        "email": user["email"],
+        "avatar": f"{base_url}/avatars/{user['id']}/",
+        "name": user["name"],
+        "website": user["website"],
+    }
+    if full:
+        last = tx.clock.last_ms or None
+        view.update(status=user["status"], disabled=False, last_activity=last, last_ping=last)
+    return view
+
+
+def member_ids(tx: Tx, flow_id: str) -> list[int]:
+    rows = tx.all("SELECT user_id FROM flow_members WHERE flow_id = ? ORDER BY rowid", (flow_id,))
+    return [row[0] for row in rows]
+
+
+def flow_view(
+    tx: Tx, flow_id: str, base_url: str, *, user_id: int | None, users: bool
+) -> dict[str, Any]:
+    flow = tx.one("SELECT * FROM flows WHERE id = ?", (flow_id,))
+    if flow is None:
+        raise not_found()
+    org = tx.one("SELECT * FROM organizations WHERE id = ?", (flow["org_id"],))
+    assert org is not None  # a foreign key
+    user_count = tx.value(
+        "SELECT count(DISTINCT m.user_id) FROM flow_members m JOIN flows f ON f.id = m.flow_id "
+        "WHERE f.org_id = ?",
+        (org["id"],),
+    )
+    members = member_ids(tx, flow_id)
+    slug = f"{org['parameterized_name']}/{flow['parameterized_name']}"
+    joined = user_id in members
+    view: dict[str, Any] = {
+        "id": flow["id"],
+        "name": flow["name"],
+        "parameterized_name": flow["parameterized_name"],
+        "organization": {
+            "id": org["id"],
+            "name": org["name"],
+            "parameterized_name": org["parameterized_name"],
+            "user_limit": 0,
+            "user_count": user_count,
+            "active": True,
+            "url": f"{base_url}/organizations/{org['parameterized_name']}",
+        },
+        "unread_mentions": 0,
+        "open": joined,
+        "joined": joined,
+        "url": f"{base_url}/flows/{slug}",
+        "web_url": f"{base_url}/app/{slug}",
+        "join_url": f"{base_url}/invitations/{flow['join_hash']}-{flow['parameterized_name']}",
+        "access_mode": "organization",
+        "links": {"sources": f"{base_url}/flows/{slug}/sources"},
+    }
+    if users:
+        view["users"] = [user_view(tx, uid, base_url, full=True) for uid in members]
+    return view
+
+
+# ---------------------------------------------------------------------- applications
+
+
+def application_view(app: Row) -> dict[str, Any]:
+    uris = loads(app["redirect_uris"], [])
+    return {
+        "id": app["id"],
+        "name": app["name"],
+        "client_id": app["client_id"],
+        "redirect_uri": "\n".join(uris),
+        "redirect_uris": uris,
+        "loopback_any_port": bool(app["loopback_any_port"]),
+        "setup_uri": app["setup_uri"],
+        "configuration_uri": app["configuration_uri"],
+    }
+
+
+def _application(tx: Tx, app_id: int | None) -> Row | None:
+    if app_id is None:
+        return None
+    key = ("application", app_id)
+    if key not in tx.memo:
+        tx.memo[key] = tx.one("SELECT * FROM applications WHERE id = ?", (app_id,))
+    return tx.memo[key]
+
+
+# ---------------------------------------------------------------------- sources
+
+
+def source_view(tx: Tx, source: Row, base_url: str) -> dict[str, Any]:
+    path = flow_path(tx, source["flow_id"])
+    app = _application(tx, source["application_id"])
+    creator = (
+        tx.one("SELECT * FROM users WHERE id = ?", (source["creator_id"],))
+        if source["creator_id"] is not None
+        else None
+    )
+    url = f"{base_url}/flows/{path}/sources/{source['id']}"
+    application = None
+    if app is not None:
+        application = {
+            "id": app["id"],
+            "name": app["name"],
+            "icon_url": f"{base_url}/oauth/applications/{app['id']}/icon.png",
+            "url": f"{base_url}/oauth/applications/{app['id']}",
+            "configuration_uri": app["configuration_uri"],
+        }
+    configuration_url = source["configuration_url"]
+    if configuration_url is None and app is not None and app["configuration_uri"]:
+        configuration_url = fill_uri(
+            app["configuration_uri"],
+            {"source_id": str(source["id"]), "source_url": url},
+            {"integration_id": str(source["id"]), "flow": source["flow_id"]},
+        )
+    return {
+        "id": source["id"],
+        "name": source["name"],
+        "url": url,
+        "external_url": source["external_url"],
+        "created_at": iso(source["created_at"]),
+        "updated_at": iso(source["updated_at"]),
+        "error_message": source["error_message"],
+        "configuration_url": configuration_url,
+        "_links": {},
+        "application": application,
+        "creator": (
+            {
+                "id": creator["id"],
+                "avatar": f"{base_url}/avatars/{creator['id']}/",
+                "email": creator["email"],
+                "name": creator["name"],
+                "nick": creator["nick"],
+                "website": creator["website"],
+            }
+            if creator
+            else None
+        ),
+    }
+
+
+# ---------------------------------------------------------------------- threads and messages
+
+
+def thread_view(tx: Tx, thread: Row, base_url: str = "") -> dict[str, Any]:
+    source_view = None
+    if thread["source_id"] is not None:
+        source = tx.one(
+            "SELECT id, name, application_id FROM sources WHERE id = ?", (thread["source_id"],)
+        )
+        if source is not None:
+            app = _application(tx, source["application_id"])
+            source_view = {
+                "id": source["id"],
+                "icon": f"{base_url}/oauth/applications/{app['id']}/icon.png" if app else None,
+                "application": app["name"] if app else source["name"],
+            }
+    return {
+        "id": thread["id"],
+        "title": thread["title"],
+        "body": thread["body"],
+        "external_url": thread["external_url"],
+        "status": loads(thread["status"]),
+        "actions": loads(thread["actions"], []),
+        "fields": loads(thread["fields"], []),
+        "source": source_view,
+        "activities": thread["activities"],
+        "internal_comments": thread["internal_comments"],
+        "external_comments": thread["external_comments"],
+        "updated_at": iso(thread["updated_at"]),
+        "created_at": iso(thread["created_at"]),
+    }
+
+
+def _embedded_thread(tx: Tx, thread_id: str) -> dict[str, Any] | None:
+    key = ("thread", thread_id)
+    if key not in tx.memo:
+        row = tx.one("SELECT * FROM threads WHERE id = ?", (thread_id,))
+        tx.memo[key] = None if row is None else thread_view(tx, row)
+    return tx.memo[key]
+
+
+def message_view(tx: Tx, message: Row, *, with_thread: bool = True) -> dict[str, Any]:
+    """A stored message as the API shows it; thread messages embed the thread's state."""
+    view: dict[str, Any] = {
+        "id": message["id"],
+        "event": message["event"],
+        "content": loads(message["content"]),
+        "tags": loads(message["tags"], []),
+        "uuid": message["uuid"],
+        "user": message["user"],
+        "sent": message["sent"],
+        "flow": message["flow_id"],
+        "app": message["app"],
+        "attachments": loads(message["attachments"], []),
+        "created_at": iso(message["sent"]),
+        "edited": message["edited"],
+    }
+    if message["author"] is not None:
+        view["author"] = loads(message["author"])
+    if message["title"] is not None:
+        view["title"] = message["title"]
+    if message["body"] is not None:
+        view["body"] = message["body"]
+    if message["external_user_name"] is not None:
+        view["external_user_name"] = message["external_user_name"]
+    if message["thread_id"] is not None:
+        view["thread_id"] = message["thread_id"]
+        thread = _embedded_thread(tx, message["thread_id"]) if with_thread else None
+        if thread is not None:
+            # Every message in a thread embeds the thread's current state.
+            view["thread"] = thread
+    return view

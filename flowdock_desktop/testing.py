@@ -1,0 +1,120 @@
+"""Levers for tests, benchmarks and scripted demos; not used by the product itself.
+
+Everything here may import anything (the sandbox's internals, the client side); the
+product's modules never import this one. Functions take a running ``SandboxServer`` (or
+its ``SandboxState``):
+
+- ``mint_token``, ``expire_access_tokens``, ``revoke_refresh_tokens``: OAuth tokens without
+  the browser dance, and their end;
+- ``messages_by_uuid``: what the sandbox stored for a message's uuid, across flows;
+- ``connect_demo_source``, ``sign_in_demo_user``: a source and a signed-in session made the
+  way the wizard makes them, in an ``AppContext``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from flowdock_desktop.sandbox import seed
+from flowdock_desktop.sandbox.state import SandboxState, Tx, grants, views
+from flowdock_desktop.sandbox.state.principals import ALL_SCOPES
+
+if TYPE_CHECKING:
+    from flowdock_desktop.api.models import Source
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.sandbox.server import SandboxServer
+    from flowdock_desktop.store.integrations import Integration
+
+
+def _state(sandbox: SandboxServer | SandboxState) -> SandboxState:
+    return sandbox if isinstance(sandbox, SandboxState) else sandbox.state
+
+
+# ---------------------------------------------------------------------- tokens
+
+
+def mint_token(
+    sandbox: SandboxServer | SandboxState,
+    scopes: Iterable[str] = ALL_SCOPES,
+    *,
+    user_id: int = 1,
+    client_id: str = seed.DEMO_CLIENT_ID,
+) -> dict[str, Any]:
+    """Tokens as the token endpoint would answer them, without the browser."""
+    state = _state(sandbox)
+    return state.run(grants.issue_tokens, state.lifetimes, client_id, user_id, list(scopes), None)
+
+
+def expire_access_tokens(sandbox: SandboxServer | SandboxState) -> None:
+    """Every access token issued so far stops working (401), as after its lifetime."""
+    _state(sandbox).run(lambda tx: tx.execute("UPDATE access_tokens SET expires_at = 0"))
+
+
+def revoke_refresh_tokens(sandbox: SandboxServer | SandboxState) -> None:
+    """Every refresh token issued so far stops working."""
+    _state(sandbox).run(lambda tx: tx.execute("DELETE FROM refresh_tokens"))
+
+
+# ---------------------------------------------------------------------- messages
+
+
+def messages_by_uuid(sandbox: SandboxServer | SandboxState, uuid: str) -> list[dict[str, Any]]:
+    """Every stored message with this uuid, across flows (idempotency checks)."""
+
+    def work(tx: Tx) -> list[dict[str, Any]]:
+        rows = tx.all("SELECT * FROM messages WHERE uuid = ? ORDER BY seq", (uuid,))
+        return [views.message_view(tx, row) for row in rows]
+
+    return _state(sandbox).run(work)
+
+
+# ---------------------------------------------------------------------- the app's side
+
+
+def connect_demo_source(
+    context: AppContext, base_url: str, name: str = "Deploy bot", flow: str = seed.MAIN_FLOW
+) -> tuple[Integration, Source]:
+    """A source in ``acme/<flow>``, stored as the wizard stores it (its flow token in the
+    context's keyring), made with the demo user's personal API token; (record, source)."""
+    from flowdock_desktop.api.client import FlowdockClient
+    from flowdock_desktop.connect import create_integration
+
+    with FlowdockClient(base_url, auth=httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")) as client:
+        found = client.get_flow(seed.ORG_SLUG, flow)
+        result = create_integration(
+            client,
+            found,
+            name,
+            credentials=context.credentials,
+            integrations=context.integrations,
+        )
+    return result.integration, result.source
+
+
+def sign_in_demo_user(
+    context: AppContext, base_url: str, scopes: str = "flow profile integration"
+) -> None:
+    """Record a signed-in session for the demo user in the context's profile and keyring
+    (the password grant: no browser)."""
+    from flowdock_desktop.auth.oauth import OAuthApp
+    from flowdock_desktop.auth.session import start_session
+    from flowdock_desktop.auth.tokens import TokenSet
+
+    answer = httpx.post(
+        base_url + "/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": seed.DEMO_EMAIL,
+            "password": seed.DEMO_PASSWORD,
+            "client_id": seed.DEMO_CLIENT_ID,
+            "client_secret": seed.DEMO_CLIENT_SECRET,
+            "scope": scopes,
+        },
+        headers={"Accept": "application/json"},
+    )
+    answer.raise_for_status()
+    app = OAuthApp(base_url, seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET)
+    start_session(context.profile, context.credentials, app, TokenSet.from_response(answer.json()))
