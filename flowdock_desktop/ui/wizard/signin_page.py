@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget, QWizard
 
@@ -287,15 +287,17 @@ class SignInPage(WizardPage):
         self.copy_button.setEnabled(False)
         self.paste_box.setVisible(False)
         self.show_info("success", f"Signed in as {who}")
-        # The sign-in button just disappeared: hand the focus to Next, or Enter would land on
-        # whatever Qt picks next (Back, say).
-        wizard = self.wizard()
-        if wizard is not None:
-            next_button = wizard.button(QWizard.WizardButton.NextButton)
-            QTimer.singleShot(0, next_button, next_button.setFocus)
         self.status_label.setText(
             "You were already signed in here. Press Next to use this account."
             if reused
             else "Press Next to choose the flow."
         )
         self.completeChanged.emit()
+        # The sign-in button just disappeared, and Qt gave its focus to the next widget in the
+        # chain (Back, say). Hand it to Next now that completeChanged has enabled it, so an
+        # Enter pressed at once goes forward; once more after QWizard's own focus moves.
+        wizard = self.wizard()
+        if wizard is not None:
+            next_button = wizard.button(QWizard.WizardButton.NextButton)
+            next_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            QTimer.singleShot(0, next_button, next_button.setFocus)
