@@ -71,6 +71,16 @@ def messages_by_uuid(sandbox: SandboxServer | SandboxState, uuid: str) -> list[d
     return _state(sandbox).run(work)
 
 
+def flow_messages(sandbox: SandboxServer | SandboxState, flow_id: str) -> list[dict[str, Any]]:
+    """Every stored message of a flow, oldest first (what a test counts after faults)."""
+
+    def work(tx: Tx) -> list[dict[str, Any]]:
+        rows = tx.all("SELECT * FROM messages WHERE flow_id = ? ORDER BY seq", (flow_id,))
+        return [views.message_view(tx, row) for row in rows]
+
+    return _state(sandbox).run(work)
+
+
 # ---------------------------------------------------------------------- the app's side
 
 

@@ -12,8 +12,8 @@ from keyring.backends import fail
 from flowdock_desktop.cli import main
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.problems import EXIT_USAGE
-from flowdock_desktop.sandbox.demo import sign_in_demo_user
 from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.testing import sign_in_demo_user
 
 
 class LockedKeyring(keyring.backend.KeyringBackend):

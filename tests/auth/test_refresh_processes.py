@@ -18,8 +18,8 @@ from file_keyring import FileKeyring, child_env
 
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.sandbox.demo import sign_in_demo_user
 from flowdock_desktop.sandbox.seed import DEMO_USER_NAME
+from flowdock_desktop.testing import sign_in_demo_user
 
 PROCESSES = 6
 

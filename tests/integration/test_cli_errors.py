@@ -26,7 +26,7 @@ from flowdock_desktop.problems import (
     EXIT_QUEUED,
     EXIT_USAGE,
 )
-from flowdock_desktop.sandbox.demo import connect_demo_source, sign_in_demo_user
+from flowdock_desktop.testing import connect_demo_source, sign_in_demo_user
 
 
 @pytest.fixture

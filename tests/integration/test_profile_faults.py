@@ -24,8 +24,8 @@ from flowdock_desktop import cli
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.problems import EXIT_PROFILE_NOT_WRITABLE, EXIT_QUEUED
-from flowdock_desktop.sandbox.demo import connect_demo_source, sign_in_demo_user
 from flowdock_desktop.store import db as db_module
+from flowdock_desktop.testing import connect_demo_source, flow_messages, sign_in_demo_user
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
@@ -181,7 +181,7 @@ def test_full_disk_send_never_fails_a_message_that_will_be_delivered(
         title = f"full {n} "
         on_server = [
             m
-            for m in sandbox.state.all_messages(integration.flow_id)
+            for m in flow_messages(sandbox, integration.flow_id)
             if m.get("title", "").startswith(title)
         ]
         if status in (0, EXIT_QUEUED):
