@@ -213,10 +213,14 @@ def run_gui(
         router = WindowRouter(context)
         if sandbox or context.uses_embedded_sandbox():
             # Start it before any window, so the composer's first request finds it. A busy
-            # port is left for the wizard's server page to explain.
+            # port is left for the wizard's server page to explain; an unusable data file
+            # is explained (and can be moved aside) in a window of its own.
+            from flowdock_desktop.sandbox.state.errors import DataFileError
+            from flowdock_desktop.ui.sandbox_data import start_embedded_sandbox
+
             try:
-                url = context.start_embedded_sandbox()
-            except OSError as exc:
+                url = start_embedded_sandbox(context)
+            except (OSError, DataFileError) as exc:
                 log.warning("embedded sandbox did not start: %s", exc)
             else:
                 if sandbox:
