@@ -9,7 +9,12 @@ import traceback
 
 from benchmarks._common import Row
 
-MODULES = ("benchmarks.bench_api", "benchmarks.bench_gui", "benchmarks.bench_package")
+MODULES = (
+    "benchmarks.bench_api",
+    "benchmarks.bench_sandbox",
+    "benchmarks.bench_gui",
+    "benchmarks.bench_package",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

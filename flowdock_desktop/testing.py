@@ -7,6 +7,7 @@ its ``SandboxState``):
 - ``mint_token``, ``expire_access_tokens``, ``revoke_refresh_tokens``: OAuth tokens without
   the browser dance, and their end;
 - ``messages_by_uuid``: what the sandbox stored for a message's uuid, across flows;
+- ``fill_history``: many messages at once, for measuring a large history;
 - ``connect_demo_source``, ``sign_in_demo_user``: a source and a signed-in session made the
   way the wizard makes them, in an ``AppContext``.
 """
@@ -128,3 +129,55 @@ def sign_in_demo_user(
     answer.raise_for_status()
     app = OAuthApp(base_url, seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET)
     start_session(context.profile, context.credentials, app, TokenSet.from_response(answer.json()))
+
+
+# ---------------------------------------------------------------------- history
+
+
+def fill_history(
+    sandbox: SandboxServer | SandboxState,
+    count: int,
+    *,
+    threads: int = 1000,
+    flow: str = f"{seed.ORG_SLUG}/{seed.MAIN_FLOW}",
+    batch: int = 2000,
+) -> str:
+    """Post ``count`` activities through the model (as ``POST /messages`` does, without HTTP)
+    from one new source, spread over ``threads`` threads; returns the source's flow token."""
+    from flowdock_desktop.sandbox.state import flows, messages, sources
+    from flowdock_desktop.sandbox.state.principals import Credentials, authenticate
+
+    state = _state(sandbox)
+    org, _, name = flow.partition("/")
+
+    def make_source(tx: Tx) -> str:
+        demo = authenticate(tx, Credentials(basic_user=seed.DEMO_API_TOKEN))
+        flow_id = flows.require_by_path(tx, org, name)
+        return sources.create(tx, demo, flow_id, {"name": "History"}, "")["flow_token"]
+
+    token = state.run(make_source)
+
+    def post_many(tx: Tx, start: int, stop: int) -> None:
+        caller = authenticate(tx, Credentials(flow_token=token))
+        for index in range(start, stop):
+            messages.post(
+                tx,
+                caller,
+                {
+                    "event": "activity" if index % 4 else "discussion",
+                    "author": {"name": f"Bot {index % 7}"},
+                    "title": f"Build {index} finished",
+                    "body": "All checks passed." if index % 3 else "Two checks were retried.",
+                    "external_thread_id": f"thread-{index % threads}",
+                    "uuid": f"history-{index}",
+                    "tags": ["build", f"n{index % 10}"],
+                    "thread": {
+                        "title": f"Pipeline {index % threads}",
+                        "status": {"color": "green" if index % 5 else "red", "value": "done"},
+                    },
+                },
+            )
+
+    for start in range(0, count, batch):
+        state.run(post_many, start, min(start + batch, count))
+    return token
