@@ -12,6 +12,7 @@ from flowdock_desktop.sandbox.config import SandboxConfig
 from flowdock_desktop.sandbox.faults import Fault
 from flowdock_desktop.sandbox.server import PortInUseError, SandboxServer
 from flowdock_desktop.sandbox.state import DataFileError
+from flowdock_desktop.store.errors import StoreError
 
 #: Exit status when the --data file cannot be used as it is (sysexits' EX_DATAERR).
 EXIT_DATA_FILE = 65
@@ -80,7 +81,7 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
         server = SandboxServer(config, host=args.host, port=args.port)
     except DataFileError as exc:
         raise CommandError(str(exc), EXIT_DATA_FILE) from None
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, StoreError) as exc:
         raise CommandError(
             f"The sandbox could not open its data file {args.data}: {_reason(exc)}.",
             EXIT_STORAGE,

@@ -223,11 +223,12 @@ def open_database(
     """
     path = Path(path)
     with _translated(path):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _create_private(path)
-        except OSError as exc:
-            raise (os_problem(exc, path.parent) or exc) from None
+        if str(path) != ":memory:":  # SQLite's name for a database without a file
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _create_private(path)
+            except OSError as exc:
+                raise (os_problem(exc, path.parent) or exc) from None
         return _connect(path, migrations)
 
 

@@ -216,11 +216,12 @@ def run_gui(
             # port is left for the wizard's server page to explain; an unusable data file
             # is explained (and can be moved aside) in a window of its own.
             from flowdock_desktop.sandbox.state.errors import DataFileError
+            from flowdock_desktop.store.errors import StoreError
             from flowdock_desktop.ui.sandbox_data import start_embedded_sandbox
 
             try:
                 url = start_embedded_sandbox(context)
-            except (OSError, DataFileError) as exc:
+            except (OSError, DataFileError, StoreError) as exc:
                 log.warning("embedded sandbox did not start: %s", exc)
             else:
                 if sandbox:
