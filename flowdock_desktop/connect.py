@@ -69,6 +69,19 @@ def _host(url: str) -> str:
         return ""
 
 
+def _host_and_port(url: str) -> str:
+    """``host:port`` of a server address, the port spelled out even when it is the default,
+    since a wrong port is the usual reason a server on this computer does not answer."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return url
+    host = parts.hostname or url
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
 def is_loopback_url(url: str) -> bool:
     host = _host(url)
     return host in _LOOPBACK_HOSTS or host.startswith("127.")
@@ -126,7 +139,7 @@ def probe_server(api_url: str, *, timeout: float = 5.0) -> ServerInfo:
             client.get("/sandbox")
     except httpx.HTTPError:
         raise NetworkError(
-            f"Could not reach {_host(api_url) or api_url}. Check the address and that the "
+            f"Could not reach {_host_and_port(api_url)}. Check the address and that the "
             "server is running, then try again."
         ) from None
     return ServerInfo(api_url, discover_sandbox(api_url, timeout=timeout))

@@ -30,6 +30,7 @@ from flowdock_desktop.connect import (
     matching_sources,
     suggest_source_name,
 )
+from flowdock_desktop.store.servers import KnownServers
 from flowdock_desktop.ui.tasks import CancelToken
 from flowdock_desktop.ui.widgets import labelled_field
 from flowdock_desktop.ui.wizard.base import WizardPage
@@ -291,9 +292,9 @@ class NamePage(WizardPage):
         self._validate()
 
     def _base_name(self) -> str:
-        # The sandbox's demo app is called "Flowdock Desktop"; other apps get that name too,
-        # since the app's own name is only known once it created a source.
-        return DEFAULT_SOURCE_NAME
+        # Sources are named after the application that posts (the sandbox's demo application
+        # is "Flowdock Desktop"); one whose name is not known yet gets that name too.
+        return self.state.application_name or DEFAULT_SOURCE_NAME
 
     def _validate(self) -> None:
         name = self.name_edit.text()
@@ -390,9 +391,11 @@ class ConfirmPage(WizardPage):
         assert flow is not None
         user_id = state.session.account.user_id if state.session else None
 
+        api_url, client_id = state.api_url or "", state.client_id
+
         def work(token: CancelToken, progress: Any) -> ConnectResult:
             with context.user_client() as client:
-                return create_integration(
+                result = create_integration(
                     client,
                     flow,
                     name,
@@ -402,6 +405,11 @@ class ConfirmPage(WizardPage):
                     cancel=token,
                     progress=progress,
                 )
+            # The server's answer names the application: new sources default to that name.
+            application = result.source.application
+            if application is not None and application.name:
+                KnownServers(context.db).name_application(api_url, client_id, application.name)
+            return result
 
         self.run(
             work,

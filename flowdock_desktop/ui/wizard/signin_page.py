@@ -9,8 +9,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget, QWizard
 
 from flowdock_desktop.auth import browser
-from flowdock_desktop.auth.errors import SignInCancelled, SignInError
+from flowdock_desktop.auth.errors import SignInCancelled, SignInError, TokenEndpointError
 from flowdock_desktop.problems import explain
+from flowdock_desktop.store.servers import KnownServers
 from flowdock_desktop.ui.tasks import CancelToken, run_task
 from flowdock_desktop.ui.widgets import labelled_field
 from flowdock_desktop.ui.wizard.base import WizardPage
@@ -152,6 +153,11 @@ class SignInPage(WizardPage):
         self._url = ""
         context = self.context
         app = self.state.oauth_app()
+        remembered = {
+            "is_sandbox": self.state.demo is not None,
+            "redirect_uri": self.state.redirect_uri,
+            "name": self.state.application_name or None,
+        }
 
         def work(token: CancelToken, progress: Any) -> Session:
             url = flow.start()
@@ -160,13 +166,16 @@ class SignInPage(WizardPage):
             opened = browser.open_browser(url)
             progress((url, opened))
             tokens = flow.wait()
-            return start_session(
+            session = start_session(
                 context.profile,
                 context.credentials,
                 app,
                 tokens,
                 redirect_uri=flow.redirect_uri,
             )
+            # It worked: offer this server and application first next time.
+            KnownServers(context.db).remember(app.api_url, client_id=app.client_id, **remembered)
+            return session
 
         self.run(
             work,
@@ -246,6 +255,10 @@ class SignInPage(WizardPage):
         self._ticker.stop()
         self.flow = None
         self._show_idle()
+        if isinstance(error, TokenEndpointError) and error.error == "invalid_client":
+            # Trying again would send the same secret: the fix is on the Application page.
+            self.setup_wizard().back_to_application(rejected_secret=self.state.client_secret)
+            return
         text = explain(error).text
         self.show_error(text, "&Try again", self.start_sign_in)
 
