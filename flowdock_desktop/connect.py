@@ -41,8 +41,10 @@ __all__ = [
     "is_loopback_url",
     "matching_sources",
     "probe_server",
+    "reconnect_integration",
     "suggest_source_name",
     "validate_server_url",
+    "without_flow_token",
 ]
 
 #: What a new source is called unless the person (or the application's name) says otherwise.
@@ -328,6 +330,71 @@ def _remember(
         application_name=(source.application.name or "") if source.application else "",
         account_user_id=account_user_id,
     )
+
+
+def without_flow_token(
+    credentials: CredentialStore, integrations: Iterable[Integration]
+) -> set[str]:
+    """Ids of active integrations whose flow token this computer no longer has (kept in memory
+    by a run without a keyring, or removed from the keyring): they need signing in again."""
+    return {
+        item.id
+        for item in integrations
+        if item.is_active and not credentials.get_flow_token(item.id)
+    }
+
+
+def reconnect_integration(
+    client: FlowdockClient,
+    integration: Integration,
+    *,
+    credentials: CredentialStore,
+    integrations: IntegrationStore,
+    cancel: CancelToken | None = None,
+    progress: Callable[[str], None] = lambda _text: None,
+) -> ConnectResult:
+    """Give an integration whose flow token was lost a working one again.
+
+    Flowdock shows a flow token only when a source is created, so a new source with the same
+    name is made in the same flow; the integration keeps its id, outbox, history and draft.
+    The old source, which nothing can post with any more, is removed (best effort).
+    """
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.cancelled
+
+    if cancelled():
+        raise ConnectCancelled()
+    progress("Creating a new source in Flowdock…")
+    flow = client.get_flow(integration.org_slug, integration.flow_slug)
+    source = client.create_source(
+        integration.org_slug, integration.flow_slug, integration.source_name
+    )
+    if not source.flow_token or source.id is None:
+        _undo(client, flow, source)
+        raise ConnectError(
+            "The server created the source but did not send its flow token. It was removed "
+            "again; try again."
+        )
+    if cancelled():
+        _undo(client, flow, source)
+        raise ConnectCancelled()
+    progress("Saving the flow token in the keyring…")
+    try:
+        credentials.set_flow_token(integration.id, source.flow_token)
+        updated = integrations.replace_source(
+            integration.id, source_id=int(source.id), source_url=source.url or ""
+        )
+    except Exception:
+        credentials.delete_flow_token(integration.id)
+        _undo(client, flow, source)
+        raise
+    if integration.source_id != source.id:
+        try:
+            client.delete_source(integration.org_slug, integration.flow_slug, integration.source_id)
+        except FlowdockError as exc:
+            log.info("the old source was not removed: %s", type(exc).__name__)
+    return ConnectResult(updated, source, credentials.persistent)
 
 
 def _undo(client: FlowdockClient, flow: Flow, source: Source) -> None:

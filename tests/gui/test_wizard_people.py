@@ -219,3 +219,78 @@ def test_a_wrong_client_secret_is_found_before_the_browser(
     finally:
         wizard.discard()
         context.close()
+
+
+def test_no_keyring_first_run_then_restart_offers_reconnect(
+    qtbot, profile_dir, scripted_browser, screenshot
+):
+    import keyring
+    from keyring.backends import fail
+
+    from flowdock_desktop.auth import credentials as credentials_module
+    from flowdock_desktop.ui.composer import ComposerWindow
+
+    def quit_app() -> None:
+        # Without a keyring, secrets live in the process: quitting is what forgets them.
+        credentials_module._fallback._items.clear()
+
+    keyring.set_keyring(fail.Keyring())  # no usable keyring (the fixture restores its own)
+    quit_app()
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot)
+        note = wizard.server_page.keyring_note
+        qtbot.waitUntil(note.isVisible, timeout=WAIT)  # said on the first page, up front
+        assert "kept only until Flowdock Desktop quits" in note.text()
+        assert "How to install a keyring" in note.text()
+        screenshot(wizard, "wizard-1-no-keyring")
+        enter_until(qtbot, wizard, PageId.CONFIRM)
+        assert "in memory until it quits" in wizard.confirm_page.summary_label.text()
+        enter_until(qtbot, wizard, PageId.DONE)
+        integration = context.integrations.list()[0]
+        wizard.accept()
+    finally:
+        context.sandbox = None  # the server lives on, as the embedded one's data file would
+        context.close()
+    quit_app()
+
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = server
+    router = WindowRouter(again)
+    try:
+        composer = router.show_start()
+        assert isinstance(composer, ComposerWindow)
+        qtbot.addWidget(composer)
+        items = composer.integrations_panel.list
+        qtbot.waitUntil(
+            lambda: items.count() == 1 and "needs sign-in" in items.item(0).text(), timeout=WAIT
+        )
+        qtbot.waitUntil(composer.banner.button.isVisible, timeout=WAIT)
+        assert "needs sign-in" in composer.banner.text
+        assert composer.banner.button.text() == "Re&connect"
+        screenshot(composer, "composer-needs-sign-in")
+
+        qtbot.mouseClick(composer.banner.button, Qt.MouseButton.LeftButton)  # one click
+        wizard = router.windows[-1]
+        assert isinstance(wizard, SetupWizard) and wizard.state.reconnect is not None
+        qtbot.addWidget(wizard)
+        qtbot.waitUntil(lambda: wizard.currentId() == PageId.DONE, timeout=3 * WAIT)
+        # Only the steps needed: signed in again (the browser opened once), no flow or name.
+        assert PageId.FLOW not in wizard.visitedIds()
+        assert PageId.NAME not in wizard.visitedIds()
+        assert len(scripted_browser.urls) == 2  # the first run's sign-in and this one
+        assert "Reconnected “Flowdock Desktop”" in wizard.done_page.result_label.text()
+        after = again.integrations.get(integration.id)  # the same integration, kept
+        assert after.source_id != integration.source_id
+        assert again.credentials.get_flow_token(integration.id)
+        live = server.state.flow_sources(integration.flow_id, server.base_url)
+        assert [(s["id"], s["name"]) for s in live] == [(after.source_id, "Flowdock Desktop")]
+        wizard.accept()
+        qtbot.waitUntil(lambda: "working" in items.item(0).text(), timeout=WAIT)
+        qtbot.waitUntil(lambda: "needs sign-in" not in composer.banner.text, timeout=WAIT)
+    finally:
+        again.sandbox = None
+        again.close()
+        server.stop()
+        quit_app()

@@ -28,6 +28,7 @@ from flowdock_desktop.connect import (
     flow_summary,
     group_flows,
     matching_sources,
+    reconnect_integration,
     suggest_source_name,
 )
 from flowdock_desktop.store.servers import KnownServers
@@ -37,6 +38,7 @@ from flowdock_desktop.ui.wizard.base import WizardPage
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.integrations import Integration
     from flowdock_desktop.ui.wizard.state import WizardState
 
 _FLOW_ROLE = Qt.ItemDataRole.UserRole
@@ -358,6 +360,11 @@ class ConfirmPage(WizardPage):
 
     def initializePage(self) -> None:
         self.banner.clear()
+        integration = self.state.reconnect
+        if integration is not None:
+            self._show_reconnect(integration)
+            return
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Create source")
         flow = self.state.flow
         assert flow is not None
         info = flow_summary(flow)
@@ -367,11 +374,31 @@ class ConfirmPage(WizardPage):
             _ACCESS_WORDS.get(str(info["access_mode"]), str(info["access_mode"]))
         )
         self.members_label.setText(str(info["members"]))
+        where = (
+            "in memory until it quits (there is no system keyring), so after a restart it "
+            "has to be reconnected"
+            if self.state.keyring_persistent is False
+            else "in your system keyring"
+        )
         self.summary_label.setText(
             f"A source named “{self.state.source_name}” will be added to the team inbox of "
             f"{info['flow']} ({info['organization']}). Flowdock Desktop keeps its flow token "
-            "in your system keyring to post as this source."
+            f"{where} to post as this source."
         )
+
+    def _show_reconnect(self, integration: Integration) -> None:
+        self.flow_label.setText(integration.flow_name)
+        self.org_label.setText(integration.organization_name)
+        self.access_label.setText("")
+        self.members_label.setText("")
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Reconnect")
+        self.summary_label.setText(
+            f"“{integration.source_name}” lost its flow token on this computer, so it cannot "
+            f"post. A new source of that name is made in {integration.flow_name} "
+            f"({integration.organization_name}) and the old one removed; its messages waiting "
+            "in the outbox, history and draft stay."
+        )
+        self.create()  # Reconnect was already pressed: nothing left to choose here
 
     def isComplete(self) -> bool:
         return not self.working
@@ -388,12 +415,23 @@ class ConfirmPage(WizardPage):
         self.banner.clear()
         context, state = self.context, self.state
         flow, name = state.flow, state.source_name
-        assert flow is not None
+        assert flow is not None or state.reconnect is not None
         user_id = state.session.account.user_id if state.session else None
 
         api_url, client_id = state.api_url or "", state.client_id
+        reconnecting = state.reconnect
 
         def work(token: CancelToken, progress: Any) -> ConnectResult:
+            if reconnecting is not None:
+                with context.user_client() as client:
+                    return reconnect_integration(
+                        client,
+                        reconnecting,
+                        credentials=context.credentials,
+                        integrations=context.integrations,
+                        cancel=token,
+                        progress=progress,
+                    )
             with context.user_client() as client:
                 result = create_integration(
                     client,
@@ -413,7 +451,7 @@ class ConfirmPage(WizardPage):
 
         self.run(
             work,
-            "Creating the source…",
+            "Reconnecting…" if reconnecting is not None else "Creating the source…",
             self._created,
             self._failed,
             with_token=True,
@@ -468,10 +506,11 @@ class DonePage(WizardPage):
             if result.token_persistent
             else "Its flow token is kept in memory until Flowdock Desktop quits; it is never shown."
         )
+        done = "Reconnected" if self.state.reconnect is not None else "Created the source"
         self.result_label.setText(
-            f"Created the source “{integration.source_name}” in {integration.flow_name} "
-            f"({integration.organization_name}). {where} Open the composer to post your first "
-            "message."
+            f"{done} “{integration.source_name}” in {integration.flow_name} "
+            f"({integration.organization_name}). {where} Open the composer to post"
+            + (" again." if self.state.reconnect is not None else " your first message.")
         )
         if not result.token_persistent:
             self.show_info("warning", self.context.credentials.warning or "")

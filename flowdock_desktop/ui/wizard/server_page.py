@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
+    QLabel,
     QLineEdit,
     QRadioButton,
     QWidget,
@@ -23,6 +24,19 @@ from flowdock_desktop.ui.wizard.base import WizardPage
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.ui.wizard.state import WizardState
+
+
+#: Where to read how to get a keyring working (backends per system, Linux desktops).
+KEYRING_HELP_URL = "https://pypi.org/project/keyring/"
+
+NO_KEYRING_NOTE = (
+    "<b>No system keyring was found.</b> Your sign-in, the application's client secret and "
+    "the new integration's flow token will be kept only until Flowdock Desktop quits: after "
+    "a restart you sign in again and reconnect the integration. Nothing is written to disk "
+    "in plain text. "
+    f'<a href="{KEYRING_HELP_URL}">How to install a keyring</a> (on Linux: gnome-keyring or '
+    "KWallet, unlocked when you sign in to the desktop)."
+)
 
 
 class ServerPage(WizardPage):
@@ -58,6 +72,15 @@ class ServerPage(WizardPage):
         self.body.addWidget(self.sandbox_choice)
         self.body.addWidget(self.url_choice)
         self.body.addWidget(url_box)
+        # Said up front, not after the source was made: without a keyring nothing secret
+        # outlives this run.
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setTextFormat(Qt.TextFormat.RichText)
+        self.keyring_note.setOpenExternalLinks(True)
+        self.keyring_note.setAccessibleName("No keyring")
+        self.keyring_note.setVisible(False)
+        self.body.addWidget(self.keyring_note)
         self.sandbox_choice.toggled.connect(self._choice_changed)
         self.url_edit.textChanged.connect(self._url_changed)
         self._passed = False
@@ -80,10 +103,20 @@ class ServerPage(WizardPage):
         # Servers used before complete the address as it is typed (read off the GUI thread).
         context = self.context
 
-        def known() -> list[str]:
-            return [server.api_url for server in KnownServers(context.db).servers()]
+        def known() -> tuple[list[str], bool]:
+            urls = [server.api_url for server in KnownServers(context.db).servers()]
+            # Opening the keyring may ask D-Bus for the Secret Service: here, not on the GUI.
+            return urls, context.credentials.persistent
 
-        run_task(known, owner=self, on_done=self._set_completions, on_error=lambda _: None)
+        run_task(known, owner=self, on_done=self._known, on_error=lambda _: None)
+
+    def _known(self, found: tuple[list[str], bool]) -> None:
+        urls, keyring_works = found
+        self.state.keyring_persistent = keyring_works
+        self._set_completions(urls)
+        if not keyring_works:
+            self.keyring_note.setText(NO_KEYRING_NOTE)
+            self.keyring_note.setVisible(True)
 
     def _set_completions(self, urls: list[str]) -> None:
         completer = QCompleter(urls, self.url_edit)

@@ -102,6 +102,7 @@ class SignInPage(WizardPage):
         self.banner.clear()
         if self.state.signed_in_here():
             self._show_signed_in(reused=True)
+            self.setup_wizard().sign_in_checked()
             return
         self.state.session = None
         self._show_idle()
@@ -128,10 +129,10 @@ class SignInPage(WizardPage):
         if keyring_warning and not self.working and self.state.session is None:
             # Told before signing in: the tokens will last only as long as this run.
             self.show_info("warning", keyring_warning)
-        if session is None or self.working or self.state.session is not None:
-            return
-        self.state.session = session
-        self._show_signed_in(reused=True)
+        if session is not None and not self.working and self.state.session is None:
+            self.state.session = session
+            self._show_signed_in(reused=True)
+        self.setup_wizard().sign_in_checked()
 
     def isComplete(self) -> bool:
         return not self.working and self.state.signed_in_here()
@@ -250,6 +251,7 @@ class SignInPage(WizardPage):
         self.flow = None
         self.state.session = session
         self._show_signed_in(reused=False)
+        self.setup_wizard().sign_in_checked()
 
     def _failed(self, error: BaseException) -> None:
         self._ticker.stop()

@@ -20,6 +20,7 @@ from flowdock_desktop.ui.wizard.state import WizardState
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.integrations import Integration
 
 
 class PageId(IntEnum):
@@ -59,12 +60,21 @@ class SetupWizard(QWizard):
         *,
         setup_link: str | None = None,
         api_url: str | None = None,
+        reconnect: Integration | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.context = context
-        self.state = WizardState()
-        self.setWindowTitle("Set up a Flowdock integration")
+        self.state = WizardState(reconnect=reconnect)
+        self.setWindowTitle(
+            f"Reconnect “{reconnect.source_name}”"
+            if reconnect is not None
+            else "Set up a Flowdock integration"
+        )
+        if reconnect is not None:
+            api_url = reconnect.api_url
+            self.state.source_name = reconnect.source_name
+        self._auto_sign_in_started = False
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveCustomButton1, False)
@@ -113,6 +123,31 @@ class SetupWizard(QWizard):
 
     # -- navigation -------------------------------------------------------------------------
 
+    # -- reconnecting: only the steps needed ------------------------------------------------
+
+    def nextId(self) -> int:
+        if self.state.reconnect is not None and self.currentId() == PageId.SIGN_IN:
+            return PageId.CONFIRM  # the flow and the name are the integration's own
+        return super().nextId()
+
+    def _advance_reconnect(self) -> None:
+        """Go on by itself through pages that need nothing from the person."""
+        page = self.currentPage()
+        if self.state.reconnect is None or not isinstance(page, WizardPage) or page.working:
+            return
+        if self.currentId() in (PageId.SERVER, PageId.APPLICATION) and page.isComplete():
+            self.next()  # a page with something missing (a secret no keyring kept) waits
+
+    def sign_in_checked(self) -> None:
+        """The sign-in page knows whether someone is signed in (called by the page)."""
+        if self.state.reconnect is None or self.currentId() != PageId.SIGN_IN:
+            return
+        if self.state.signed_in_here():
+            self.next()
+        elif not self.sign_in_page.working and not self._auto_sign_in_started:
+            self._auto_sign_in_started = True
+            self.sign_in_page.start_sign_in()
+
     def back_to(self, page_id: PageId) -> bool:
         """Go back page by page to ``page_id`` (what was typed stays); True when there."""
         while self.currentId() > page_id and len(self.visitedIds()) > 1:
@@ -154,6 +189,8 @@ class SetupWizard(QWizard):
         if isinstance(page, WizardPage):
             # After QWizard has finished showing the page, which moves the focus itself.
             QTimer.singleShot(0, page, page.focus_first_field)
+            if self.state.reconnect is not None:
+                QTimer.singleShot(0, page, self._advance_reconnect)
         self._work_changed()
 
     def _work_changed(self) -> None:
