@@ -273,23 +273,8 @@ def create_integration(
         raise ConnectError(f"The source name {'; '.join(problems)}. Choose another name.")
     if not flow.organization or not flow.parameterized_name:
         raise ConnectError("The flow's address is unknown, so no source can be added to it.")
-    if cancelled():
-        raise ConnectCancelled()
-    progress("Creating the source in Flowdock…")
-    source = client.create_source(
-        flow.org_name, flow.parameterized_name, name.strip(), external_url
-    )
-    flow_token = source.flow_token
-    if not flow_token or source.id is None:
-        _undo(client, flow, source)
-        raise ConnectError(
-            "The server created the source but did not send its flow token, so nothing can be "
-            "posted with it. It was removed again; try again."
-        )
-    if cancelled():
-        _undo(client, flow, source)
-        raise ConnectCancelled()
-    progress("Saving the flow token in the keyring…")
+    source = _new_source(client, flow, name.strip(), external_url, cancelled, progress)
+    flow_token = source.flow_token or ""
     try:
         integration = _remember(integrations, client, flow, source, name, account_user_id)
     except BaseException:
@@ -365,23 +350,10 @@ def reconnect_integration(
 
     if cancelled():
         raise ConnectCancelled()
-    progress("Creating a new source in Flowdock…")
     flow = client.get_flow(integration.org_slug, integration.flow_slug)
-    source = client.create_source(
-        integration.org_slug, integration.flow_slug, integration.source_name
-    )
-    if not source.flow_token or source.id is None:
-        _undo(client, flow, source)
-        raise ConnectError(
-            "The server created the source but did not send its flow token. It was removed "
-            "again; try again."
-        )
-    if cancelled():
-        _undo(client, flow, source)
-        raise ConnectCancelled()
-    progress("Saving the flow token in the keyring…")
+    source = _new_source(client, flow, integration.source_name, None, cancelled, progress)
     try:
-        credentials.set_flow_token(integration.id, source.flow_token)
+        credentials.set_flow_token(integration.id, source.flow_token or "")
         updated = integrations.replace_source(
             integration.id, source_id=int(source.id), source_url=source.url or ""
         )
@@ -395,6 +367,33 @@ def reconnect_integration(
         except FlowdockError as exc:
             log.info("the old source was not removed: %s", type(exc).__name__)
     return ConnectResult(updated, source, credentials.persistent)
+
+
+def _new_source(
+    client: FlowdockClient,
+    flow: Flow,
+    name: str,
+    external_url: str | None,
+    cancelled: Callable[[], bool],
+    progress: Callable[[str], None],
+) -> Source:
+    """Create a source that came with its flow token; a cancel or a missing token takes it
+    back again, so nothing is left that nobody can post with."""
+    if cancelled():
+        raise ConnectCancelled()
+    progress("Creating the source in Flowdock…")
+    source = client.create_source(flow.org_name, flow.parameterized_name or "", name, external_url)
+    if not source.flow_token or source.id is None:
+        _undo(client, flow, source)
+        raise ConnectError(
+            "The server created the source but did not send its flow token, so nothing can be "
+            "posted with it. It was removed again; try again."
+        )
+    if cancelled():
+        _undo(client, flow, source)
+        raise ConnectCancelled()
+    progress("Saving the flow token in the keyring…")
+    return source
 
 
 def _undo(client: FlowdockClient, flow: Flow, source: Source) -> None:

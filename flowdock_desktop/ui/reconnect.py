@@ -58,7 +58,7 @@ def _offer(window: Any) -> None:
     integration = window.integration
     missing = getattr(window, "needs_sign_in", set())
     if integration is not None and integration.id in missing:
-        window.banner.show_message("warning", needs_sign_in_text(integration), "Re&connect")
+        window.banner.show_message("warning", needs_sign_in_text(integration), "&Reconnect")
         window._banner_next = "reconnect"
     elif getattr(window, "_banner_next", None) == "reconnect":
         window.banner.clear()

@@ -24,13 +24,6 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def scripted_browser(monkeypatch) -> ScriptedBrowser:
-    fake = ScriptedBrowser()
-    monkeypatch.setattr(browser, "open_browser", fake)
-    return fake
-
-
-@pytest.fixture
 def context(profile_dir) -> Iterator[AppContext]:
     ctx = AppContext(Profile.resolve(profile_dir))
     # The embedded sandbox of this test: started here so the test can also inspect it.

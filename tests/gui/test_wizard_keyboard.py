@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton, QWizard
 from wizard_support import (
     WAIT,
-    ScriptedBrowser,
     duplicate_mnemonics,
     enter_until,
     focused,
@@ -24,19 +23,11 @@ from wizard_support import (
     type_text,
 )
 
-from flowdock_desktop.auth import browser
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.store.profile import Profile
 from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def scripted_browser(monkeypatch) -> ScriptedBrowser:
-    fake = ScriptedBrowser()
-    monkeypatch.setattr(browser, "open_browser", fake)
-    return fake
 
 
 @pytest.fixture

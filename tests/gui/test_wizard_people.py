@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from wizard_support import (
     WAIT,
-    ScriptedBrowser,
     enter_until,
     focused,
     press,
@@ -27,7 +26,6 @@ from wizard_support import (
     type_text,
 )
 
-from flowdock_desktop.auth import browser
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox.server import SandboxServer
 from flowdock_desktop.store.profile import Profile
@@ -35,13 +33,6 @@ from flowdock_desktop.ui.app import WindowRouter
 from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def scripted_browser(monkeypatch) -> ScriptedBrowser:
-    fake = ScriptedBrowser()
-    monkeypatch.setattr(browser, "open_browser", fake)
-    return fake
 
 
 @pytest.fixture
@@ -268,7 +259,7 @@ def test_no_keyring_first_run_then_restart_offers_reconnect(
         )
         qtbot.waitUntil(composer.banner.button.isVisible, timeout=WAIT)
         assert "needs sign-in" in composer.banner.text
-        assert composer.banner.button.text() == "Re&connect"
+        assert composer.banner.button.text() == "&Reconnect"
         screenshot(composer, "composer-needs-sign-in")
 
         qtbot.mouseClick(composer.banner.button, Qt.MouseButton.LeftButton)  # one click

@@ -233,14 +233,6 @@ class ApplicationPage(WizardPage):
         else:
             self.app_box.setCurrentIndex(index)
             self._fill(choices[index][1], only_untouched=True)
-        if self.state.demo is not None:
-            self.prefill_note.setText(
-                "The sandbox's demo application is ready to use: press Next to continue."
-            )
-        else:
-            self.prefill_note.setText(
-                "Find these on the server's application page (Settings → Applications)."
-            )
         self._validate()
 
     def _application_chosen(self, index: int) -> None:
@@ -305,6 +297,12 @@ class ApplicationPage(WizardPage):
             # A new secret (or id): the old refusal no longer applies.
             self._rejected_secret = None
             self.banner.clear()
+        demo = self.state.demo
+        if demo is not None and self.client_id_edit.text().strip() == demo.client_id:
+            note = "The sandbox's demo application is ready to use: press Next to continue."
+        else:
+            note = "Find these on the server's application page (Settings → Applications)."
+        self.prefill_note.setText(note)
         problems = self._field_problems()
         messages: dict[str, FieldMessage] = {
             "client_id": self.client_id_message,
@@ -323,7 +321,7 @@ class ApplicationPage(WizardPage):
     def mark_secret_rejected(self, secret: str | None = None) -> None:
         """The server refused the secret: say so at the field and put the cursor there."""
         self._rejected_secret = (secret if secret is not None else self.secret_edit.text()).strip()
-        self.show_info("error", SECRET_REJECTED)
+        self.show_info("error", "The server refused the client secret: fix the marked field.")
         self._validate()
         self.focus_first_field()
 
