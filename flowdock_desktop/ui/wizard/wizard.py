@@ -13,7 +13,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 from flowdock_desktop.setup_links import parse_setup_link
 from flowdock_desktop.ui.wizard.application_page import ApplicationPage
 from flowdock_desktop.ui.wizard.base import WizardPage
-from flowdock_desktop.ui.wizard.flow_pages import ConfirmPage, DonePage, FlowPage, NamePage
+from flowdock_desktop.ui.wizard.confirm_page import ConfirmPage
+from flowdock_desktop.ui.wizard.done_page import DonePage
+from flowdock_desktop.ui.wizard.flow_page import FlowPage
+from flowdock_desktop.ui.wizard.name_page import NamePage
 from flowdock_desktop.ui.wizard.server_page import ServerPage
 from flowdock_desktop.ui.wizard.signin_page import SignInPage
 from flowdock_desktop.ui.wizard.state import WizardState
