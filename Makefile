@@ -24,7 +24,10 @@ $(NODE_CLIENT): tests/compat/node/package-lock.json
 		npm ci --prefix tests/compat/node --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the Node.js client tests will be skipped"; fi
 
+# Before the window: the Qt libraries a fresh Debian/Ubuntu desktop may lack are named (and
+# installed when run as root); packaging/qt-runtime-libraries.txt lists them.
 run: $(STAMP)
+	sh packaging/check_runtime_libraries.sh
 	$(PY) -m flowdock_desktop --sandbox
 
 sandbox: $(STAMP)

@@ -41,8 +41,10 @@ __all__ = [
     "is_loopback_url",
     "matching_sources",
     "probe_server",
+    "reconnect_integration",
     "suggest_source_name",
     "validate_server_url",
+    "without_flow_token",
 ]
 
 #: What a new source is called unless the person (or the application's name) says otherwise.
@@ -67,6 +69,19 @@ def _host(url: str) -> str:
         return urlsplit(url).hostname or ""
     except ValueError:
         return ""
+
+
+def _host_and_port(url: str) -> str:
+    """``host:port`` of a server address, the port spelled out even when it is the default,
+    since a wrong port is the usual reason a server on this computer does not answer."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return url
+    host = parts.hostname or url
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
 
 
 def is_loopback_url(url: str) -> bool:
@@ -126,7 +141,7 @@ def probe_server(api_url: str, *, timeout: float = 5.0) -> ServerInfo:
             client.get("/sandbox")
     except httpx.HTTPError:
         raise NetworkError(
-            f"Could not reach {_host(api_url) or api_url}. Check the address and that the "
+            f"Could not reach {_host_and_port(api_url)}. Check the address and that the "
             "server is running, then try again."
         ) from None
     return ServerInfo(api_url, discover_sandbox(api_url, timeout=timeout))
@@ -258,23 +273,8 @@ def create_integration(
         raise ConnectError(f"The source name {'; '.join(problems)}. Choose another name.")
     if not flow.organization or not flow.parameterized_name:
         raise ConnectError("The flow's address is unknown, so no source can be added to it.")
-    if cancelled():
-        raise ConnectCancelled()
-    progress("Creating the source in Flowdock…")
-    source = client.create_source(
-        flow.org_name, flow.parameterized_name, name.strip(), external_url
-    )
-    flow_token = source.flow_token
-    if not flow_token or source.id is None:
-        _undo(client, flow, source)
-        raise ConnectError(
-            "The server created the source but did not send its flow token, so nothing can be "
-            "posted with it. It was removed again; try again."
-        )
-    if cancelled():
-        _undo(client, flow, source)
-        raise ConnectCancelled()
-    progress("Saving the flow token in the keyring…")
+    source = _new_source(client, flow, name.strip(), external_url, cancelled, progress)
+    flow_token = source.flow_token or ""
     try:
         integration = _remember(integrations, client, flow, source, name, account_user_id)
     except BaseException:
@@ -315,6 +315,85 @@ def _remember(
         application_name=(source.application.name or "") if source.application else "",
         account_user_id=account_user_id,
     )
+
+
+def without_flow_token(
+    credentials: CredentialStore, integrations: Iterable[Integration]
+) -> set[str]:
+    """Ids of active integrations whose flow token this computer no longer has (kept in memory
+    by a run without a keyring, or removed from the keyring): they need signing in again."""
+    return {
+        item.id
+        for item in integrations
+        if item.is_active and not credentials.get_flow_token(item.id)
+    }
+
+
+def reconnect_integration(
+    client: FlowdockClient,
+    integration: Integration,
+    *,
+    credentials: CredentialStore,
+    integrations: IntegrationStore,
+    cancel: CancelToken | None = None,
+    progress: Callable[[str], None] = lambda _text: None,
+) -> ConnectResult:
+    """Give an integration whose flow token was lost a working one again.
+
+    Flowdock shows a flow token only when a source is created, so a new source with the same
+    name is made in the same flow; the integration keeps its id, outbox, history and draft.
+    The old source, which nothing can post with any more, is removed (best effort).
+    """
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.cancelled
+
+    if cancelled():
+        raise ConnectCancelled()
+    flow = client.get_flow(integration.org_slug, integration.flow_slug)
+    source = _new_source(client, flow, integration.source_name, None, cancelled, progress)
+    try:
+        credentials.set_flow_token(integration.id, source.flow_token or "")
+        updated = integrations.replace_source(
+            integration.id, source_id=int(source.id), source_url=source.url or ""
+        )
+    except Exception:
+        credentials.delete_flow_token(integration.id)
+        _undo(client, flow, source)
+        raise
+    if integration.source_id != source.id:
+        try:
+            client.delete_source(integration.org_slug, integration.flow_slug, integration.source_id)
+        except FlowdockError as exc:
+            log.info("the old source was not removed: %s", type(exc).__name__)
+    return ConnectResult(updated, source, credentials.persistent)
+
+
+def _new_source(
+    client: FlowdockClient,
+    flow: Flow,
+    name: str,
+    external_url: str | None,
+    cancelled: Callable[[], bool],
+    progress: Callable[[str], None],
+) -> Source:
+    """Create a source that came with its flow token; a cancel or a missing token takes it
+    back again, so nothing is left that nobody can post with."""
+    if cancelled():
+        raise ConnectCancelled()
+    progress("Creating the source in Flowdock…")
+    source = client.create_source(flow.org_name, flow.parameterized_name or "", name, external_url)
+    if not source.flow_token or source.id is None:
+        _undo(client, flow, source)
+        raise ConnectError(
+            "The server created the source but did not send its flow token, so nothing can be "
+            "posted with it. It was removed again; try again."
+        )
+    if cancelled():
+        _undo(client, flow, source)
+        raise ConnectCancelled()
+    progress("Saving the flow token in the keyring…")
+    return source
 
 
 def _undo(client: FlowdockClient, flow: Flow, source: Source) -> None:

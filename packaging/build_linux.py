@@ -21,36 +21,25 @@ DESKTOP_FILE = ROOT / "resources" / "linux" / f"{NAME}.desktop"
 METAINFO = ROOT / "resources" / "linux" / f"{APP_ID}.metainfo.xml"
 SVG_ICON = ROOT / "resources" / "icons" / f"{NAME}.svg"
 
-#: System libraries Qt's xcb/wayland plugins load that PyInstaller does not bundle (it skips
-#: the graphics stack on purpose: those must match the machine's drivers).
-DEPENDS = (
-    "libc6 (>= 2.31)",
-    "libegl1",
-    "libgl1",
-    "libfontconfig1",
-    "libfreetype6",
-    "libdbus-1-3",
-    "libglib2.0-0 | libglib2.0-0t64",
-    "libxkbcommon0",
-    "libxkbcommon-x11-0",
-    "libx11-6",
-    "libx11-xcb1",
-    "libxcb1",
-    "libxcb-cursor0",
-    "libxcb-icccm4",
-    "libxcb-image0",
-    "libxcb-keysyms1",
-    "libxcb-randr0",
-    "libxcb-render-util0",
-    "libxcb-shape0",
-    "libxcb-shm0",
-    "libxcb-sync1",
-    "libxcb-xfixes0",
-    "libxcb-xkb1",
-    "libwayland-client0",
-    "libwayland-cursor0",
-    "libwayland-egl1",
-)
+#: System libraries Qt's platform plugins load, with their Debian packages: one list shared with
+#: `make run`'s pre-flight check and .ci/run. PyInstaller does not bundle them on purpose
+#: (the graphics stack must match the machine's drivers).
+RUNTIME_LIBRARIES = ROOT / "packaging" / "qt-runtime-libraries.txt"
+
+
+def runtime_libraries(path: Path = RUNTIME_LIBRARIES) -> list[tuple[str, str, str]]:
+    """``(soname, plugin, package)`` for each line of the list."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        soname, plugin, package = line.split(None, 2)
+        rows.append((soname, plugin, package.strip()))
+    return rows
+
+
+#: The .deb's Depends: every package of the list, once, in its order.
+DEPENDS = tuple(dict.fromkeys(package for _, _, package in runtime_libraries()))
 #: Without a Secret Service, secrets only last for one run: recommend one.
 RECOMMENDS = ("gnome-keyring | kwalletmanager | keepassxc",)
 

@@ -165,6 +165,38 @@ def refresh_tokens(
     return tokens
 
 
+def check_client_credentials(
+    app: OAuthApp, *, transport: httpx.BaseTransport | None = None
+) -> bool | None:
+    """Ask the token endpoint whether it accepts the client id and secret, before any browser.
+
+    Trades a made-up code: a server authenticates the client first (RFC 6749 3.2.1), so a
+    wrong id or secret answers ``invalid_client`` while good ones get ``invalid_grant`` for the
+    code. True (accepted), False (refused), or None when the answer says neither (a server
+    error, no connection): the sign-in then goes ahead and finds out itself.
+    """
+    probe_code = "flowdock-desktop-client-check-" + token_urlsafe(12)
+    with _oauth_client(app, transport=transport) as client:
+        try:
+            _token_call(
+                app,
+                lambda: client.fetch_token(
+                    app.token_url,
+                    grant_type="authorization_code",
+                    code=probe_code,
+                    redirect_uri=app.redirect_uri,
+                ),
+                (app.client_secret, probe_code),
+            )
+        except TokenEndpointError as exc:
+            if exc.error == "invalid_client":
+                return False
+            return True if exc.error == "invalid_grant" else None
+        except SignInError:
+            return None
+    return None  # a server that traded a made-up code says nothing about the secret
+
+
 def parse_pasted(text: str) -> dict[str, str]:
     """Read what a person pasted: the final redirect URL, the OOB code page URL, or a code.
 

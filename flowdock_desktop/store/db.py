@@ -116,6 +116,14 @@ MIGRATIONS: Sequence[str] = (
     """
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     """,
+    # 3: servers and OAuth applications used before (store/servers.py), so a setup link, Add…
+    #    and signing in again start from them; client secrets stay in the keyring. One compact
+    #    table: the schema must still fit on the file's first page, which health.py's recovery
+    #    of a file cut short relies on. A server alone is a row with client_id ''.
+    """
+    CREATE TABLE known_apps (api_url TEXT, client_id TEXT, redirect_uri TEXT, name TEXT,
+    sandbox INT, used REAL, PRIMARY KEY (api_url, client_id)) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -56,6 +56,7 @@ _TABLE_WORDS = {
     "history": ("sent-message record", "sent-message records"),
     "drafts": ("draft", "drafts"),
     "templates": ("template", "templates"),
+    "known_apps": ("remembered server or application", "remembered servers and applications"),
 }
 
 

@@ -154,6 +154,14 @@ class IntegrationStore:
         self._update(integration_id, "source_name = ?", (name,))
         return self.get(integration_id)
 
+    def replace_source(
+        self, integration_id: str, *, source_id: int, source_url: str
+    ) -> Integration:
+        """Point the integration at a new source in the same flow (reconnecting after its flow
+        token was lost); its outbox, history and draft stay with it."""
+        self._update(integration_id, "source_id = ?, source_url = ?", (int(source_id), source_url))
+        return self.get(integration_id)
+
     def mark_removed(self, integration_id: str, *, now: float | None = None) -> Integration:
         """Record that the source no longer exists in Flowdock (deleted there, or 410 Gone).
 

@@ -70,8 +70,16 @@ class WindowRouter(QObject):
             return self.open_composer(active[0].id)
         return self.show_wizard()
 
-    def show_wizard(self, *, setup_link: str | None = None, api_url: str | None = None):
-        wizard = SetupWizard(self.context, setup_link=setup_link, api_url=api_url)
+    def show_wizard(
+        self,
+        *,
+        setup_link: str | None = None,
+        api_url: str | None = None,
+        reconnect: Integration | None = None,
+    ):
+        wizard = SetupWizard(
+            self.context, setup_link=setup_link, api_url=api_url, reconnect=reconnect
+        )
         wizard.open_composer_requested.connect(self.open_composer)
         wizard.integration_created.connect(self._integration_created)
         return self._keep(wizard)
@@ -110,7 +118,18 @@ class WindowRouter(QObject):
         window = ComposerWindow(self.context, integration_id=integration_id)
         window.setObjectName("composer")
         window.add_integration_requested.connect(lambda: self.show_wizard())
+        window.reconnect_requested.connect(self.reconnect)
         return self._keep(window)
+
+    def reconnect(self, integration_id: str) -> QWidget | None:
+        """The wizard on only the steps that give an integration its flow token back."""
+        from flowdock_desktop.store.integrations import UnknownIntegrationError
+
+        try:
+            integration = self.context.integrations.get(integration_id)
+        except UnknownIntegrationError:
+            return None
+        return self.show_wizard(reconnect=integration)
 
     def open_link(self, link: str) -> QWidget:
         """A setup or configuration link (``flowdock-desktop://…`` or Flowdock's own form).
@@ -152,6 +171,7 @@ class WindowRouter(QObject):
 
         dialog = IntegrationSettingsDialog(self.context, integration)
         dialog.sign_in_requested.connect(lambda url: self.show_wizard(api_url=url))
+        dialog.reconnect_requested.connect(self.reconnect)
         return self._keep(dialog)
 
 

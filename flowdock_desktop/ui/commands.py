@@ -29,6 +29,14 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
     configure.add_argument("configuration_link", metavar="CONFIGURATION_LINK")
     configure.set_defaults(handler=_configure)
 
+    status = subparsers.add_parser(
+        "status",
+        help="show the server, who is signed in, token expiry and where secrets are kept",
+        description="Like Help > Account in the app. Exit status 0 when someone is signed "
+        "in, 1 when no one is.",
+    )
+    status.set_defaults(handler=_status)
+
     flows = subparsers.add_parser("flows", help="list the signed-in person's flows")
     flows.set_defaults(handler=_flows)
 
@@ -101,6 +109,17 @@ def _cli_context():
 
     # A secret kept in memory would end with the command: no stand-in for a missing keyring.
     return AppContext(credentials=CredentialStore(fallback=False))
+
+
+def _status(args: argparse.Namespace) -> int:
+    from flowdock_desktop.account_status import collect_status
+    from flowdock_desktop.context import AppContext
+
+    with AppContext() as context:
+        status = collect_status(context)
+    for line in status.lines():
+        print(line)
+    return 0 if status.signed_in else 1
 
 
 def _signed_in_client(context):

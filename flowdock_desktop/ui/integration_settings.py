@@ -30,12 +30,14 @@ if TYPE_CHECKING:
 class IntegrationSettingsDialog(QDialog):
     """Settings of one integration, opened by a configuration link (``configure``).
 
-    Signals: ``sign_in_requested(str api_url)`` ("Sign in again"), ``removed(str id)``.
+    Signals: ``sign_in_requested(str api_url)`` ("Sign in again"), ``removed(str id)``,
+    ``reconnect_requested(str id)`` (its flow token is gone: "Reconnect").
     Renaming changes the local name only: Flowdock has no endpoint to rename a source.
     """
 
     sign_in_requested = Signal(str)
     removed = Signal(str)
+    reconnect_requested = Signal(str)
 
     def __init__(
         self, context: AppContext, integration: Integration, parent: QWidget | None = None
@@ -57,7 +59,14 @@ class IntegrationSettingsDialog(QDialog):
             label.setAccessibleName(title.rstrip(":"))
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(title, label)
+            if title == "State:":
+                self.state_label = label
         layout.addLayout(form)
+        self.reconnect_button = QPushButton("Re&connect")
+        self.reconnect_button.setAccessibleName("Reconnect")
+        self.reconnect_button.setVisible(False)
+        self.reconnect_button.clicked.connect(self._reconnect)
+        layout.addWidget(self.reconnect_button)
         self.name_edit = QLineEdit(integration.source_name)
         box, self.name_message = labelled_field("Source &name (on this computer)", self.name_edit)
         layout.addWidget(box)
@@ -78,6 +87,27 @@ class IntegrationSettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.banner.action_clicked.connect(self._remove)
         self._task: TaskHandle | None = None
+        if integration.is_active:
+            # Whether its flow token is still here: a keyring read, off the GUI thread.
+            run_task(
+                lambda: not context.credentials.get_flow_token(integration.id),
+                owner=self,
+                on_done=self._token_checked,
+                on_error=lambda _e: None,
+            )
+
+    def _token_checked(self, missing: bool) -> None:
+        if not missing:
+            return
+        from flowdock_desktop.ui.reconnect import NEEDS_SIGN_IN, needs_sign_in_text
+
+        self.state_label.setText(NEEDS_SIGN_IN)
+        self.reconnect_button.setVisible(True)
+        self.banner.show_message("warning", needs_sign_in_text(self.integration))
+
+    def _reconnect(self) -> None:
+        self.reconnect_requested.emit(self.integration.id)
+        self.accept()
 
     def _validate(self) -> bool:
         problems = validate_source_name(self.name_edit.text())

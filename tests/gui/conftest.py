@@ -45,6 +45,18 @@ def screenshot(qtbot):
     return take
 
 
+@pytest.fixture
+def scripted_browser(monkeypatch):
+    """The system browser replaced by one that follows the sandbox's redirects (wizard tests)."""
+    from wizard_support import ScriptedBrowser
+
+    from flowdock_desktop.auth import browser
+
+    fake = ScriptedBrowser()
+    monkeypatch.setattr(browser, "open_browser", fake)
+    return fake
+
+
 @pytest.fixture(autouse=True)
 def _light_theme(qapp):
     apply_theme(qapp, "light")

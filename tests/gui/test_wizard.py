@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
-from wizard_support import WAIT, ScriptedBrowser, go_to, press_next
+from wizard_support import WAIT, ScriptedBrowser, go_to, press_next, register_application
 from wizard_support import start_server as _server
 
 from flowdock_desktop.auth import browser
@@ -21,13 +21,6 @@ from flowdock_desktop.store.profile import Profile
 from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def scripted_browser(monkeypatch) -> ScriptedBrowser:
-    fake = ScriptedBrowser()
-    monkeypatch.setattr(browser, "open_browser", fake)
-    return fake
 
 
 @pytest.fixture
@@ -218,7 +211,8 @@ def test_unreachable_server_then_retry(qtbot, wizard, screenshot):
     qtbot.keyClicks(page.url_edit, f"http://127.0.0.1:{port}")
     press_next(qtbot, wizard)
     qtbot.waitUntil(lambda: page.banner.kind == "error" and bool(page.banner.text), timeout=WAIT)
-    assert "Could not reach 127.0.0.1" in page.banner.text
+    # The port is named: it is what is usually wrong on this computer.
+    assert f"Could not reach 127.0.0.1:{port}." in page.banner.text
     screenshot(wizard, "wizard-1-unreachable")
     # Now a server answers on that port; Try again moves on.
     server = SandboxServer(SandboxConfig(auto_approve=True), host="127.0.0.1", port=port)
@@ -230,6 +224,17 @@ def test_unreachable_server_then_retry(qtbot, wizard, screenshot):
     finally:
         wizard.discard()
         server.stop()
+
+
+def test_editing_the_address_clears_the_old_error(qtbot, wizard):
+    page = wizard.server_page
+    page.url_choice.click()
+    qtbot.keyClicks(page.url_edit, "http://127.0.0.1:9")
+    press_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: page.banner.kind == "error" and bool(page.banner.text), timeout=WAIT)
+    assert "127.0.0.1:9." in page.banner.text
+    qtbot.keyClick(page.url_edit, Qt.Key.Key_Backspace)
+    assert page.banner.text == ""
 
 
 def test_sandbox_port_busy_is_explained_then_retry_works(
@@ -279,13 +284,16 @@ def test_server_address_is_validated_inline(qtbot, wizard):
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
 
 
-def test_back_and_next_keep_what_was_typed(qtbot, wizard):
+def test_back_and_next_keep_what_was_typed(qtbot, wizard, context):
+    mine = register_application(context.sandbox, "Mine")
     go_to(qtbot, wizard, PageId.APPLICATION)
     page = wizard.application_page
     page.client_id_edit.setText("")
     assert page.client_id_message.is_error
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
-    page.client_id_edit.setText("my-own-client")
+    page.client_id_edit.setText(mine["client_id"])
+    page.secret_edit.setText(mine["secret"])
+    page.callback_edit.setText(mine["callback"])
     page.link_edit.setText("https://x.test/setup?flow={flow_id}")
     assert page.link_message.is_error and "placeholder" in page.link_message.text()
     page.link_edit.setText("https://x.test/setup?flow=abc")
@@ -296,9 +304,9 @@ def test_back_and_next_keep_what_was_typed(qtbot, wizard):
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
     assert wizard.currentId() == PageId.SERVER
     go_to(qtbot, wizard, PageId.APPLICATION)
-    assert page.client_id_edit.text() == "my-own-client"
+    assert page.client_id_edit.text() == mine["client_id"]
     assert page.link_edit.text() == "https://x.test/setup?flow=abc"
-    assert page.secret_edit.text() == "sandbox-client-secret"
+    assert page.secret_edit.text() == mine["secret"]
 
 
 def test_keyboard_only_walk_to_done(qtbot, wizard, context):
@@ -331,43 +339,6 @@ def test_keyboard_only_walk_to_done(qtbot, wizard, context):
     enter()
     qtbot.waitUntil(lambda: wizard.currentId() == PageId.DONE, timeout=WAIT)
     assert len(context.integrations.list()) == 1
-
-
-def test_a_newcomer_reaches_done_pressing_only_enter(qtbot, wizard, context):
-    """What `make run` promises: Enter on every page, typed where the keyboard focus is."""
-    from PySide6.QtWidgets import QApplication
-
-    wizard.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-    pages_seen = []
-    for _ in range(12):
-        if wizard.currentId() == PageId.DONE:
-            break
-        current = wizard.currentId()
-        pages_seen.append(current)
-        page = wizard.currentPage()
-        # Wait until the page is ready for Enter: Next enabled or (sign-in) its button focused.
-        qtbot.waitUntil(
-            lambda page=page: (
-                not getattr(page, "working", False)
-                and (
-                    page.isComplete()
-                    or QApplication.focusWidget() is getattr(page, "sign_in_button", None)
-                )
-            ),
-            timeout=WAIT,
-        )
-        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
-        qtbot.waitUntil(
-            lambda current=current: (
-                wizard.currentId() != current or wizard.currentPage().isComplete()
-            ),
-            timeout=WAIT,
-        )
-        assert wizard.currentId() >= current, f"Enter went back from {current!r}"
-    assert wizard.currentId() == PageId.DONE, pages_seen
-    created = context.integrations.list()
-    assert len(created) == 1 and created[0].flow_slug == "announcements"
 
 
 def test_second_integration_in_another_flow(qtbot, wizard, context):

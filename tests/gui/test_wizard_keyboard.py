@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton, QWizard
 from wizard_support import (
     WAIT,
-    ScriptedBrowser,
     duplicate_mnemonics,
+    enter_until,
     focused,
     press,
     press_mnemonic,
@@ -23,19 +23,11 @@ from wizard_support import (
     type_text,
 )
 
-from flowdock_desktop.auth import browser
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.store.profile import Profile
 from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def scripted_browser(monkeypatch) -> ScriptedBrowser:
-    fake = ScriptedBrowser()
-    monkeypatch.setattr(browser, "open_browser", fake)
-    return fake
 
 
 @pytest.fixture
@@ -57,32 +49,6 @@ def wizard(qtbot, context, scripted_browser) -> Iterator[SetupWizard]:
     yield wiz
     wiz.discard()
     scripted_browser.join()
-
-
-def _ready_for_enter(wiz: SetupWizard) -> bool:
-    page = wiz.currentPage()
-    if page.working:
-        return False
-    return page.isComplete() or QApplication.focusWidget() is wiz.sign_in_page.sign_in_button
-
-
-def enter_until(qtbot, wiz: SetupWizard, target: PageId, on_page=None) -> None:
-    """Press Enter where the focus is, page after page, until ``target`` shows."""
-    for _ in range(12):
-        current = wiz.currentId()
-        # The page has shown and the cursor moved into it (or onto a wizard button).
-        qtbot.waitUntil(lambda: focused().window() is wiz and focused().isVisible(), timeout=WAIT)
-        if on_page is not None:
-            on_page(current)
-        if current == target:
-            return
-        qtbot.waitUntil(lambda: _ready_for_enter(wiz), timeout=WAIT)
-        press(qtbot, Qt.Key.Key_Return)
-        qtbot.waitUntil(
-            lambda current=current: wiz.currentId() != current or wiz.currentPage().isComplete(),
-            timeout=WAIT,
-        )
-    raise AssertionError(f"never reached {target!r}; stuck on {wiz.currentId()!r}")
 
 
 def _expected_focus(wiz: SetupWizard, page_id: PageId):

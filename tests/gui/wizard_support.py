@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import threading
 
 import httpx
@@ -59,6 +60,42 @@ def start_server(auto_approve: bool = True) -> SandboxServer:
     return server
 
 
+def free_port() -> int:
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        return spare.getsockname()[1]
+
+
+def register_application(
+    server: SandboxServer, name: str, *, any_port: bool = False
+) -> dict[str, str]:
+    """What an integrator does in the browser: the applications page's New application form,
+    loaded, filled in and submitted with its hidden fields. The client id, secret, callback
+    and the application's number, as the page shows them."""
+    callback = f"http://127.0.0.1:{free_port()}/callback"
+    with httpx.Client(base_url=server.base_url, timeout=10) as browser:
+        page = browser.get("/oauth/applications").text
+        form = re.search(
+            r'<form method="post" action="/oauth/applications/new".*?</form>', page, re.S
+        )
+        assert form is not None, "the applications page has no New application form"
+        hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+        fields = {
+            **hidden,
+            "name": name,
+            "redirect_uris": callback,
+            "setup_uri": "flowdock-desktop://setup?flow={flow_id}&flow_url={flow_url}",
+        }
+        if any_port:
+            fields["loopback_any_port"] = "1"
+        answer = browser.post("/oauth/applications/new", data=fields)
+    assert answer.status_code == 201, answer.text
+    client_id = re.search(r"client_id: <code>([^<]+)</code>", answer.text).group(1)
+    secret = re.search(r"client_secret: <code>([^<]+)</code>", answer.text).group(1)
+    app_id = re.findall(r'action="/oauth/applications/(\d+)/setup"', answer.text)[-1]
+    return {"client_id": client_id, "secret": secret, "callback": callback, "id": app_id}
+
+
 def press_next(qtbot, wiz: SetupWizard) -> None:
     """Click Next (or Commit) once it is enabled."""
     button = wiz.button(QWizard.WizardButton.NextButton)
@@ -98,6 +135,32 @@ def press(qtbot, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
 def press_mnemonic(qtbot, letter: str) -> None:
     """Alt+letter, sent where the focus is (Qt routes it as a shortcut)."""
     qtbot.keyClick(focused(), letter.lower(), Qt.KeyboardModifier.AltModifier)
+
+
+def _ready_for_enter(wiz: SetupWizard) -> bool:
+    page = wiz.currentPage()
+    if page.working:
+        return False
+    return page.isComplete() or QApplication.focusWidget() is wiz.sign_in_page.sign_in_button
+
+
+def enter_until(qtbot, wiz: SetupWizard, target: PageId, on_page=None) -> None:
+    """Press Enter where the focus is, page after page, until ``target`` shows."""
+    for _ in range(12):
+        current = wiz.currentId()
+        # The page has shown and the cursor moved into it (or onto a wizard button).
+        qtbot.waitUntil(lambda: focused().window() is wiz and focused().isVisible(), timeout=WAIT)
+        if on_page is not None:
+            on_page(current)
+        if current == target:
+            return
+        qtbot.waitUntil(lambda: _ready_for_enter(wiz), timeout=WAIT)
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(
+            lambda current=current: wiz.currentId() != current or wiz.currentPage().isComplete(),
+            timeout=WAIT,
+        )
+    raise AssertionError(f"never reached {target!r}; stuck on {wiz.currentId()!r}")
 
 
 def mnemonics(window: QWidget) -> list[tuple[str, str]]:

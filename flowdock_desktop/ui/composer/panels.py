@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from datetime import datetime
 from html import escape
 from typing import Any, ClassVar
@@ -75,12 +76,19 @@ class IntegrationList(QWidget):
         self.remove_button.clicked.connect(lambda: self._emit_for(self.remove_requested))
         self._update_buttons()
 
-    def set_integrations(self, integrations: list[Integration], current: str | None) -> None:
+    def set_integrations(
+        self,
+        integrations: list[Integration],
+        current: str | None,
+        needs_sign_in: Collection[str] = (),
+    ) -> None:
         self.list.blockSignals(True)
         self.list.clear()
         chosen = None
         for integration in integrations:
             state = "working" if integration.is_active else "removed in Flowdock"
+            if integration.is_active and integration.id in needs_sign_in:
+                state = "needs sign-in"  # its flow token is gone: see ui/reconnect.py
             item = QListWidgetItem(
                 f"{integration.source_name}\n"
                 f"{integration.organization_name} / {integration.flow_name} · {state}"

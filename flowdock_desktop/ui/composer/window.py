@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from flowdock_desktop.api.errors import FlowdockError, GoneError, ValidationError
 from flowdock_desktop.sending import SendResult, SendService, ThreadListing, ThreadView
 from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.ui.account import add_help_actions
 from flowdock_desktop.ui.composer.form import MessageForm
 from flowdock_desktop.ui.composer.panels import (
     IntegrationList,
@@ -41,6 +42,7 @@ from flowdock_desktop.ui.composer.panels import (
     ThreadsPanel,
 )
 from flowdock_desktop.ui.composer.preview import PreviewPane
+from flowdock_desktop.ui.reconnect import show_flow_token_state
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 from flowdock_desktop.ui.widgets import Banner
 
@@ -86,6 +88,8 @@ class ComposerWindow(QMainWindow):
     Signals:
         ``add_integration_requested``: the person wants to set up an integration (app.py opens
         the wizard); also offered after an integration was removed in Flowdock.
+        ``reconnect_requested(str)``: Reconnect for an integration whose flow token is gone
+        (``ui/reconnect.py``).
         ``message_sent(object)``: a ``SendResult`` once a message reached Flowdock.
         ``delivery_finished(list)``: outcomes of each background outbox run (tests wait on it).
     Attributes: ``form``, ``preview``, ``integrations_panel``, ``threads_panel``,
@@ -94,6 +98,7 @@ class ComposerWindow(QMainWindow):
     """
 
     add_integration_requested = Signal()
+    reconnect_requested = Signal(str)
     message_sent = Signal(object)
     delivery_finished = Signal(list)
 
@@ -251,6 +256,7 @@ class ComposerWindow(QMainWindow):
         close.setShortcut(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
         help_menu = self.menuBar().addMenu("&Help")
+        add_help_actions(self, help_menu)
         about = help_menu.addAction("&About Flowdock Desktop…")
         about.triggered.connect(self.show_about)
 
@@ -294,6 +300,7 @@ class ComposerWindow(QMainWindow):
             self.select_integration(integrations[0].id)
         else:
             self.select_integration(self.integration_id)
+        show_flow_token_state(self, integrations)
 
     def select_integration(self, integration_id: str) -> None:
         found = next((i for i in self._integrations if i.id == integration_id), None)
@@ -777,6 +784,8 @@ class ComposerWindow(QMainWindow):
             self.deliver_in_background(ignore_backoff=True)
         elif action == "signin":
             self.add_integration_requested.emit()
+        elif action == "reconnect" and self.integration_id:
+            self.reconnect_requested.emit(self.integration_id)
 
     def _show_error(self, error: BaseException) -> None:
         text = getattr(error, "user_message", None)

@@ -9,8 +9,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget, QWizard
 
 from flowdock_desktop.auth import browser
-from flowdock_desktop.auth.errors import SignInCancelled, SignInError
+from flowdock_desktop.auth.errors import SignInCancelled, SignInError, TokenEndpointError
 from flowdock_desktop.problems import explain
+from flowdock_desktop.store.servers import KnownServers
 from flowdock_desktop.ui.tasks import CancelToken, run_task
 from flowdock_desktop.ui.widgets import labelled_field
 from flowdock_desktop.ui.wizard.base import WizardPage
@@ -101,6 +102,7 @@ class SignInPage(WizardPage):
         self.banner.clear()
         if self.state.signed_in_here():
             self._show_signed_in(reused=True)
+            self.setup_wizard().sign_in_checked()
             return
         self.state.session = None
         self._show_idle()
@@ -127,10 +129,10 @@ class SignInPage(WizardPage):
         if keyring_warning and not self.working and self.state.session is None:
             # Told before signing in: the tokens will last only as long as this run.
             self.show_info("warning", keyring_warning)
-        if session is None or self.working or self.state.session is not None:
-            return
-        self.state.session = session
-        self._show_signed_in(reused=True)
+        if session is not None and not self.working and self.state.session is None:
+            self.state.session = session
+            self._show_signed_in(reused=True)
+        self.setup_wizard().sign_in_checked()
 
     def isComplete(self) -> bool:
         return not self.working and self.state.signed_in_here()
@@ -152,6 +154,11 @@ class SignInPage(WizardPage):
         self._url = ""
         context = self.context
         app = self.state.oauth_app()
+        remembered = {
+            "is_sandbox": self.state.demo is not None,
+            "redirect_uri": self.state.redirect_uri,
+            "name": self.state.application_name or None,
+        }
 
         def work(token: CancelToken, progress: Any) -> Session:
             url = flow.start()
@@ -160,13 +167,16 @@ class SignInPage(WizardPage):
             opened = browser.open_browser(url)
             progress((url, opened))
             tokens = flow.wait()
-            return start_session(
+            session = start_session(
                 context.profile,
                 context.credentials,
                 app,
                 tokens,
                 redirect_uri=flow.redirect_uri,
             )
+            # It worked: offer this server and application first next time.
+            KnownServers(context.db).remember(app.api_url, client_id=app.client_id, **remembered)
+            return session
 
         self.run(
             work,
@@ -241,11 +251,16 @@ class SignInPage(WizardPage):
         self.flow = None
         self.state.session = session
         self._show_signed_in(reused=False)
+        self.setup_wizard().sign_in_checked()
 
     def _failed(self, error: BaseException) -> None:
         self._ticker.stop()
         self.flow = None
         self._show_idle()
+        if isinstance(error, TokenEndpointError) and error.error == "invalid_client":
+            # Trying again would send the same secret: the fix is on the Application page.
+            self.setup_wizard().back_to_application(rejected_secret=self.state.client_secret)
+            return
         text = explain(error).text
         self.show_error(text, "&Try again", self.start_sign_in)
 

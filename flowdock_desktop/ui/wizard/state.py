@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from flowdock_desktop.auth.session import Session
     from flowdock_desktop.connect import ConnectResult
     from flowdock_desktop.setup_links import SetupLink
+    from flowdock_desktop.store.integrations import Integration
+    from flowdock_desktop.store.servers import KnownApplication
 
 
 @dataclass
@@ -25,10 +27,23 @@ class WizardState:
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
     redirect_uri: str = ""
+    #: What the server calls the application; new sources are named after it.
+    application_name: str = ""
+    #: Applications used before on this server, and their client secrets found in the keyring
+    #: (read in the background when the server was checked).
+    known_applications: list[KnownApplication] = field(default_factory=list)
+    known_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Whether secrets outlive this run (a usable keyring); None until checked.
+    keyring_persistent: bool | None = None
+    #: The application a setup link (or signing in again) asks for, by client id.
+    wanted_client_id: str | None = None
     setup_link: SetupLink | None = None
     session: Session | None = None
     flow: Flow | None = None
     sources: list[Source] = field(default_factory=list)
+    #: Set when the wizard reconnects this integration (its flow token was lost) instead of
+    #: setting up a new one: only the steps needed run, then a new source replaces the old.
+    reconnect: Integration | None = None
     source_name: str = ""
     result: ConnectResult | None = None
 

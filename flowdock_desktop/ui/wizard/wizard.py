@@ -11,14 +11,19 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 
 from flowdock_desktop.setup_links import parse_setup_link
+from flowdock_desktop.ui.wizard.application_page import ApplicationPage
 from flowdock_desktop.ui.wizard.base import WizardPage
-from flowdock_desktop.ui.wizard.flow_pages import ConfirmPage, DonePage, FlowPage, NamePage
-from flowdock_desktop.ui.wizard.server_pages import ApplicationPage, ServerPage
+from flowdock_desktop.ui.wizard.confirm_page import ConfirmPage
+from flowdock_desktop.ui.wizard.done_page import DonePage
+from flowdock_desktop.ui.wizard.flow_page import FlowPage
+from flowdock_desktop.ui.wizard.name_page import NamePage
+from flowdock_desktop.ui.wizard.server_page import ServerPage
 from flowdock_desktop.ui.wizard.signin_page import SignInPage
 from flowdock_desktop.ui.wizard.state import WizardState
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.integrations import Integration
 
 
 class PageId(IntEnum):
@@ -58,12 +63,21 @@ class SetupWizard(QWizard):
         *,
         setup_link: str | None = None,
         api_url: str | None = None,
+        reconnect: Integration | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.context = context
-        self.state = WizardState()
-        self.setWindowTitle("Set up a Flowdock integration")
+        self.state = WizardState(reconnect=reconnect)
+        self.setWindowTitle(
+            f"Reconnect “{reconnect.source_name}”"
+            if reconnect is not None
+            else "Set up a Flowdock integration"
+        )
+        if reconnect is not None:
+            api_url = reconnect.api_url
+            self.state.source_name = reconnect.source_name
+        self._auto_sign_in_started = False
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveCustomButton1, False)
@@ -80,17 +94,19 @@ class SetupWizard(QWizard):
         for page_id, page in zip(PageId, self.pages(), strict=True):
             self.setPage(page_id, page)
         self.setStartId(PageId.SERVER)
-        if api_url:
-            self.server_page.use_server(api_url)
+        link = None
         if setup_link:
             self.application_page.set_setup_link(setup_link)
-            # A valid link also fixes the server when it names one and none was given.
             try:
                 link = parse_setup_link(setup_link)
             except ValueError:
-                link = None
-            if link is not None and link.api_url and not api_url:
-                self.server_page.use_server(link.api_url)
+                link = None  # the Application page explains what is wrong with it
+        # Start from the server asked for (signing in again), the link's, or the one used last.
+        server = api_url or (link.api_url if link is not None else None) or context.api_url
+        if server:
+            self.server_page.use_server(server)
+        if link is not None and link.client_id:
+            self.state.wanted_client_id = link.client_id
         self.discard_question: QMessageBox | None = None
         for page in self.pages():
             page.completeChanged.connect(self._work_changed)
@@ -110,16 +126,50 @@ class SetupWizard(QWizard):
 
     # -- navigation -------------------------------------------------------------------------
 
-    def go_to_sign_in(self) -> None:
-        """Back to the sign-in page (expired sign-in, missing permission) and start it."""
-        while self.currentId() > PageId.SIGN_IN and len(self.visitedIds()) > 1:
+    # -- reconnecting: only the steps needed ------------------------------------------------
+
+    def nextId(self) -> int:
+        if self.state.reconnect is not None and self.currentId() == PageId.SIGN_IN:
+            return PageId.CONFIRM  # the flow and the name are the integration's own
+        return super().nextId()
+
+    def _advance_reconnect(self) -> None:
+        """Go on by itself through pages that need nothing from the person."""
+        page = self.currentPage()
+        if self.state.reconnect is None or not isinstance(page, WizardPage) or page.working:
+            return
+        if self.currentId() in (PageId.SERVER, PageId.APPLICATION) and page.isComplete():
+            self.next()  # a page with something missing (a secret no keyring kept) waits
+
+    def sign_in_checked(self) -> None:
+        """The sign-in page knows whether someone is signed in (called by the page)."""
+        if self.state.reconnect is None or self.currentId() != PageId.SIGN_IN:
+            return
+        if self.state.signed_in_here():
+            self.next()
+        elif not self.sign_in_page.working and not self._auto_sign_in_started:
+            self._auto_sign_in_started = True
+            self.sign_in_page.start_sign_in()
+
+    def back_to(self, page_id: PageId) -> bool:
+        """Go back page by page to ``page_id`` (what was typed stays); True when there."""
+        while self.currentId() > page_id and len(self.visitedIds()) > 1:
             before = self.currentId()
             self.back()
             if self.currentId() == before:
                 break
-        if self.currentId() == PageId.SIGN_IN:
+        return self.currentId() == page_id
+
+    def go_to_sign_in(self) -> None:
+        """Back to the sign-in page (expired sign-in, missing permission) and start it."""
+        if self.back_to(PageId.SIGN_IN):
             self.state.session = None
             self.sign_in_page.start_sign_in()
+
+    def back_to_application(self, *, rejected_secret: str) -> None:
+        """The server refused the client secret: back to it, with its field marked."""
+        if self.back_to(PageId.APPLICATION):
+            self.application_page.mark_secret_rejected(rejected_secret)
 
     def set_up_another(self) -> None:
         """Start again at the flow page, keeping the server, application and sign-in."""
@@ -142,6 +192,8 @@ class SetupWizard(QWizard):
         if isinstance(page, WizardPage):
             # After QWizard has finished showing the page, which moves the focus itself.
             QTimer.singleShot(0, page, page.focus_first_field)
+            if self.state.reconnect is not None:
+                QTimer.singleShot(0, page, self._advance_reconnect)
         self._work_changed()
 
     def _work_changed(self) -> None:

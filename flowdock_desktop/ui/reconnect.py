@@ -1,0 +1,65 @@
+"""The composer's "Needs sign-in" state: integrations whose flow token this computer lost.
+
+A run without a keyring keeps flow tokens in memory only; after a restart such an integration
+cannot post. The composer then lists it as "needs sign-in" (not "working") and offers
+Reconnect, which opens the wizard on only the steps needed (``SetupWizard(reconnect=…)``).
+
+Kept out of ``ui/composer`` so the composer window only calls ``show_flow_token_state``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowdock_desktop.connect import without_flow_token
+from flowdock_desktop.ui.tasks import run_task
+
+if TYPE_CHECKING:
+    from flowdock_desktop.store.integrations import Integration
+
+#: The integrations panel's word for an integration without its flow token.
+NEEDS_SIGN_IN = "needs sign-in"
+
+
+def needs_sign_in_text(integration: Integration) -> str:
+    return (
+        f"“{integration.source_name}” needs sign-in: its flow token is not on this computer "
+        "any more (it was kept only until the app quit, or the keyring lost it), so it cannot "
+        "post. Reconnect signs you in if needed and gives it a new flow token; what waits in "
+        "the outbox is kept."
+    )
+
+
+def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
+    """Check (off the GUI thread) which integrations lack their flow token, then mark them in
+    the composer's list and offer Reconnect for the selected one."""
+    context = window.context
+
+    def done(missing: set[str]) -> None:
+        window.needs_sign_in = missing
+        if missing:
+            window.integrations_panel.set_integrations(
+                integrations, window.integration_id, needs_sign_in=missing
+            )
+        if not getattr(window, "_reconnect_watch", False):
+            window._reconnect_watch = True
+            window.integrations_panel.selected.connect(lambda _id: _offer(window))
+        _offer(window)
+
+    run_task(
+        lambda: without_flow_token(context.credentials, integrations),
+        owner=window,
+        on_done=done,
+        on_error=lambda _error: None,
+    )
+
+
+def _offer(window: Any) -> None:
+    integration = window.integration
+    missing = getattr(window, "needs_sign_in", set())
+    if integration is not None and integration.id in missing:
+        window.banner.show_message("warning", needs_sign_in_text(integration), "&Reconnect")
+        window._banner_next = "reconnect"
+    elif getattr(window, "_banner_next", None) == "reconnect":
+        window.banner.clear()
+        window._banner_next = None

@@ -1,0 +1,287 @@
+"""Acceptance: the wizard walked by the people it is for, at the keyboard, from a fresh profile.
+
+- a newcomer pressing only Enter, at 1,024x700, then starting the app again;
+- an integrator who registers their own application on the sandbox's applications page (over
+  HTTP, as its form does), sets it up once by typing, then uses a setup link from that page;
+- the same integrator pasting a wrong client secret.
+
+Keys go to ``QApplication.focusWidget()``; nothing is set on a widget directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from wizard_support import (
+    WAIT,
+    enter_until,
+    focused,
+    press,
+    register_application,
+    start_server,
+    type_text,
+)
+
+from flowdock_desktop.context import AppContext
+from flowdock_desktop.sandbox.server import SandboxServer
+from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.ui.app import WindowRouter
+from flowdock_desktop.ui.wizard import PageId, SetupWizard
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def theirs() -> Iterator[SandboxServer]:
+    """The integrator's server (a sandbox of its own, not the app's embedded one)."""
+    server = start_server()
+    yield server
+    server.stop()
+
+
+def _start(context: AppContext, qtbot, **kwargs) -> SetupWizard:
+    """The app's own way in: the router opens the wizard (as at start or from a link)."""
+    router = WindowRouter(context)
+    window = router.open_link(kwargs["link"]) if "link" in kwargs else router.show_start()
+    assert isinstance(window, SetupWizard)
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    return window
+
+
+def _setup_link(server: SandboxServer, app_id: str, flow_path: str) -> str:
+    """The applications page's "Start setup" for a flow: where the browser is sent."""
+    org, flow = flow_path.split("/")
+    flow_id = server.state.find_flow_by_path(org, flow)
+    answer = httpx.get(
+        f"{server.base_url}/oauth/applications/{app_id}/setup",
+        params={"flow": flow_id},
+        follow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 303
+    return answer.headers["location"]
+
+
+def _sources(server: SandboxServer, flow_path: str) -> list[dict]:
+    flow_id = server.state.find_flow_by_path(*flow_path.split("/"))
+    return server.state.flow_sources(flow_id, server.base_url)
+
+
+def test_newcomer_presses_only_enter_then_starts_again(qtbot, profile_dir, scripted_browser):
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot)
+        enter_until(qtbot, wizard, PageId.DONE)
+        created = context.integrations.list()
+        assert [(i.source_name, i.flow_path) for i in created] == [
+            ("Flowdock Desktop", "acme/announcements")
+        ]
+        wizard.accept()
+        sandbox_url = context.sandbox.base_url
+    finally:
+        context.close()
+
+    # Started again (same profile, same keyring): the integration is there, and Add… starts
+    # from the sandbox and the demo application again, with nothing to type.
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = start_server()
+    again.api_url = again.sandbox.base_url  # the embedded sandbox, on its (new) port
+    try:
+        assert [i.source_name for i in again.integrations.list()] == ["Flowdock Desktop"]
+        wizard = WindowRouter(again).show_wizard()
+        qtbot.addWidget(wizard)
+        assert wizard.server_page.sandbox_choice.isChecked()
+        enter_until(qtbot, wizard, PageId.SIGN_IN)
+        assert wizard.application_page.client_id_edit.text() == "sandbox-client-id"
+        wizard.discard()
+    finally:
+        again.close()
+    assert sandbox_url
+
+
+def test_integrator_sets_up_their_own_application_then_uses_a_setup_link(
+    qtbot, profile_dir, scripted_browser, theirs
+):
+    mine = register_application(theirs, "CI reporter")
+
+    # First run: their server and application, typed once.
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()  # the app's embedded one, not used by the integrator
+    try:
+        wizard = _start(context, qtbot)
+        assert focused() is wizard.server_page.sandbox_choice
+        qtbot.keyClick(focused(), "a", Qt.KeyboardModifier.AltModifier)  # &Another server
+        qtbot.waitUntil(wizard.server_page.url_choice.isChecked, timeout=WAIT)
+        press(qtbot, Qt.Key.Key_Tab)
+        assert focused() is wizard.server_page.url_edit
+        type_text(qtbot, theirs.base_url)
+        enter_until(qtbot, wizard, PageId.APPLICATION)
+        assert focused() is wizard.application_page.client_id_edit
+        type_text(qtbot, mine["client_id"])
+        press(qtbot, Qt.Key.Key_Tab)
+        type_text(qtbot, mine["secret"])
+        press(qtbot, Qt.Key.Key_Tab)  # the Show check box
+        press(qtbot, Qt.Key.Key_Tab)
+        type_text(qtbot, mine["callback"])
+        press(qtbot, Qt.Key.Key_Tab)
+        assert focused() is wizard.application_page.name_edit
+        assert focused().text() == ""  # the demo application's name went with its client id
+        type_text(qtbot, "CI reporter")
+        enter_until(qtbot, wizard, PageId.NAME)
+        qtbot.waitUntil(lambda: wizard.name_page.isComplete(), timeout=WAIT)
+        # The default source name is the application's name.
+        assert wizard.name_page.name_edit.text() == "CI reporter"
+        enter_until(qtbot, wizard, PageId.DONE)
+        first = _sources(theirs, "acme/announcements")
+        assert [(s["name"], s["application"]["name"]) for s in first] == [
+            ("CI reporter", "CI reporter")
+        ]
+        wizard.accept()
+    finally:
+        context.close()
+
+    # Later (a restart): "Start setup" on the applications page hands the app a setup link.
+    link = _setup_link(theirs, mine["id"], "acme/main")
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot, link=link)
+        # Their server and their application, not the embedded sandbox's demo.
+        assert wizard.server_page.url_choice.isChecked()
+        assert wizard.server_page.url_edit.text() == theirs.base_url
+        enter_until(qtbot, wizard, PageId.SIGN_IN)
+        page = wizard.application_page
+        assert page.client_id_edit.text() == mine["client_id"]
+        assert page.secret_edit.text() == mine["secret"]  # from the keyring
+        assert page.callback_edit.text() == mine["callback"]
+        assert not page.app_list_box.isHidden()
+        assert page.app_box.currentText() == f"CI reporter ({mine['client_id']})"
+        enter_until(qtbot, wizard, PageId.NAME)
+        assert wizard.flow_page.selected_flow().path == "acme/main"
+        qtbot.waitUntil(lambda: wizard.name_page.isComplete(), timeout=WAIT)
+        assert wizard.name_page.name_edit.text() == "CI reporter"
+        enter_until(qtbot, wizard, PageId.DONE)
+        assert [s["application"]["name"] for s in _sources(theirs, "acme/main")] == ["CI reporter"]
+        assert len(context.integrations.list()) == 2
+    finally:
+        wizard.discard()
+        context.close()
+
+
+def test_a_wrong_client_secret_is_found_before_the_browser(
+    qtbot, profile_dir, scripted_browser, theirs, screenshot
+):
+    mine = register_application(theirs, "CI reporter")
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot)
+        qtbot.keyClick(focused(), "a", Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(wizard.server_page.url_choice.isChecked, timeout=WAIT)
+        press(qtbot, Qt.Key.Key_Tab)
+        type_text(qtbot, theirs.base_url)
+        enter_until(qtbot, wizard, PageId.APPLICATION)
+        page = wizard.application_page
+        type_text(qtbot, mine["client_id"])
+        press(qtbot, Qt.Key.Key_Tab)
+        type_text(qtbot, "not-the-secret")
+        press(qtbot, Qt.Key.Key_Tab)
+        press(qtbot, Qt.Key.Key_Tab)
+        type_text(qtbot, mine["callback"])
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: page.secret_message.is_error, timeout=WAIT)
+        assert wizard.currentId() == PageId.APPLICATION
+        assert "did not accept this client secret" in page.secret_message.text()
+        assert scripted_browser.urls == []  # no browser was opened for it
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is page.secret_edit, timeout=WAIT)
+        screenshot(wizard, "wizard-2-secret-refused")
+        # Typing the right one clears the marks at once; Enter then goes on.
+        type_text(qtbot, mine["secret"])
+        assert not page.secret_message.is_error and page.banner.text == ""
+        enter_until(qtbot, wizard, PageId.FLOW)
+    finally:
+        wizard.discard()
+        context.close()
+
+
+def test_no_keyring_first_run_then_restart_offers_reconnect(
+    qtbot, profile_dir, scripted_browser, screenshot
+):
+    import keyring
+    from keyring.backends import fail
+
+    from flowdock_desktop.auth import credentials as credentials_module
+    from flowdock_desktop.ui.composer import ComposerWindow
+
+    def quit_app() -> None:
+        # Without a keyring, secrets live in the process: quitting is what forgets them.
+        credentials_module._fallback._items.clear()
+
+    keyring.set_keyring(fail.Keyring())  # no usable keyring (the fixture restores its own)
+    quit_app()
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot)
+        note = wizard.server_page.keyring_note
+        qtbot.waitUntil(note.isVisible, timeout=WAIT)  # said on the first page, up front
+        assert "kept only until Flowdock Desktop quits" in note.text()
+        assert "How to install a keyring" in note.text()
+        screenshot(wizard, "wizard-1-no-keyring")
+        enter_until(qtbot, wizard, PageId.CONFIRM)
+        assert "in memory until it quits" in wizard.confirm_page.summary_label.text()
+        enter_until(qtbot, wizard, PageId.DONE)
+        integration = context.integrations.list()[0]
+        wizard.accept()
+    finally:
+        context.sandbox = None  # the server lives on, as the embedded one's data file would
+        context.close()
+    quit_app()
+
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = server
+    router = WindowRouter(again)
+    try:
+        composer = router.show_start()
+        assert isinstance(composer, ComposerWindow)
+        qtbot.addWidget(composer)
+        items = composer.integrations_panel.list
+        qtbot.waitUntil(
+            lambda: items.count() == 1 and "needs sign-in" in items.item(0).text(), timeout=WAIT
+        )
+        qtbot.waitUntil(composer.banner.button.isVisible, timeout=WAIT)
+        assert "needs sign-in" in composer.banner.text
+        assert composer.banner.button.text() == "&Reconnect"
+        screenshot(composer, "composer-needs-sign-in")
+
+        qtbot.mouseClick(composer.banner.button, Qt.MouseButton.LeftButton)  # one click
+        wizard = router.windows[-1]
+        assert isinstance(wizard, SetupWizard) and wizard.state.reconnect is not None
+        qtbot.addWidget(wizard)
+        qtbot.waitUntil(lambda: wizard.currentId() == PageId.DONE, timeout=3 * WAIT)
+        # Only the steps needed: signed in again (the browser opened once), no flow or name.
+        assert PageId.FLOW not in wizard.visitedIds()
+        assert PageId.NAME not in wizard.visitedIds()
+        assert len(scripted_browser.urls) == 2  # the first run's sign-in and this one
+        assert "Reconnected “Flowdock Desktop”" in wizard.done_page.result_label.text()
+        after = again.integrations.get(integration.id)  # the same integration, kept
+        assert after.source_id != integration.source_id
+        assert again.credentials.get_flow_token(integration.id)
+        live = server.state.flow_sources(integration.flow_id, server.base_url)
+        assert [(s["id"], s["name"]) for s in live] == [(after.source_id, "Flowdock Desktop")]
+        wizard.accept()
+        qtbot.waitUntil(lambda: "working" in items.item(0).text(), timeout=WAIT)
+        qtbot.waitUntil(lambda: "needs sign-in" not in composer.banner.text, timeout=WAIT)
+    finally:
+        again.sandbox = None
+        again.close()
+        server.stop()
+        quit_app()
