@@ -26,6 +26,7 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
+    "EXIT_NO_DISPLAY",
     "EXIT_OK",
     "EXIT_PROFILE_NOT_WRITABLE",
     "EXIT_QUEUED",
@@ -45,6 +46,8 @@ EXIT_USAGE = 2
 #: The local data file was damaged, emptied or lost: it was kept aside, what could be read
 #: was recovered, and the command did not run. Run it again.
 EXIT_DATA_RECOVERED = 65
+#: A window was asked for, but there is no display to show it on (no X11 or Wayland session).
+EXIT_NO_DISPLAY = 69
 #: An unexpected error inside the app; a crash report was written (its path is printed).
 EXIT_INTERNAL = 70
 #: The profile folder cannot be written (read-only, full disk, no permission); nothing changed.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from flowdock_desktop.cli import CommandError
@@ -52,11 +53,27 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
     connect.set_defaults(handler=_connect)
 
 
+def _require_display() -> None:
+    """Plain words instead of Qt's abort (signal 6) when no screen can show a window."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return
+    if any(os.environ.get(name) for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")):
+        return
+    from flowdock_desktop.problems import EXIT_NO_DISPLAY
+
+    raise CommandError(
+        "There is no display to open a window on (no X11 or Wayland session). Start it from "
+        "your desktop, or use a command that needs no window, such as 'send' or 'status'.",
+        EXIT_NO_DISPLAY,
+    )
+
+
 def _open_gui(args: argparse.Namespace) -> int:
     if args.self_test:
         from flowdock_desktop.selftest import run_self_test
 
         return run_self_test()
+    _require_display()
     from flowdock_desktop.ui.app import run_gui
 
     return run_gui(sandbox=args.sandbox)
@@ -81,6 +98,7 @@ def _setup(args: argparse.Namespace) -> int:
 
     if args.setup_link is not None:
         _checked_link(parse_setup_link, args.setup_link)
+    _require_display()
     from flowdock_desktop.ui.app import run_gui
 
     return run_gui(setup_link=args.setup_link, sandbox=args.sandbox)
@@ -98,6 +116,7 @@ def _configure(args: argparse.Namespace) -> int:
             integration_for_link(context.integrations, link, context.api_url)
         except ConnectError as exc:
             raise CommandError(str(exc), BAD_LINK_EXIT) from None
+    _require_display()
     from flowdock_desktop.ui.app import run_gui
 
     return run_gui(configuration_link=args.configuration_link)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from flowdock_desktop import cli
 from flowdock_desktop.cli import build_parser, route_link
+from flowdock_desktop.problems import EXIT_NO_DISPLAY
 from flowdock_desktop.ui import app as gui_app
 
 SETUP = "flowdock-desktop://setup?flow=abc"
@@ -162,6 +163,21 @@ def test_the_real_program_refuses_bad_links_before_qt(argv, words, display, prof
     result = _real_cli(argv, display=display, profile=profile_dir)
     assert result.returncode == 2, result.stderr
     assert words in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland sessions")
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["setup", "https://example.com/setup?flow=abc"], ["flowdock-desktop://setup?flow=abc"]],
+    ids=["bare", "setup-link", "desktop-link"],
+)
+def test_a_good_link_without_a_display_is_plain_words_not_an_abort(argv, profile_dir):
+    """Qt aborts (signal 6) when it finds no screen; the person reads why and what to do."""
+    result = _real_cli(argv, display=False, profile=profile_dir)
+    assert result.returncode == EXIT_NO_DISPLAY, result.stderr
+    assert "no display" in result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
 
