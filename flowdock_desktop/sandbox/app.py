@@ -15,12 +15,14 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowdock_desktop import __version__
-from flowdock_desktop.sandbox import api, oauth, pages, seed
+from flowdock_desktop.sandbox import api, oauth, pages, seed, stream
 from flowdock_desktop.sandbox.api import read_body, sandbox_state
 from flowdock_desktop.sandbox.config import SandboxConfig
 from flowdock_desktop.sandbox.faults import Fault, FaultInjector, FaultMiddleware
 from flowdock_desktop.sandbox.guard import FormTokens, HostRule, RequestGuard
+from flowdock_desktop.sandbox.hub import StreamHub
 from flowdock_desktop.sandbox.state import ApiError, SandboxState, flows, messages
+from flowdock_desktop.sandbox.state.grants import BrowserSessions
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +145,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(config: SandboxConfig | None = None, *, host: str | None = None) -> Starlette:
-    """A fresh sandbox app; ``app.state.sandbox`` is its ``SandboxState``.
+    """A fresh sandbox app; ``app.state.sandbox`` is its ``SandboxState``, ``app.state.hub``
+    its stream hub.
 
     ``host``: the address it will be served on, which is then a ``Host`` it answers to.
     Raises DataFileError when the configured data file cannot be used.
@@ -157,12 +160,21 @@ def create_app(config: SandboxConfig | None = None, *, host: str | None = None) 
         Exception: _unexpected,
     }
     app = Starlette(
-        routes=[*admin_routes, *oauth.routes, *pages.routes, *api.routes],
+        routes=[*admin_routes, *oauth.routes, *pages.routes, *stream.routes, *api.routes],
         exception_handlers=exception_handlers,
     )
     app.state.sandbox = state
     app.state.faults = injector
     app.state.form_tokens = FormTokens()
+    app.state.page_sessions = BrowserSessions(config.session_ttl)
+    # Every stored message reaches the streams through the hub, and only through it.
+    hub = StreamHub(
+        queue_limit=config.stream_queue_limit,
+        max_streams=config.max_streams,
+        max_streams_per_client=config.max_streams_per_client,
+    )
+    state.listen(hub.announce)
+    app.state.hub = hub
     # Added innermost first. Outermost: path aliases, then faults (a dropped connection
     # needs uvicorn's own receive), then the guard (Host, same-origin rules, CORS, body
     # limits), then Starlette's own stack.

@@ -41,6 +41,22 @@ class SandboxConfig:
     max_connections: int = 1000
     #: Connections open at once from one client address.
     max_connections_per_client: int = 100
+    #: Seconds an answer may stay unsent because the client stopped reading it; then the
+    #: connection is dropped (what ends a stream whose reader has stalled).
+    write_timeout: float = 30.0
+
+    # Streams (docs/sandbox.md, "Streaming").
+    #: Seconds between keep-alives on a quiet stream (a bare newline, or an SSE comment).
+    stream_keepalive: float = 5.0
+    #: Events waiting for one stream's reader; a reader that falls further behind is
+    #: disconnected (with SSE it resumes from ``Last-Event-ID`` and loses nothing).
+    stream_queue_limit: int = 1000
+    #: Streams open at once, from everyone and from one client address. A stream holds its
+    #: connection for as long as it lasts, so the per-address cap stays below
+    #: ``max_connections_per_client``: a client's streams never take every connection its
+    #: ordinary requests need.
+    max_streams: int = 500
+    max_streams_per_client: int = 64
     #: Host names (besides loopback names, IP addresses and the bound host) the sandbox
     #: answers to; others are refused so a DNS-rebinding web page cannot reach it.
     allowed_hosts: tuple[str, ...] = ()

@@ -8,6 +8,9 @@ at all. ``GuardedH11Protocol`` (uvicorn's h11 protocol with these limits) and
 - a connection has ``header_timeout`` seconds, from connecting or from the end of its
   previous answer, to send a complete request head; then it is closed (with 408 when it
   had started one);
+- an answer the client stops reading (the socket's buffers full) may wait ``write_timeout``
+  seconds for it to read again; then the connection is dropped. This is what ends a stream
+  (``stream.py``) whose reader has stalled; ordinary answers fit in the buffers;
 - one client address may hold ``per_client`` connections and everyone together ``total``
   (never more than the open-files limit leaves room for); a new connection over a cap
   closes the longest-idle connection of that address (or of the busiest address), and is
@@ -56,8 +59,16 @@ BUSY_ANSWER = _raw_answer("503 Service Unavailable", "Too many connections; try 
 class ConnectionLimits:
     """The open connections of one server, by client address, and the caps on them."""
 
-    def __init__(self, *, header_timeout: float, per_client: int, total: int) -> None:
+    def __init__(
+        self,
+        *,
+        header_timeout: float,
+        per_client: int,
+        total: int,
+        write_timeout: float = 30.0,
+    ) -> None:
         self.header_timeout = header_timeout
+        self.write_timeout = write_timeout
         self.per_client = max(1, per_client)
         self.total = max(1, min(total, open_files_budget()))
         self._by_client: dict[str, set[GuardedH11Protocol]] = {}
@@ -109,6 +120,7 @@ class GuardedH11Protocol(H11Protocol):
         self.idle_since: float | None = time.monotonic()
         self._bytes_waiting = 0
         self._deadline: asyncio.TimerHandle | None = None
+        self._write_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -123,6 +135,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()
+        self._cancel_write_deadline()
         self.limits.release(self)
         super().connection_lost(exc)
 
@@ -140,6 +153,29 @@ class GuardedH11Protocol(H11Protocol):
         super().on_response_complete()
         if not self.transport.is_closing():
             self._start_waiting()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._write_deadline = self.loop.call_later(
+                self.limits.write_timeout, self._stalled_reader
+            )
+
+    def resume_writing(self) -> None:
+        self._cancel_write_deadline()
+        super().resume_writing()
+
+    def _stalled_reader(self) -> None:
+        # The client has not read its answer for write_timeout seconds: the data waiting
+        # for it cannot go anywhere, so drop the connection rather than keep the answer.
+        self._write_deadline = None
+        if not self.transport.is_closing():
+            self.transport.abort()
+
+    def _cancel_write_deadline(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
 
     def close_idle(self) -> None:
         """Close this connection to make room for another (it was waiting, not serving)."""

@@ -1,4 +1,10 @@
-"""Server-rendered HTML pages of the sandbox: home, applications, sign-in, consent, inbox."""
+"""Server-rendered HTML pages of the sandbox: home, applications, sign-in, consent, inbox.
+
+The pages act for the demo user without a sign-in. The team inbox also opens a browser
+session for it (``PAGE_COOKIE``: HttpOnly, same-site only), which its few lines of JavaScript
+use to follow the flow's stream (``/stream/flows/:org/:flow`` accepts it) and which its
+comment forms are bound to, with a CSRF token each.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,19 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from flowdock_desktop import __version__
+from flowdock_desktop.api.validation import CONTENT_MAX_LENGTH
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.sandbox.api import base_url, form_tokens, read_form, sandbox_state
 from flowdock_desktop.sandbox.guard import FormTokens
-from flowdock_desktop.sandbox.state import Tx, applications, flows, messages, sources
+from flowdock_desktop.sandbox.state import ApiError, Tx, applications, flows, messages, sources
+from flowdock_desktop.sandbox.state.grants import BrowserSessions
+from flowdock_desktop.sandbox.state.principals import Principal
+
+#: The web pages' browser session: who the team inbox acts for, when it follows the stream
+#: and when a comment is posted from it.
+PAGE_COOKIE = "sandbox_page"
+#: The pages act for the demo user.
+PAGE_USER_ID = 1
 
 # Flowdock's status colour names mapped to readable CSS colours.
 STATUS_CSS = {
@@ -44,6 +59,10 @@ td,th{padding:.25rem .5rem;border-bottom:1px solid #eee;text-align:left}
 .muted{color:#777;font-size:.9em}
 form.inline{display:inline}
 label{display:block;margin:.5rem 0}
+form.comment{display:flex;gap:.5rem;margin-top:.5rem}
+form.comment input{flex:1}
+#live{color:#3c9a3c}
+#live.paused{color:#a94442}
 """
 
 
@@ -72,6 +91,15 @@ def hidden_fields(params: Mapping[str, str]) -> str:
 
 def csrf_field(token: str) -> str:
     return hidden_fields({FormTokens.FIELD: token})
+
+
+def page_sessions(request: Request) -> BrowserSessions:
+    return request.app.state.page_sessions
+
+
+def page_session(request: Request) -> dict[str, Any] | None:
+    """The web pages' browser session this request carries (``PAGE_COOKIE``), or None."""
+    return page_sessions(request).get(request.cookies.get(PAGE_COOKIE))
 
 
 def _nav(tx: Tx) -> list[str]:
@@ -275,7 +303,9 @@ def _no_flow() -> Response:
     return error_page("Not found", "No such flow.", 404)
 
 
-def _thread_html(thread: Mapping[str, Any]) -> str:
+def _thread_html(thread: Mapping[str, Any], path: str, comment_csrf: str) -> str:
+    """One thread of the team inbox: its state (``.state``, what live updates replace) and
+    a comment form (kept as it is, so typed text survives an update)."""
     fields = "".join(
         f"<tr><th>{f['label']}</th><td>{f['value']}</td></tr>" for f in thread["fields"]
     )
@@ -286,42 +316,196 @@ def _thread_html(thread: Mapping[str, Any]) -> str:
     )
     recent = "".join(
         f"<li>{e(m.get('event'))}: {m.get('title') or e(m.get('content'))} "
-        f'<span class="muted">{e((m.get("author") or {}).get("name"))} {e(m["created_at"])}'
-        "</span></li>"
+        f'<span class="muted">{e((m.get("author") or {}).get("name") or m.get("user_name"))} '
+        f"{e(m['created_at'])}</span></li>"
         for m in thread.get("recent", [])
     )
     link = f' <a href="{e(thread["external_url"])}">open</a>' if thread.get("external_url") else ""
     source = (thread.get("source") or {}).get("application") or "chat"
+    action = _comment_action(path, thread["id"])
     # Titles, bodies and field values were sanitised with nh3 when stored, so they go in as
     # HTML; everything else is escaped here.
     return (
-        f'<div class="thread"><h3>{thread["title"]} {status_badge(thread["status"])}{link}</h3>'
+        f'<div class="thread" id="thread-{e(thread["id"])}"><div class="state">'
+        f"<h3>{thread['title']} {status_badge(thread['status'])}{link}</h3>"
         f'<p class="muted">{e(source)} · {thread["activities"]} activities, '
         f"{thread['external_comments']} external and {thread['internal_comments']} internal "
         f"comments · updated {e(thread['updated_at'])}</p>"
         f"<div>{thread['body']}</div><table>{fields}</table><p>{actions}</p>"
         f"<ul>{recent}</ul></div>"
+        f'<form class="comment" method="post" action="{e(action)}">'
+        f"{csrf_field(comment_csrf)}"
+        f'<input name="text" maxlength="{CONTENT_MAX_LENGTH}" required '
+        f'aria-label="Comment on {e(thread["id"])}" placeholder="Comment on this thread">'
+        "<button>Comment</button></form></div>"
+    )
+
+
+def _comment_action(path: str, thread_id: str) -> str:
+    return f"/app/{path}/threads/{thread_id}/comments"
+
+
+# Follows the flow's stream with the page's session; each message of a thread fetches that
+# thread again (the server renders it, as on the page) and replaces its state, or adds it.
+_LIVE_SCRIPT = """
+(function () {
+  var list = document.getElementById('threads'), live = document.getElementById('live');
+  var asked = {};
+  function show(threadId) {
+    var turn = asked[threadId] = (asked[threadId] || 0) + 1;
+    fetch(list.dataset.threads + encodeURIComponent(threadId)).then(function (answer) {
+      return answer.ok ? answer.text() : null;
+    }).then(function (html) {
+      if (html === null || turn !== asked[threadId]) return;
+      var box = document.createElement('div');
+      box.innerHTML = html;
+      var fresh = box.firstElementChild, old = document.getElementById(fresh.id);
+      if (old) { old.querySelector('.state').replaceWith(fresh.querySelector('.state')); return; }
+      var none = document.getElementById('no-threads');
+      if (none) none.remove();
+      list.prepend(fresh);
+    });
+  }
+  var stream = new EventSource(list.dataset.stream);
+  stream.onopen = function () {
+    live.className = ''; live.textContent = 'Live: new activity appears as it arrives.';
+  };
+  stream.onerror = function () {
+    live.className = 'paused'; live.textContent = 'Live updates interrupted; reconnecting\u2026';
+  };
+  stream.onmessage = function (event) {
+    var message = JSON.parse(event.data);
+    if (message.thread_id) show(message.thread_id);
+  };
+})();
+"""
+
+
+def _ensure_page_session(request: Request) -> tuple[str, bool]:
+    """The page session's id, and whether it is new (and needs its cookie set)."""
+    session = page_session(request)
+    if session is not None:
+        return session["id"], False
+    return page_sessions(request).open(PAGE_USER_ID), True
+
+
+def _set_page_cookie(request: Request, response: Response, session_id: str) -> None:
+    response.set_cookie(
+        PAGE_COOKIE,
+        session_id,
+        max_age=int(page_sessions(request).ttl),
+        path="/",
+        httponly=True,
+        samesite="strict",
     )
 
 
 async def inbox_page(request: Request) -> Response:
     org, flow = request.path_params["org"], request.path_params["flow"]
     path, url = f"{org}/{flow}", base_url(request)
+    tokens = form_tokens(request)
+    session_id, new_session = _ensure_page_session(request)
 
     def work(tx: Tx) -> Response:
         flow_id = flows.find_by_path(tx, org, flow)
         if flow_id is None:
             return _no_flow()
         threads = messages.inbox(tx, flow_id, url)
-        body = f'<p><a href="/app/{e(path)}/sources">Sources</a></p>'
+        body = (
+            f'<p><a href="/app/{e(path)}/sources">Sources</a></p>'
+            '<p id="live" class="paused" role="status">Live updates need JavaScript; '
+            "reload to see new activity.</p>"
+        )
         if len(threads) == messages.INBOX_THREADS:
             body += (
                 f'<p class="muted">The {messages.INBOX_THREADS} most recently updated threads.</p>'
             )
-        body += "".join(_thread_html(t) for t in threads) or "<p>No threads yet.</p>"
+        items = "".join(
+            _thread_html(t, path, tokens.token(_comment_action(path, t["id"]), session_id))
+            for t in threads
+        )
+        items = items or '<p id="no-threads">No threads yet.</p>'
+        body += (
+            f'<div id="threads" data-stream="/stream/flows/{e(path)}" '
+            f'data-threads="/app/{e(path)}/threads/">{items}</div>'
+            f"<script>{_LIVE_SCRIPT}</script>"
+        )
         return layout(f"Team inbox: {path}", body, flow_paths=_nav(tx))
 
+    response = await sandbox_state(request).call(work)
+    if new_session:
+        _set_page_cookie(request, response, session_id)
+    return response
+
+
+async def inbox_thread(request: Request) -> Response:
+    """One thread as the inbox shows it (what the page's script fetches on new activity)."""
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    thread_id, path, url = request.path_params["thread_id"], f"{org}/{flow}", base_url(request)
+    session = page_session(request)
+    csrf = (
+        form_tokens(request).token(_comment_action(path, thread_id), session["id"])
+        if (session)
+        else ""
+    )
+
+    def work(tx: Tx) -> Response:
+        flow_id = flows.find_by_path(tx, org, flow)
+        thread = None if flow_id is None else messages.inbox_thread(tx, flow_id, thread_id, url)
+        if thread is None:
+            return error_page("Not found", "No such thread.", 404)
+        return HTMLResponse(_thread_html(thread, path, csrf))
+
     return await sandbox_state(request).call(work)
+
+
+async def comment_on_thread(request: Request) -> Response:
+    """A comment from the team inbox: a message in the thread, from the page's user."""
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    thread_id, path = request.path_params["thread_id"], f"{org}/{flow}"
+    form = await read_form(request)
+    session = page_session(request)
+    if session is None or not form_tokens(request).valid(
+        request, form, _comment_action(path, thread_id), session["id"], required=True
+    ):
+        return _form_expired()
+    text = str(form.get("text") or "").strip()
+
+    def problem(message: str, status: int = 400) -> Response:
+        back = f'<p><a href="/app/{e(path)}#thread-{e(thread_id)}">Back to the team inbox</a></p>'
+        return layout("Comment not posted", f'<p class="error">{e(message)}</p>{back}', status)
+
+    if not text:
+        return problem("The comment was empty: write something first.")
+    if len(text) > CONTENT_MAX_LENGTH:
+        return problem(
+            f"The comment is {len(text)} characters long; shorten it to "
+            f"{CONTENT_MAX_LENGTH} or fewer."
+        )
+    commenter = Principal("user", user_id=session["user_id"], scopes=frozenset({"flow"}))
+
+    def work(tx: Tx) -> Response | None:
+        flow_id = flows.find_by_path(tx, org, flow)
+        if flow_id is None:
+            return _no_flow()
+        try:
+            messages.post(
+                tx,
+                commenter,
+                {"event": "message", "content": text},
+                flow_id=flow_id,
+                thread_id=thread_id,
+            )
+        except ApiError as error:
+            if error.status == 404:
+                return problem("That thread is not in this flow.", 404)
+            return problem(error.message, error.status)
+        return None
+
+    problem = await sandbox_state(request).call(work)
+    if problem is not None:
+        return problem
+    return RedirectResponse(f"/app/{path}#thread-{thread_id}", status_code=303)
 
 
 def _remove_action(path: str, source_id: int) -> str:
@@ -381,6 +565,8 @@ routes: list[BaseRoute] = [
     Route(NEW_APPLICATION_ACTION, create_application_form, methods=["POST"]),
     Route("/oauth/applications/{id:int}/setup", start_setup, methods=["GET"]),
     Route("/app/{org}/{flow}", inbox_page, methods=["GET"]),
+    Route("/app/{org}/{flow}/threads/{thread_id}", inbox_thread, methods=["GET"]),
+    Route("/app/{org}/{flow}/threads/{thread_id}/comments", comment_on_thread, methods=["POST"]),
     Route("/app/{org}/{flow}/sources", sources_page, methods=["GET"]),
     Route("/app/{org}/{flow}/sources/{id:int}/delete", remove_source, methods=["POST"]),
 ]

@@ -47,6 +47,7 @@ class SandboxServer:
             header_timeout=self.config.header_timeout,
             per_client=self.config.max_connections_per_client,
             total=self.config.max_connections,
+            write_timeout=self.config.write_timeout,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -126,6 +127,9 @@ class SandboxServer:
         """Stop serving and join the thread; the port is free and the data file closed
         afterwards."""
         if self._server is not None:
+            # Streams never end by themselves: end them first, so the graceful shutdown
+            # does not wait for them.
+            self.app.state.hub.close()
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)

@@ -43,3 +43,21 @@ def test_a_flow_the_user_cannot_post_to_is_an_error(node_client):
     answer = node_client("message", "no-such-flow", "lost", [])
     assert answer["ok"] is False
     assert "Received status 4" in answer["error"]
+
+
+def test_the_stream_receives_a_message_posted_after_connecting(node_stream, sandbox_url):
+    stream = node_stream(["acme/main"], count=1)
+    stream.wait_connected()
+    with httpx.Client(base_url=sandbox_url, auth=AUTH) as http:
+        posted = http.post(
+            "/flows/acme/main/messages",
+            json={"event": "message", "content": "Hello, node stream", "tags": ["live"]},
+            headers={"X-flowdock-wait-for-message": "true"},
+        )
+        assert posted.status_code == 201
+        stored = posted.json()
+    answer = stream.result()
+    assert answer["ok"] and answer["reason"] == "count", answer
+    (event,) = answer["events"]
+    assert event == stored
+    assert event["content"] == "Hello, node stream" and "live" in event["tags"]

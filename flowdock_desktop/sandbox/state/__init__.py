@@ -109,8 +109,8 @@ class SandboxState:
                 loop.call_soon_threadsafe(_settle, future, result, error)
 
     def listen(self, listener: Listener) -> None:
-        """Call ``listener(message view)`` for every message stored from now on, after its
-        transaction commits, on the thread that stored it."""
+        """Call ``listener(seq, message view)`` for every message stored from now on, after
+        its transaction commits, on the thread that stored it."""
         self._store.listeners.append(listener)
 
     def reset(self) -> None:

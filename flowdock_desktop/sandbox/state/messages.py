@@ -1,7 +1,8 @@
 """Messages and threads: posting (with idempotent uuids), listing with filters, thread pages.
 
 ``store_message`` is the one place a message is written, and it announces the stored message
-(``Tx.announce``) once the transaction commits, for whoever listens (a stream hub).
+(``Tx.announce``) once the transaction commits, for whoever listens: the stream hub
+(``sandbox/hub.py``), which hands it to every stream following its flow.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def store_message(
             "INSERT OR IGNORE INTO message_tags (tag, seq) VALUES (?, ?)",
             [(key, seq) for key in keys],
         )
-    tx.announce(lambda: view(tx, seq))
+    tx.announce(seq, lambda: view(tx, seq))
     return seq
 
 
@@ -464,13 +465,26 @@ def inbox(tx: Tx, flow_id: str, base_url: str) -> list[dict[str, Any]]:
         "SELECT * FROM threads WHERE flow_id = ? ORDER BY updated_at DESC LIMIT ?",
         (flow_id, INBOX_THREADS),
     )
-    result = []
-    for thread in threads:
-        view = views.thread_view(tx, thread, base_url)
-        recent = tx.all(
-            "SELECT * FROM messages WHERE thread_id = ? ORDER BY id DESC LIMIT ?",
-            (thread["id"], INBOX_RECENT),
-        )
-        view["recent"] = [views.message_view(tx, m, with_thread=False) for m in recent]
-        result.append(view)
-    return result
+    return [_inbox_view(tx, thread, base_url) for thread in threads]
+
+
+def inbox_thread(tx: Tx, flow_id: str, thread_id: str, base_url: str) -> dict[str, Any] | None:
+    """One thread of a flow as the team inbox page shows it, or None."""
+    thread = tx.one("SELECT * FROM threads WHERE id = ? AND flow_id = ?", (thread_id, flow_id))
+    return None if thread is None else _inbox_view(tx, thread, base_url)
+
+
+def _inbox_view(tx: Tx, thread: Row, base_url: str) -> dict[str, Any]:
+    view = views.thread_view(tx, thread, base_url)
+    recent = tx.all(
+        "SELECT * FROM messages WHERE thread_id = ? ORDER BY id DESC LIMIT ?",
+        (thread["id"], INBOX_RECENT),
+    )
+    view["recent"] = []
+    for row in recent:
+        message = views.message_view(tx, row, with_thread=False)
+        if message["user"] != "0":
+            # People's comments carry no author object; the page shows their name.
+            message["user_name"] = tx.value("SELECT name FROM users WHERE id = ?", (row["user"],))
+        view["recent"].append(message)
+    return view

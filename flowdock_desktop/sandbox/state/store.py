@@ -36,8 +36,8 @@ class Clock:
             return ms
 
 
-#: Called with each stored message's view once its transaction has committed.
-Listener = Callable[[dict[str, Any]], None]
+#: Called with each stored message's ``seq`` and view once its transaction has committed.
+Listener = Callable[[int, dict[str, Any]], None]
 
 
 class Tx:
@@ -81,14 +81,15 @@ class Tx:
         """Run ``callback`` once the transaction is committed (never if it rolls back)."""
         self._after_commit.append(callback)
 
-    def announce(self, build_view: Callable[[], dict[str, Any]]) -> None:
-        """Hand a stored message to the listeners after COMMIT; the view is built now, inside
-        the transaction, and only when someone listens."""
+    def announce(self, seq: int, build_view: Callable[[], dict[str, Any]]) -> None:
+        """Hand the stored message ``seq`` to the listeners after COMMIT; the view is built
+        now, inside the transaction (so it shows the thread as this message left it), and
+        only when someone listens."""
         if not self._listeners:
             return
         view = build_view()
         for listener in list(self._listeners):
-            self.after_commit(lambda listener=listener: listener(view))
+            self.after_commit(lambda listener=listener: listener(seq, view))
 
 
 class Store:

@@ -1,0 +1,247 @@
+"""The stream hub: the one place a stored message is handed to the streams that follow it.
+
+Every message the sandbox stores is written by ``state.messages.store_message``, whose
+transaction announces it (``Tx.announce``) once committed; the hub is that announcement's
+listener. It wraps the message in a ``StreamEvent`` on the thread that committed it (the
+database thread) and hands it to the event loop, where every open stream whose flows (or,
+with ``user=1``, private conversations) include it gets it in its own queue. Whatever else
+streams must see is announced the same way and never sent to them directly: Flowdock models
+edits as messages of their own (``message-edit``, ``tag-change``), stored with
+``store_message``; a change stored otherwise calls ``tx.announce(seq, build_view)``.
+
+The event id of a stream (SSE ``id:``) is the message's ``seq``, one number over the whole
+database that only grows, so a stream resumed with ``Last-Event-ID`` replays from the store
+(``backlog``) exactly what it missed, in order, and nothing twice.
+
+A reader that falls behind never holds anyone else up. Each stream's queue is bounded
+(``queue_limit`` events); the hub only appends to it, never waits. A stream whose queue is
+full is dropped from the hub at once (its pending events are discarded, so its memory is
+freed) and its response ends; an SSE client resumes from its last id and loses nothing, a
+JSON client (no ids) reconnects and continues from then on, as with Flowdock. A reader that
+stops reading altogether leaves its answer blocked on a full socket: the server's write
+timeout (``SandboxConfig.write_timeout``) closes that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+from flowdock_desktop.sandbox.state import ApiError, Tx, views
+
+#: Stored messages replayed per database call when a stream resumes.
+BACKLOG_PAGE = 200
+
+
+class StreamEvent:
+    """One stored message as streams send it; each encoding is made once for every stream."""
+
+    def __init__(self, seq: int, view: Mapping[str, Any]) -> None:
+        self.seq = seq
+        self.view = view
+
+    @property
+    def flow_id(self) -> str | None:
+        return self.view.get("flow")
+
+    @cached_property
+    def user_ids(self) -> frozenset[int]:
+        """The two people of a private message (``user`` and ``to``); empty for flows."""
+        if self.view.get("to") is None:
+            return frozenset()
+        ids = set()
+        for key in ("user", "to"):
+            with contextlib.suppress(TypeError, ValueError):
+                ids.add(int(self.view[key]))
+        return frozenset(ids)
+
+    @cached_property
+    def json_line(self) -> bytes:
+        """Flowdock's JSON framing: the message and ``\\r\\n``."""
+        return _dumps(self.view) + b"\r\n"
+
+    @cached_property
+    def sse_frame(self) -> bytes:
+        """A server-sent event whose ``id`` is the message's ``seq``."""
+        return b"id: %d\ndata: %s\n\n" % (self.seq, _dumps(self.view))
+
+
+def _dumps(view: Mapping[str, Any]) -> bytes:
+    # JSON escapes every line break, so the event is one line in either framing.
+    return json.dumps(view, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class StreamEnded(Exception):
+    """The stream must end: its reader fell too far behind, or the server is stopping."""
+
+
+class Subscriber:
+    """One open stream: what it follows and the events waiting for its reader.
+
+    Lives on the event loop. ``after_seq`` is the last event already sent by replaying the
+    store, so the same event arriving live is skipped.
+    """
+
+    def __init__(
+        self, flows: Iterable[str], user_id: int | None, client: str, framing: str, limit: int
+    ) -> None:
+        self.flows = frozenset(flows)
+        #: Whose private messages it follows (``user=1``), or None.
+        self.user_id = user_id
+        self.client = client
+        self.framing = framing
+        self.after_seq = 0
+        self.ended: str | None = None
+        self._limit = max(1, limit)
+        self._pending: deque[StreamEvent] = deque()
+        self._wake = asyncio.Event()
+
+    @property
+    def queued(self) -> int:
+        return len(self._pending)
+
+    def wants(self, event: StreamEvent) -> bool:
+        if event.seq <= self.after_seq:
+            return False
+        if event.flow_id is not None:
+            return event.flow_id in self.flows
+        return self.user_id is not None and self.user_id in event.user_ids
+
+    def offer(self, event: StreamEvent) -> bool:
+        """Queue ``event``; False (and the stream ends) when the queue is full."""
+        if len(self._pending) >= self._limit:
+            self.end("the reader fell too far behind")
+            return False
+        self._pending.append(event)
+        self._wake.set()
+        return True
+
+    def end(self, reason: str) -> None:
+        if self.ended is None:
+            self.ended = reason
+            self._pending.clear()
+        self._wake.set()
+
+    async def take(self, timeout: float) -> list[StreamEvent]:
+        """Every waiting event, oldest first; [] after ``timeout`` seconds of quiet.
+
+        Raises StreamEnded when the stream has to end.
+        """
+        if not self._pending and self.ended is None:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+        if self.ended is not None:
+            raise StreamEnded(self.ended)
+        events = [e for e in self._pending if e.seq > self.after_seq]
+        self._pending.clear()
+        return events
+
+
+class StreamHub:
+    """Hands announced messages to open streams; counts and caps them.
+
+    ``announce`` is the store's listener and may be called from any thread; everything
+    else runs on the event loop that serves the streams.
+    """
+
+    def __init__(self, *, queue_limit: int, max_streams: int, max_streams_per_client: int) -> None:
+        self.queue_limit = queue_limit
+        self.max_streams = max(1, max_streams)
+        self.max_streams_per_client = max(1, max_streams_per_client)
+        self._subscribers: set[Subscriber] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @property
+    def open_streams(self) -> int:
+        return len(self._subscribers)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The open streams, for the admin API."""
+        return [
+            {
+                "flows": sorted(s.flows),
+                "private": s.user_id is not None,
+                "client": s.client,
+                "framing": s.framing,
+                "queued": s.queued,
+            }
+            for s in self._subscribers
+        ]
+
+    # -- from the store (any thread) --------------------------------------------------------
+
+    def announce(self, seq: int, view: Mapping[str, Any]) -> None:
+        """A message was stored: hand it to the streams (on their event loop)."""
+        loop = self._loop
+        if loop is None or not self._subscribers:
+            return
+        # RuntimeError: the loop has closed, so there is nobody left to tell.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._fan_out, StreamEvent(seq, view))
+
+    def _fan_out(self, event: StreamEvent) -> None:
+        for subscriber in list(self._subscribers):
+            if subscriber.wants(event) and not subscriber.offer(event):
+                self._subscribers.discard(subscriber)
+
+    # -- streams (on the event loop) --------------------------------------------------------
+
+    def open(
+        self, flows: Iterable[str], user_id: int | None, client: str, framing: str
+    ) -> Subscriber:
+        """Register a stream; 429 when the caps are reached, 503 while the server stops."""
+        self._loop = asyncio.get_running_loop()
+        if self._closed:
+            raise ApiError(503, "The sandbox is stopping")
+        mine = sum(1 for s in self._subscribers if s.client == client)
+        if len(self._subscribers) >= self.max_streams or mine >= self.max_streams_per_client:
+            raise ApiError(
+                429,
+                "Too many open streams: close one, or follow several flows in one stream "
+                "(filter=org/flow,org/other)",
+                headers={"Retry-After": "5"},
+            )
+        subscriber = Subscriber(flows, user_id, client, framing, self.queue_limit)
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def close_stream(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def close(self) -> None:
+        """End every stream, now and from now on (the server is stopping); any thread."""
+        self._closed = True
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._end_all)
+
+    def _end_all(self) -> None:
+        for subscriber in list(self._subscribers):
+            subscriber.end("the server is stopping")
+        self._subscribers.clear()
+
+
+def backlog(tx: Tx, after_seq: int, flow_ids: Iterable[str], limit: int) -> list[StreamEvent]:
+    """Stored messages of ``flow_ids`` after ``after_seq``, oldest first, at most ``limit``.
+
+    A replayed thread message embeds the thread as it is now, not as it was when the
+    message was posted (the store keeps only the current state).
+    """
+    flows = list(flow_ids)
+    if not flows:
+        return []
+    marks = ",".join("?" * len(flows))
+    rows = tx.all(
+        f"SELECT * FROM messages WHERE seq > ? AND flow_id IN ({marks}) ORDER BY seq LIMIT ?",
+        (after_seq, *flows, limit),
+    )
+    return [StreamEvent(row["seq"], views.message_view(tx, row)) for row in rows]
