@@ -8,6 +8,7 @@ its ``SandboxState``):
   the browser dance, and their end;
 - ``messages_by_uuid``: what the sandbox stored for a message's uuid, across flows;
 - ``fill_history``: many messages at once, for measuring a large history;
+- ``drop_streams``: cut every open stream's connection, as a network failure would;
 - ``connect_demo_source``, ``sign_in_demo_user``: a source and a signed-in session made the
   way the wizard makes them, in an ``AppContext``.
 """
@@ -80,6 +81,38 @@ def flow_messages(sandbox: SandboxServer | SandboxState, flow_id: str) -> list[d
         return [views.message_view(tx, row) for row in rows]
 
     return _state(sandbox).run(work)
+
+
+# ---------------------------------------------------------------------- streams
+
+
+def drop_streams(sandbox: SandboxServer) -> int:
+    """Reset the TCP connection of every open stream (clients see a network error, not an
+    ended answer); returns how many were cut."""
+    import threading
+
+    hub = sandbox.app.state.hub
+    loop = hub._loop
+    if loop is None:
+        return 0
+    cut: list[int] = []
+    done = threading.Event()
+
+    def abort() -> None:
+        busy = [
+            connection
+            for connections in sandbox.limits._by_client.values()
+            for connection in connections
+            if connection.idle_since is None and not connection.transport.is_closing()
+        ]
+        for connection in busy:
+            connection.transport.abort()
+        cut.append(len(busy))
+        done.set()
+
+    loop.call_soon_threadsafe(abort)
+    done.wait(10)
+    return cut[0] if cut else 0
 
 
 # ---------------------------------------------------------------------- the app's side
