@@ -172,8 +172,9 @@ def create_app(config: SandboxConfig | None = None, *, host: str | None = None) 
         queue_limit=config.stream_queue_limit,
         max_streams=config.max_streams,
         max_streams_per_client=config.max_streams_per_client,
+        keepalive=config.stream_keepalive,
     )
-    state.listen(hub.announce)
+    state.listen(hub.announce, hub.listening)
     app.state.hub = hub
     # Added innermost first. Outermost: path aliases, then faults (a dropped connection
     # needs uvicorn's own receive), then the guard (Host, same-origin rules, CORS, body

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from functools import cached_property
@@ -97,9 +98,12 @@ class Subscriber:
         self.framing = framing
         self.after_seq = 0
         self.ended: str | None = None
+        #: When the stream last sent something (monotonic seconds); keep-alives go by it.
+        self.last_sent = time.monotonic()
         self._limit = max(1, limit)
         self._pending: deque[StreamEvent] = deque()
         self._wake = asyncio.Event()
+        self._ping = False
 
     @property
     def queued(self) -> int:
@@ -127,18 +131,25 @@ class Subscriber:
             self._pending.clear()
         self._wake.set()
 
-    async def take(self, timeout: float) -> list[StreamEvent]:
-        """Every waiting event, oldest first; [] after ``timeout`` seconds of quiet.
+    def ping(self) -> None:
+        """Ask for a keep-alive (the stream has been quiet)."""
+        self._ping = True
+        self._wake.set()
+
+    async def take(self) -> list[StreamEvent]:
+        """Every waiting event, oldest first; [] when a keep-alive is due instead.
 
         Raises StreamEnded when the stream has to end.
         """
-        if not self._pending and self.ended is None:
+        while not self._pending and self.ended is None and not self._ping:
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
+            await self._wake.wait()
+            # Let the other events that are already on their way join this write.
+            await asyncio.sleep(0)
         if self.ended is not None:
             raise StreamEnded(self.ended)
+        self._ping = False
+        self.last_sent = time.monotonic()
         events = [e for e in self._pending if e.seq > self.after_seq]
         self._pending.clear()
         return events
@@ -151,17 +162,30 @@ class StreamHub:
     else runs on the event loop that serves the streams.
     """
 
-    def __init__(self, *, queue_limit: int, max_streams: int, max_streams_per_client: int) -> None:
+    def __init__(
+        self,
+        *,
+        queue_limit: int,
+        max_streams: int,
+        max_streams_per_client: int,
+        keepalive: float,
+    ) -> None:
         self.queue_limit = queue_limit
+        self.keepalive = keepalive
         self.max_streams = max(1, max_streams)
         self.max_streams_per_client = max(1, max_streams_per_client)
         self._subscribers: set[Subscriber] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._pinger: asyncio.Task[None] | None = None
 
     @property
     def open_streams(self) -> int:
         return len(self._subscribers)
+
+    def listening(self) -> bool:
+        """Whether any stream is open (the store builds message views only then)."""
+        return bool(self._subscribers)
 
     def describe(self) -> list[dict[str, Any]]:
         """The open streams, for the admin API."""
@@ -211,7 +235,19 @@ class StreamHub:
             )
         subscriber = Subscriber(flows, user_id, client, framing, self.queue_limit)
         self._subscribers.add(subscriber)
+        if self._pinger is None or self._pinger.done():
+            self._pinger = self._loop.create_task(self._keep_alive())
         return subscriber
+
+    async def _keep_alive(self) -> None:
+        """One timer for every stream: each that has been quiet for ``keepalive`` seconds
+        is asked for a keep-alive. Ends when no stream is left."""
+        while self._subscribers:
+            await asyncio.sleep(self.keepalive / 4)
+            quiet_since = time.monotonic() - self.keepalive
+            for subscriber in list(self._subscribers):
+                if subscriber.last_sent <= quiet_since:
+                    subscriber.ping()
 
     def close_stream(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)

@@ -119,12 +119,7 @@ async def _open(request: Request, wanted: list[str]) -> Response | EventStream:
     subscriber = stream_hub(request).open(
         flow_ids, principal.user_id if private else None, client, _framing(request)
     )
-    return EventStream(
-        subscriber,
-        principal,
-        resume_after=_last_event_id(request),
-        keepalive=sandbox_state(request).config.stream_keepalive,
-    )
+    return EventStream(subscriber, principal, resume_after=_last_event_id(request))
 
 
 class EventStream:
@@ -137,12 +132,10 @@ class EventStream:
         principal: Principal,
         *,
         resume_after: int | None,
-        keepalive: float,
     ) -> None:
         self.subscriber = subscriber
         self.principal = principal
         self.resume_after = resume_after
-        self.keepalive = keepalive
 
     def _encode(self, events: list[Any]) -> bytes:
         if self.subscriber.framing == SSE:
@@ -180,7 +173,7 @@ class EventStream:
             await self._replay(request, send)
         while True:
             try:
-                events = await subscriber.take(self.keepalive)
+                events = await subscriber.take()
             except StreamEnded:
                 break
             body = self._encode(events) if events else _KEEPALIVES[subscriber.framing]

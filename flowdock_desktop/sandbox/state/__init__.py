@@ -34,7 +34,7 @@ from flowdock_desktop.sandbox.state.errors import (
 )
 from flowdock_desktop.sandbox.state.grants import BrowserSessions, Lifetimes
 from flowdock_desktop.sandbox.state.principals import Principal
-from flowdock_desktop.sandbox.state.store import Listener, Tx
+from flowdock_desktop.sandbox.state.store import Listener, Listening, Tx
 from flowdock_desktop.sandbox.state.views import iso
 
 __all__ = [
@@ -108,10 +108,11 @@ class SandboxState:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, future, result, error)
 
-    def listen(self, listener: Listener) -> None:
-        """Call ``listener(seq, message view)`` for every message stored from now on, after
-        its transaction commits, on the thread that stored it."""
-        self._store.listeners.append(listener)
+    def listen(self, listener: Listener, listening: Listening = lambda: True) -> None:
+        """Call ``listener(seq, message view)`` for every message stored from now on while
+        ``listening()`` says so, after its transaction commits, on the thread that stored
+        it."""
+        self._store.listeners.append((listener, listening))
 
     def reset(self) -> None:
         """Back to the seed data (flow ids change); sessions are forgotten too."""

@@ -38,6 +38,8 @@ class Clock:
 
 #: Called with each stored message's ``seq`` and view once its transaction has committed.
 Listener = Callable[[int, dict[str, Any]], None]
+#: Whether a listener wants messages now (a stream hub with no stream open does not).
+Listening = Callable[[], bool]
 
 
 class Tx:
@@ -48,7 +50,10 @@ class Tx:
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, clock: Clock, listeners: Sequence[Listener] = ()
+        self,
+        conn: sqlite3.Connection,
+        clock: Clock,
+        listeners: Sequence[tuple[Listener, Listening]] = (),
     ) -> None:
         self.conn = conn
         self.clock = clock
@@ -85,10 +90,11 @@ class Tx:
         """Hand the stored message ``seq`` to the listeners after COMMIT; the view is built
         now, inside the transaction (so it shows the thread as this message left it), and
         only when someone listens."""
-        if not self._listeners:
+        wanted = [listener for listener, listening in self._listeners if listening()]
+        if not wanted:
             return
         view = build_view()
-        for listener in list(self._listeners):
+        for listener in wanted:
             self.after_commit(lambda listener=listener: listener(seq, view))
 
 
@@ -100,7 +106,7 @@ class Store:
         self._lock = threading.Lock()
         self.clock = clock or Clock()
         #: Who hears about stored messages (see ``Tx.announce``).
-        self.listeners: list[Listener] = []
+        self.listeners: list[tuple[Listener, Listening]] = []
         self._closed = False
 
     @contextlib.contextmanager
