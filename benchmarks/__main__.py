@@ -13,6 +13,7 @@ MODULES = (
     "benchmarks.bench_api",
     "benchmarks.bench_sandbox",
     "benchmarks.bench_gui",
+    "benchmarks.bench_stream",
     "benchmarks.bench_package",
 )
 

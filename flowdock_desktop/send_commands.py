@@ -1,4 +1,5 @@
-"""The ``send``, ``thread`` and ``outbox`` commands: the sending path without a window."""
+"""The ``send``, ``thread``, ``watch`` and ``outbox`` commands: the sending path without a
+window."""
 
 from __future__ import annotations
 
@@ -66,6 +67,19 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
     thread.add_argument("--integration", required=True, metavar="ID")
     thread.add_argument("--external-thread-id", required=True, metavar="X")
     thread.set_defaults(handler=_thread)
+
+    watch = subparsers.add_parser(
+        "watch",
+        help="print the flow's thread messages as they arrive, until Ctrl+C",
+        description="Follow the integration's flow live (Flowdock's Streaming API, with your "
+        "sign-in) and print each thread message as it arrives: one line each, or JSON lines "
+        "with --json. Reconnects by itself and resumes where it left off; Ctrl+C stops.",
+    )
+    watch.add_argument("--integration", required=True, metavar="ID")
+    watch.add_argument(
+        "--json", action="store_true", help="one JSON object per line, as the API shows it"
+    )
+    watch.set_defaults(handler=_watch)
 
     outbox = subparsers.add_parser(
         "outbox",
@@ -324,6 +338,46 @@ def _thread(args: argparse.Namespace) -> int:
         if listing.note:
             print(f"Note: {listing.note}", file=sys.stderr)
         return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from flowdock_desktop.api.errors import FlowdockError
+    from flowdock_desktop.api.stream import StreamStatus
+    from flowdock_desktop.cancel import CancelToken
+    from flowdock_desktop.following import describe, thread_message
+    from flowdock_desktop.sending import SendService
+
+    def note(status: StreamStatus) -> None:
+        if status.state == "live":
+            _note(f"Watching {integration.flow_path} live; Ctrl+C stops.")
+        elif status.state == "waiting" and status.error is not None:
+            _note(
+                f"{status.error.user_message.rstrip('.')}. Trying again in "
+                f"{status.delay:.0f} s; nothing will be missed."
+            )
+
+    out = sys.stdout
+    with _context() as context, SendService(context) as service:
+        integration = _integration(context, args.integration)
+        stream = service.flow_stream(integration.id)
+        try:
+            people = {} if args.json else service.flow_people(integration.id)
+        except FlowdockError:
+            people = {}  # names are a nicety; the lines say "user N" instead
+        # Ctrl+C raises KeyboardInterrupt here, which the command line turns into status 130.
+        for item in stream.follow(CancelToken(), note):
+            message = thread_message(item.message)
+            if message is None:
+                continue
+            if args.json:
+                print(json.dumps(dict(item.message), ensure_ascii=False), file=out, flush=True)
+            else:
+                print(describe(message, people), file=out, flush=True)
+    return 0
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 # -- outbox ----------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from flowdock_desktop.store.outbox import Outbox, OutboxItem
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.client import FlowdockClient
+    from flowdock_desktop.api.stream import FlowStream
+    from flowdock_desktop.auth.session import Session
     from flowdock_desktop.context import AppContext
 
 __all__ = [
@@ -68,6 +70,11 @@ def _quietly(read: Callable[[], _T]) -> _T | None:
     except Exception:
         return None
 
+
+_OTHER_SERVER = (
+    "You are signed in to a different server than this integration's, "
+    "so its threads cannot be read. Sign in to that server to see them."
+)
 
 #: How many of an integration's most recent threads are looked up on the server.
 MAX_REMOTE_THREADS = 25
@@ -573,14 +580,42 @@ class SendService:
                 return view
         return None
 
+    def flow_stream(self, integration_id: str, *, last_event_id: str | None = None) -> FlowStream:
+        """The integration's flow as a live stream, read with the person's sign-in (flow
+        tokens cannot read); ``last_event_id`` resumes an earlier stream."""
+        from flowdock_desktop.api.stream import FlowStream
+
+        integration = self.context.integrations.get(integration_id)
+        session = self._session_for(integration)
+        return FlowStream(
+            integration.api_url,
+            [integration.flow_path],
+            auth=session.auth(),
+            last_event_id=last_event_id,
+        )
+
+    def flow_people(self, integration_id: str) -> dict[str, str]:
+        """Names of the flow's people by user id (messages name people only by id)."""
+        integration = self.context.integrations.get(integration_id)
+        with self._user_client_for(integration) as client:
+            flow = client.get_flow(integration.org_slug, integration.flow_slug)
+        return {str(user.id): user.name or user.nick or f"user {user.id}" for user in flow.users}
+
+    def _session_for(self, integration: Integration) -> Session:
+        from flowdock_desktop.auth.errors import SignInRequired
+
+        session = self.context.session()
+        if session is None:
+            raise SignInRequired("You are not signed in. Sign in to see threads live.")
+        if session.account.api_url.rstrip("/") != integration.api_url.rstrip("/"):
+            raise FlowdockError(_OTHER_SERVER)
+        return session
+
     def _user_client_for(self, integration: Integration) -> FlowdockClient:
         client = self.context.user_client()
         if client.base_url.rstrip("/") != integration.api_url.rstrip("/"):
             client.close()
-            raise FlowdockError(
-                "You are signed in to a different server than this integration's, "
-                "so its threads cannot be read. Sign in to that server to see them."
-            )
+            raise FlowdockError(_OTHER_SERVER)
         return client
 
 

@@ -139,11 +139,17 @@ def _when(value: datetime | float | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+#: Marks a thread that changed since the person last looked at it.
+CHANGED_MARK = "●"
+
+
 class ThreadsPanel(QWidget):
     """Threads the integration posted to, their status, and the selected one's timeline.
 
     Signals: ``refresh_requested``, ``thread_selected(object)`` (ThreadView),
     ``update_requested(object)`` (ThreadView: load its state into the form).
+    Attributes: ``live_note`` (whether live updates run), ``people`` (names by user id, for
+    comments in the timeline), ``timeline_thread_id``.
     """
 
     refresh_requested = Signal()
@@ -155,7 +161,15 @@ class ThreadsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.views: list[ThreadView] = []
+        self.people: dict[str, str] = {}
+        self.timeline_thread_id: str | None = None
+        self._timeline: list[Message] = []
+        self._timeline_note: str | None = None
         layout = QVBoxLayout(self)
+        self.live_note = QLabel()
+        self.live_note.setWordWrap(True)
+        self.live_note.setAccessibleName("Live updates")
+        layout.addWidget(self.live_note)
         bar = QHBoxLayout()
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -184,7 +198,13 @@ class ThreadsPanel(QWidget):
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.itemActivated.connect(lambda *_: self._update_clicked())
 
-    def set_threads(self, views: list[ThreadView], note: str | None = None) -> None:
+    def set_threads(
+        self,
+        views: list[ThreadView],
+        note: str | None = None,
+        changed: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        """Show ``views``; those whose key is in ``changed`` carry a mark and bold titles."""
         current = self.current()
         self.views = list(views)
         self.tree.blockSignals(True)
@@ -196,10 +216,13 @@ class ThreadsPanel(QWidget):
                 fields = "; ".join(
                     f"{html_to_text(f.label)}: {html_to_text(f.value)}" for f in view.remote.fields
                 )
+            title = view.title or view.key
+            if view.key in changed:
+                title = f"{CHANGED_MARK} {title}"
             item = QTreeWidgetItem(
                 [
                     view.status_value or "",
-                    view.title or view.key,
+                    title,
                     fields,
                     str(view.activity_count),
                     _when(view.updated_at or view.last_sent_at),
@@ -213,16 +236,22 @@ class ThreadsPanel(QWidget):
 
                 item.setBackground(0, QBrush(QColor(STATUS_COLOURS[view.status_color])))
                 item.setForeground(0, QBrush(QColor(status_text_colour(view.status_color))))
+            if view.key in changed:
+                font = item.font(1)
+                font.setBold(True)
+                item.setFont(1, font)
+                item.setToolTip(1, "Changed since you last looked")
             item.setData(0, Qt.ItemDataRole.UserRole, view.key)
             self.tree.addTopLevelItem(item)
             if current is not None and view.key == current.key:
                 chosen = item
+        if chosen is not None:
+            # The same thread stays chosen: quietly, as nothing was chosen anew.
+            self.tree.setCurrentItem(chosen)
         self.tree.blockSignals(False)
         for column in range(len(self.COLUMNS)):
             self.tree.resizeColumnToContents(column)
         self.note.setText(note or ("" if views else "Nothing sent from this integration yet."))
-        if chosen is not None:
-            self.tree.setCurrentItem(chosen)
         self.update_button.setEnabled(self.current() is not None)
 
     def current(self) -> ThreadView | None:
@@ -243,23 +272,51 @@ class ThreadsPanel(QWidget):
         if view is not None:
             self.update_requested.emit(view)
 
-    def show_timeline(self, messages: list[Message] | None, note: str | None = None) -> None:
-        """Render the thread's messages, newest last (sanitised HTML only)."""
+    def show_timeline(
+        self,
+        messages: list[Message] | None,
+        note: str | None = None,
+        thread_id: str | None = None,
+    ) -> None:
+        """Show the thread's messages, newest last (sanitised HTML only)."""
+        self.timeline_thread_id = thread_id
+        self._timeline = list(messages or [])
+        self._timeline_note = note
+        self._render_timeline()
+
+    def add_to_timeline(self, message: Message) -> None:
+        """A new message of the thread shown (from the stream); others are ignored."""
+        if message.thread_id is None or message.thread_id != self.timeline_thread_id:
+            return
+        if any(m.id == message.id for m in self._timeline if m.id is not None):
+            return
+        self._timeline.append(message)
+        self._render_timeline()
+
+    def _render_timeline(self) -> None:
         parts = []
-        if note:
-            parts.append(f"<p><i>{escape(note)}</i></p>")
-        for message in messages or []:
-            author = escape(message.author.name) if message.author else "someone"
+        if self._timeline_note:
+            parts.append(f"<p><i>{escape(self._timeline_note)}</i></p>")
+        for message in self._timeline:
+            if message.author is not None and message.author.name:
+                author = message.author.name
+            else:
+                author = self.people.get(message.user or "", "someone")
             when = _when(message.created_at)
             # No status badge per message: each one embeds the thread's *current* state.
-            title = sanitize_title(message.title or "") or escape(message.event or "")
-            parts.append(f"<p><b>{author}</b> {title} <small>{escape(when)}</small>")
+            if message.event in ("message", "comment") and isinstance(message.content, str):
+                what = f"commented: {escape(message.content)}"
+            else:
+                what = sanitize_title(message.title or "") or escape(message.event or "")
+            parts.append(f"<p><b>{escape(author)}</b> {what} <small>{escape(when)}</small>")
             if message.body:
                 parts.append(f"<br>{sanitize_body(message.body)}")
             parts.append("</p>")
         self.timeline.setHtml(
             "".join(parts) or "<p><i>Choose a thread to see its messages.</i></p>"
         )
+        bar = self.timeline.verticalScrollBar()
+        bar.setValue(bar.maximum())  # newest last, and in view
 
 
 class RequestLog(QWidget):

@@ -19,17 +19,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.api.html import sanitize_body, sanitize_title
+from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
+from flowdock_desktop.api.models import Thread
 from flowdock_desktop.sending import curl_command
 from flowdock_desktop.ui.widgets import FieldMessage, badge_html
 
 
-def card_html(payload: dict[str, Any], *, border: str = "#d0d7de", muted: str = "#6e7781") -> str:
+def card_html(
+    payload: dict[str, Any],
+    *,
+    border: str = "#d0d7de",
+    muted: str = "#6e7781",
+    current: Thread | None = None,
+) -> str:
     """The thread card as Flowdock's team inbox showed it, from a payload; sanitised HTML.
 
     Every piece of user text is escaped or passed through the same nh3 rules the sender
-    uses, so what the preview shows is what could be sent: never a script.
+    uses, so what the preview shows is what could be sent: never a script. ``current`` is
+    the thread as the flow shows it now (kept up to date by the stream), shown above what
+    this message would make of it.
     """
     thread = payload.get("thread") if isinstance(payload.get("thread"), dict) else {}
     author = payload.get("author") if isinstance(payload.get("author"), dict) else {}
@@ -42,6 +51,8 @@ def card_html(payload: dict[str, Any], *, border: str = "#d0d7de", muted: str = 
         f'<table width="100%" cellspacing="0" cellpadding="12" border="1" '
         f'style="border-color:{border}; border-style:solid"><tr><td>'
     ]
+    if current is not None:
+        parts.append(_current_html(current, muted))
     status = thread.get("status") if isinstance(thread.get("status"), dict) else None
     heading = sanitize_title(text(thread.get("title"))) or "<i>(thread title)</i>"
     parts.append(f'<p style="font-size:large;margin:0"><b>{heading}</b>')
@@ -85,6 +96,21 @@ def card_html(payload: dict[str, Any], *, border: str = "#d0d7de", muted: str = 
     )
     parts.append("</td></tr></table>")
     return "".join(parts)
+
+
+def _current_html(thread: Thread, muted: str) -> str:
+    """The line saying where the thread stands in the flow now."""
+    status = thread.status
+    badge = badge_html(html_to_text(status.value), status.color) if status else "no status"
+    comments = thread.internal_comments + thread.external_comments
+    when = ""
+    if thread.updated_at is not None:
+        when = f" · updated {thread.updated_at.astimezone():%H:%M:%S}"
+    return (
+        f"<p style='color:{muted}; font-size:small; margin:0 0 6px 0'>In the flow now: "
+        f"</p><p style='margin:0 0 6px 0'>{badge} <span style='color:{muted}; "
+        f"font-size:small'>{thread.activities} activities, {comments} comments{when}</span></p>"
+    )
 
 
 def _link(url: str, label: str) -> str:
@@ -157,8 +183,10 @@ class PreviewPane(QTabWidget):
 
     # -- form -> views ---------------------------------------------------------------------------
 
-    def show_payload(self, payload: dict[str, Any]) -> None:
-        """Refresh every view from the form's payload (the JSON is left alone while typed in)."""
+    def show_payload(self, payload: dict[str, Any], current: Thread | None = None) -> None:
+        """Refresh every view from the form's payload (the JSON is left alone while typed in);
+        ``current`` is the thread as the flow shows it now, when the message goes to a known
+        thread."""
         self._payload = payload
         palette = self.browser.palette()
         self.browser.setHtml(
@@ -166,6 +194,7 @@ class PreviewPane(QTabWidget):
                 payload,
                 border=palette.color(QPalette.ColorRole.Mid).name(),
                 muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
+                current=current,
             )
         )
         # While the person types JSON, their text stays; it is re-formatted once they leave it.

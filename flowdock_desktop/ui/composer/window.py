@@ -35,6 +35,7 @@ from flowdock_desktop.sending import SendResult, SendService, ThreadListing, Thr
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.account import add_help_actions
 from flowdock_desktop.ui.composer.form import MessageForm
+from flowdock_desktop.ui.composer.live import ThreadsFollower
 from flowdock_desktop.ui.composer.panels import (
     IntegrationList,
     OutboxPanel,
@@ -149,6 +150,11 @@ class ComposerWindow(QMainWindow):
         self._threads_timer = QTimer(self, interval=thread_refresh_ms)
         self._threads_timer.timeout.connect(self._refresh_threads_if_visible)
         self._threads_timer.start()
+        # The flow's stream keeps the Threads tab and the thread card current; while it is
+        # not live, the timer above checks the server instead.
+        self.threads_follower = ThreadsFollower(self.service, self.threads_panel, self)
+        self.threads_follower.changed.connect(self._preview_timer.start)
+        self.threads_follower.live_changed.connect(self._live_changed)
 
         self.form.changed.connect(self._preview_timer.start)
         self.form.changed.connect(self._form_changed)
@@ -321,6 +327,7 @@ class ComposerWindow(QMainWindow):
                 on_error=self._show_error,
             )
             self.refresh_threads()
+            self.threads_follower.follow(integration_id)
 
     def _show_state(self) -> None:
         integration = self.integration
@@ -425,7 +432,10 @@ class ComposerWindow(QMainWindow):
         )
 
     def _refresh_preview(self) -> None:
-        self.preview.show_payload(self.form.payload())
+        payload = self.form.payload()
+        key = payload.get("external_thread_id") or payload.get("thread_id")
+        current = self.threads_follower.current_for(key if isinstance(key, str) else None)
+        self.preview.show_payload(payload, current)
 
     def _json_edited(self, data: dict[str, Any]) -> None:
         try:
@@ -545,6 +555,7 @@ class ComposerWindow(QMainWindow):
             integration_id = result.item.integration_id
             run_task(lambda: self.context.drafts.clear(integration_id), owner=self)
             self.message_sent.emit(result)
+            self.threads_follower.sent_here(result.item.uuid)
             self.refresh_threads()
         elif result.state in ("queued", "sending"):
             self.banner.show_message(
@@ -706,6 +717,13 @@ class ComposerWindow(QMainWindow):
         if self.right_tabs.widget(index) is self.threads_panel:
             self.refresh_threads()
 
+    def _live_changed(self, live: bool) -> None:
+        # Live: the stream says what changes. Otherwise the timer asks the server.
+        if live:
+            self._threads_timer.stop()
+        elif not self._threads_timer.isActive():
+            self._threads_timer.start()
+
     def _refresh_threads_if_visible(self) -> None:
         if self.threads_panel.isVisible():
             self.refresh_threads()
@@ -713,6 +731,7 @@ class ComposerWindow(QMainWindow):
     def refresh_threads(self) -> None:
         if self.integration is None:
             self.threads_panel.set_threads([], None)
+            self.threads_follower.follow(None)
             return
         integration_id = self.integration.id
         run_task(
@@ -725,7 +744,8 @@ class ComposerWindow(QMainWindow):
     def _threads_loaded(self, integration_id: str, listing: ThreadListing) -> None:
         if integration_id != self.integration_id:
             return
-        self.threads_panel.set_threads(listing.threads, listing.note)
+        self.threads_follower.show_listing(listing.threads, listing.note)
+        self.threads_follower.follow(integration_id)  # again, after a sign-in say
         self.form.set_thread_choices(
             [(v.key, v.title or v.key) for v in listing.threads if v.external_thread_id]
         )
@@ -741,7 +761,7 @@ class ComposerWindow(QMainWindow):
         run_task(
             lambda: self.service.thread_messages(integration_id, thread_id),
             owner=self,
-            on_done=self.threads_panel.show_timeline,
+            on_done=lambda messages: self.threads_panel.show_timeline(messages, None, thread_id),
             on_error=lambda e: self.threads_panel.show_timeline(
                 [], getattr(e, "user_message", None) or str(e)
             ),
@@ -801,6 +821,7 @@ class ComposerWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         self._outbox_timer.stop()
         self._threads_timer.stop()
+        self.threads_follower.stop()
         if self._draft_timer.isActive():
             self._draft_timer.stop()
             self._save_draft()

@@ -1,0 +1,172 @@
+"""The composer follows the flow's stream: the thread card, the Threads tab and the timeline
+change as other clients post, and a lost stream falls back to polling and says so."""
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+
+from flowdock_desktop.ui.composer.panels import CHANGED_MARK
+from flowdock_desktop.ui.theme import STATUS_COLOURS
+
+# The composer tests' fixtures (a signed-in context; windows closed after each test) are
+# imported by name, so the tests' parameters name them again.
+from tests.gui.test_composer import (  # noqa: F401
+    WAIT_MS,
+    context,
+    fill,
+    open_window,
+    send,
+)
+from tests.gui.test_composer import make_integration as connect
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(autouse=True)
+def _no_faults(sandbox):
+    yield
+    httpx.delete(sandbox.base_url + "/sandbox/faults")
+
+
+def _live(window) -> bool:
+    return window.threads_follower.live.live
+
+
+def _post_status(sandbox, flow_token: str, value: str, colour: str) -> dict:
+    """Another client (a CI job with the same source) moves the thread on."""
+    answer = httpx.post(
+        sandbox.base_url + "/messages",
+        json={
+            "flow_token": flow_token,
+            "event": "activity",
+            "author": {"name": "CI"},
+            "title": f"marked it {value}",
+            "external_thread_id": "production-deploys",
+            "thread": {
+                "title": "Production deploys",
+                "status": {"value": value, "color": colour},
+            },
+        },
+        headers={"X-flowdock-wait-for-message": "1"},
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _sent_thread(qtbot, window):
+    """Send the usual first message, open the Threads tab and load the thread into the form."""
+    fill(qtbot, window)
+    send(qtbot, window)
+    window.right_tabs.setCurrentWidget(window.threads_panel)
+    panel = window.threads_panel
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.views[0].remote is not None, timeout=WAIT_MS)
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    qtbot.mouseClick(panel.update_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.form.thread_title.text() == "Production deploys")
+    return panel
+
+
+def _now_badge(window) -> str:
+    """The colour of the 'In the flow now' badge on the preview's thread card."""
+    html = window.preview.browser.toHtml()
+    found = re.search(r"In the flow now.*?background-color:(#[0-9a-f]{6})", html, re.S)
+    return found.group(1) if found else ""
+
+
+def test_thread_card_and_threads_tab_follow_another_clients_status(
+    qtbot, context, sandbox, open_window, screenshot
+):
+    integration, source = connect(context, sandbox.base_url)
+    window = open_window(integration.id)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT_MS)
+    assert window.threads_panel.live_note.text().startswith("Live")
+    assert not window._threads_timer.isActive()  # no polling while live
+    panel = _sent_thread(qtbot, window)
+    qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["yellow"], timeout=WAIT_MS)
+    # The person's own message does not count as a change to look at.
+    assert CHANGED_MARK not in panel.tree.topLevelItem(0).text(1)
+
+    # Looking at the outbox, not the thread: the change is marked for later.
+    window.right_tabs.setCurrentWidget(window.outbox_panel)
+    _post_status(sandbox, source.flow_token, "failed", "red")
+    qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["red"], timeout=WAIT_MS)
+    item = panel.tree.topLevelItem(0)
+    assert item.text(0) == "failed"
+    assert item.background(0).color().name() == STATUS_COLOURS["red"]
+    assert item.text(1) == f"{CHANGED_MARK} Production deploys" and item.font(1).bold()
+    window.right_tabs.setCurrentWidget(window.threads_panel)
+    qtbot.waitUntil(lambda: "CI marked it failed" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    screenshot(window, "composer-threads-live")
+
+    # Choosing the thread is looking at it: the mark goes.
+    panel.tree.setCurrentItem(None)
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    qtbot.waitUntil(lambda: CHANGED_MARK not in panel.tree.topLevelItem(0).text(1), timeout=WAIT_MS)
+    # While it is in view, new activity shows at once and is not marked.
+    _post_status(sandbox, source.flow_token, "fixed", "green")
+    qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "fixed", timeout=WAIT_MS)
+    assert CHANGED_MARK not in panel.tree.topLevelItem(0).text(1)
+    qtbot.waitUntil(lambda: "CI marked it fixed" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+
+
+def test_a_comment_from_the_inbox_page_reaches_the_composer(qtbot, context, sandbox, open_window):
+    integration, _ = connect(context, sandbox.base_url)
+    window = open_window(integration.id)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT_MS)
+    panel = _sent_thread(qtbot, window)
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    qtbot.waitUntil(lambda: "started deploying" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    thread_id = panel.views[0].thread_id
+
+    with httpx.Client(base_url=sandbox.base_url) as teammate:
+        page = teammate.get("/app/acme/main").text
+        action = f"/app/acme/main/threads/{thread_id}/comments"
+        csrf = re.search(
+            re.escape(f'action="{action}">') + r'<input type="hidden" name="csrf" value="(\w+)"',
+            page,
+        ).group(1)
+        posted = teammate.post(action, data={"csrf": csrf, "text": "Rollback looks safe"})
+        assert posted.status_code == 303
+
+    qtbot.waitUntil(
+        lambda: "Demo User commented: Rollback looks safe" in panel.timeline.toPlainText(),
+        timeout=WAIT_MS,
+    )
+    qtbot.waitUntil(lambda: panel.views[0].remote.internal_comments == 1, timeout=WAIT_MS)
+
+
+def test_without_the_stream_it_polls_and_says_so(qtbot, context, sandbox, open_window):
+    # The stream answers 503 for a while: the tab says so and checks on a timer.
+    httpx.post(
+        sandbox.base_url + "/sandbox/faults",
+        json={"count": 1000, "status": 503, "path_prefix": "/stream"},
+    ).raise_for_status()
+    integration, _ = connect(context, sandbox.base_url)
+    window = open_window(integration.id)
+    note = window.threads_panel.live_note
+    qtbot.waitUntil(lambda: "reconnecting" in note.text(), timeout=WAIT_MS)
+    assert "checking every 30 s meanwhile" in note.text()
+    assert window._threads_timer.isActive()
+    # The server recovers; the next try goes live and polling stops.
+    httpx.delete(sandbox.base_url + "/sandbox/faults").raise_for_status()
+    qtbot.waitUntil(lambda: _live(window), timeout=40_000)
+    assert note.text().startswith("Live") and not window._threads_timer.isActive()
+
+
+def test_a_server_without_streams_is_polled(qtbot, context, sandbox, open_window):
+    httpx.post(
+        sandbox.base_url + "/sandbox/faults",
+        json={"count": 1000, "status": 404, "path_prefix": "/stream"},
+    ).raise_for_status()
+    integration, _ = connect(context, sandbox.base_url)
+    window = open_window(integration.id)
+    note = window.threads_panel.live_note
+    qtbot.waitUntil(lambda: note.text().startswith("No live updates"), timeout=WAIT_MS)
+    assert note.text().endswith("checking every 30 s.")
+    assert window._threads_timer.isActive()
