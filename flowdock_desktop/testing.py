@@ -8,6 +8,7 @@ its ``SandboxState``):
   the browser dance, and their end;
 - ``messages_by_uuid``: what the sandbox stored for a message's uuid, across flows;
 - ``fill_history``: many messages at once, for measuring a large history;
+- ``post_status``: a thread's new status posted by another client;
 - ``drop_streams``: cut every open stream's connection, as a network failure would;
 - ``connect_demo_source``, ``sign_in_demo_user``: a source and a signed-in session made the
   way the wizard makes them, in an ``AppContext``.
@@ -81,6 +82,35 @@ def flow_messages(sandbox: SandboxServer | SandboxState, flow_id: str) -> list[d
         return [views.message_view(tx, row) for row in rows]
 
     return _state(sandbox).run(work)
+
+
+def post_status(
+    sandbox: SandboxServer,
+    flow_token: str,
+    external_thread_id: str,
+    thread_title: str,
+    status: tuple[str, str],
+    *,
+    author: str = "CI",
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Another client (a CI job with the same source, say) moves a thread on: an activity
+    with a new ``(value, colour)`` status, posted with the flow token; the stored message."""
+    value, colour = status
+    answer = httpx.post(
+        sandbox.base_url + "/messages",
+        json={
+            "flow_token": flow_token,
+            "event": "activity",
+            "author": {"name": author},
+            "title": title or f"marked it {value}",
+            "external_thread_id": external_thread_id,
+            "thread": {"title": thread_title, "status": {"value": value, "color": colour}},
+        },
+        headers={"X-flowdock-wait-for-message": "1"},
+    )
+    answer.raise_for_status()
+    return answer.json()
 
 
 # ---------------------------------------------------------------------- streams

@@ -22,6 +22,7 @@ from flowdock_desktop.cancel import Cancelled, CancelToken
 from flowdock_desktop.sandbox import SandboxConfig, SandboxServer
 from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
 from flowdock_desktop.testing import drop_streams
+from tests.sandbox.conftest import make_server  # noqa: F401 (a fixture, named by the test)
 
 WAIT = 10.0
 AUTH = httpx.BasicAuth(DEMO_API_TOKEN, "x")
@@ -161,7 +162,7 @@ def test_errors_not_worth_retrying_end_the_stream(server) -> None:
     assert "sign" in wrong.outcome.user_message.lower()
 
 
-def test_a_stopped_server_is_retried_until_it_is_back(make_server) -> None:
+def test_a_stopped_server_is_retried_until_it_is_back(make_server) -> None:  # noqa: F811
     first = make_server(SandboxConfig(stream_keepalive=0.5))
     port = first.port
     following = Following(FlowStream(first.base_url, ["acme/main"], auth=AUTH, reconnect=QUICK))
@@ -177,17 +178,3 @@ def test_a_stopped_server_is_retried_until_it_is_back(make_server) -> None:
         assert item.message["id"] == posted["id"]
     finally:
         assert isinstance(following.stop(), Cancelled)
-
-
-@pytest.fixture
-def make_server() -> Iterator:
-    started: list[SandboxServer] = []
-
-    def factory(config: SandboxConfig, **kwargs) -> SandboxServer:
-        server = SandboxServer(config, **kwargs).start()
-        started.append(server)
-        return server
-
-    yield factory
-    for server in started:
-        server.stop()

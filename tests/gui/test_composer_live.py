@@ -10,6 +10,7 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 
+from flowdock_desktop.testing import post_status
 from flowdock_desktop.ui.composer.panels import CHANGED_MARK
 from flowdock_desktop.ui.theme import STATUS_COLOURS
 
@@ -39,23 +40,17 @@ def _live(window) -> bool:
 
 def _post_status(sandbox, flow_token: str, value: str, colour: str) -> dict:
     """Another client (a CI job with the same source) moves the thread on."""
-    answer = httpx.post(
-        sandbox.base_url + "/messages",
-        json={
-            "flow_token": flow_token,
-            "event": "activity",
-            "author": {"name": "CI"},
-            "title": f"marked it {value}",
-            "external_thread_id": "production-deploys",
-            "thread": {
-                "title": "Production deploys",
-                "status": {"value": value, "color": colour},
-            },
-        },
-        headers={"X-flowdock-wait-for-message": "1"},
+    return post_status(
+        sandbox, flow_token, "production-deploys", "Production deploys", (value, colour)
     )
-    assert answer.status_code == 201, answer.text
-    return answer.json()
+
+
+def _fail_streams(sandbox, status: int) -> None:
+    """From now on (until the faults are cleared) the stream answers ``status``."""
+    httpx.post(
+        sandbox.base_url + "/sandbox/faults",
+        json={"count": 1000, "status": status, "path_prefix": "/stream"},
+    ).raise_for_status()
 
 
 def _sent_thread(qtbot, window):
@@ -143,10 +138,7 @@ def test_a_comment_from_the_inbox_page_reaches_the_composer(qtbot, context, sand
 
 def test_without_the_stream_it_polls_and_says_so(qtbot, context, sandbox, open_window):
     # The stream answers 503 for a while: the tab says so and checks on a timer.
-    httpx.post(
-        sandbox.base_url + "/sandbox/faults",
-        json={"count": 1000, "status": 503, "path_prefix": "/stream"},
-    ).raise_for_status()
+    _fail_streams(sandbox, 503)
     integration, _ = connect(context, sandbox.base_url)
     window = open_window(integration.id)
     note = window.threads_panel.live_note
@@ -160,10 +152,7 @@ def test_without_the_stream_it_polls_and_says_so(qtbot, context, sandbox, open_w
 
 
 def test_a_server_without_streams_is_polled(qtbot, context, sandbox, open_window):
-    httpx.post(
-        sandbox.base_url + "/sandbox/faults",
-        json={"count": 1000, "status": 404, "path_prefix": "/stream"},
-    ).raise_for_status()
+    _fail_streams(sandbox, 404)
     integration, _ = connect(context, sandbox.base_url)
     window = open_window(integration.id)
     note = window.threads_panel.live_note

@@ -17,7 +17,7 @@ from flowdock_desktop import cli
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
-from flowdock_desktop.testing import connect_demo_source, sign_in_demo_user
+from flowdock_desktop.testing import connect_demo_source, post_status, sign_in_demo_user
 
 WAIT = 30.0
 
@@ -68,20 +68,10 @@ def watch_env(sandbox, profile_dir, tmp_path, monkeypatch):
 
 
 def _activity(sandbox, flow_token: str, status: str, color: str) -> dict:
-    answer = httpx.post(
-        sandbox.base_url + "/messages",
-        json={
-            "flow_token": flow_token,
-            "event": "activity",
-            "author": {"name": "Deploy bot"},
-            "title": f"is now {status}",
-            "external_thread_id": "watched",
-            "thread": {"title": "Web deploy", "status": {"value": status, "color": color}},
-        },
-        headers={"X-flowdock-wait-for-message": "1"},
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()
+    return post_status(
+        sandbox, flow_token, "watched", "Web deploy", (status, color),
+        author="Deploy bot", title=f"is now {status}",
+    )  # fmt: skip
 
 
 def test_watch_prints_thread_messages_until_ctrl_c(sandbox, watch_env):
