@@ -35,6 +35,8 @@ from flowdock_desktop.sandbox.state.principals import Credentials, Principal, au
 
 #: Deepest nesting a JSON or form body may have (``a[b][c]...`` counts one per bracket).
 MAX_BODY_DEPTH = 32
+#: Sent by clients that want the stored message in the answer to a post.
+WAIT_HEADER = "x-flowdock-wait-for-message"
 INVALID_CHARACTER = "contains an invalid character (a lone UTF-16 surrogate)"
 
 # ---------------------------------------------------------------------- request helpers
@@ -243,11 +245,18 @@ def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200)
             given = credentials(request, data, flow_token=flow_token)
 
             def run(tx: Tx) -> Response:
-                call.principal = authenticate(tx, given)
-                result = work(tx, call)
+                principal = call.principal = authenticate(tx, given)
+                try:
+                    result = work(tx, call)
+                except ApiError as exc:
+                    if principal.kind == "user":
+                        exc.headers.setdefault("Flowdock-User", str(principal.user_id))
+                    raise
                 if isinstance(result, Response):
+                    if principal.kind == "user" and "flowdock-user" not in result.headers:
+                        result.headers["Flowdock-User"] = str(principal.user_id)
                     return result
-                return reply(result, call.principal, status)
+                return reply(result, principal, status)
 
             return await sandbox_state(request).call(run)
 
@@ -353,9 +362,7 @@ def update_source_by_token(tx: Tx, call: Call) -> Any:
 @endpoint()
 def delete_source(tx: Tx, call: Call) -> Any:
     sources.delete(tx, call.user, call.flow_id(tx), call.path["id"])
-    response = Response(status_code=204)
-    response.headers["Flowdock-User"] = str(call.user.user_id)
-    return response
+    return Response(status_code=204)
 
 
 # ---------------------------------------------------------------------- messages
@@ -380,16 +387,25 @@ def _post(tx: Tx, call: Call, *, flow_in_path: bool, thread: bool, parent: bool)
         thread_id=call.path.get("thread_id") if thread else None,
         parent_id=call.path.get("message_id") if parent else None,
     )
-    if call.request.headers.get("x-flowdock-wait-for-message") is None:
-        response: Response = Response(status_code=202)
-        if principal.kind == "user":
-            response.headers["Flowdock-User"] = str(principal.user_id)
-        return response
+    # Clients written against Flowdock saw a user's post to a flow's own path answered with
+    # the message (201); the flow-less paths and flow tokens get 202 unless they wait.
+    return posted(tx, call, seq, created=flow_in_path and principal.kind == "user")
+
+
+def posted(tx: Tx, call: Call, seq: int, *, created: bool) -> Response:
+    """The answer to a stored post: 202 ``{}``, or the message (201, or ``wait_status``
+    when the client sent ``X-flowdock-wait-for-message``) when ``created`` or waited for."""
+    waited = call.request.headers.get(WAIT_HEADER) is not None
+    if not (waited or created):
+        return reply({}, call.user, 202)
     message = messages.view(tx, seq)
-    path = views.flow_path(tx, message["flow"])
-    comments = f"{call.base_url}/flows/{path}/messages/{message['id']}/comments"
-    wait_status = sandbox_state(call.request).config.wait_status
-    return reply(message, principal, wait_status, Link=f'<{comments}>; rel="comments"')
+    status = sandbox_state(call.request).config.wait_status if waited else 201
+    headers = {}
+    if message.get("flow"):
+        path = views.flow_path(tx, message["flow"])
+        comments = f"{call.base_url}/flows/{path}/messages/{message['id']}/comments"
+        headers["Link"] = f'<{comments}>; rel="comments"'
+    return reply(message, call.user, status, **headers)
 
 
 @endpoint(body=True, flow_token=True)

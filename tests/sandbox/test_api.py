@@ -180,7 +180,9 @@ def test_validation_errors_name_fields(client: httpx.Client) -> None:
 def test_202_without_wait_header_and_201_with(client: httpx.Client) -> None:
     source = create_source(client)
     quiet = client.post("/messages", json=activity(source["flow_token"]))
-    assert quiet.status_code == 202 and quiet.content == b""
+    # Clients of the real service parse the 202 as JSON.
+    assert quiet.status_code == 202 and quiet.json() == {}
+    assert "flowdock-user" not in quiet.headers
     waited = client.post("/messages", json=activity(source["flow_token"]), headers=WAIT)
     assert waited.status_code == 201
     message = waited.json()
@@ -275,7 +277,7 @@ def test_post_with_bearer_needs_flow_and_404s(client: httpx.Client, live) -> Non
     assert client.post("/messages", json=chat, headers=bearer(token)).status_code == 400
     flow_id = client.get("/flows/acme/main", auth=API_AUTH).json()["id"]
     ok = client.post("/messages", json={**chat, "flow": flow_id}, headers=bearer(token))
-    assert ok.status_code == 202
+    assert ok.status_code == 202 and ok.json() == {} and ok.headers["Flowdock-User"] == "1"
     assert client.post("/flows/acme/nope/messages", json=chat, auth=API_AUTH).status_code == 404
     bad_thread = client.post("/flows/acme/main/threads/nope/messages", json=chat, auth=API_AUTH)
     assert bad_thread.status_code == 404
@@ -287,7 +289,7 @@ def test_message_listing_filters(make_server) -> None:
         for index in range(5):
             tags = ["even"] if index % 2 == 0 else ["odd"]
             body = {"event": "message", "content": f"note {index}", "tags": tags}
-            assert http.post("/flows/acme/main/messages", json=body).status_code == 202
+            assert http.post("/flows/acme/main/messages", json=body).status_code == 201
         ids = [m["id"] for m in http.get("/flows/acme/main/messages").json()]
         assert ids == [1, 2, 3, 4, 5]
         newest = http.get("/flows/acme/main/messages", params={"limit": 2}).json()
@@ -330,3 +332,43 @@ def test_thread_paging_link_header(make_server) -> None:
         assert len(seen) == 27
         apps = http.get("/flows/acme/main/threads", params={"application": "chat"}).json()
         assert apps == []
+
+
+# ---------------------------------------------------------------------- answers as clients saw them
+
+
+def test_a_users_post_to_a_flow_path_answers_201_with_the_message(client: httpx.Client) -> None:
+    chat = {"event": "message", "content": "straight to the flow", "tags": ["x"]}
+    reply = client.post("/flows/acme/main/messages", json=chat, auth=API_AUTH)
+    assert reply.status_code == 201
+    message = reply.json()
+    assert message["content"] == "straight to the flow" and message["user"] == "1"
+    assert reply.headers["Flowdock-User"] == "1"
+    assert reply.headers["link"].endswith(f'/messages/{message["id"]}/comments>; rel="comments"')
+    shown = client.get(f"/flows/acme/main/messages/{message['id']}", auth=API_AUTH).json()
+    assert shown == message
+    comment = client.post(
+        f"/flows/acme/main/messages/{message['id']}/comments", json={"content": "re"}, auth=API_AUTH
+    )
+    assert comment.status_code == 201 and comment.json()["event"] == "comment"
+
+
+def test_a_flow_token_post_to_a_flow_path_is_still_queued(client: httpx.Client) -> None:
+    source = create_source(client)
+    reply = client.post("/flows/acme/main/messages", json=activity(source["flow_token"]))
+    assert reply.status_code == 202 and reply.json() == {}
+
+
+def test_every_answer_to_a_user_names_the_user(client: httpx.Client) -> None:
+    for method, path, body in (
+        ("GET", "/flows/acme/nope", None),
+        ("POST", "/flows/acme/main/messages", {"event": "message"}),
+        ("GET", "/flows/acme/main/messages/99999", None),
+        ("DELETE", "/flows/acme/main/sources/99999", None),
+    ):
+        reply = client.request(
+            method, path, json=body, auth=httpx.BasicAuth("sandbox-api-token-sam", "x")
+        )
+        assert reply.status_code >= 400, (path, reply.text)
+        assert reply.headers["Flowdock-User"] == "2", path
+    assert "flowdock-user" not in client.get("/flows").headers  # no user: 401
