@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +27,7 @@ from flowdock_desktop.sandbox.state import (
     flows,
     iso,
     messages,
+    organizations,
     sources,
     unauthorized,
     validation_error,
@@ -38,6 +40,22 @@ MAX_BODY_DEPTH = 32
 #: Sent by clients that want the stored message in the answer to a post.
 WAIT_HEADER = "x-flowdock-wait-for-message"
 INVALID_CHARACTER = "contains an invalid character (a lone UTF-16 surrogate)"
+
+
+class RowIdConvertor(Convertor[int]):
+    """``{id:rowid}``: a whole number that fits SQLite's integers (at most 18 digits), so a
+    huge id in a path is simply not found instead of overflowing a query."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("rowid", RowIdConvertor())
 
 # ---------------------------------------------------------------------- request helpers
 
@@ -294,6 +312,12 @@ def get_user_by_id(tx: Tx, call: Call) -> Any:
     return flows.show_user(tx, call.user, call.path["id"], call.base_url)
 
 
+@endpoint(body=True)
+def update_user(tx: Tx, call: Call) -> Any:
+    flows.update_user(tx, call.user, call.path["id"], require_object(call.body))
+    return {}
+
+
 @endpoint()
 def list_flows(tx: Tx, call: Call) -> Any:
     call.user.require_scope("flow", "manage")
@@ -318,6 +342,71 @@ def find_flow(tx: Tx, call: Call) -> Any:
 def get_flow(tx: Tx, call: Call) -> Any:
     call.user.require_scope("flow", "manage", "integration")
     return flows.show_flow(tx, call.user, call.flow_id(tx), call.base_url)
+
+
+@endpoint(body=True, status=201)
+def create_flow(tx: Tx, call: Call) -> Any:
+    body = require_object(call.body)
+    return flows.create_flow(tx, call.user, call.path["org"], body, call.base_url)
+
+
+@endpoint(body=True)
+def update_flow(tx: Tx, call: Call) -> Any:
+    body = require_object(call.body)
+    return flows.update_flow(tx, call.user, call.flow_id(tx), body, call.base_url)
+
+
+@endpoint()
+def list_flow_users(tx: Tx, call: Call) -> Any:
+    return flows.list_flow_users(tx, call.user, call.flow_id(tx), call.base_url)
+
+
+@endpoint(body=True)
+def add_flow_user(tx: Tx, call: Call) -> Any:
+    flows.add_flow_user(tx, call.user, call.flow_id(tx), require_object(call.body))
+    return {}
+
+
+@endpoint(body=True)
+def block_flow_user(tx: Tx, call: Call) -> Any:
+    body = require_object(call.body)
+    flows.block_flow_user(tx, call.user, call.flow_id(tx), call.path["id"], body)
+    return {}
+
+
+# ---------------------------------------------------------------------- organizations
+
+
+@endpoint()
+def list_organizations(tx: Tx, call: Call) -> Any:
+    return organizations.list_all(tx, call.user, call.base_url)
+
+
+@endpoint()
+def find_organization(tx: Tx, call: Call) -> Any:
+    return organizations.find(tx, call.user, call.query.get("id"), call.base_url)
+
+
+@endpoint()
+def get_organization(tx: Tx, call: Call) -> Any:
+    return organizations.show(tx, call.user, call.path["org"], call.base_url)
+
+
+@endpoint(body=True)
+def update_organization(tx: Tx, call: Call) -> Any:
+    body = require_object(call.body)
+    return organizations.update(tx, call.user, call.path["org"], body, call.base_url)
+
+
+@endpoint()
+def list_organization_users(tx: Tx, call: Call) -> Any:
+    return organizations.users(tx, call.user, call.path["org"], call.base_url)
+
+
+@endpoint()
+def remove_organization_user(tx: Tx, call: Call) -> Any:
+    organizations.remove_user(tx, call.user, call.path["org"], call.path["id"])
+    return Response(status_code=204)
 
 
 # ---------------------------------------------------------------------- sources
@@ -428,6 +517,12 @@ def post_comment(tx: Tx, call: Call) -> Any:
     return _post(tx, call, flow_in_path=True, thread=False, parent=True)
 
 
+@endpoint(body=True, flow_token=True)
+def post_comment_anywhere(tx: Tx, call: Call) -> Any:
+    """``POST /comments`` with ``flow`` and ``message`` in the body (the node client, bots)."""
+    return _post(tx, call, flow_in_path=False, thread=False, parent=True)
+
+
 @endpoint()
 def list_messages(tx: Tx, call: Call) -> Any:
     flow_id = call.flow_id(tx)
@@ -479,17 +574,30 @@ FLOW = "/flows/{org}/{flow}"
 routes: list[BaseRoute] = [
     Route("/user", get_user, methods=["GET"]),
     Route("/users", list_users, methods=["GET"]),
-    Route("/users/{id:int}", get_user_by_id, methods=["GET"]),
+    Route("/users/{id:rowid}", get_user_by_id, methods=["GET"]),
+    Route("/users/{id:rowid}", update_user, methods=["PUT"]),
+    Route("/organizations", list_organizations, methods=["GET"]),
+    Route("/organizations/find", find_organization, methods=["GET"]),
+    Route("/organizations/{org}", get_organization, methods=["GET"]),
+    Route("/organizations/{org}", update_organization, methods=["PUT"]),
+    Route("/organizations/{org}/users", list_organization_users, methods=["GET"]),
+    Route("/organizations/{org}/users/{id:rowid}", remove_organization_user, methods=["DELETE"]),
     Route("/flows", list_flows, methods=["GET"]),
     Route("/flows/all", list_all_flows, methods=["GET"]),
     Route("/flows/find", find_flow, methods=["GET"]),
+    Route("/flows/{org}", create_flow, methods=["POST"]),
     Route(FLOW, get_flow, methods=["GET"]),
+    Route(FLOW, update_flow, methods=["PUT"]),
+    Route(FLOW + "/users", list_flow_users, methods=["GET"]),
+    Route(FLOW + "/users", add_flow_user, methods=["POST"]),
+    Route(FLOW + "/users/{id:rowid}", block_flow_user, methods=["PUT"]),
     *_source_routes(FLOW + "/sources"),
     # The name before October 2014; Flowdock's own example integration still used it.
     *_source_routes(FLOW + "/integrations"),
     Route("/sources", list_sources, methods=["GET"]),
     Route("/sources", update_source_by_token, methods=["PUT"]),
     Route("/messages", post_message, methods=["POST"]),
+    Route("/comments", post_comment_anywhere, methods=["POST"]),
     Route(FLOW + "/messages", list_messages, methods=["GET"]),
     Route(FLOW + "/messages", post_flow_message, methods=["POST"]),
     Route(FLOW + "/messages/{id:int}", get_message, methods=["GET"]),

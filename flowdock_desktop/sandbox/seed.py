@@ -38,6 +38,11 @@ def new_flow_id() -> str:
     return secrets.token_hex(8)
 
 
+def new_api_token() -> str:
+    """A flow's token for the deprecated Push API (32 hex characters, like Flowdock's)."""
+    return secrets.token_hex(16)
+
+
 def build_seed() -> dict[str, Any]:
     """A fresh copy of the seed data, in the JSON shape ``SandboxState`` keeps and persists."""
     flows = [
@@ -90,7 +95,9 @@ def build_seed() -> dict[str, Any]:
                 "status": None,
             },
         ],
-        "organizations": [{"id": 1, "name": ORG_NAME, "parameterized_name": ORG_SLUG}],
+        "organizations": [
+            {"id": 1, "name": ORG_NAME, "parameterized_name": ORG_SLUG, "admin_ids": [1]}
+        ],
         "flows": flows,
         "applications": [
             {

@@ -61,3 +61,42 @@ def test_the_stream_receives_a_message_posted_after_connecting(node_stream, sand
     (event,) = answer["events"]
     assert event == stored
     assert event["content"] == "Hello, node stream" and "live" in event["tags"]
+
+
+def _post_as_user(sandbox_url: str, path: str, body: dict) -> dict:
+    with httpx.Client(base_url=sandbox_url, auth=AUTH) as http:
+        reply = http.post(path, json=body)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def test_comment_replies_to_a_message(node_client, sandbox_url):
+    flow = _main_flow(node_client)
+    parent = _post_as_user(
+        sandbox_url, "/flows/acme/main/messages", {"event": "message", "content": "Deploy?"}
+    )
+    answer = node_client("comment", flow["id"], parent["id"], "Deployed", ["ops"])
+    assert answer["ok"], answer
+    assert (answer["status"], answer["body"]) == (202, {})
+    listed = node_client("get", "/flows/acme/main/messages", {"event": "comment"})
+    [comment] = [m for m in listed["body"] if m["content"]["text"] == "Deployed"]
+    # What hubot reads: the text in content.text, the parent in an influx tag.
+    assert comment["content"]["title"] == "Deploy?"
+    assert f"influx:{parent['id']}" in comment["tags"] and "ops" in comment["tags"]
+
+
+def test_status_is_stored(node_client):
+    flow = _main_flow(node_client)
+    answer = node_client("status", flow["id"], "Reviewing pull requests")
+    assert answer["ok"], answer
+    listed = node_client("get", "/flows/acme/main/messages", {"event": "status"})
+    assert "Reviewing pull requests" in [m["content"] for m in listed["body"]]
+
+
+def test_flow_users_tell_a_bot_its_own_nick(node_client):
+    # hubot-flowdock: the Flowdock-User header, then the nick of that user among in_flow users.
+    answer = node_client("flows")
+    assert answer["ok"], answer
+    assert answer["user"] == "1"
+    me = [u for f in answer["body"] for u in f["users"] if u["in_flow"] and str(u["id"]) == "1"]
+    assert {u["nick"] for u in me} == {"Demo"}

@@ -17,7 +17,7 @@ from flowdock_desktop.api.validation import THREAD_EVENTS, split_tags, validate_
 from flowdock_desktop.sandbox.state import flows, views
 from flowdock_desktop.sandbox.state.errors import not_found, unauthorized, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
-from flowdock_desktop.sandbox.state.store import Row, Tx, dumps
+from flowdock_desktop.sandbox.state.store import Row, Tx, dumps, loads
 
 THREAD_PAGE_SIZE = 25
 MESSAGE_LIMIT_DEFAULT = 30
@@ -26,6 +26,8 @@ MESSAGE_LIMIT_MAX = 100
 INBOX_THREADS = 50
 #: Recent messages shown under each thread there.
 INBOX_RECENT = 5
+#: Longest title a comment takes from a chat message it answers.
+PARENT_TITLE_LENGTH = 100
 
 
 def _text(value: Any) -> str | None:
@@ -169,11 +171,12 @@ def post(
             raise validation_error({"thread_id": ["does not exist in this flow"]})
 
     tags = [t.strip() for t in (split_tags(data.get("tags")) or []) if isinstance(t, str)]
+    content = data.get("content") if event not in THREAD_EVENTS else ""
     if event == "comment":
         parent = parent_id if parent_id is not None else _to_int(data.get("message"))
         parent_message = (
             tx.one(
-                "SELECT event, thread_id FROM messages WHERE conversation = ? AND id = ?",
+                "SELECT * FROM messages WHERE conversation = ? AND id = ? AND NOT deleted",
                 (conversation, parent),
             )
             if parent is not None and -(2**63) <= parent < 2**63
@@ -182,6 +185,8 @@ def post(
         if parent_message is None or parent_message["event"] == "comment":
             raise validation_error({"message": ["must be an existing non-comment message"]})
         tags.append(f"influx:{parent}")
+        # Stored comments carry their parent's title, as Flowdock's did.
+        content = {"title": parent_title(parent_message), "text": content}
         if thread is None and parent_message["thread_id"]:
             thread = tx.one("SELECT * FROM threads WHERE id = ?", (parent_message["thread_id"],))
 
@@ -196,7 +201,7 @@ def post(
     message: dict[str, Any] = {
         "id": _next_id(tx, conversation),
         "event": event,
-        "content": data.get("content") if event not in THREAD_EVENTS else "",
+        "content": content,
         "tags": tags,
         "uuid": uuid,
         "user": "0" if source else str(principal.user_id),
@@ -219,6 +224,18 @@ def post(
         message["thread_id"] = thread["id"]
     seq = store_message(tx, conversation, message, source_id=source["id"] if source else None)
     return seq, True
+
+
+def parent_title(parent: Row) -> str:
+    """What a comment shows as the title of the message it answers: the parent's title
+    (inbox items), a mail's subject, or the first line of a chat message."""
+    if parent["title"]:
+        return parent["title"]
+    content = loads(parent["content"])
+    if isinstance(content, Mapping):
+        content = content.get("subject") or content.get("file_name") or content.get("text")
+    text = content if isinstance(content, str) else ""
+    return text.strip().splitlines()[0][:PARENT_TITLE_LENGTH] if text.strip() else ""
 
 
 def _find_or_create_thread(
@@ -320,9 +337,11 @@ def _int_param(
     return max(-(2**63), min(value, 2**63 - 1))
 
 
+# Chat text, a comment's text (its content is {title, text}), titles and bodies.
 _SEARCHABLE = (
-    "py_lower(coalesce(CASE WHEN json_type(content) = 'text' THEN json_extract(content, '$') "
-    "END, '') || ' ' || coalesce(title, '') || ' ' || coalesce(body, ''))"
+    "py_lower(coalesce(CASE json_type(content) WHEN 'text' THEN json_extract(content, '$') "
+    "WHEN 'object' THEN json_extract(content, '$.text') END, '') || ' ' || coalesce(title, '') "
+    "|| ' ' || coalesce(body, ''))"
 )
 
 
@@ -348,7 +367,7 @@ def list_messages(
     until_id = _int_param(params, "until_id", None, errors)
     if errors:
         raise validation_error(errors)
-    where = ["conversation = ?"]
+    where = ["conversation = ?", "NOT deleted"]
     args: list[Any] = [flow["id"]]
     if thread_id is not None:
         where.append("thread_id = ?")
@@ -394,7 +413,8 @@ def show(tx: Tx, principal: Principal, flow_id: str, message_id: int) -> dict[st
     principal.require_scope("flow")
     flow = flows.user_flow(tx, principal, flow_id)
     row = tx.one(
-        "SELECT * FROM messages WHERE conversation = ? AND id = ?", (flow["id"], message_id)
+        "SELECT * FROM messages WHERE conversation = ? AND id = ? AND NOT deleted",
+        (flow["id"], message_id),
     )
     if row is None:
         raise not_found()
@@ -403,7 +423,9 @@ def show(tx: Tx, principal: Principal, flow_id: str, message_id: int) -> dict[st
 
 def in_flow(tx: Tx, flow_id: str) -> list[dict[str, Any]]:
     """Every message of a flow, oldest first (the admin API)."""
-    rows = tx.all("SELECT * FROM messages WHERE conversation = ? ORDER BY id", (flow_id,))
+    rows = tx.all(
+        "SELECT * FROM messages WHERE conversation = ? AND NOT deleted ORDER BY id", (flow_id,)
+    )
     return [views.message_view(tx, row) for row in rows]
 
 
@@ -477,7 +499,7 @@ def inbox_thread(tx: Tx, flow_id: str, thread_id: str, base_url: str) -> dict[st
 def _inbox_view(tx: Tx, thread: Row, base_url: str) -> dict[str, Any]:
     view = views.thread_view(tx, thread, base_url)
     recent = tx.all(
-        "SELECT * FROM messages WHERE thread_id = ? ORDER BY id DESC LIMIT ?",
+        "SELECT * FROM messages WHERE thread_id = ? AND NOT deleted ORDER BY id DESC LIMIT ?",
         (thread["id"], INBOX_RECENT),
     )
     view["recent"] = []

@@ -197,12 +197,64 @@ MIGRATIONS: Sequence[str] = (
     ) WITHOUT ROWID;
     CREATE INDEX message_tags_by_message ON message_tags (seq);
     """,
+    # 2: the rest of Flowdock's API. Flows get an access mode, can be archived, left open or
+    # closed per member and blocked members, and carry the Push API's token; organizations
+    # get admins; users get private conversations; messages get a recipient (private) and
+    # can be deleted; uploaded files get a row each (their bytes live beside the database).
+    """
+    ALTER TABLE flows ADD COLUMN access_mode TEXT NOT NULL DEFAULT 'organization';
+    ALTER TABLE flows ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE flows ADD COLUMN api_token TEXT;
+    UPDATE flows SET api_token = lower(hex(randomblob(16)));
+    CREATE UNIQUE INDEX flows_by_api_token ON flows (api_token);
+
+    ALTER TABLE flow_members ADD COLUMN open INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE flow_members ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+
+    CREATE TABLE organization_admins (
+        org_id  INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        PRIMARY KEY (org_id, user_id)
+    ) WITHOUT ROWID;
+    -- Each organization's first member (the demo user in the seed) administers it.
+    INSERT INTO organization_admins (org_id, user_id)
+        SELECT f.org_id, min(m.user_id) FROM flows f JOIN flow_members m ON m.flow_id = f.id
+        GROUP BY f.org_id;
+
+    -- One row per user and the other person of a private conversation: whether the user
+    -- keeps it open (a tab).
+    CREATE TABLE private_conversations (
+        user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        other_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        open     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, other_id)
+    ) WITHOUT ROWID;
+
+    ALTER TABLE messages ADD COLUMN to_user TEXT;
+    ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+
+    CREATE TABLE files (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq          INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+        conversation TEXT NOT NULL,
+        hash         TEXT NOT NULL UNIQUE,
+        file_name    TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        content_id   TEXT,
+        created_at   INTEGER NOT NULL
+    );
+    CREATE INDEX files_by_message ON files (seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables in the order rows must be removed so no foreign key is left dangling.
 TABLES_CHILD_FIRST = (
+    "files",
+    "private_conversations",
+    "organization_admins",
     "message_tags",
     "messages",
     "threads",

@@ -88,14 +88,29 @@ def load(tx: Tx, data: Mapping[str, Any], lifetimes: Lifetimes) -> None:
         )
     for flow in data["flows"]:
         tx.execute(
-            "INSERT INTO flows (id, org_id, name, parameterized_name, join_hash) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO flows (id, org_id, name, parameterized_name, join_hash, api_token) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (flow["id"], flow["org_id"], flow["name"], flow["parameterized_name"],
-             flow["join_hash"]),
+             flow["join_hash"], flow.get("api_token") or seed.new_api_token()),
         )  # fmt: skip
         for user_id in flow["member_ids"]:
             tx.execute(
                 "INSERT INTO flow_members (flow_id, user_id) VALUES (?, ?)", (flow["id"], user_id)
+            )
+    for org in data["organizations"]:
+        admins = org.get("admin_ids")
+        if admins is None:
+            # Files of the version before named no admins: the first member administers.
+            first = tx.value(
+                "SELECT min(m.user_id) FROM flows f JOIN flow_members m ON m.flow_id = f.id "
+                "WHERE f.org_id = ?",
+                (org["id"],),
+            )
+            admins = [] if first is None else [first]
+        for admin in admins:
+            tx.execute(
+                "INSERT INTO organization_admins (org_id, user_id) VALUES (?, ?)",
+                (org["id"], admin),
             )
     for app in data["applications"]:
         tx.execute(

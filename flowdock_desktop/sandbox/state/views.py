@@ -52,7 +52,11 @@ def flow_path(tx: Tx, flow_id: str) -> str | None:
     return tx.memo[key]
 
 
-def user_view(tx: Tx, user_id: int, base_url: str, *, full: bool = False) -> dict[str, Any]:
+def user_view(
+    tx: Tx, user_id: int, base_url: str, *, full: bool = False, member: Row | None = None
+) -> dict[str, Any]:
+    """A user as ``/users`` shows them; ``full`` adds presence (flows' user lists), and
+    ``member`` (their ``flow_members`` row) adds ``in_flow`` and whether they are blocked."""
     user = tx.one("SELECT * FROM users WHERE id = ?", (user_id,))
     if user is None:
         raise not_found()
@@ -67,12 +71,35 @@ def user_view(tx: Tx, user_id: int, base_url: str, *, full: bool = False) -> dic
     if full:
         last = tx.clock.last_ms or None
         view.update(status=user["status"], disabled=False, last_activity=last, last_ping=last)
+    if member is not None:
+        view["in_flow"] = True
+        view["disabled"] = bool(member["disabled"])
     return view
 
 
-def member_ids(tx: Tx, flow_id: str) -> list[int]:
-    rows = tx.all("SELECT user_id FROM flow_members WHERE flow_id = ? ORDER BY rowid", (flow_id,))
-    return [row[0] for row in rows]
+def flow_users(tx: Tx, flow_id: str, base_url: str) -> list[dict[str, Any]]:
+    """A flow's members with presence, ``in_flow`` and ``disabled`` (bots learn their own
+    nick from these)."""
+    members = tx.all("SELECT * FROM flow_members WHERE flow_id = ? ORDER BY rowid", (flow_id,))
+    return [user_view(tx, m["user_id"], base_url, full=True, member=m) for m in members]
+
+
+def organization_summary(tx: Tx, org: Row, base_url: str) -> dict[str, Any]:
+    """The organization as embedded in a flow."""
+    user_count = tx.value(
+        "SELECT count(DISTINCT m.user_id) FROM flow_members m JOIN flows f ON f.id = m.flow_id "
+        "WHERE f.org_id = ?",
+        (org["id"],),
+    )
+    return {
+        "id": org["id"],
+        "name": org["name"],
+        "parameterized_name": org["parameterized_name"],
+        "user_limit": 0,
+        "user_count": user_count,
+        "active": True,
+        "url": f"{base_url}/organizations/{org['parameterized_name']}",
+    }
 
 
 def flow_view(
@@ -83,38 +110,50 @@ def flow_view(
         raise not_found()
     org = tx.one("SELECT * FROM organizations WHERE id = ?", (flow["org_id"],))
     assert org is not None  # a foreign key
-    user_count = tx.value(
-        "SELECT count(DISTINCT m.user_id) FROM flow_members m JOIN flows f ON f.id = m.flow_id "
-        "WHERE f.org_id = ?",
-        (org["id"],),
-    )
-    members = member_ids(tx, flow_id)
     slug = f"{org['parameterized_name']}/{flow['parameterized_name']}"
-    joined = user_id in members
+    membership = tx.one(
+        "SELECT open FROM flow_members WHERE flow_id = ? AND user_id = ?", (flow_id, user_id)
+    )
     view: dict[str, Any] = {
         "id": flow["id"],
         "name": flow["name"],
         "parameterized_name": flow["parameterized_name"],
-        "organization": {
-            "id": org["id"],
-            "name": org["name"],
-            "parameterized_name": org["parameterized_name"],
-            "user_limit": 0,
-            "user_count": user_count,
-            "active": True,
-            "url": f"{base_url}/organizations/{org['parameterized_name']}",
-        },
+        "organization": organization_summary(tx, org, base_url),
         "unread_mentions": 0,
-        "open": joined,
-        "joined": joined,
+        "open": bool(membership and membership["open"]),
+        "joined": membership is not None,
         "url": f"{base_url}/flows/{slug}",
         "web_url": f"{base_url}/app/{slug}",
-        "join_url": f"{base_url}/invitations/{flow['join_hash']}-{flow['parameterized_name']}",
-        "access_mode": "organization",
+        "access_mode": flow["access_mode"],
+        "disabled": bool(flow["disabled"]),
         "links": {"sources": f"{base_url}/flows/{slug}/sources"},
     }
+    if flow["access_mode"] in ("link", "organization"):
+        view["join_url"] = (
+            f"{base_url}/invitations/{flow['join_hash']}-{flow['parameterized_name']}"
+        )
     if users:
-        view["users"] = [user_view(tx, uid, base_url, full=True) for uid in members]
+        view["users"] = flow_users(tx, flow_id, base_url)
+    return view
+
+
+def organization_view(tx: Tx, org: Row, base_url: str) -> dict[str, Any]:
+    """An organization as ``/organizations`` shows it, with its users and their admin flag."""
+    view = organization_summary(tx, org, base_url)
+    # No billing in the sandbox: a subscription that is never a trial and renews in a month.
+    renews = datetime.fromtimestamp(tx.now() + 30 * 24 * 3600, UTC).strftime("%Y-%m-%d")
+    view["subscription"] = {"trial": False, "billing_date": renews}
+    rows = tx.all(
+        "SELECT u.id, u.name, u.email, a.user_id IS NOT NULL AS admin FROM users u "
+        "LEFT JOIN organization_admins a ON a.user_id = u.id AND a.org_id = ? "
+        "WHERE u.id IN (SELECT m.user_id FROM flow_members m JOIN flows f ON f.id = m.flow_id "
+        "WHERE f.org_id = ?) ORDER BY u.id",
+        (org["id"], org["id"]),
+    )
+    view["users"] = [
+        {"id": r["id"], "name": r["name"], "email": r["email"], "admin": bool(r["admin"])}
+        for r in rows
+    ]
     return view
 
 

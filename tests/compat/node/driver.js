@@ -23,7 +23,13 @@ function reply(err, body, res) {
   if (err) {
     finish({ ok: false, error: String(err.message || err) });
   } else {
-    finish({ ok: true, status: res.statusCode, body: body === undefined ? null : body });
+    finish({
+      ok: true,
+      status: res.statusCode,
+      body: body === undefined ? null : body,
+      // hubot-flowdock learns who it is from this header.
+      user: res.headers['flowdock-user'] || null,
+    });
   }
 }
 
