@@ -24,6 +24,7 @@ from flowdock_desktop.sandbox.state import (
     ApiError,
     SandboxState,
     Tx,
+    edits,
     flows,
     iso,
     messages,
@@ -34,6 +35,7 @@ from flowdock_desktop.sandbox.state import (
     views,
 )
 from flowdock_desktop.sandbox.state.principals import Credentials, Principal, authenticate
+from flowdock_desktop.sandbox.state.store import Row
 
 #: Deepest nesting a JSON or form body may have (``a[b][c]...`` counts one per bracket).
 MAX_BODY_DEPTH = 32
@@ -534,6 +536,26 @@ def get_message(tx: Tx, call: Call) -> Any:
     return messages.show(tx, call.user, call.flow_id(tx), call.path["id"])
 
 
+def _flow_message(tx: Tx, call: Call) -> Row:
+    """The message a user changes in a flow they have joined."""
+    call.user.require_scope("flow")
+    flow = flows.user_flow(tx, call.user, call.flow_id(tx))
+    flows.require_member(tx, call.user, flow["id"])
+    return edits.find(tx, flow["id"], call.path["id"])
+
+
+@endpoint(body=True)
+def edit_message(tx: Tx, call: Call) -> Any:
+    edits.edit(tx, call.user, _flow_message(tx, call), require_object(call.body))
+    return {}
+
+
+@endpoint()
+def delete_message(tx: Tx, call: Call) -> Any:
+    status = edits.delete(tx, call.user, _flow_message(tx, call))
+    return reply({}, call.user, 200) if status == 200 else Response(status_code=status)
+
+
 # ---------------------------------------------------------------------- threads
 
 
@@ -600,8 +622,10 @@ routes: list[BaseRoute] = [
     Route("/comments", post_comment_anywhere, methods=["POST"]),
     Route(FLOW + "/messages", list_messages, methods=["GET"]),
     Route(FLOW + "/messages", post_flow_message, methods=["POST"]),
-    Route(FLOW + "/messages/{id:int}", get_message, methods=["GET"]),
-    Route(FLOW + "/messages/{message_id:int}/comments", post_comment, methods=["POST"]),
+    Route(FLOW + "/messages/{id:rowid}", get_message, methods=["GET"]),
+    Route(FLOW + "/messages/{id:rowid}", edit_message, methods=["PUT"]),
+    Route(FLOW + "/messages/{id:rowid}", delete_message, methods=["DELETE"]),
+    Route(FLOW + "/messages/{message_id:rowid}/comments", post_comment, methods=["POST"]),
     Route(FLOW + "/threads", list_threads, methods=["GET"]),
     Route(FLOW + "/threads/{thread_id}", get_thread, methods=["GET"]),
     Route(FLOW + "/threads/{thread_id}/messages", list_messages, methods=["GET"]),

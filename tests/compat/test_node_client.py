@@ -100,3 +100,34 @@ def test_flow_users_tell_a_bot_its_own_nick(node_client):
     assert answer["user"] == "1"
     me = [u for f in answer["body"] for u in f["users"] if u["in_flow"] and str(u["id"]) == "1"]
     assert {u["nick"] for u in me} == {"Demo"}
+
+
+def test_edit_message_changes_content_and_tags(node_client, sandbox_url):
+    mine = _post_as_user(
+        sandbox_url, "/flows/acme/main/messages", {"event": "message", "content": "frist"}
+    )
+    answer = node_client(
+        "editMessage", "main", "acme", mine["id"], {"content": "first", "tags": ["fixed"]}
+    )
+    assert answer["ok"], answer
+    assert (answer["status"], answer["body"]) == (200, {})
+    shown = node_client("get", f"/flows/acme/main/messages/{mine['id']}", {})["body"]
+    assert shown["content"] == "first" and shown["tags"] == ["fixed"]
+    assert shown["edited"] is not None
+
+
+def test_editing_someone_elses_message_is_an_error(node_client, sandbox_url):
+    with httpx.Client(base_url=sandbox_url, auth=("sandbox-api-token-sam", "x")) as http:
+        theirs = http.post(
+            "/flows/acme/main/messages", json={"event": "message", "content": "Sam's"}
+        ).json()
+    answer = node_client("editMessage", "main", "acme", theirs["id"], {"content": "mine"})
+    assert answer == {"ok": False, "error": "Received status 403"}
+
+
+def test_delete_through_the_generic_call(node_client, sandbox_url):
+    mine = _post_as_user(
+        sandbox_url, "/flows/acme/main/messages", {"event": "message", "content": "retract"}
+    )
+    answer = node_client("delete", f"/flows/acme/main/messages/{mine['id']}")
+    assert answer["ok"] and answer["status"] == 200, answer

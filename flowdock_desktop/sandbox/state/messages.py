@@ -64,7 +64,8 @@ def store_message(
     cursor = tx.execute(
         "INSERT INTO messages (conversation, id, flow_id, event, uuid, user, source_id, "
         "thread_id, app, sent, content, tags, title, body, author, external_user_name, "
-        "attachments, edited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "attachments, edited, to_user) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             conversation,
             message["id"],
@@ -84,17 +85,25 @@ def store_message(
             message.get("external_user_name"),
             dumps(message.get("attachments") or []),
             message.get("edited"),
+            message.get("to"),
         ),
     )
     seq = cursor.lastrowid
+    assert seq is not None
+    index_tags(tx, seq, tags)
+    tx.announce(seq, lambda: view(tx, seq))
+    return seq
+
+
+def index_tags(tx: Tx, seq: int, tags: list[Any]) -> None:
+    """(Re)write what the tags filter finds for a message."""
+    tx.execute("DELETE FROM message_tags WHERE seq = ?", (seq,))
     keys = tag_keys(tags)
     if keys:
         tx.conn.executemany(
             "INSERT OR IGNORE INTO message_tags (tag, seq) VALUES (?, ?)",
             [(key, seq) for key in keys],
         )
-    tx.announce(seq, lambda: view(tx, seq))
-    return seq
 
 
 def view(tx: Tx, seq: int) -> dict[str, Any]:
@@ -104,7 +113,8 @@ def view(tx: Tx, seq: int) -> dict[str, Any]:
     return views.message_view(tx, row)
 
 
-def _next_id(tx: Tx, conversation: str) -> int:
+def next_id(tx: Tx, conversation: str) -> int:
+    """The id the next message of a conversation gets (ids count per conversation)."""
     return (
         tx.value("SELECT max(id) FROM messages WHERE conversation = ?", (conversation,)) or 0
     ) + 1
@@ -199,7 +209,7 @@ def post(
         _update_thread(tx, thread["id"], event, data, now)
 
     message: dict[str, Any] = {
-        "id": _next_id(tx, conversation),
+        "id": next_id(tx, conversation),
         "event": event,
         "content": content,
         "tags": tags,

@@ -288,12 +288,16 @@ def message_view(tx: Tx, message: Row, *, with_thread: bool = True) -> dict[str,
         "uuid": message["uuid"],
         "user": message["user"],
         "sent": message["sent"],
-        "flow": message["flow_id"],
         "app": message["app"],
         "attachments": loads(message["attachments"], []),
         "created_at": iso(message["sent"]),
         "edited": message["edited"],
     }
+    # Flow messages name their flow; private ones their recipient (``to``), as Flowdock's.
+    if message["flow_id"] is not None:
+        view["flow"] = message["flow_id"]
+    if message["to_user"] is not None:
+        view["to"] = message["to_user"]
     if message["author"] is not None:
         view["author"] = loads(message["author"])
     if message["title"] is not None:
