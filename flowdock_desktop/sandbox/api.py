@@ -29,6 +29,7 @@ from flowdock_desktop.sandbox.state import (
     iso,
     messages,
     organizations,
+    private,
     sources,
     unauthorized,
     validation_error,
@@ -550,10 +551,63 @@ def edit_message(tx: Tx, call: Call) -> Any:
     return {}
 
 
+def _deleted(status: int) -> Any:
+    """Emptied (200 ``{}``) or removed (204, no body)."""
+    return {} if status == 200 else Response(status_code=status)
+
+
 @endpoint()
 def delete_message(tx: Tx, call: Call) -> Any:
-    status = edits.delete(tx, call.user, _flow_message(tx, call))
-    return reply({}, call.user, 200) if status == 200 else Response(status_code=status)
+    return _deleted(edits.delete(tx, call.user, _flow_message(tx, call)))
+
+
+# ---------------------------------------------------------------------- private conversations
+
+
+@endpoint()
+def list_private(tx: Tx, call: Call) -> Any:
+    return private.list_conversations(tx, call.user, call.base_url)
+
+
+@endpoint()
+def get_private(tx: Tx, call: Call) -> Any:
+    return private.show(tx, call.user, call.path["user_id"], call.base_url)
+
+
+@endpoint(body=True)
+def update_private(tx: Tx, call: Call) -> Any:
+    body = require_object(call.body)
+    return private.update(tx, call.user, call.path["user_id"], body, call.base_url)
+
+
+@endpoint()
+def list_private_messages(tx: Tx, call: Call) -> Any:
+    return private.list_messages(tx, call.user, call.path["user_id"], call.query)
+
+
+@endpoint(body=True)
+def post_private_message(tx: Tx, call: Call) -> Any:
+    seq = private.post(tx, call.user, call.path["user_id"], call.body)
+    return posted(tx, call, seq, created=True)
+
+
+@endpoint()
+def get_private_message(tx: Tx, call: Call) -> Any:
+    row = private.message(tx, call.user, call.path["user_id"], call.path["id"])
+    return views.message_view(tx, row)
+
+
+@endpoint(body=True)
+def edit_private_message(tx: Tx, call: Call) -> Any:
+    row = private.message(tx, call.user, call.path["user_id"], call.path["id"])
+    edits.edit(tx, call.user, row, require_object(call.body))
+    return {}
+
+
+@endpoint()
+def delete_private_message(tx: Tx, call: Call) -> Any:
+    row = private.message(tx, call.user, call.path["user_id"], call.path["id"])
+    return _deleted(edits.delete(tx, call.user, row))
 
 
 # ---------------------------------------------------------------------- threads
@@ -592,6 +646,7 @@ def _source_routes(prefix: str) -> list[BaseRoute]:
 
 
 FLOW = "/flows/{org}/{flow}"
+PRIVATE = "/private/{user_id:rowid}"
 
 routes: list[BaseRoute] = [
     Route("/user", get_user, methods=["GET"]),
@@ -626,6 +681,14 @@ routes: list[BaseRoute] = [
     Route(FLOW + "/messages/{id:rowid}", edit_message, methods=["PUT"]),
     Route(FLOW + "/messages/{id:rowid}", delete_message, methods=["DELETE"]),
     Route(FLOW + "/messages/{message_id:rowid}/comments", post_comment, methods=["POST"]),
+    Route("/private", list_private, methods=["GET"]),
+    Route(PRIVATE, get_private, methods=["GET"]),
+    Route(PRIVATE, update_private, methods=["PUT"]),
+    Route(PRIVATE + "/messages", list_private_messages, methods=["GET"]),
+    Route(PRIVATE + "/messages", post_private_message, methods=["POST"]),
+    Route(PRIVATE + "/messages/{id:rowid}", get_private_message, methods=["GET"]),
+    Route(PRIVATE + "/messages/{id:rowid}", edit_private_message, methods=["PUT"]),
+    Route(PRIVATE + "/messages/{id:rowid}", delete_private_message, methods=["DELETE"]),
     Route(FLOW + "/threads", list_threads, methods=["GET"]),
     Route(FLOW + "/threads/{thread_id}", get_thread, methods=["GET"]),
     Route(FLOW + "/threads/{thread_id}/messages", list_messages, methods=["GET"]),

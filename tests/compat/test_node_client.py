@@ -131,3 +131,18 @@ def test_delete_through_the_generic_call(node_client, sandbox_url):
     )
     answer = node_client("delete", f"/flows/acme/main/messages/{mine['id']}")
     assert answer["ok"] and answer["status"] == 200, answer
+
+
+def test_private_message_reaches_the_other_person(node_client, sandbox_url):
+    answer = node_client("privateMessage", 2, "Psst, Sam", [])
+    assert answer["ok"], answer
+    assert answer["status"] == 201
+    assert (answer["body"]["content"], answer["body"]["to"]) == ("Psst, Sam", "2")
+    with httpx.Client(base_url=sandbox_url, auth=("sandbox-api-token-sam", "x")) as http:
+        seen = http.get("/private/1/messages").json()
+    assert "Psst, Sam" in [m["content"] for m in seen]
+
+
+def test_private_message_to_nobody_is_an_error(node_client):
+    answer = node_client("privateMessage", 999, "anyone?", [])
+    assert answer == {"ok": False, "error": "Received status 404"}

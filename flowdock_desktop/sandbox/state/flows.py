@@ -117,7 +117,7 @@ def list_flows(
     return result
 
 
-def _visible_user_ids(tx: Tx, principal: Principal) -> list[int]:
+def visible_user_ids(tx: Tx, principal: Principal) -> list[int]:
     orgs = visible_org_ids(tx, principal.user_id or 0)
     if not orgs:
         return []
@@ -131,11 +131,11 @@ def _visible_user_ids(tx: Tx, principal: Principal) -> list[int]:
 
 
 def list_users(tx: Tx, principal: Principal, base_url: str) -> list[dict[str, Any]]:
-    return [views.user_view(tx, uid, base_url) for uid in _visible_user_ids(tx, principal)]
+    return [views.user_view(tx, uid, base_url) for uid in visible_user_ids(tx, principal)]
 
 
 def show_user(tx: Tx, principal: Principal, user_id: int, base_url: str) -> dict[str, Any]:
-    if user_id not in _visible_user_ids(tx, principal):
+    if user_id not in visible_user_ids(tx, principal):
         raise not_found()
     return views.user_view(tx, user_id, base_url)
 
@@ -147,7 +147,7 @@ _TRUE = (True, 1, "true", "1")
 _FALSE = (False, 0, "false", "0")
 
 
-def _flag(data: Mapping[str, Any], key: str, errors: dict[str, list[str]]) -> bool | None:
+def flag(data: Mapping[str, Any], key: str, errors: dict[str, list[str]]) -> bool | None:
     """A boolean field (JSON true/false, or "true"/"false"/"1"/"0" from a form), or None."""
     if key not in data:
         return None
@@ -211,8 +211,8 @@ def update_flow(
     principal.require_scope("flow", "manage")
     flow = user_flow(tx, principal, flow_id)
     errors: dict[str, list[str]] = {}
-    is_open = _flag(data, "open", errors)
-    disabled = _flag(data, "disabled", errors)
+    is_open = flag(data, "open", errors)
+    disabled = flag(data, "disabled", errors)
     changes: dict[str, Any] = {}
     if "name" in data:
         problems = validate_flow_name(data["name"])
@@ -288,7 +288,7 @@ def block_flow_user(
     flow = user_flow(tx, principal, flow_id)
     require_member(tx, principal, flow["id"])
     errors: dict[str, list[str]] = {}
-    disabled = _flag(data, "disabled", errors)
+    disabled = flag(data, "disabled", errors)
     if disabled is None and not errors:
         errors["disabled"] = ["can't be blank"]
     if errors:
@@ -323,7 +323,7 @@ def update_user(tx: Tx, principal: Principal, user_id: int, data: Mapping[str, A
     """``PUT /users/:id``: the caller's own ``nick`` and ``email``."""
     principal.require_scope("manage", "profile")
     if user_id != principal.user_id:
-        if user_id in _visible_user_ids(tx, principal):
+        if user_id in visible_user_ids(tx, principal):
             raise ApiError(403, "You can only change your own information")
         raise not_found()
     errors: dict[str, list[str]] = {}

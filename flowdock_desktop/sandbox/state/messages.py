@@ -362,13 +362,22 @@ def list_messages(
     params: Mapping[str, str],
     thread_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    """GET messages with Flowdock's filters; output ascending by id."""
+    """GET a flow's (or a thread's) messages with Flowdock's filters; ascending by id."""
     principal.require_scope("flow")
     flow = flows.user_flow(tx, principal, flow_id)
     if thread_id is not None:
         thread = tx.one("SELECT flow_id FROM threads WHERE id = ?", (thread_id,))
         if thread is None or thread["flow_id"] != flow["id"]:
             raise not_found()
+    return query(tx, flow["id"], params, thread_id)
+
+
+def query(
+    tx: Tx, conversation: str, params: Mapping[str, str], thread_id: str | None = None
+) -> list[dict[str, Any]]:
+    """A conversation's messages (a flow's, or a private one's) filtered by Flowdock's
+    listing parameters (``event``, ``limit``, ``since_id``, ``until_id``, ``sort``, ``tags``,
+    ``tag_mode``, ``search``); ascending by id."""
     errors: dict[str, list[str]] = {}
     limit = _int_param(params, "limit", MESSAGE_LIMIT_DEFAULT, errors)
     if limit is not None and not 1 <= limit <= MESSAGE_LIMIT_MAX:
@@ -378,7 +387,7 @@ def list_messages(
     if errors:
         raise validation_error(errors)
     where = ["conversation = ?", "NOT deleted"]
-    args: list[Any] = [flow["id"]]
+    args: list[Any] = [conversation]
     if thread_id is not None:
         where.append("thread_id = ?")
         args.append(thread_id)
