@@ -10,24 +10,30 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from flowdock_desktop.sandbox.guard import FormTokens
+from flowdock_desktop.sandbox import uploads
+from flowdock_desktop.sandbox.downloads import DownloadLinks
+from flowdock_desktop.sandbox.guard import FormTokens, is_multipart
 from flowdock_desktop.sandbox.state import (
     ApiError,
     SandboxState,
     Tx,
     edits,
+    files,
     flows,
     iso,
     messages,
+    not_found,
     organizations,
     private,
     sources,
@@ -35,6 +41,7 @@ from flowdock_desktop.sandbox.state import (
     validation_error,
     views,
 )
+from flowdock_desktop.sandbox.state.files import Upload
 from flowdock_desktop.sandbox.state.principals import Credentials, Principal, authenticate
 from flowdock_desktop.sandbox.state.store import Row
 
@@ -77,9 +84,14 @@ async def read_body(request: Request) -> Any:
     Text that cannot be stored (a lone surrogate from a ``\\ud800`` escape) and nesting
     deeper than ``MAX_BODY_DEPTH`` answer 400 naming the field.
     """
-    content_type = request.headers.get("content-type", "").lower()
-    if "multipart/form-data" in content_type or "x-www-form-urlencoded" in content_type:
-        data: Any = nest_form(await _form(request))
+    content_type = request.headers.get("content-type", "")
+    max_file_bytes = sandbox_state(request).config.max_file_bytes
+    if is_multipart(content_type):
+        data: Any = nest_form(
+            await uploads.read_multipart(content_type, request.stream(), max_file_bytes)
+        )
+    elif "x-www-form-urlencoded" in content_type.lower():
+        data = nest_form(await _form(request))
     else:
         raw = await request.body()
         if not raw.strip():
@@ -88,6 +100,7 @@ async def read_body(request: Request) -> Any:
             data = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise ApiError(400, "The body is not valid JSON") from exc
+        uploads.decode_json_file(data, max_file_bytes)
     check_text(data)
     return data
 
@@ -141,13 +154,21 @@ def _storable(text: str) -> bool:
     return True
 
 
-def nest_form(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
-    """Turn ``thread[status][color]=red`` and ``tags[]=a`` fields into nested data."""
+def nest_form(
+    form: FormData | Mapping[str, Any] | Iterable[tuple[str, Any]],
+) -> dict[str, Any]:
+    """Turn ``thread[status][color]=red``, ``tags[]=a`` and ``attachments[f1]=<file>``
+    fields into nested data (uploads stay ``Upload`` values)."""
     result: dict[str, Any] = {}
-    items = form.multi_items() if isinstance(form, FormData) else form.items()
+    if isinstance(form, FormData):
+        items: Iterable[tuple[str, Any]] = form.multi_items()
+    elif isinstance(form, Mapping):
+        items = form.items()
+    else:
+        items = form
     for key, value in items:
-        if not isinstance(value, str):
-            continue  # uploads are not supported
+        if not isinstance(value, str | Upload):
+            continue  # Starlette's own uploads (web page forms have none)
         head, _, rest = key.partition("[")
         parts = [head] + ([p.rstrip("]") for p in rest.split("[")] if rest else [])
         if len(parts) > MAX_BODY_DEPTH:
@@ -279,6 +300,9 @@ def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200)
                     return result
                 return reply(result, principal, status)
 
+            staged = uploads.collect(data)
+            if staged:
+                return await _with_uploads(request, staged, run)
             return await sandbox_state(request).call(run)
 
         handler.__name__ = work.__name__
@@ -286,6 +310,28 @@ def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200)
         return handler
 
     return wrap
+
+
+async def _with_uploads(request: Request, staged: list[Upload], run: Callable) -> Response:
+    """Run a transaction that may store the request's uploads: their blobs are written
+    first, off the database thread, and removed again unless a stored message uses them."""
+    state = sandbox_state(request)
+    try:
+        for upload in staged:
+            await run_in_threadpool(state.blobs.put, upload.key, upload.data)
+    except OSError as exc:
+        await run_in_threadpool(state.blobs.remove, [u.key for u in staged])
+        reason = exc.strerror or str(exc)
+        raise ApiError(507, f"The sandbox could not keep the file ({reason})") from None
+    try:
+        response = await state.call(run)
+    except BaseException:
+        await run_in_threadpool(state.blobs.remove, [u.key for u in staged])
+        raise
+    unused = [u.key for u in staged if not u.used]
+    if unused:
+        await run_in_threadpool(state.blobs.remove, unused)
+    return response
 
 
 def require_object(body: Any) -> Mapping[str, Any]:
@@ -558,7 +604,8 @@ def _deleted(status: int) -> Any:
 
 @endpoint()
 def delete_message(tx: Tx, call: Call) -> Any:
-    return _deleted(edits.delete(tx, call.user, _flow_message(tx, call)))
+    blobs = sandbox_state(call.request).blobs
+    return _deleted(edits.delete(tx, call.user, _flow_message(tx, call), blobs))
 
 
 # ---------------------------------------------------------------------- private conversations
@@ -607,7 +654,69 @@ def edit_private_message(tx: Tx, call: Call) -> Any:
 @endpoint()
 def delete_private_message(tx: Tx, call: Call) -> Any:
     row = private.message(tx, call.user, call.path["user_id"], call.path["id"])
-    return _deleted(edits.delete(tx, call.user, row))
+    return _deleted(edits.delete(tx, call.user, row, sandbox_state(call.request).blobs))
+
+
+# ---------------------------------------------------------------------- files
+
+
+def _download(call: Call, row: Row | None) -> Response:
+    """302 to a short-lived signed link for a stored file (as Flowdock's to S3)."""
+    if row is None:
+        raise not_found()
+    links: DownloadLinks = call.request.app.state.downloads
+    return RedirectResponse(
+        links.url(call.base_url, row["hash"], row["file_name"]), status_code=302
+    )
+
+
+@endpoint()
+def get_flow_file(tx: Tx, call: Call) -> Any:
+    call.user.require_scope("flow")
+    flow = flows.user_flow(tx, call.user, call.path["flow_id"])
+    row = files.find(tx, call.path["hash"])
+    return _download(call, row if row is not None and row["conversation"] == flow["id"] else None)
+
+
+@endpoint()
+def get_private_file(tx: Tx, call: Call) -> Any:
+    call.user.require_scope(private.SCOPE)
+    low, high = call.path["low"], call.path["high"]
+    if call.user.user_id not in (low, high):
+        raise not_found()
+    row = files.find(tx, call.path["hash"])
+    wanted = private.conversation_key(low, high)
+    return _download(call, row if row is not None and row["conversation"] == wanted else None)
+
+
+async def download(request: Request) -> Response:
+    """``GET /downloads/<hash>/<name>?expires=&signature=``: a file's bytes, for anyone with
+    a link that has not expired. Served as an attachment (images inline) that a browser may
+    not run as a page of the sandbox."""
+    key = request.path_params["hash"]
+    links: DownloadLinks = request.app.state.downloads
+    query = request.query_params
+    if not links.valid(key, query.get("expires"), query.get("signature")):
+        raise ApiError(403, "This download link is wrong or has expired; ask for the file again")
+    state = sandbox_state(request)
+    row = await state.call(files.find, key)
+    blob = None if row is None else await run_in_threadpool(state.blobs.read, key)
+    if row is None or blob is None:
+        raise ApiError(404, "The file is gone")
+    content_type = row["content_type"]
+    inline = content_type.startswith("image/") and "svg" not in content_type
+    headers = {
+        "Content-Disposition": (
+            f"{'inline' if inline else 'attachment'}; filename*=UTF-8''"
+            f"{quote(row['file_name'], safe='')}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=60",
+    }
+    if isinstance(blob, bytes):
+        return Response(blob, media_type=content_type, headers=headers)
+    return FileResponse(blob, media_type=content_type, headers=headers)
 
 
 # ---------------------------------------------------------------------- threads
@@ -689,6 +798,13 @@ routes: list[BaseRoute] = [
     Route(PRIVATE + "/messages/{id:rowid}", get_private_message, methods=["GET"]),
     Route(PRIVATE + "/messages/{id:rowid}", edit_private_message, methods=["PUT"]),
     Route(PRIVATE + "/messages/{id:rowid}", delete_private_message, methods=["DELETE"]),
+    Route("/files/{flow_id}/{hash}/{name:path}", get_flow_file, methods=["GET"]),
+    Route(
+        "/private/{low:rowid}/{high:rowid}/files/{hash}/{name:path}",
+        get_private_file,
+        methods=["GET"],
+    ),
+    Route("/downloads/{hash}/{name:path}", download, methods=["GET"]),
     Route(FLOW + "/threads", list_threads, methods=["GET"]),
     Route(FLOW + "/threads/{thread_id}", get_thread, methods=["GET"]),
     Route(FLOW + "/threads/{thread_id}/messages", list_messages, methods=["GET"]),

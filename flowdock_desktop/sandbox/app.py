@@ -18,6 +18,7 @@ from flowdock_desktop import __version__
 from flowdock_desktop.sandbox import api, oauth, pages, seed, stream
 from flowdock_desktop.sandbox.api import read_body, sandbox_state
 from flowdock_desktop.sandbox.config import SandboxConfig
+from flowdock_desktop.sandbox.downloads import DownloadLinks
 from flowdock_desktop.sandbox.faults import Fault, FaultInjector, FaultMiddleware
 from flowdock_desktop.sandbox.guard import FormTokens, HostRule, RequestGuard
 from flowdock_desktop.sandbox.hub import StreamHub
@@ -176,6 +177,7 @@ def create_app(config: SandboxConfig | None = None, *, host: str | None = None) 
     )
     state.listen(hub.announce, hub.listening)
     app.state.hub = hub
+    app.state.downloads = DownloadLinks(config.download_url_ttl)
     # Added innermost first. Outermost: path aliases, then faults (a dropped connection
     # needs uvicorn's own receive), then the guard (Host, same-origin rules, CORS, body
     # limits), then Starlette's own stack.
@@ -183,6 +185,7 @@ def create_app(config: SandboxConfig | None = None, *, host: str | None = None) 
         RequestGuard,
         hosts=HostRule(host, config.allowed_hosts),
         max_body_bytes=config.max_body_bytes,
+        max_upload_bytes=config.max_upload_bytes,
         body_timeout=config.body_timeout,
     )
     app.add_middleware(FaultMiddleware, injector=injector)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MB = 1024 * 1024
+#: Room in a multipart upload's body for its fields and part headers, beside the file.
+UPLOAD_ALLOWANCE = 256 * 1024
 
 
 @dataclass
@@ -35,8 +37,14 @@ class SandboxConfig:
     header_timeout: float = 10.0
     #: Seconds a request's body may take to arrive, once its headers are in.
     body_timeout: float = 30.0
-    #: Largest request body, in bytes (413 beyond).
+    #: Largest request body, in bytes (413 beyond), for JSON and form bodies.
     max_body_bytes: int = 10 * MB
+    #: Largest file the sandbox keeps (413 beyond). A multipart upload may be this much plus
+    #: ``UPLOAD_ALLOWANCE`` for its other fields; a file sent as base64 in JSON counts against
+    #: ``max_body_bytes`` instead (a third larger than the file).
+    max_file_bytes: int = 10 * MB
+    #: Seconds a signed download URL (where ``GET /files/...`` redirects) stays valid.
+    download_url_ttl: float = 60.0
     #: Connections open at once, from everyone; lowered to fit the open-files limit.
     max_connections: int = 1000
     #: Connections open at once from one client address.
@@ -60,6 +68,11 @@ class SandboxConfig:
     #: Host names (besides loopback names, IP addresses and the bound host) the sandbox
     #: answers to; others are refused so a DNS-rebinding web page cannot reach it.
     allowed_hosts: tuple[str, ...] = ()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Largest multipart body: one file at its limit plus room for the other fields."""
+        return self.max_file_bytes + UPLOAD_ALLOWANCE
 
     def __post_init__(self) -> None:
         if self.data_file is not None:

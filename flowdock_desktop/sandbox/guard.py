@@ -3,7 +3,8 @@
 - ``RequestGuard`` (ASGI middleware, outermost): refuses a ``Host`` the sandbox is not
   known by (DNS rebinding); keeps the admin API and the web pages same-origin only (no CORS,
   cross-site writes refused) while the API keeps Flowdock's CORS, without credentials;
-  bodies larger than the limit answer 413 while they are read, before any authentication;
+  bodies larger than the limit (a larger one for multipart file uploads) answer 413 while
+  they are read, before any authentication;
   a body that stalls answers 408.
 - ``FormTokens``: the CSRF tokens the web pages' forms carry.
 
@@ -94,12 +95,19 @@ async def _send_json(send: Send, status: int, body: Mapping[str, Any], **headers
 
 
 class BodyTooLarge(ApiError):
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, what: str = "The request body") -> None:
         super().__init__(
             413,
-            f"The request body is larger than {limit // (1024 * 1024)} MB",
+            f"{what} is larger than {limit // (1024 * 1024)} MB",
             headers={"Connection": "close"},
         )
+
+
+def is_multipart(content_type: str | bytes | None) -> bool:
+    """True for a ``multipart/form-data`` body (file uploads)."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    return (content_type or "").strip().lower().startswith("multipart/form-data")
 
 
 class BodyTimeout(ApiError):
@@ -119,10 +127,13 @@ class RequestGuard:
         hosts: HostRule,
         max_body_bytes: int,
         body_timeout: float,
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.hosts = hosts
         self.max_body_bytes = max_body_bytes
+        #: Multipart bodies (file uploads) may be larger than JSON and form bodies.
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
         self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -155,13 +166,17 @@ class RequestGuard:
         elif method == "OPTIONS" and origin is not None:
             await self._preflight(send, origin, headers)
             return
+        if is_multipart(headers.get(b"content-type")):
+            limit = self.max_upload_bytes
+            too_large = BodyTooLarge(limit, "The upload")
+        else:
+            limit = self.max_body_bytes
+            too_large = BodyTooLarge(limit)
         length = headers.get(b"content-length")
-        if length is not None and length.strip().isdigit() and int(length) > self.max_body_bytes:
-            await _send_json(
-                send, 413, BodyTooLarge(self.max_body_bytes).body(), Connection="close"
-            )
+        if length is not None and length.strip().isdigit() and int(length) > limit:
+            await _send_json(send, 413, too_large.body(), Connection="close")
             return
-        receive = self._limited(receive)
+        receive = self._limited(receive, limit, too_large)
         if origin is not None:
             send = _with_cors(send, origin)
         await self.app(scope, receive, send)
@@ -180,9 +195,8 @@ class RequestGuard:
         await send({"type": "http.response.start", "status": 204, "headers": raw})
         await send({"type": "http.response.body", "body": b""})
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int, too_large: ApiError) -> Receive:
         """``receive`` that stops a body past the size limit or past the time limit."""
-        limit = self.max_body_bytes
         deadline = time.monotonic() + self.body_timeout
         state = {"read": 0, "done": False}
 
@@ -198,7 +212,7 @@ class RequestGuard:
             if message["type"] == "http.request":
                 state["read"] += len(message.get("body", b""))
                 if state["read"] > limit:
-                    raise BodyTooLarge(limit)
+                    raise too_large
                 if not message.get("more_body", False):
                     state["done"] = True
             return message

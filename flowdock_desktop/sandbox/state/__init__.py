@@ -5,7 +5,9 @@
   JSON files of the version before.
 - ``principals``: credentials and who is calling; ``grants``: the OAuth server (authorize
   requests, codes, token grants, browser sessions).
-- ``applications``, ``flows`` (with users), ``sources``, ``messages`` (with threads).
+- ``applications``, ``flows`` (with users), ``organizations``, ``sources``, ``messages``
+  (with threads), ``edits`` (changing and removing messages), ``private`` (conversations),
+  ``files`` (uploads) with ``blobs`` (their bytes).
 - ``views``: the JSON shapes the API answers with.
 
 Model functions take a ``Tx`` first; :class:`SandboxState` runs them, one transaction per
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flowdock_desktop.sandbox.config import SandboxConfig
-from flowdock_desktop.sandbox.state import flows, schema, snapshot, sources
+from flowdock_desktop.sandbox.state import blobs, files, flows, schema, snapshot, sources
 from flowdock_desktop.sandbox.state.errors import (
     ApiError,
     AuthorizeError,
@@ -76,6 +78,10 @@ class SandboxState:
             import_file=self.config.import_file,
             reset=self.config.reset,
         )
+        #: Uploaded files' bytes: beside the data file, or in memory.
+        self.blobs = blobs.open_blobs(self.config.data_file)
+        # Blobs of uploads a crash kept from being stored (or of files removed just before).
+        self.blobs.purge(self.run(files.all_keys))
         self.sessions = BrowserSessions(self.config.session_ttl)
         # One thread runs the server's transactions: the store serialises them anyway, and a
         # thread already waiting on a queue is the cheapest hand-off (a thread pool costs
@@ -117,6 +123,7 @@ class SandboxState:
     def reset(self) -> None:
         """Back to the seed data (flow ids change); sessions are forgotten too."""
         self.run(_reset, self.lifetimes)
+        self.blobs.purge(set())
         self.sessions.clear()
 
     def close(self) -> None:

@@ -10,11 +10,12 @@ none, and clients skip events they do not know).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flowdock_desktop.api.validation import split_tags, validate_message
-from flowdock_desktop.sandbox.state import messages
+from flowdock_desktop.sandbox.state import files, messages
+from flowdock_desktop.sandbox.state.blobs import Blobs
 from flowdock_desktop.sandbox.state.errors import ApiError, not_found, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
 from flowdock_desktop.sandbox.state.store import Row, Tx, dumps, loads
@@ -124,12 +125,7 @@ def _change_tags(tx: Tx, row: Row, principal: Principal, wanted: list[str]) -> N
     )
 
 
-def delete(
-    tx: Tx,
-    principal: Principal,
-    row: Row,
-    remove_files: Callable[[Tx, int], None] = lambda tx, seq: None,
-) -> int:
+def delete(tx: Tx, principal: Principal, row: Row, blobs: Blobs) -> int:
     """``DELETE`` a message; returns the status Flowdock answered.
 
     Team inbox messages (``app`` ``influx``) and your own files are removed (204): gone from
@@ -144,7 +140,9 @@ def delete(
             (row["seq"],),
         )
         tx.execute("DELETE FROM message_tags WHERE seq = ?", (row["seq"],))
-        remove_files(tx, row["seq"])
+        keys = files.forget(tx, row["seq"])
+        if keys:
+            tx.after_commit(lambda: blobs.remove(keys))
         _record(tx, row, principal, "message-delete", {"message": row["id"]})
         return 204
     if row["event"] in EDITABLE_EVENTS and own:

@@ -14,7 +14,7 @@ from typing import Any
 
 from flowdock_desktop.api.html import sanitize_body, sanitize_title
 from flowdock_desktop.api.validation import THREAD_EVENTS, split_tags, validate_message
-from flowdock_desktop.sandbox.state import flows, views
+from flowdock_desktop.sandbox.state import files, flows, views
 from flowdock_desktop.sandbox.state.errors import not_found, unauthorized, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
 from flowdock_desktop.sandbox.state.store import Row, Tx, dumps, loads
@@ -159,10 +159,9 @@ def post(
     if errors:
         raise validation_error(errors)
     event = data["event"]
-    if event == "file":
-        raise validation_error({"event": ["file messages are not supported by the sandbox"]})
-
     conversation = flow["id"]
+    attaching = files.Attaching(conversation)
+    attachments = _attachments(attaching, data)
     uuid = _text(data.get("uuid"))
     if uuid:
         existing = tx.value(
@@ -182,6 +181,9 @@ def post(
 
     tags = [t.strip() for t in (split_tags(data.get("tags")) or []) if isinstance(t, str)]
     content = data.get("content") if event not in THREAD_EVENTS else ""
+    if event == "file":
+        content = attachments[0]
+        tags.append(":file")
     if event == "comment":
         parent = parent_id if parent_id is not None else _to_int(data.get("message"))
         parent_message = (
@@ -218,7 +220,7 @@ def post(
         "sent": now,
         "flow": flow["id"],
         "app": "influx" if (source or event in THREAD_EVENTS) else "chat",
-        "attachments": [],
+        "attachments": attachments,
         "edited": None,
     }
     if event in THREAD_EVENTS:
@@ -233,7 +235,23 @@ def post(
     if thread is not None:
         message["thread_id"] = thread["id"]
     seq = store_message(tx, conversation, message, source_id=source["id"] if source else None)
+    attaching.record(tx, seq)
     return seq, True
+
+
+def _attachments(attaching: files.Attaching, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The attachment objects of a message being posted: a ``file`` message's one file, or
+    an activity's or discussion's ``attachments``; 400 when they are not files."""
+    if data["event"] == "file":
+        return [files.file_content(attaching, data.get("content"))]
+    if data["event"] in THREAD_EVENTS and data.get("attachments") not in (None, "", [], {}):
+        given = files.uploads_of(data["attachments"])
+        if given is None:
+            raise validation_error(
+                {"attachments": ["must be files sent as multipart parts (attachments[name])"]}
+            )
+        return [attaching.add(upload, content_id) for upload, content_id in given]
+    return []
 
 
 def parent_title(parent: Row) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowdock_desktop.api.validation import split_tags, validate_message
-from flowdock_desktop.sandbox.state import edits, flows, messages, views
+from flowdock_desktop.sandbox.state import edits, files, flows, messages, views
 from flowdock_desktop.sandbox.state.errors import not_found, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
 from flowdock_desktop.sandbox.state.store import Row, Tx
@@ -135,22 +135,31 @@ def post(tx: Tx, principal: Principal, other_id: int, data: Any) -> int:
         )
         if existing is not None:
             return existing
+    content = data["content"]
+    tags = [t.strip() for t in split_tags(data.get("tags")) or []]
+    attaching = files.Attaching(conversation)
+    attachments = []
+    if data["event"] == "file":
+        content = files.file_content(attaching, content)
+        attachments.append(content)
+        tags.append(":file")
     seq = messages.store_message(
         tx,
         conversation,
         {
             "id": messages.next_id(tx, conversation),
             "event": data["event"],
-            "content": data["content"],
-            "tags": [t.strip() for t in split_tags(data.get("tags")) or []],
+            "content": content,
+            "tags": tags,
             "uuid": uuid,
             "user": str(me),
             "to": str(other_id),
             "sent": tx.now_ms(),
             "app": "chat",
-            "attachments": data.get("attachments") or [],
+            "attachments": attachments,
         },
     )
+    attaching.record(tx, seq)
     # A new message opens the conversation for both of them.
     _set_open(tx, me, other_id, True)
     _set_open(tx, other_id, me, True)

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flowdock_desktop.sandbox.state import snapshot
+from flowdock_desktop.sandbox.state.blobs import FOLDER_SUFFIX as FILES_SUFFIX
 from flowdock_desktop.sandbox.state.errors import DataFileError
 from flowdock_desktop.sandbox.state.grants import Lifetimes, purge_expired
 from flowdock_desktop.sandbox.state.store import Store
@@ -354,7 +355,8 @@ def _check_header(path: Path) -> None:
 
 
 def move_aside(path: Path) -> Path:
-    """Rename a data file (and its WAL files) to a free ``NAME.aside-YYYYMMDD-HHMMSS`` name."""
+    """Rename a data file (with its WAL files and its folder of uploaded files) to a free
+    ``NAME.aside-YYYYMMDD-HHMMSS`` name."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.aside-{stamp}")
     counter = 1
@@ -362,7 +364,7 @@ def move_aside(path: Path) -> Path:
         counter += 1
         target = path.with_name(f"{path.name}.aside-{stamp}-{counter}")
     os.replace(path, target)
-    for suffix in ("-wal", "-shm"):
+    for suffix in ("-wal", "-shm", FILES_SUFFIX):
         companion = Path(f"{path}{suffix}")
         if companion.exists():
             with contextlib.suppress(OSError):

@@ -1,0 +1,124 @@
+"""Uploaded files: a row per file (which message, which conversation, name, type, size) and
+the attachment objects messages show, whose ``path`` is the file's REST path.
+
+A file's bytes are a blob (``blobs``) named by the random hash in its path. The request
+writes the blob before its transaction (``Upload.key``) and the transaction records the row
+(``record``); a removed message's blobs are deleted after its transaction commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from flowdock_desktop.sandbox.state.errors import validation_error
+from flowdock_desktop.sandbox.state.store import Row, Tx
+
+
+class Upload(dict):
+    """A file received with a request, before it is stored: ``data`` (bytes),
+    ``content_type`` and ``file_name``, as a mapping like Flowdock's JSON file content.
+
+    ``key``: the blob it is written to (and the hash in its path); ``used``: whether a stored
+    message refers to it (blobs of unused uploads are removed when the request ends).
+    """
+
+    def __init__(self, data: bytes, content_type: str, file_name: str) -> None:
+        super().__init__(data=data, content_type=content_type, file_name=file_name)
+        self.key = secrets.token_hex(16)
+        self.used = False
+
+    @property
+    def data(self) -> bytes:
+        return self["data"]
+
+
+def path(conversation: str, key: str, file_name: str) -> str:
+    """The REST path of a file, as Flowdock's: ``/files/<flow>/<hash>/<name>`` in a flow,
+    ``/private/<low id>/<high id>/files/<hash>/<name>`` in a private conversation."""
+    name = quote(file_name, safe="")
+    kind, _, rest = conversation.partition(":")
+    if kind == "private":
+        low, _, high = rest.partition(":")
+        return f"/private/{low}/{high}/files/{key}/{name}"
+    return f"/files/{conversation}/{key}/{name}"
+
+
+def attachment(conversation: str, upload: Upload, content_id: str | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "content_type": upload["content_type"],
+        "file_name": upload["file_name"],
+        "file_size": len(upload.data),
+        "path": path(conversation, upload.key, upload["file_name"]),
+    }
+    if content_id is not None:
+        view["content_id"] = content_id
+    return view
+
+
+def record(
+    tx: Tx, seq: int, conversation: str, upload: Upload, content_id: str | None = None
+) -> None:
+    """The file row of a stored message's upload (its blob is already written)."""
+    tx.execute(
+        "INSERT INTO files (seq, conversation, hash, file_name, content_type, size, content_id, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, conversation, upload.key, upload["file_name"], upload["content_type"],
+         len(upload.data), content_id, tx.now_ms()),
+    )  # fmt: skip
+    upload.used = True
+
+
+def forget(tx: Tx, seq: int) -> list[str]:
+    """Drop the file rows of a removed message; returns their blob keys to delete."""
+    keys = [row[0] for row in tx.all("SELECT hash FROM files WHERE seq = ?", (seq,))]
+    tx.execute("DELETE FROM files WHERE seq = ?", (seq,))
+    return keys
+
+
+def find(tx: Tx, key: str) -> Row | None:
+    """A stored file by its hash, with its message's conversation; None when unknown."""
+    return tx.one("SELECT * FROM files WHERE hash = ?", (key,))
+
+
+def all_keys(tx: Tx) -> set[str]:
+    """Every blob a stored file refers to (the others are leftovers of a crash)."""
+    return {row[0] for row in tx.all("SELECT hash FROM files")}
+
+
+class Attaching:
+    """The uploads a message being stored brings along: their attachment objects now, their
+    rows once the message has its ``seq``."""
+
+    def __init__(self, conversation: str) -> None:
+        self.conversation = conversation
+        self._pending: list[tuple[Upload, str | None]] = []
+
+    def add(self, upload: Upload, content_id: str | None = None) -> dict[str, Any]:
+        self._pending.append((upload, content_id))
+        return attachment(self.conversation, upload, content_id)
+
+    def record(self, tx: Tx, seq: int) -> None:
+        for upload, content_id in self._pending:
+            record(tx, seq, self.conversation, upload, content_id)
+
+
+def uploads_of(value: Any) -> list[tuple[Upload, str | None]] | None:
+    """The ``attachments`` of an activity or discussion: uploads named by their multipart
+    key (``attachments[file1]`` → ``file1``, the id ``cid:file1`` refers to) or listed
+    (``attachments[]``); None when the value is anything else."""
+    if isinstance(value, Upload):
+        return [(value, None)]
+    if isinstance(value, list) and all(isinstance(item, Upload) for item in value):
+        return [(item, None) for item in value]
+    if isinstance(value, dict) and all(isinstance(item, Upload) for item in value.values()):
+        return [(item, str(name)) for name, item in value.items()]
+    return None
+
+
+def file_content(attaching: Attaching, content: Any) -> dict[str, Any]:
+    """A ``file`` message's content: the attachment of its upload; 400 when it is none."""
+    if not isinstance(content, Upload):
+        raise validation_error({"content": ["must be a file (multipart, or base64 in JSON)"]})
+    return attaching.add(content)
