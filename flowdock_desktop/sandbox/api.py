@@ -36,6 +36,7 @@ from flowdock_desktop.sandbox.state import (
     not_found,
     organizations,
     private,
+    push,
     sources,
     unauthorized,
     validation_error,
@@ -657,6 +658,23 @@ def delete_private_message(tx: Tx, call: Call) -> Any:
     return _deleted(edits.delete(tx, call.user, row, sandbox_state(call.request).blobs))
 
 
+# ---------------------------------------------------------------------- Push API (deprecated)
+
+
+async def push_chat(request: Request) -> Response:
+    """``POST /v1/messages/chat/:flow_api_token[,…]``: 200 ``{}``."""
+    body = require_object(await read_body(request))
+    await sandbox_state(request).call(push.chat, request.path_params["tokens"], body)
+    return JSONResponse({})
+
+
+async def push_team_inbox(request: Request) -> Response:
+    """``POST /v1/messages/team_inbox/:flow_api_token[,…]``: 200 ``{}``."""
+    body = require_object(await read_body(request))
+    await sandbox_state(request).call(push.team_inbox, request.path_params["tokens"], body)
+    return JSONResponse({})
+
+
 # ---------------------------------------------------------------------- files
 
 
@@ -784,6 +802,8 @@ routes: list[BaseRoute] = [
     Route("/sources", update_source_by_token, methods=["PUT"]),
     Route("/messages", post_message, methods=["POST"]),
     Route("/comments", post_comment_anywhere, methods=["POST"]),
+    Route("/messages/chat/{tokens}", push_chat, methods=["POST"]),
+    Route("/messages/team_inbox/{tokens}", push_team_inbox, methods=["POST"]),
     Route(FLOW + "/messages", list_messages, methods=["GET"]),
     Route(FLOW + "/messages", post_flow_message, methods=["POST"]),
     Route(FLOW + "/messages/{id:rowid}", get_message, methods=["GET"]),

@@ -22,7 +22,15 @@ from flowdock_desktop.api.validation import CONTENT_MAX_LENGTH
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.sandbox.api import base_url, form_tokens, read_form, sandbox_state
 from flowdock_desktop.sandbox.guard import FormTokens
-from flowdock_desktop.sandbox.state import ApiError, Tx, applications, flows, messages, sources
+from flowdock_desktop.sandbox.state import (
+    ApiError,
+    Tx,
+    applications,
+    flows,
+    messages,
+    push,
+    sources,
+)
 from flowdock_desktop.sandbox.state.grants import BrowserSessions
 from flowdock_desktop.sandbox.state.principals import Principal
 
@@ -535,10 +543,49 @@ async def sources_page(request: Request) -> Response:
             f"<th>Error</th><th></th></tr>{rows}</table>"
             '<p class="muted">After removal, posting with the source\'s flow_token answers '
             "410.</p>"
+            f"{_api_token_html(path, push.token_of(tx, flow_id) or '', url, tokens)}"
         )
         return layout(f"Sources: {path}", body, flow_paths=_nav(tx))
 
     return await sandbox_state(request).call(work)
+
+
+def _new_token_action(path: str) -> str:
+    return f"/app/{path}/api-token"
+
+
+def _api_token_html(path: str, token: str, url: str, tokens: FormTokens) -> str:
+    """The flow's token for the deprecated Push API, with a button that replaces it."""
+    action = _new_token_action(path)
+    return (
+        "<h2>Push API token</h2>"
+        "<p>Integrations written for Flowdock's old Push API post with this token in the URL "
+        f"(several flows' tokens joined with commas): <code>{e(url)}/v1/messages/chat/"
+        f'<span id="api-token">{e(token)}</span></code> and '
+        f"<code>{e(url)}/v1/messages/team_inbox/{e(token)}</code>.</p>"
+        f'<form method="post" action="{e(action)}">{csrf_field(tokens.token(action))}'
+        "<button>Make a new token</button> "
+        '<span class="muted">(the old one stops working)</span></form>'
+    )
+
+
+async def new_api_token(request: Request) -> Response:
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    path = f"{org}/{flow}"
+    form = await read_form(request)
+    if not form_tokens(request).valid(request, form, _new_token_action(path)):
+        return _form_expired()
+
+    def work(tx: Tx) -> bool:
+        flow_id = flows.find_by_path(tx, org, flow)
+        if flow_id is None:
+            return False
+        push.regenerate(tx, flow_id)
+        return True
+
+    if not await sandbox_state(request).call(work):
+        return _no_flow()
+    return RedirectResponse(f"/app/{path}/sources", status_code=303)
 
 
 async def remove_source(request: Request) -> Response:
@@ -569,4 +616,5 @@ routes: list[BaseRoute] = [
     Route("/app/{org}/{flow}/threads/{thread_id}/comments", comment_on_thread, methods=["POST"]),
     Route("/app/{org}/{flow}/sources", sources_page, methods=["GET"]),
     Route("/app/{org}/{flow}/sources/{id:int}/delete", remove_source, methods=["POST"]),
+    Route("/app/{org}/{flow}/api-token", new_api_token, methods=["POST"]),
 ]

@@ -143,6 +143,11 @@ def post(
         flow = tx.one("SELECT * FROM flows WHERE id = ?", (source["flow_id"],))
         if flow is None:
             raise not_found()
+    elif principal.kind == "push":
+        # The Push API: a flow's API token in the URL, no user.
+        flow = tx.one("SELECT * FROM flows WHERE id = ?", (principal.flow_id,))
+        if flow is None:
+            raise not_found()
     else:
         principal.require_scope("flow")
         target = flow_id or data.get("flow")
@@ -216,7 +221,7 @@ def post(
         "content": content,
         "tags": tags,
         "uuid": uuid,
-        "user": "0" if source else str(principal.user_id),
+        "user": str(principal.user_id) if principal.kind == "user" else "0",
         "sent": now,
         "flow": flow["id"],
         "app": "influx" if (source or event in THREAD_EVENTS) else "chat",

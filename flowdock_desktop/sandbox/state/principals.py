@@ -23,13 +23,15 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a user (OAuth token or personal API token) or a source (flow_token)."""
+    """Who is calling: a user (OAuth token or personal API token), a source (flow_token), or
+    the Push API for a flow (its API token in the URL)."""
 
-    kind: str  # "user" or "source"
+    kind: str  # "user", "source" or "push"
     user_id: int | None = None
     scopes: frozenset[str] = frozenset()
     client_id: str | None = None
     source_id: int | None = None
+    flow_id: str | None = None
 
     def require_scope(self, *any_of: str) -> None:
         """403 unless the caller holds one of ``any_of``; flow tokens are checked elsewhere."""
