@@ -1,4 +1,5 @@
-"""Server-rendered HTML pages of the sandbox: home, applications, sign-in, consent, inbox.
+"""Server-rendered HTML pages of the sandbox: home, applications, sign-in, consent, a flow's
+chat and team inbox, its sources, and the demo user's private conversations.
 
 The pages act for the demo user without a sign-in. The team inbox also opens a browser
 session for it (``PAGE_COOKIE``: HttpOnly, same-site only), which its few lines of JavaScript
@@ -26,8 +27,10 @@ from flowdock_desktop.sandbox.state import (
     ApiError,
     Tx,
     applications,
+    files,
     flows,
     messages,
+    private,
     push,
     sources,
 )
@@ -65,6 +68,8 @@ td,th{padding:.25rem .5rem;border-bottom:1px solid #eee;text-align:left}
 .thread{border:1px solid #ddd;border-radius:4px;padding:.75rem;margin:.75rem 0}
 .error{color:#a94442;background:#f2dede;padding:.5rem;border-radius:4px}
 .muted{color:#777;font-size:.9em}
+ul.chat{list-style:none;padding:0}
+ul.chat li{padding:.25rem 0;border-bottom:1px solid #f0f0f0}
 form.inline{display:inline}
 label{display:block;margin:.5rem 0}
 form.comment{display:flex;gap:.5rem;margin-top:.5rem}
@@ -81,7 +86,10 @@ def e(value: Any) -> str:
 
 def layout(title: str, body: str, status: int = 200, flow_paths: Iterable[str] = ()) -> Response:
     """A whole page; ``flow_paths`` (``org/flow``) get a link each in the header."""
-    nav = '<header><a href="/">Sandbox home</a><a href="/oauth/applications">Applications</a>'
+    nav = (
+        '<header><a href="/">Sandbox home</a><a href="/oauth/applications">Applications</a>'
+        '<a href="/app/private">Private</a>'
+    )
     for path in flow_paths:
         nav += f'<a href="/app/{e(path)}">{e(path)}</a>'
     nav += "</header>"
@@ -196,6 +204,7 @@ async def home(request: Request) -> Response:
         '<li><a href="/sandbox">Discovery JSON</a></li>'
         f'<li><a href="/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}">Team inbox of Main</a></li>'
         f'<li><a href="/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}/sources">Sources of Main</a></li>'
+        '<li><a href="/app/private">Private conversations</a></li>'
         "</ul>"
     )
     nav = await sandbox_state(request).call(_nav)
@@ -311,6 +320,38 @@ def _no_flow() -> Response:
     return error_page("Not found", "No such flow.", 404)
 
 
+def file_link(attachment: Mapping[str, Any]) -> str:
+    """A link that downloads an attached file (through a fresh signed link)."""
+    key = str(attachment.get("path", "")).rsplit("/", 2)[-2:-1] or [""]
+    size = attachment.get("file_size")
+    return (
+        f'<a class="file" href="/app/files/{e(key[0])}">{e(attachment.get("file_name"))}</a>'
+        f' <span class="muted">({e(size)} bytes)</span>'
+    )
+
+
+def message_html(message: Mapping[str, Any]) -> str:
+    """What a message says, as HTML: text escaped, stored titles (sanitised when stored) as
+    they are, files as links, and "(edited)" when it was changed."""
+    content = message.get("content")
+    event = message.get("event")
+    if message.get("title"):
+        text = message["title"]
+    elif event == "file" and isinstance(content, Mapping):
+        text = file_link(content)
+    elif event == "comment" and isinstance(content, Mapping):
+        text = f"<em>re {e(content.get('title'))}:</em> {e(content.get('text'))}"
+    elif event == "mail" and isinstance(content, Mapping):
+        text = f"<strong>{e(content.get('subject'))}</strong> ({e(content.get('source'))})"
+    else:
+        text = e(content if isinstance(content, str) else "")
+    attached = "".join(
+        f" {file_link(a)}" for a in message.get("attachments") or () if event != "file"
+    )
+    edited = ' <span class="edited muted">(edited)</span>' if message.get("edited") else ""
+    return text + attached + edited
+
+
 def _thread_html(thread: Mapping[str, Any], path: str, comment_csrf: str) -> str:
     """One thread of the team inbox: its state (``.state``, what live updates replace) and
     a comment form (kept as it is, so typed text survives an update)."""
@@ -323,7 +364,7 @@ def _thread_html(thread: Mapping[str, Any], path: str, comment_csrf: str) -> str
         if a.get("@type") == "ViewAction"
     )
     recent = "".join(
-        f"<li>{e(m.get('event'))}: {m.get('title') or e(m.get('content'))} "
+        f"<li>{e(m.get('event'))}: {message_html(m)} "
         f'<span class="muted">{e((m.get("author") or {}).get("name") or m.get("user_name"))} '
         f"{e(m['created_at'])}</span></li>"
         for m in thread.get("recent", [])
@@ -424,6 +465,8 @@ async def inbox_page(request: Request) -> Response:
             '<p id="live" class="paused" role="status">Live updates need JavaScript; '
             "reload to see new activity.</p>"
         )
+        body += "<h2>Chat</h2>" + _chat_html(tx, messages.recent_chat(tx, flow_id))
+        body += "<h2>Threads</h2>"
         if len(threads) == messages.INBOX_THREADS:
             body += (
                 f'<p class="muted">The {messages.INBOX_THREADS} most recently updated threads.</p>'
@@ -514,6 +557,89 @@ async def comment_on_thread(request: Request) -> Response:
     if problem is not None:
         return problem
     return RedirectResponse(f"/app/{path}#thread-{thread_id}", status_code=303)
+
+
+def _names(tx: Tx) -> dict[str, str]:
+    return {str(row["id"]): row["nick"] for row in tx.all("SELECT id, nick FROM users")}
+
+
+def _chat_html(tx: Tx, chat: list[dict[str, Any]]) -> str:
+    """A conversation's recent messages, oldest first, each with who and when."""
+    if not chat:
+        return "<p>No messages yet.</p>"
+    names = _names(tx)
+    items = []
+    for m in chat:
+        who = m.get("external_user_name") or names.get(m["user"]) or "an integration"
+        items.append(
+            f'<li id="message-{m["id"]}"><strong>{e(who)}</strong> '
+            f"{'' if m['event'] == 'message' else e(m['event']) + ': '}{message_html(m)} "
+            f'<span class="muted">{e(m["created_at"])}</span></li>'
+        )
+    return f'<ul class="chat">{"".join(items)}</ul>'
+
+
+# ---------------------------------------------------------------------- private conversations
+
+
+async def private_list_page(request: Request) -> Response:
+    def work(tx: Tx) -> Response:
+        rows = tx.all(
+            "SELECT u.id, u.nick, u.name, p.open FROM private_conversations p "
+            "JOIN users u ON u.id = p.other_id WHERE p.user_id = ? ORDER BY u.id",
+            (PAGE_USER_ID,),
+        )
+        closed = ' <span class="muted">(closed)</span>'
+        people = "".join(
+            f'<li><a href="/app/private/{r["id"]}">@{e(r["nick"])}</a> {e(r["name"])}'
+            f"{'' if r['open'] else closed}</li>"
+            for r in rows
+        )
+        body = (
+            f"<p>{e(seed.DEMO_USER_NAME)}'s private conversations "
+            "(<code>GET /private</code>).</p>"
+            f"<ul>{people}</ul>"
+            if people
+            else "<p>No private conversations yet.</p>"
+        )
+        return layout("Private conversations", body, flow_paths=_nav(tx))
+
+    return await sandbox_state(request).call(work)
+
+
+async def private_page(request: Request) -> Response:
+    other = request.path_params["user_id"]
+
+    def work(tx: Tx) -> Response:
+        row = tx.one("SELECT nick FROM users WHERE id = ?", (other,))
+        if row is None or other == PAGE_USER_ID:
+            return error_page("Not found", "No such person.", 404)
+        chat = messages.recent_chat(tx, private.conversation_key(PAGE_USER_ID, other))
+        body = f'<p><a href="/app/private">All private conversations</a></p>{_chat_html(tx, chat)}'
+        return layout(f"Private: @{row['nick']}", body, flow_paths=_nav(tx))
+
+    return await sandbox_state(request).call(work)
+
+
+async def file_page(request: Request) -> Response:
+    """A file link on a page: 303 to a fresh signed download link (files of flows, and of
+    the demo user's private conversations)."""
+    key = request.path_params["hash"]
+
+    def work(tx: Tx) -> Any:
+        row = files.find(tx, key)
+        if row is None:
+            return None
+        people = private.participants(row["conversation"])
+        return None if people is not None and PAGE_USER_ID not in people else row
+
+    row = await sandbox_state(request).call(work)
+    if row is None:
+        return error_page("Not found", "No such file.", 404)
+    links = request.app.state.downloads
+    return RedirectResponse(
+        links.url(base_url(request), row["hash"], row["file_name"]), status_code=303
+    )
 
 
 def _remove_action(path: str, source_id: int) -> str:
@@ -611,6 +737,9 @@ routes: list[BaseRoute] = [
     Route("/oauth/applications", applications_page, methods=["GET"]),
     Route(NEW_APPLICATION_ACTION, create_application_form, methods=["POST"]),
     Route("/oauth/applications/{id:int}/setup", start_setup, methods=["GET"]),
+    Route("/app/private", private_list_page, methods=["GET"]),
+    Route("/app/private/{user_id:rowid}", private_page, methods=["GET"]),
+    Route("/app/files/{hash}", file_page, methods=["GET"]),
     Route("/app/{org}/{flow}", inbox_page, methods=["GET"]),
     Route("/app/{org}/{flow}/threads/{thread_id}", inbox_thread, methods=["GET"]),
     Route("/app/{org}/{flow}/threads/{thread_id}/comments", comment_on_thread, methods=["POST"]),

@@ -523,6 +523,22 @@ def show_thread(
     return views.thread_view(tx, thread, base_url)
 
 
+#: What a conversation's page shows as its chat (edits and tag changes show on the messages).
+CHAT_PAGE_EVENTS = ("message", "status", "comment", "file", "mail")
+CHAT_PAGE_MESSAGES = 50
+
+
+def recent_chat(tx: Tx, conversation: str) -> list[dict[str, Any]]:
+    """The last chat messages of a flow or private conversation, oldest first (web pages)."""
+    marks = ",".join("?" * len(CHAT_PAGE_EVENTS))
+    rows = tx.all(
+        f"SELECT * FROM messages WHERE conversation = ? AND NOT deleted AND event IN ({marks}) "
+        "ORDER BY id DESC LIMIT ?",
+        (conversation, *CHAT_PAGE_EVENTS, CHAT_PAGE_MESSAGES),
+    )
+    return [views.message_view(tx, row, with_thread=False) for row in reversed(rows)]
+
+
 def inbox(tx: Tx, flow_id: str, base_url: str) -> list[dict[str, Any]]:
     """The newest threads of a flow, each with its last few messages (the web page)."""
     threads = tx.all(
