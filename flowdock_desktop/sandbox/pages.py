@@ -9,7 +9,7 @@ comment forms are bound to, with a CSRF token each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -695,41 +695,44 @@ def _api_token_html(path: str, token: str, url: str, tokens: FormTokens) -> str:
     )
 
 
-async def new_api_token(request: Request) -> Response:
+async def _sources_form(
+    request: Request, action: str, change: Callable[[Tx, str], object], done: str
+) -> Response:
+    """A form of a flow's sources page: its CSRF token checked, ``change(tx, flow id)`` run,
+    then 303 to ``done``."""
     org, flow = request.path_params["org"], request.path_params["flow"]
-    path = f"{org}/{flow}"
     form = await read_form(request)
-    if not form_tokens(request).valid(request, form, _new_token_action(path)):
+    if not form_tokens(request).valid(request, form, action):
         return _form_expired()
 
     def work(tx: Tx) -> bool:
         flow_id = flows.find_by_path(tx, org, flow)
         if flow_id is None:
             return False
-        push.regenerate(tx, flow_id)
+        change(tx, flow_id)
         return True
 
     if not await sandbox_state(request).call(work):
         return _no_flow()
-    return RedirectResponse(f"/app/{path}/sources", status_code=303)
+    return RedirectResponse(done, status_code=303)
+
+
+async def new_api_token(request: Request) -> Response:
+    path = f"{request.path_params['org']}/{request.path_params['flow']}"
+    return await _sources_form(
+        request, _new_token_action(path), push.regenerate, f"/app/{path}/sources"
+    )
 
 
 async def remove_source(request: Request) -> Response:
-    org, flow = request.path_params["org"], request.path_params["flow"]
-    path, source_id = f"{org}/{flow}", request.path_params["id"]
-    form = await read_form(request)
-    if not form_tokens(request).valid(request, form, _remove_action(path, source_id)):
-        return _form_expired()
-
-    def work(tx: Tx) -> bool:
-        if flows.find_by_path(tx, org, flow) is None:
-            return False
-        sources.delete_by_id(tx, source_id)
-        return True
-
-    if not await sandbox_state(request).call(work):
-        return _no_flow()
-    return RedirectResponse(f"/app/{path}/sources?{urlencode({'removed': 1})}", status_code=303)
+    path = f"{request.path_params['org']}/{request.path_params['flow']}"
+    source_id = request.path_params["id"]
+    return await _sources_form(
+        request,
+        _remove_action(path, source_id),
+        lambda tx, _flow_id: sources.delete_by_id(tx, source_id),
+        f"/app/{path}/sources?{urlencode({'removed': 1})}",
+    )
 
 
 routes: list[BaseRoute] = [

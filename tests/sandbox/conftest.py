@@ -18,6 +18,7 @@ from flowdock_desktop.sandbox.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REDIRECT_URI,
+    SECOND_USER_API_TOKEN,
 )
 
 with warnings.catch_warnings():
@@ -26,6 +27,8 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 API_AUTH = httpx.BasicAuth(DEMO_API_TOKEN, "x")
+#: The second seeded user, Sam (a member of Main and Random).
+SAM_AUTH = httpx.BasicAuth(SECOND_USER_API_TOKEN, "x")
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +51,16 @@ def make_server() -> Iterator[Callable[..., SandboxServer]]:
     yield factory
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def http(make_server) -> Iterator[httpx.Client]:
+    """A client of a sandbox of this test's own (for tests that change the seed's flows,
+    people or messages), signed in as the demo user; ``http.server`` is the server."""
+    server = make_server()
+    with httpx.Client(base_url=server.base_url, auth=API_AUTH, timeout=20) as http:
+        http.server = server  # type: ignore[attr-defined]
+        yield http
 
 
 @pytest.fixture

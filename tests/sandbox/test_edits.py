@@ -8,28 +8,24 @@ import threading
 import httpx
 import pytest
 
-from flowdock_desktop.sandbox.seed import SECOND_USER_API_TOKEN
-from tests.sandbox.conftest import API_AUTH, activity, create_source
+from tests.sandbox.conftest import API_AUTH, SAM_AUTH, activity, create_source
 
-SAM = httpx.BasicAuth(SECOND_USER_API_TOKEN, "x")
 WAIT = {"X-flowdock-wait-for-message": "true"}
 MESSAGES = "/flows/acme/main/messages"
 
 
 @pytest.fixture
-def http(make_server):
-    server = make_server()
-    heard: list[dict] = []
+def heard(http: httpx.Client) -> list[dict]:
+    """Every stored message announced to listeners (the stream hub's view), in order."""
+    views: list[dict] = []
     lock = threading.Lock()
 
     def listener(seq: int, view: dict) -> None:
         with lock:
-            heard.append(view)
+            views.append(view)
 
-    server.state.listen(listener)
-    with httpx.Client(base_url=server.base_url, auth=API_AUTH, timeout=10) as client:
-        client.heard = heard  # type: ignore[attr-defined]
-        yield client
+    http.server.state.listen(listener)  # type: ignore[attr-defined]
+    return views
 
 
 def _say(http: httpx.Client, content: str, auth: httpx.Auth = API_AUTH) -> dict:
@@ -42,7 +38,7 @@ def _events(http: httpx.Client, event: str) -> list[dict]:
     return http.get(MESSAGES, params={"event": event}).json()
 
 
-def test_edit_your_own_message(http: httpx.Client) -> None:
+def test_edit_your_own_message(http: httpx.Client, heard: list[dict]) -> None:
     message = _say(http, "teh typo")
     assert message["edited"] is None
     reply = http.put(f"{MESSAGES}/{message['id']}", json={"content": "the typo"})
@@ -55,9 +51,7 @@ def test_edit_your_own_message(http: httpx.Client) -> None:
     assert edit["content"] == {"message": message["id"], "updated_content": "the typo"}
     assert edit["user"] == "1" and edit["flow"] == message["flow"]
     # The edit reached whoever listens to stored messages (the stream hub).
-    assert [v["content"] for v in http.heard if v["event"] == "message-edit"] == [  # type: ignore[attr-defined]
-        edit["content"]
-    ]
+    assert [v["content"] for v in heard if v["event"] == "message-edit"] == [edit["content"]]
     assert http.get(MESSAGES, params={"search": "typo"}).json()[0]["content"] == "the typo"
 
 
@@ -72,9 +66,11 @@ def test_edit_a_comment_keeps_its_parent_title(http: httpx.Client) -> None:
 
 
 def test_anyone_may_retag_what_they_see(http: httpx.Client) -> None:
-    parent = _say(http, "Ship it", auth=SAM)
+    parent = _say(http, "Ship it", auth=SAM_AUTH)
     comment = http.post(
-        f"{MESSAGES}/{parent['id']}/comments", json={"content": "ok", "tags": ["old"]}, auth=SAM
+        f"{MESSAGES}/{parent['id']}/comments",
+        json={"content": "ok", "tags": ["old"]},
+        auth=SAM_AUTH,
     ).json()
     reply = http.put(f"{MESSAGES}/{comment['id']}", json={"tags": "#new,later"})
     assert reply.status_code == 200 and reply.json() == {}
@@ -95,7 +91,7 @@ def test_anyone_may_retag_what_they_see(http: httpx.Client) -> None:
 
 
 def test_editing_someone_elses_content_is_403(http: httpx.Client) -> None:
-    theirs = _say(http, "Sam's words", auth=SAM)
+    theirs = _say(http, "Sam's words", auth=SAM_AUTH)
     reply = http.put(f"{MESSAGES}/{theirs['id']}", json={"content": "mine now"})
     assert reply.status_code == 403 and reply.headers["Flowdock-User"] == "1"
     assert "own" in reply.json()["message"]
@@ -131,7 +127,7 @@ def test_edits_of_what_is_not_there_or_not_yours_to_reach(http: httpx.Client) ->
     assert http.put(f"{MESSAGES}/{'9' * 25}", json={"content": "x"}).status_code == 404
     assert http.put("/flows/acme/nope/messages/1", json={"content": "x"}).status_code == 404
     theirs = http.post(
-        "/flows/acme/random/messages", json={"event": "message", "content": "x"}, auth=SAM
+        "/flows/acme/random/messages", json={"event": "message", "content": "x"}, auth=SAM_AUTH
     ).json()
     # Demo can see Random (open to the organization) but has not joined it.
     not_member = http.put(f"/flows/acme/random/messages/{theirs['id']}", json={"tags": ["a"]})
@@ -157,7 +153,7 @@ def test_delete_empties_your_own_chat_message(http: httpx.Client) -> None:
     }
 
 
-def test_delete_removes_team_inbox_items(http: httpx.Client) -> None:
+def test_delete_removes_team_inbox_items(http: httpx.Client, heard: list[dict]) -> None:
     source = create_source(http)
     inbox = http.post("/messages", json=activity(source["flow_token"]), headers=WAIT).json()
     reply = http.delete(f"{MESSAGES}/{inbox['id']}")
@@ -169,15 +165,14 @@ def test_delete_removes_team_inbox_items(http: httpx.Client) -> None:
     assert inbox["id"] not in [m["id"] for m in thread]
     [gone] = _events(http, "message-delete")
     assert gone["content"] == {"message": inbox["id"]}
-    heard = [v["event"] for v in http.heard]  # type: ignore[attr-defined]
-    assert heard[-1] == "message-delete"
+    assert heard[-1]["event"] == "message-delete"
     assert http.delete(f"{MESSAGES}/{inbox['id']}").status_code == 404
     # Ids are never reused after a removal.
     assert _say(http, "after")["id"] > gone["id"]
 
 
 def test_delete_of_anything_else_is_403(http: httpx.Client) -> None:
-    theirs = _say(http, "Sam's", auth=SAM)
+    theirs = _say(http, "Sam's", auth=SAM_AUTH)
     reply = http.delete(f"{MESSAGES}/{theirs['id']}")
     assert reply.status_code == 403 and reply.headers["Flowdock-User"] == "1"
     status = http.post(MESSAGES, json={"event": "status", "content": "away"}).json()

@@ -12,22 +12,14 @@ import httpx
 import pytest
 
 from flowdock_desktop.sandbox import SandboxConfig
-from flowdock_desktop.sandbox.seed import SECOND_USER_API_TOKEN
-from tests.sandbox.conftest import API_AUTH, create_source
+from tests.sandbox.conftest import API_AUTH, SAM_AUTH, create_source
 
-SAM = httpx.BasicAuth(SECOND_USER_API_TOKEN, "x")
 WAIT = {"X-flowdock-wait-for-message": "true"}
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
 
 
 def _client(server) -> httpx.Client:
     return httpx.Client(base_url=server.base_url, auth=API_AUTH, timeout=20)
-
-
-@pytest.fixture
-def http(make_server):
-    with _client(make_server()) as client:
-        yield client
 
 
 def _upload(http: httpx.Client, path: str = "/flows/acme/main/messages", **extra) -> httpx.Response:
@@ -82,11 +74,11 @@ def test_file_paths_need_a_reader_who_may_see_them(http: httpx.Client) -> None:
     path = _upload(http, "/flows/acme/announcements/messages").json()["content"]["path"]
     assert http.get(path, auth=None).status_code == 401
     # Sam may read Announcements while it is open to the organization, not once it is not.
-    assert http.get(path, auth=SAM).status_code == 302
+    assert http.get(path, auth=SAM_AUTH).status_code == 302
     http.put("/flows/acme/announcements", json={"access_mode": "invitation"})
-    assert http.get(path, auth=SAM).status_code == 404
+    assert http.get(path, auth=SAM_AUTH).status_code == 404
     main = _upload(http).json()["content"]["path"]
-    assert _fetch(http, main, auth=SAM).content == PNG  # Sam is in Main
+    assert _fetch(http, main, auth=SAM_AUTH).content == PNG  # Sam is in Main
     flow_id, key = main.split("/")[2:4]
     assert http.get(f"/files/{flow_id}/{'0' * 32}/x.png").status_code == 404
     announcements = path.split("/")[2]
@@ -197,13 +189,13 @@ def test_private_files(http: httpx.Client) -> None:
     assert reply.status_code == 201, reply.text
     message = reply.json()
     assert message["to"] == "2" and message["content"]["path"].startswith("/private/1/2/files/")
-    assert _fetch(http, message["content"]["path"], auth=SAM).content == PNG
+    assert _fetch(http, message["content"]["path"], auth=SAM_AUTH).content == PNG
     # Sam's own upload to Demo lands in the same conversation.
     theirs = http.post(
         "/private/1/messages",
         data={"event": "file"},
         files={"content": ("note.txt", b"from Sam", "text/plain")},
-        auth=SAM,
+        auth=SAM_AUTH,
     ).json()
     assert theirs["content"]["path"].startswith("/private/1/2/files/")
     assert _fetch(http, theirs["content"]["path"]).content == b"from Sam"
@@ -281,7 +273,7 @@ def test_only_your_own_files_can_be_deleted(http: httpx.Client) -> None:
         "/flows/acme/main/messages",
         data={"event": "file"},
         files={"content": ("s.txt", b"sam's")},
-        auth=SAM,
+        auth=SAM_AUTH,
     ).json()
     reply = http.delete(f"/flows/acme/main/messages/{sams['id']}")
     assert reply.status_code == 403

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from flowdock_desktop.sandbox import SandboxConfig, SandboxServer
 from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
+from tests.sandbox.test_fuzz import _routes as every_route
 
 _AUTH = httpx.BasicAuth(DEMO_API_TOKEN, "x")
 _PREFIXES = ("/users", "/organizations", "/private", "/files", "/downloads", "/comments",
@@ -104,14 +105,7 @@ def fuzz_server():
 
 
 def _routes(server) -> list[tuple[str, str]]:
-    found = []
-    for route in server.app.routes:
-        if not route.path.startswith(_PREFIXES):
-            continue
-        for method in sorted(route.methods or ()):
-            if method != "HEAD":
-                found.append((method, route.path))
-    return found
+    return [(m, path) for m, path in every_route(server.app) if path.startswith(_PREFIXES)]
 
 
 @settings(

@@ -4,18 +4,8 @@ conversations, and their file links download the file."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
-from flowdock_desktop.sandbox.seed import SECOND_USER_API_TOKEN
-from tests.sandbox.conftest import API_AUTH
-
-SAM = httpx.BasicAuth(SECOND_USER_API_TOKEN, "x")
-
-
-@pytest.fixture
-def http(make_server):
-    with httpx.Client(base_url=make_server().base_url, timeout=10) as client:
-        yield client
+from tests.sandbox.conftest import API_AUTH, SAM_AUTH
 
 
 def _post(http: httpx.Client, path: str, auth=API_AUTH, **kwargs) -> dict:
@@ -28,7 +18,7 @@ def test_a_flows_page_shows_its_chat_with_edits_and_files(http: httpx.Client) ->
     chat = "/flows/acme/main/messages"
     first = _post(http, chat, json={"event": "message", "content": "helo <world>"})
     http.put(f"{chat}/{first['id']}", json={"content": "hello <world>"}, auth=API_AUTH)
-    plain = _post(http, chat, json={"event": "message", "content": "untouched"}, auth=SAM)
+    plain = _post(http, chat, json={"event": "message", "content": "untouched"}, auth=SAM_AUTH)
     _post(http, f"{chat}/{plain['id']}/comments", json={"content": "agreed"})
     upload = _post(
         http,
@@ -59,9 +49,9 @@ def test_private_conversation_pages(http: httpx.Client) -> None:
     assert "No private conversations yet" in http.get("/app/private").text
     _post(http, "/private/2/messages", json={"event": "message", "content": "hi Sam"})
     answer = _post(
-        http, "/private/1/messages", json={"event": "message", "content": "hi Demo"}, auth=SAM
+        http, "/private/1/messages", json={"event": "message", "content": "hi Demo"}, auth=SAM_AUTH
     )
-    http.put(f"/private/1/messages/{answer['id']}", json={"content": "hi, Demo"}, auth=SAM)
+    http.put(f"/private/1/messages/{answer['id']}", json={"content": "hi, Demo"}, auth=SAM_AUTH)
     sent = _post(
         http,
         "/private/2/messages",
@@ -101,7 +91,7 @@ def test_files_of_other_peoples_private_conversations_stay_hidden(make_server) -
             "/private/3/messages",
             data={"event": "file"},
             files={"content": ("secret.txt", b"between Sam and Kim")},
-            auth=SAM,
+            auth=SAM_AUTH,
         )
         key = sent["content"]["path"].split("/")[-2]
         assert other.get(f"/app/files/{key}").status_code == 404

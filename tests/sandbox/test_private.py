@@ -5,20 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from flowdock_desktop.sandbox.seed import SECOND_USER_API_TOKEN
 from flowdock_desktop.testing import mint_token
-from tests.sandbox.conftest import API_AUTH, bearer
+from tests.sandbox.conftest import SAM_AUTH, bearer
 
-SAM = httpx.BasicAuth(SECOND_USER_API_TOKEN, "x")
 WAIT = {"X-flowdock-wait-for-message": "true"}
-
-
-@pytest.fixture
-def http(make_server):
-    server = make_server()
-    with httpx.Client(base_url=server.base_url, auth=API_AUTH, timeout=10) as client:
-        client.server = server  # type: ignore[attr-defined]
-        yield client
 
 
 def _outsider(http: httpx.Client) -> None:
@@ -64,15 +54,15 @@ def test_a_conversation_from_first_look_to_messages(http: httpx.Client) -> None:
     assert "flow" not in message and message["app"] == "chat"
     # Both ends see the same conversation, and it opened for both.
     assert http.get("/private/2").json()["open"] is True
-    theirs = http.get("/private", auth=SAM).json()
+    theirs = http.get("/private", auth=SAM_AUTH).json()
     assert [(c["id"], c["open"], c["name"]) for c in theirs] == [(1, True, "@Demo")]
     answer = http.post(
-        "/private/1/messages", json={"event": "message", "content": "what?"}, auth=SAM
+        "/private/1/messages", json={"event": "message", "content": "what?"}, auth=SAM_AUTH
     ).json()
     assert (answer["id"], answer["to"]) == (2, "1")
     listed = http.get("/private/2/messages").json()
     assert [(m["id"], m["user"]) for m in listed] == [(1, "1"), (2, "2")]
-    assert http.get("/private/1/messages", auth=SAM).json() == listed
+    assert http.get("/private/1/messages", auth=SAM_AUTH).json() == listed
     assert http.get("/private/2/messages", params={"limit": 1}).json() == listed[-1:]
     assert http.get("/private/2/messages", params={"search": "PSST"}).json() == listed[:1]
     assert http.get("/private/2/messages/2").json() == listed[1]
@@ -89,7 +79,7 @@ def test_open_and_close_a_conversation(http: httpx.Client) -> None:
     assert http.put("/private/2", json={}).status_code == 400
     http.put("/private/2", json={"open": False})
     # A new message from Sam opens it again.
-    http.post("/private/1/messages", json={"event": "message", "content": "hey"}, auth=SAM)
+    http.post("/private/1/messages", json={"event": "message", "content": "hey"}, auth=SAM_AUTH)
     assert http.get("/private/2").json()["open"] is True
 
 
@@ -106,7 +96,7 @@ def test_waited_and_repeated_private_posts(http: httpx.Client) -> None:
 def test_edit_and_delete_private_messages(http: httpx.Client) -> None:
     mine = http.post("/private/2/messages", json={"event": "message", "content": "hi"}).json()
     theirs = http.post(
-        "/private/1/messages", json={"event": "message", "content": "yo"}, auth=SAM
+        "/private/1/messages", json={"event": "message", "content": "yo"}, auth=SAM_AUTH
     ).json()
     edited = http.put(f"/private/2/messages/{mine['id']}", json={"content": "hello"})
     assert edited.status_code == 200 and edited.json() == {}
@@ -119,7 +109,9 @@ def test_edit_and_delete_private_messages(http: httpx.Client) -> None:
     assert removed.status_code == 200 and removed.json() == {}
     events = [m["event"] for m in http.get("/private/2/messages").json()]
     assert events == ["message", "message", "message-edit", "message-edit"]
-    edits = [m for m in http.get("/private/1/messages", auth=SAM).json() if m["event"] != "message"]
+    edits = [
+        m for m in http.get("/private/1/messages", auth=SAM_AUTH).json() if m["event"] != "message"
+    ]
     assert [e["content"]["updated_content"] for e in edits] == ["hello", ""]
     assert all(e["to"] == "2" for e in edits)
 

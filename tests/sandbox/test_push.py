@@ -13,13 +13,6 @@ from tests.sandbox.conftest import API_AUTH, activity, create_source
 WAIT = {"X-flowdock-wait-for-message": "true"}
 
 
-@pytest.fixture
-def http(make_server):
-    server = make_server()
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        yield client
-
-
 def _token(http: httpx.Client, flow: str = "acme/main") -> str:
     """A flow's API token, read from its sources page as a person would."""
     page = http.get(f"/app/{flow}/sources")

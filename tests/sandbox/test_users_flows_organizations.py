@@ -6,21 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from flowdock_desktop.sandbox.seed import SECOND_USER_API_TOKEN
 from flowdock_desktop.testing import mint_token
-from tests.sandbox.conftest import API_AUTH, activity, bearer, create_source
+from tests.sandbox.conftest import SAM_AUTH, activity, bearer, create_source
 
-SAM = httpx.BasicAuth(SECOND_USER_API_TOKEN, "x")
 WAIT = {"X-flowdock-wait-for-message": "true"}
-
-
-@pytest.fixture
-def http(make_server):
-    """A fresh sandbox per test: these tests rename, archive and join flows."""
-    server = make_server()
-    with httpx.Client(base_url=server.base_url, auth=API_AUTH, timeout=10) as client:
-        client.server = server  # type: ignore[attr-defined]
-        yield client
 
 
 def _flow_id(http: httpx.Client, path: str = "acme/main") -> str:
@@ -83,11 +72,12 @@ def test_adding_and_blocking_flow_members(http: httpx.Client) -> None:
     sam = next(u for u in http.get("/flows/acme/announcements/users").json() if u["id"] == 2)
     assert sam["disabled"] is True
     chat = {"event": "message", "content": "let me in"}
-    refused = http.post("/flows/acme/announcements/messages", json=chat, auth=SAM)
+    refused = http.post("/flows/acme/announcements/messages", json=chat, auth=SAM_AUTH)
     assert refused.status_code == 403 and "blocked" in refused.json()["message"]
     # Sam may not block Demo, an organization admin.
     assert (
-        http.put("/flows/acme/main/users/1", json={"disabled": True}, auth=SAM).status_code == 403
+        http.put("/flows/acme/main/users/1", json={"disabled": True}, auth=SAM_AUTH).status_code
+        == 403
     )
     assert http.put("/flows/acme/main/users/99", json={"disabled": True}).status_code == 404
     assert http.put("/flows/acme/main/users/2", json={"disabled": "maybe"}).status_code == 400
@@ -111,8 +101,8 @@ def test_create_a_flow(http: httpx.Client) -> None:
     assert posted.status_code == 201
     # Invitation only: Sam, in the same organization, neither sees nor finds it.
     assert "release-crew" not in [f["parameterized_name"] for f in http.get(
-        "/flows/all", auth=SAM).json()]  # fmt: skip
-    assert http.get("/flows/acme/release-crew", auth=SAM).status_code == 404
+        "/flows/all", auth=SAM_AUTH).json()]  # fmt: skip
+    assert http.get("/flows/acme/release-crew", auth=SAM_AUTH).status_code == 404
     for body in ({}, {"name": ""}, {"name": "x" * 101}, {"name": 3}):
         reply = http.post("/flows/acme", json=body)
         assert reply.status_code == 400 and "name" in reply.json()["errors"], body
@@ -159,7 +149,7 @@ def test_join_a_flow_open_to_the_organization(http: httpx.Client) -> None:
     # Sam makes Announcements invitation-only... he is no member there, so he cannot.
     assert (
         http.put(
-            "/flows/acme/announcements", json={"access_mode": "invitation"}, auth=SAM
+            "/flows/acme/announcements", json={"access_mode": "invitation"}, auth=SAM_AUTH
         ).status_code
         == 403
     )
@@ -169,7 +159,7 @@ def test_join_a_flow_open_to_the_organization(http: httpx.Client) -> None:
         ]
         == "invitation"
     )
-    assert http.get("/flows/acme/announcements", auth=SAM).status_code == 404
+    assert http.get("/flows/acme/announcements", auth=SAM_AUTH).status_code == 404
 
 
 # ---------------------------------------------------------------------- organizations
@@ -192,13 +182,13 @@ def test_organizations(http: httpx.Client) -> None:
 
     assert http.put("/organizations/acme", json={"name": "Acme Inc"}).json()["name"] == "Acme Inc"
     assert http.get("/flows/acme/main").json()["organization"]["name"] == "Acme Inc"
-    assert http.put("/organizations/acme", json={"name": "Sam's"}, auth=SAM).status_code == 403
+    assert http.put("/organizations/acme", json={"name": "Sam's"}, auth=SAM_AUTH).status_code == 403
     assert http.put("/organizations/acme", json={"name": ""}).status_code == 400
 
-    assert http.delete("/organizations/acme/users/2", auth=SAM).status_code == 403
+    assert http.delete("/organizations/acme/users/2", auth=SAM_AUTH).status_code == 403
     assert http.delete("/organizations/acme/users/2").status_code == 204
     assert http.delete("/organizations/acme/users/2").status_code == 404
-    assert http.get("/organizations/acme", auth=SAM).status_code == 404
+    assert http.get("/organizations/acme", auth=SAM_AUTH).status_code == 404
     assert [u["id"] for u in http.get("/organizations/acme/users").json()] == [1]
 
 
@@ -290,7 +280,9 @@ def test_bad_comments(http: httpx.Client, body, status, field) -> None:
 
 def test_commenting_in_a_flow_you_have_not_joined_is_403(http: httpx.Client) -> None:
     random_id = _flow_id(http, "acme/random")
-    http.post("/flows/acme/random/messages", json={"event": "message", "content": "p"}, auth=SAM)
+    http.post(
+        "/flows/acme/random/messages", json={"event": "message", "content": "p"}, auth=SAM_AUTH
+    )
     reply = http.post(
         "/comments", json={"flow": random_id, "message": 1, "event": "comment", "content": "x"}
     )
