@@ -146,3 +146,40 @@ def test_private_message_reaches_the_other_person(node_client, sandbox_url):
 def test_private_message_to_nobody_is_an_error(node_client):
     answer = node_client("privateMessage", 999, "anyone?", [])
     assert answer == {"ok": False, "error": "Received status 404"}
+
+
+def test_thread_message_replies_in_a_thread(node_client, sandbox_url):
+    flow = _main_flow(node_client)
+    with httpx.Client(base_url=sandbox_url, auth=AUTH) as http:
+        token = http.post("/flows/acme/main/sources", json={"name": "Node CI"}).json()
+        started = http.post(
+            "/messages",
+            json={
+                "flow_token": token["flow_token"],
+                "event": "activity",
+                "author": {"name": "CI"},
+                "title": "Build started",
+                "external_thread_id": "node:build:1",
+                "thread": {"title": "Build 1"},
+            },
+            headers={"X-flowdock-wait-for-message": "1"},
+        ).json()
+    thread_id = started["thread_id"]
+    answer = node_client("threadMessage", flow["id"], thread_id, "Looking into it", ["ci"])
+    assert answer["ok"], answer
+    assert (answer["status"], answer["body"]) == (202, {})
+    listed = node_client("get", f"/flows/acme/main/threads/{thread_id}/messages", {})["body"]
+    reply = listed[-1]
+    assert (reply["event"], reply["content"], reply["thread_id"]) == (
+        "message",
+        "Looking into it",
+        thread_id,
+    )
+    thread = node_client("get", f"/flows/acme/main/threads/{thread_id}", {})["body"]
+    assert thread["internal_comments"] == 1
+
+
+def test_thread_message_to_an_unknown_thread_is_an_error(node_client):
+    flow = _main_flow(node_client)
+    answer = node_client("threadMessage", flow["id"], "no-such-thread", "hello?", [])
+    assert answer == {"ok": False, "error": "Received status 400"}
