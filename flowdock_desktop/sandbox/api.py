@@ -277,9 +277,11 @@ Work = Callable[[Tx, Call], Any]
 
 
 def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200):
-    """Make ``work(tx, call)`` a route: body read first (when ``body``), then the caller
-    authenticated and ``work`` run in the same transaction, off the event loop. ``work``
-    returns data (a JSON answer with ``status``) or a Response."""
+    """Make ``work(tx, call)`` a route: body read first (when ``body``; uploads in it are
+    written to the blob store before the transaction), then the caller authenticated and
+    ``work`` run in the same transaction, off the event loop. ``work`` returns data (a JSON
+    answer with ``status``) or a Response. Every answer to a user, errors included, carries
+    ``Flowdock-User``."""
 
     def wrap(work: Work) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
