@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import os
+import struct
+import zlib
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -278,3 +280,29 @@ def test_only_your_own_files_can_be_deleted(http: httpx.Client) -> None:
     reply = http.delete(f"/flows/acme/main/messages/{sams['id']}")
     assert reply.status_code == 403
     assert _fetch(http, sams["content"]["path"]).content == b"sam's"
+
+
+def _png_header(width: int, height: int) -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    return (
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    )
+
+
+def test_images_carry_their_size(http: httpx.Client) -> None:
+    png = http.post(
+        "/flows/acme/main/messages",
+        data={"event": "file"},
+        files={"content": ("wide.png", _png_header(640, 480), "image/png")},
+    ).json()
+    assert png["content"]["image"] == {"width": 640, "height": 480}
+    assert png["attachments"][0]["image"] == {"width": 640, "height": 480}
+    gif = http.post(
+        "/flows/acme/main/messages",
+        data={"event": "file"},
+        files={"content": ("tiny.gif", b"GIF89a" + struct.pack("<HH", 3, 5), "image/gif")},
+    ).json()
+    assert gif["content"]["image"] == {"width": 3, "height": 5}
+    text = _upload(http).json()  # random bytes after a PNG signature: no size to read
+    assert "image" not in text["content"]

@@ -46,15 +46,42 @@ def path(conversation: str, key: str, file_name: str) -> str:
 
 
 def attachment(conversation: str, upload: Upload, content_id: str | None = None) -> dict[str, Any]:
+    """Flowdock's attachment object for an upload; images (PNG, GIF, JPEG) get ``image``
+    with their size in pixels, read from their header."""
     view: dict[str, Any] = {
         "content_type": upload["content_type"],
         "file_name": upload["file_name"],
         "file_size": len(upload.data),
         "path": path(conversation, upload.key, upload["file_name"]),
     }
+    size = image_size(upload.data)
+    if size is not None:
+        view["image"] = {"width": size[0], "height": size[1]}
     if content_id is not None:
         view["content_id"] = content_id
     return view
+
+
+#: JPEG markers that start a frame (and so carry its size): SOF0-SOF15 but DHT, JPG and DAC.
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG, GIF or JPEG image, or None for anything else."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    if data[:2] == b"\xff\xd8":
+        position = 2
+        while position + 9 <= len(data) and data[position] == 0xFF:
+            marker = data[position + 1]
+            if marker in _JPEG_FRAMES:
+                height = int.from_bytes(data[position + 5 : position + 7], "big")
+                width = int.from_bytes(data[position + 7 : position + 9], "big")
+                return width, height
+            position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    return None
 
 
 def record(
