@@ -91,6 +91,9 @@ def test_status_is_stored(node_client):
     assert answer["ok"], answer
     listed = node_client("get", "/flows/acme/main/messages", {"event": "status"})
     assert "Reviewing pull requests" in [m["content"] for m in listed["body"]]
+    # It is the user's status now, shown with them in the flow's users.
+    users = node_client("get", "/flows/acme/main/users", {})["body"]
+    assert {u["id"]: u["status"] for u in users}[1] == "Reviewing pull requests"
 
 
 def test_flow_users_tell_a_bot_its_own_nick(node_client):

@@ -241,6 +241,9 @@ def post(
         message["thread_id"] = thread["id"]
     seq = store_message(tx, conversation, message, source_id=source["id"] if source else None)
     attaching.record(tx, seq)
+    if event == "status" and principal.kind == "user":
+        # A status message sets the user's status, shown with them in flows' user lists.
+        tx.execute("UPDATE users SET status = ? WHERE id = ?", (content, principal.user_id))
     return seq, True
 
 
