@@ -178,3 +178,15 @@ def test_delete_of_anything_else_is_403(http: httpx.Client) -> None:
     status = http.post(MESSAGES, json={"event": "status", "content": "away"}).json()
     assert http.delete(f"{MESSAGES}/{status['id']}").status_code == 403
     assert http.get(f"{MESSAGES}/{theirs['id']}").json()["content"] == "Sam's"
+
+
+def test_changes_stay_out_of_a_threads_timeline(http: httpx.Client) -> None:
+    source = create_source(http)
+    inbox = http.post("/messages", json=activity(source["flow_token"]), headers=WAIT).json()
+    thread = f"/flows/acme/main/threads/{inbox['thread_id']}/messages"
+    note = http.post(thread, json={"event": "message", "content": "note"}).json()
+    http.put(f"{MESSAGES}/{note['id']}", json={"content": "a better note", "tags": ["x"]})
+    timeline = http.get(thread).json()
+    assert [(m["event"], m.get("content")) for m in timeline][-1] == ("message", "a better note")
+    assert {m["event"] for m in timeline} == {"activity", "message"}
+    assert timeline[-1]["edited"] is not None

@@ -45,7 +45,9 @@ def _own(row: Row, principal: Principal) -> bool:
 
 
 def _record(tx: Tx, row: Row, principal: Principal, event: str, content: Any) -> None:
-    """Store the change as a message of the same conversation (and so announce it)."""
+    """Store the change as a message of the same conversation (and so announce it). It is
+    not part of the changed message's thread: a thread's timeline lists what was said, and
+    shows each message's latest content and ``edited``."""
     messages.store_message(
         tx,
         row["conversation"],
@@ -59,7 +61,6 @@ def _record(tx: Tx, row: Row, principal: Principal, event: str, content: Any) ->
             "flow": row["flow_id"],
             "to": row["to_user"],
             "app": None,
-            "thread_id": row["thread_id"],
         },
     )
 
