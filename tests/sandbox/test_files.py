@@ -306,3 +306,16 @@ def test_images_carry_their_size(http: httpx.Client) -> None:
     assert gif["content"]["image"] == {"width": 3, "height": 5}
     text = _upload(http).json()  # random bytes after a PNG signature: no size to read
     assert "image" not in text["content"]
+
+
+def test_a_file_that_cannot_be_kept_is_507_in_plain_words(tmp_path, make_server) -> None:
+    data = tmp_path / "sandbox.db"
+    (tmp_path / "sandbox.db.files").write_text("a file where the folder should be")
+    with _client(make_server(SandboxConfig(data_file=data))) as http:
+        reply = _upload(http)
+        assert reply.status_code == 507
+        assert reply.json()["message"].startswith("The sandbox could not keep the file (")
+        assert http.get("/flows/acme/main/messages", params={"event": "file"}).json() == []
+        # Everything else goes on.
+        chat = http.post("/flows/acme/main/messages", json={"event": "message", "content": "ok"})
+        assert chat.status_code == 201
