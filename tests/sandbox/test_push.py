@@ -41,7 +41,8 @@ def test_chat_as_the_ruby_gem_posts_it(http: httpx.Client) -> None:
         "deploybot",
         "chat",
     )
-    assert message["tags"] == ["ops", "v2"]
+    # Tags given, then those read out of the text (#v2 is given already; @all is everyone).
+    assert message["tags"] == ["ops", "v2", ":user:everyone"]
     as_json = http.post(
         f"/v1/messages/chat/{token}", json={"content": "json", "external_user_name": "bot"}
     )

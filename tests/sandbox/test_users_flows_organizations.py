@@ -287,3 +287,21 @@ def test_commenting_in_a_flow_you_have_not_joined_is_403(http: httpx.Client) -> 
         "/comments", json={"flow": random_id, "message": 1, "event": "comment", "content": "x"}
     )
     assert reply.status_code == 403
+
+
+def test_tags_are_read_out_of_chat_text(http: httpx.Client) -> None:
+    message = http.post(
+        "/flows/acme/main/messages",
+        json={
+            "event": "message",
+            "content": "Howdy @sam and @nobody, #awesome work (issue#5, a@b.com) @all",
+            "tags": ["todo", "#Awesome"],
+        },
+    ).json()
+    assert message["tags"] == ["todo", "#Awesome", ":user:2", ":user:everyone"]
+    mentioned = http.get("/flows/acme/main/messages", params={"tags": ":user:2"}).json()
+    assert [m["id"] for m in mentioned] == [message["id"]]
+    private = http.post(
+        "/private/2/messages", json={"event": "message", "content": "@Sam see #later"}
+    ).json()
+    assert private["tags"] == ["later", ":user:2"]

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +40,44 @@ def _to_int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+_HASHTAG = re.compile(r"(?<![\w&#])#(\w[\w-]*)")
+_MENTION = re.compile(r"(?<![\w@])@(\w[\w.-]*\w|\w)")
+#: Mentions that mean everyone in the conversation (Flowdock's ``:user:everyone``).
+EVERYONE = ("all", "everyone", "team")
+
+
+def text_tags(tx: Tx, text: Any, user_ids: list[int]) -> list[str]:
+    """The tags Flowdock read out of a chat message's text: ``#hashtags`` (without the
+    ``#``), and mentions as user tags (``@Sam`` → ``:user:2`` for someone in the
+    conversation, ``@all``/``@everyone``/``@team`` → ``:user:everyone``)."""
+    if not isinstance(text, str):
+        return []
+    found = list(_HASHTAG.findall(text))
+    names = _MENTION.findall(text)
+    if names and user_ids:
+        marks = ",".join("?" * len(user_ids))
+        nicks = {
+            row["nick"].lower(): row["id"]
+            for row in tx.all(f"SELECT id, nick FROM users WHERE id IN ({marks})", user_ids)
+        }
+        for name in names:
+            if name.lower() in EVERYONE:
+                found.append(":user:everyone")
+            elif name.lower() in nicks:
+                found.append(f":user:{nicks[name.lower()]}")
+    return found
+
+
+def with_text_tags(tags: list[str], derived: list[str]) -> list[str]:
+    """``tags`` plus the derived ones it does not have yet (case and ``#`` aside)."""
+    seen = {tag.lower().lstrip("#") for tag in tags}
+    for tag in derived:
+        if tag.lower() not in seen:
+            seen.add(tag.lower())
+            tags.append(tag)
+    return tags
 
 
 def tag_keys(tags: list[Any]) -> set[str]:
@@ -186,6 +225,10 @@ def post(
 
     tags = [t.strip() for t in (split_tags(data.get("tags")) or []) if isinstance(t, str)]
     content = data.get("content") if event not in THREAD_EVENTS else ""
+    if event in ("message", "comment"):
+        members = [row[0] for row in tx.all(
+            "SELECT user_id FROM flow_members WHERE flow_id = ?", (flow["id"],))]  # fmt: skip
+        tags = with_text_tags(tags, text_tags(tx, content, members))
     if event == "file":
         content = attachments[0]
         tags.append(":file")

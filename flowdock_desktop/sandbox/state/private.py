@@ -137,6 +137,8 @@ def post(tx: Tx, principal: Principal, other_id: int, data: Any) -> int:
             return existing
     content = data["content"]
     tags = [t.strip() for t in split_tags(data.get("tags")) or []]
+    if data["event"] == "message":
+        tags = messages.with_text_tags(tags, messages.text_tags(tx, content, [me, other_id]))
     attaching = files.Attaching(conversation)
     attachments = []
     if data["event"] == "file":
