@@ -97,7 +97,7 @@ def test_compose_preview_send_and_follow_up(qtbot, context, sandbox, open_window
 
     fill(qtbot, window)
     form = window.form
-    assert form.external_thread_id.currentText() == "production-deploys"  # suggested
+    assert form.external_thread_id.text() == "production-deploys"  # suggested
     qtbot.waitUntil(lambda: "Production deploys" in window.preview.json_edit.toPlainText())
     payload = shown_json(window)
     assert payload["thread"]["status"] == {"value": "deploying", "color": "yellow"}

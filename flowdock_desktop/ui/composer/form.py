@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QCompleter,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -170,6 +171,61 @@ class RowsEditor(QWidget):
             message.clear_message()
 
 
+class ThreadIdField(QLineEdit):
+    """The external thread id: a plain value the person types or picks, never a label.
+
+    Threads posted to before are offered as suggestions showing "id — title"; picking one
+    puts only its id in the field (the completion role holds the bare id). Down in the field
+    lists every suggestion.
+    Signals: ``chosen(str, str)`` with the picked thread's id and title.
+    """
+
+    chosen = Signal(str, str)
+    ID_ROLE = Qt.ItemDataRole.UserRole + 1
+    TITLE_ROLE = Qt.ItemDataRole.UserRole + 2
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.suggestions = QStandardItemModel(self)
+        completer = QCompleter(self.suggestions, self)
+        completer.setCompletionRole(self.ID_ROLE)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.activated[QModelIndex].connect(self._picked)
+        self.setCompleter(completer)
+
+    def set_suggestions(self, threads: list[tuple[str, str]]) -> None:
+        """Offer these (id, title) pairs; the field's text is left alone."""
+        self.suggestions.clear()
+        for key, title in threads:
+            item = QStandardItem(f"{key} — {title}" if title and title != key else key)
+            item.setData(key, self.ID_ROLE)
+            item.setData(title, self.TITLE_ROLE)
+            self.suggestions.appendRow(item)
+
+    def suggestion_ids(self) -> list[str]:
+        return [
+            self.suggestions.item(row).data(self.ID_ROLE)
+            for row in range(self.suggestions.rowCount())
+        ]
+
+    def _picked(self, index: QModelIndex) -> None:
+        key = index.data(self.ID_ROLE) or ""
+        self.chosen.emit(key, index.data(self.TITLE_ROLE) or "")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        completer = self.completer()
+        if (
+            event.key() == Qt.Key.Key_Down
+            and not completer.popup().isVisible()
+            and self.suggestions.rowCount()
+        ):
+            completer.setCompletionPrefix("")
+            completer.complete()
+            return
+        super().keyPressEvent(event)
+
+
 class ColourSwatches(QWidget):
     """Flowdock's ten status colours as checkable swatches (one or none chosen).
 
@@ -279,14 +335,12 @@ class MessageForm(QWidget):
         self.thread_title = QLineEdit()
         self.thread_title.setPlaceholderText("The thing this is about, e.g. Production deploys")
         self._add(t, "thread.title", "Thread t&itle", self.thread_title)
-        self.external_thread_id = QComboBox()
-        self.external_thread_id.setEditable(True)
-        self.external_thread_id.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.external_thread_id.lineEdit().setPlaceholderText("your key for this thread")
+        self.external_thread_id = ThreadIdField()
+        self.external_thread_id.setPlaceholderText("your key for this thread")
         self._add(
             t,
             "external_thread_id",
-            "External thread &id (same id = same thread)",
+            "External thread i&d (same id = same thread)",
             self.external_thread_id,
         )
         self.body = BodyEditor("Thread body")
@@ -324,9 +378,9 @@ class MessageForm(QWidget):
             widget.textEdited.connect(lambda _=None, k=key: self._touch(k))
             widget.textChanged.connect(self._emit_changed)
         self.thread_title.textChanged.connect(self._follow_thread_title)
-        self.external_thread_id.lineEdit().textEdited.connect(self._thread_id_edited)
-        self.external_thread_id.currentTextChanged.connect(self._emit_changed)
-        self.external_thread_id.activated.connect(self._thread_id_chosen)
+        self.external_thread_id.textEdited.connect(self._thread_id_edited)
+        self.external_thread_id.textChanged.connect(self._emit_changed)
+        self.external_thread_id.chosen.connect(self._thread_id_chosen)
         self.event.currentIndexChanged.connect(self._emit_changed)
         for editor, key in ((self.body, "thread.body"), (self.message_body, "body")):
             editor.changed.connect(lambda k=key: self._touch(k))
@@ -365,32 +419,24 @@ class MessageForm(QWidget):
 
     def _follow_thread_title(self, title: str) -> None:
         if self._auto_thread_id and not self._loading:
-            self.external_thread_id.setEditText(suggest_external_thread_id(title) if title else "")
+            self.external_thread_id.setText(suggest_external_thread_id(title) if title else "")
 
     def _thread_id_edited(self, text: str) -> None:
         self._auto_thread_id = not text
         self._touch("external_thread_id")
 
-    def _thread_id_chosen(self, index: int) -> None:
-        data = self.external_thread_id.itemData(index)
-        if data:
-            self._auto_thread_id = False
-            self.external_thread_id.setEditText(data.get("key", ""))
-            if data.get("title") and not self.thread_title.text():
-                self._loading = True
-                self.thread_title.setText(data["title"])
-                self._loading = False
-            self.changed.emit()
+    def _thread_id_chosen(self, key: str, title: str) -> None:
+        self._auto_thread_id = False
+        self._touch("external_thread_id")
+        if title and not self.thread_title.text():
+            self._loading = True
+            self.thread_title.setText(title)
+            self._loading = False
+        self.changed.emit()
 
     def set_thread_choices(self, threads: list[tuple[str, str]]) -> None:
-        """Offer this integration's existing threads as (key, title) in the id box."""
-        current = self.external_thread_id.currentText()
-        self.external_thread_id.blockSignals(True)
-        self.external_thread_id.clear()
-        for key, title in threads:
-            self.external_thread_id.addItem(f"{key} — {title}", {"key": key, "title": title})
-        self.external_thread_id.setEditText(current)
-        self.external_thread_id.blockSignals(False)
+        """Offer this integration's existing threads as (key, title) in the id field."""
+        self.external_thread_id.set_suggestions(threads)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -408,7 +454,7 @@ class MessageForm(QWidget):
             "message_format": self.message_body.mode(),
             "tags": [t.strip() for t in self.tags.text().split(",") if t.strip()],
             "thread_title": self.thread_title.text(),
-            "external_thread_id": self.external_thread_id.currentText(),
+            "external_thread_id": self.external_thread_id.text(),
             "auto_thread_id": self._auto_thread_id,
             "external_url": self.external_url.text(),
             "status": {"value": status_value, "color": colour} if status_value or colour else None,
@@ -432,7 +478,7 @@ class MessageForm(QWidget):
             tags = state.get("tags") or []
             self.tags.setText(", ".join(tags) if isinstance(tags, list) else str(tags))
             self.thread_title.setText(state.get("thread_title") or "")
-            self.external_thread_id.setEditText(state.get("external_thread_id") or "")
+            self.external_thread_id.setText(state.get("external_thread_id") or "")
             self._auto_thread_id = bool(
                 state.get("auto_thread_id", not state.get("external_thread_id"))
             )
@@ -474,7 +520,7 @@ class MessageForm(QWidget):
             "author": author,
             "title": self.title.text(),
         }
-        external = self.external_thread_id.currentText().strip()
+        external = self.external_thread_id.text().strip()
         if external:
             payload["external_thread_id"] = external
         if self.message_body.html():
@@ -506,7 +552,7 @@ class MessageForm(QWidget):
             self.message_body.set_html(message.body or "")
             self.tags.setText(", ".join(message.tags))
             self.thread_title.setText(thread.title)
-            self.external_thread_id.setEditText(message.external_thread_id or "")
+            self.external_thread_id.setText(message.external_thread_id or "")
             self._auto_thread_id = False
             self.body.set_html(thread.body or "")
             self.external_url.setText(thread.external_url or "")
@@ -529,7 +575,7 @@ class MessageForm(QWidget):
             self.title.clear()
             self.message_body.set("")
             self.thread_title.setText(thread.title or "")
-            self.external_thread_id.setEditText(key)
+            self.external_thread_id.setText(key)
             self._auto_thread_id = False
             self.body.set_html(thread.body or "")
             self.external_url.setText(thread.external_url or "")
