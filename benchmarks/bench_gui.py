@@ -266,16 +266,13 @@ def composer_send_stalls() -> Row:
             window.show()
             if not _spin(lambda: window._draft_ready, 30):
                 raise RuntimeError("the composer did not load its integration")
-            state = dict(window.form.form_state())
-            state.update(
-                title="Deployed build",
-                thread_title="Bench thread",
-                external_thread_id="bench-thread",
-                auto_thread_id=False,
-                status={"value": "ok", "color": "green"},
-                body="Release notes: **faster**",
-            )
-            window.form.set_form_state(state)
+            state = window.form.state()
+            state.title = "Deployed build"
+            state.thread_title = "Bench thread"
+            state.set_external_thread_id("bench-thread")
+            state.status_value, state.status_color = "ok", "green"
+            state.body = "Release notes: **faster**"
+            window.form.set_state(state)
             if window.form.errors():
                 raise RuntimeError(f"the form is not sendable: {window.form.errors()}")
 

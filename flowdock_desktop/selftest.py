@@ -157,7 +157,9 @@ def _run(profile_dir: Path, timeout_ms: int, credentials: Any = None) -> int:
         if composer.integration is None or not composer.send_button.isEnabled():
             QTimer.singleShot(20, lambda: composer_ready(composer))
             return
-        composer.form.set_payload(SELF_TEST_PAYLOAD)
+        from flowdock_desktop.compose import FormState
+
+        composer.form.set_state(FormState.from_payload(SELF_TEST_PAYLOAD))
         composer.send()
 
     def sent(result: Any) -> None:

@@ -32,7 +32,11 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         "--json", metavar="FILE", type=Path, help="the whole message as Flowdock JSON"
     )
     send.add_argument("--event", choices=("activity", "discussion"), default="activity")
-    send.add_argument("--title", help="what happened, e.g. 'deployed version 1.2'")
+    send.add_argument(
+        "--title",
+        help="what happened, e.g. 'deployed version 1.2' (default: 'posted an update', "
+        "or 'commented' for a discussion)",
+    )
     send.add_argument("--thread-title", help="the thread's title")
     send.add_argument(
         "--external-thread-id",
@@ -191,44 +195,39 @@ def load_message_json(text: str, where: str) -> dict[str, Any]:
 
 def build_payload(args: argparse.Namespace, default_author: str | None) -> dict[str, Any]:
     """The message payload from the command's options (not yet validated)."""
-    from flowdock_desktop.api.html import markdown_to_html
-    from flowdock_desktop.api.messages import suggest_external_thread_id
+    from flowdock_desktop.compose import FormState
 
     if args.json:
         return load_message_json(_read(args.json, "JSON"), f"The JSON file {args.json}")
-    author: dict[str, Any] = {"name": args.author or default_author or ""}
-    if args.avatar:
-        author["avatar"] = args.avatar
-    thread: dict[str, Any] = {"title": args.thread_title or ""}
+    # The same form model as the composer: the id follows the thread title unless given,
+    # the title defaults per event, bodies are Markdown.
+    state = FormState(
+        author_name=args.author or default_author or "",
+        author_avatar=args.avatar or "",
+        external_url=args.external_url or "",
+        tags=list(args.tag),
+    )
+    state.set_event(args.event)
+    if args.title is not None:
+        state.title = args.title
+    state.set_thread_title(args.thread_title or "")
+    if args.external_thread_id is not None:
+        state.set_external_thread_id(args.external_thread_id)
     if args.body_markdown:
-        thread["body"] = markdown_to_html(_read(args.body_markdown, "body"))
-    if args.external_url:
-        thread["external_url"] = args.external_url
+        state.body = _read(args.body_markdown, "body")
+    if args.message_markdown:
+        state.message = _read(args.message_markdown, "message")
     if args.status:
         value, sep, colour = args.status.rpartition(":")
         if not sep:
             raise _fail("Give the status as VALUE:COLOUR, for example deployed:green.")
-        thread["status"] = {"value": value, "color": colour}
-    fields = []
+        state.status_value, state.status_color = value, colour
     for item in args.field:
         label, sep, value = item.partition("=")
         if not sep:
             raise _fail(f"Give each field as LABEL=VALUE (got {item!r}).")
-        fields.append({"label": label, "value": value})
-    thread["fields"] = fields
-    thread["actions"] = []
-    payload: dict[str, Any] = {"event": args.event, "author": author, "title": args.title or ""}
-    external = args.external_thread_id
-    if external is None and args.thread_title:
-        external = suggest_external_thread_id(args.thread_title)
-    if external:
-        payload["external_thread_id"] = external
-    if args.message_markdown:
-        payload["body"] = markdown_to_html(_read(args.message_markdown, "message"))
-    payload["thread"] = thread
-    if args.tag:
-        payload["tags"] = list(args.tag)
-    return payload
+        state.fields.append((label, value))
+    return state.raw_payload()
 
 
 def _default_author(context: AppContext) -> str | None:

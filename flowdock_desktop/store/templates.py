@@ -42,7 +42,8 @@ class Template:
     """A named set of composer form fields with ``{placeholder}`` slots.
 
     ``fields`` keys: ``event`` ("activity" | "discussion"), ``title``, ``thread_title``,
-    ``external_thread_id``, ``body`` (Markdown), ``status`` ({"value", "color"} with one of
+    ``external_thread_id`` (made from the thread title when absent), ``message`` and ``body``
+    (the message's and the thread's text, Markdown), ``status`` ({"value", "color"} with one of
     Flowdock's ten colours), ``fields`` ([{"label", "value"}]), ``tags`` ([str]).
     """
 
@@ -103,12 +104,13 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
     _builtin(
         "Announcement",
         "A notice for everyone in the flow.",
+        # The text is the message's own (what people read in the inbox), and the thread id
+        # is left out so it is made from the title like any other.
         {
             "event": "activity",
             "title": "posted an announcement",
-            "thread_title": "{subject}",
-            "external_thread_id": "announcement:{subject}",
-            "body": "{message}",
+            "thread_title": "{title}",
+            "message": "{message}",
             "status": {"value": "announcement", "color": "blue"},
             "fields": [],
             "tags": ["announcement"],

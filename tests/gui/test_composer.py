@@ -59,6 +59,8 @@ def open_window(qtbot, context):
 
 def fill(qtbot, window: ComposerWindow, *, status: str = "deploying", colour: str = "yellow"):
     form = window.form
+    # The title starts at the event's default; type over it, as a person would.
+    qtbot.keyClick(form.title, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(form.title, "started deploying version 1.4")
     qtbot.keyClicks(form.thread_title, "Production deploys")
     qtbot.keyClicks(form.status_value, status)
@@ -176,6 +178,7 @@ def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox,
     qtbot.keyClicks(form.actions.rows[0][1], "Diff")
     qtbot.keyClicks(form.actions.rows[0][2], "ftp://example.com")
     form.event.setCurrentIndex(1)  # discussion needs a message text
+    form.title.clear()  # the event's default title ("commented"), cleared as a person might
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
 
     expected = {
@@ -194,7 +197,9 @@ def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox,
         assert message.is_error, key
         assert text in message.text(), (key, message.text())
     assert "Fix the marked fields" in window.banner.text
-    assert form.first_error_widget() is form.author_name  # focus goes to the first problem
+    # Focus goes to the first problem in the order the form shows its fields.
+    assert form.first_error_widget() is form.thread_title
+    assert window.focusWidget() is form.thread_title
     assert context.outbox.list(integration.id) == []
 
     # Fixing a field clears its message as the person types.
@@ -311,7 +316,7 @@ def test_draft_is_saved_and_restored(qtbot, context, sandbox, open_window):
 def test_templates_apply_and_save(qtbot, context, sandbox, open_window):
     integration, _ = make_integration(context, sandbox.base_url)
     window = open_window(integration.id)
-    window.apply_template("Announcement", {"subject": "Office move", "message": "We *move*."})
+    window.apply_template("Announcement", {"title": "Office move", "message": "We *move*."})
     form = window.form
     assert form.thread_title.text() == "Office move"
     assert form.swatches.colour() == "blue"

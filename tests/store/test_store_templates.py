@@ -32,7 +32,7 @@ def test_builtins_cover_the_brief_and_use_valid_values():
         assert template.builtin
         assert f["event"] in THREAD_EVENTS
         assert f["status"]["color"] in STATUS_COLORS
-        assert f["title"] and f["thread_title"] and f["body"]
+        assert f["title"] and f["thread_title"] and (f.get("body") or f.get("message"))
         assert all(set(field) == {"label", "value"} for field in f["fields"])
         assert isinstance(f["tags"], list)
         assert template.placeholders == placeholders(f)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.api.errors import FlowdockError, GoneError, ValidationError
+from flowdock_desktop.compose import FormState
 from flowdock_desktop.sending import SendResult, SendService, ThreadListing, ThreadView
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.account import add_help_actions
@@ -247,7 +248,7 @@ class ComposerWindow(QMainWindow):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(self.send)
-        self.setTabOrder(self.integrations_panel.list, self.form.event)
+        self.setTabOrder(self.integrations_panel.list, self.form.thread_title)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -414,7 +415,7 @@ class ComposerWindow(QMainWindow):
         if integration_id != self.integration_id:
             return
         if draft:
-            self.form.set_form_state(draft)
+            self.form.set_state(FormState.from_dict(draft, previous=self.form.state()))
         self._draft_ready = True
 
     def _form_changed(self) -> None:
@@ -424,7 +425,7 @@ class ComposerWindow(QMainWindow):
     def _save_draft(self) -> None:
         if self.integration is None or not self.integration.is_active:
             return
-        integration_id, state = self.integration.id, self.form.form_state()
+        integration_id, state = self.integration.id, self.form.state().to_dict()
         run_task(
             lambda: self.context.drafts.save(integration_id, state),
             owner=self,
@@ -439,7 +440,7 @@ class ComposerWindow(QMainWindow):
 
     def _json_edited(self, data: dict[str, Any]) -> None:
         try:
-            self.form.set_payload(data)
+            self.form.set_state(FormState.from_payload(data, previous=self.form.state()))
         except FlowdockError as exc:
             self.preview.json_message.show_error(exc.user_message)
             return
@@ -483,10 +484,9 @@ class ComposerWindow(QMainWindow):
         template = self.context.templates.get(name)
         if template is None:
             return
-        state = template.render(values)
-        state.setdefault("author_name", self.form.author_name.text())
-        state["auto_thread_id"] = False
-        self.form.set_form_state(state)
+        self.form.set_state(
+            FormState.from_dict(template.render(values), previous=self.form.state())
+        )
 
     def _save_template_clicked(self) -> None:
         name, ok = QInputDialog.getText(self, "Save as template", "Template name:")
@@ -494,8 +494,7 @@ class ComposerWindow(QMainWindow):
             self.save_template(name)
 
     def save_template(self, name: str) -> None:
-        state = self.form.form_state()
-        fields = {k: v for k, v in state.items() if k not in ("author_name", "author_avatar")}
+        fields = self.form.state().template_fields()
         try:
             self.context.templates.save(name, fields, overwrite=False)
         except ValueError as exc:
@@ -687,7 +686,7 @@ class ComposerWindow(QMainWindow):
         item = next((i for i in self.outbox_panel.items if i.id == item_id), None)
         if item is None:
             return
-        self.form.set_payload(item.payload)
+        self.form.set_state(FormState.from_payload(item.payload, previous=self.form.state()))
         self.banner.show_message(
             "info",
             "The message is in the form. Fix it and send it as a new message; discard the old "
@@ -770,7 +769,7 @@ class ComposerWindow(QMainWindow):
     def update_thread(self, view: ThreadView) -> None:
         """Load the thread's current state into the form, ready for a new activity."""
         if view.remote is not None:
-            self.form.load_thread(view.key, view.remote)
+            self._load_thread(view.key, view.remote)
             return
         if self.integration is None or not view.thread_id:
             # Only the local history is known: keep its title and status.
@@ -782,16 +781,20 @@ class ComposerWindow(QMainWindow):
                 if view.status_value
                 else None
             )
-            self.form.load_thread(view.key, Thread(title=view.title, status=status))
+            self._load_thread(view.key, Thread(title=view.title, status=status))
             return
         integration_id, thread_id = self.integration.id, view.thread_id
         run_task(
             lambda: self.service.thread(integration_id, thread_id),
             owner=self,
-            on_done=lambda thread: self.form.load_thread(view.key, thread),
+            on_done=lambda thread: self._load_thread(view.key, thread),
             on_error=self._show_error,
         )
         self.right_tabs.setCurrentWidget(self.preview)
+
+    def _load_thread(self, key: str, thread: Any) -> None:
+        self.form.set_state(FormState.from_thread(key, thread, previous=self.form.state()))
+        self.form.title.setFocus()
 
     # -- banner and errors --------------------------------------------------------------------
 

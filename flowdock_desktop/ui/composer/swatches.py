@@ -1,0 +1,122 @@
+"""The status colour picker: Flowdock's ten colours (and none) as one radio group."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
+
+from flowdock_desktop.api.validation import STATUS_COLORS
+from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
+
+#: The swatch that means "no colour chosen".
+NONE = ""
+
+
+class Swatch(QRadioButton):
+    """One colour as a round radio button: filled in its colour, ringed with a tick when
+    chosen, and framed in the highlight colour while it has the keyboard focus."""
+
+    SIZE = 26
+
+    def __init__(self, colour: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.colour = colour
+        words = colour or "none"
+        self.setAccessibleName(f"Status colour {words}")
+        self.setToolTip(words)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.SIZE, self.SIZE)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def hitButton(self, pos) -> bool:  # the whole square, not only Qt's indicator
+        return self.rect().contains(pos)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if not self.isEnabled():
+            painter.setOpacity(0.35)
+        palette = self.palette()
+        outer = QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5)
+        if self.hasFocus():
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2, Qt.PenStyle.SolidLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(outer, 6, 6)
+        inner = outer.adjusted(4, 4, -4, -4)
+        text = palette.color(QPalette.ColorRole.WindowText)
+        if self.colour:
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+            painter.setBrush(QColor(STATUS_COLOURS[self.colour]))
+            painter.drawEllipse(inner)
+        else:  # none: an empty circle with a slash
+            painter.setPen(QPen(text, 1.2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(inner)
+            painter.drawLine(inner.bottomLeft() + _nudge(2, -2), inner.topRight() + _nudge(-2, 2))
+        if self.isChecked():
+            painter.setPen(QPen(text, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(inner.adjusted(-2.5, -2.5, 2.5, 2.5))
+            if self.colour:
+                tick = QColor(status_text_colour(self.colour))
+                painter.setPen(QPen(tick, 2))
+                c = inner.center()
+                painter.drawPolyline(
+                    [c + _nudge(-4, 0), c + _nudge(-1, 3), c + _nudge(4, -3)]  # ✓
+                )
+        painter.end()
+
+
+def _nudge(x: float, y: float) -> QPointF:
+    return QPointF(x, y)
+
+
+class ColourSwatches(QWidget):
+    """Flowdock's status colours as a keyboard-friendly radio group.
+
+    Tab reaches the group once (on the chosen colour), the arrow keys move between colours
+    and choose as they go, Space chooses the focused one; "none" clears the colour.
+    Signals: ``changed``. Attributes: ``buttons`` (colour -> Swatch, "" for none).
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Status colour")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(1)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.buttons: dict[str, Swatch] = {}
+        for colour in (NONE, *STATUS_COLORS):
+            button = Swatch(colour)
+            self.group.addButton(button)
+            self.buttons[colour] = button
+            layout.addWidget(button)
+        layout.addStretch(1)
+        self.buttons[NONE].setChecked(True)
+        self.group.buttonToggled.connect(self._toggled)
+
+    def _toggled(self, button: Swatch, on: bool) -> None:
+        if on:
+            self.changed.emit()
+
+    def colour(self) -> str:
+        checked = self.group.checkedButton()
+        return checked.colour if isinstance(checked, Swatch) else NONE
+
+    def set_colour(self, colour: str) -> None:
+        button = self.buttons.get(colour or NONE, self.buttons[NONE])
+        if button.isChecked():
+            return
+        self.group.blockSignals(True)
+        button.setChecked(True)
+        self.group.blockSignals(False)
