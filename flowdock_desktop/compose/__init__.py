@@ -5,6 +5,13 @@
 the sentences both the window and the command line show.
 """
 
-from flowdock_desktop.compose.form import DEFAULT_TITLES, EVENTS, HTML, MARKDOWN, FormState
+from flowdock_desktop.compose.form import (
+    ANNOUNCEMENT_TITLE,
+    DEFAULT_TITLES,
+    EVENTS,
+    HTML,
+    MARKDOWN,
+    FormState,
+)
 
-__all__ = ["DEFAULT_TITLES", "EVENTS", "HTML", "MARKDOWN", "FormState"]
+__all__ = ["ANNOUNCEMENT_TITLE", "DEFAULT_TITLES", "EVENTS", "HTML", "MARKDOWN", "FormState"]

@@ -25,6 +25,7 @@ from flowdock_desktop.api.messages import PayloadError, ThreadMessage, suggest_e
 from flowdock_desktop.api.validation import FieldErrors
 
 __all__ = [
+    "ANNOUNCEMENT_TITLE",
     "DEFAULT_TITLES",
     "EVENTS",
     "HTML",
@@ -44,6 +45,9 @@ EVENTS: dict[str, str] = {
 
 #: What a message says happened when the person has not said it themselves.
 DEFAULT_TITLES: dict[str, str] = {"activity": "posted an update", "discussion": "commented"}
+#: The title of a message written in the Announcement view.
+ANNOUNCEMENT_TITLE = "posted an announcement"
+_DEFAULTS = ("", ANNOUNCEMENT_TITLE, *DEFAULT_TITLES.values())
 
 
 def body_html(text: str, fmt: str) -> str:
@@ -115,9 +119,17 @@ class FormState:
         """Change the event; a title still at the old event's default takes the new one."""
         if event not in EVENTS:
             event = "activity"
-        if self.title.strip() in ("", *DEFAULT_TITLES.values()):
+        if self.title.strip() in _DEFAULTS:
             self.title = DEFAULT_TITLES[event]
         self.event = event
+
+    def as_announcement(self) -> None:
+        """Ready for the Announcement view, which shows only the thread title, the message
+        text and the status: an activity whose title, unless the person wrote one, says
+        it is an announcement."""
+        if self.title.strip() in _DEFAULTS:
+            self.event = "activity"
+            self.title = ANNOUNCEMENT_TITLE
 
     def set_thread_title(self, title: str) -> None:
         """Change the thread title; an id the person has not set follows it."""

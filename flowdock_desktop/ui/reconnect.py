@@ -36,11 +36,7 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
     context = window.context
 
     def done(missing: set[str]) -> None:
-        window.needs_sign_in = missing
-        if missing:
-            window.integrations_panel.set_integrations(
-                integrations, window.integration_id, needs_sign_in=missing
-            )
+        window.integrations.mark_needs_sign_in(missing)
         if not getattr(window, "_reconnect_watch", False):
             window._reconnect_watch = True
             window.integrations_panel.selected.connect(lambda _id: _offer(window))
@@ -55,11 +51,15 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
 
 
 def _offer(window: Any) -> None:
+    from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
+
     integration = window.integration
-    missing = getattr(window, "needs_sign_in", set())
-    if integration is not None and integration.id in missing:
-        window.banner.show_message("warning", needs_sign_in_text(integration), "&Reconnect")
-        window._banner_next = "reconnect"
-    elif getattr(window, "_banner_next", None) == "reconnect":
-        window.banner.clear()
-        window._banner_next = None
+    if integration is not None and integration.id in window.integrations.needs_sign_in:
+        window.banners.show(
+            "warning",
+            needs_sign_in_text(integration),
+            BannerReason.NEEDS_SIGN_IN,
+            BannerAction.RECONNECT,
+        )
+    else:
+        window.banners.clear(BannerReason.NEEDS_SIGN_IN)

@@ -4,6 +4,7 @@
 - ``Banner``: a plain-words notice (info, warning, error) with an optional action button.
 - ``StatusBadge``: a Flowdock thread status as a coloured pill.
 - ``labelled_field``: a label, a widget and its ``FieldMessage`` wired for accessibility.
+- ``ElidedLabel``: one line of status that is cut to fit instead of widening its window.
 """
 
 from __future__ import annotations
@@ -128,7 +129,9 @@ class Banner(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Ignored width: a long word (a URL) wraps or is clipped, never widens the window.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(80)
         layout.addWidget(self.label, 1)
         self.button = QPushButton()
         self.button.setVisible(False)
@@ -203,3 +206,38 @@ def badge_html(value: str, colour: str) -> str:
         f'<span style="background:{background};color:{status_text_colour(colour)};'
         f'font-weight:600;">&nbsp;{escape(value)}&nbsp;</span>'
     )
+
+
+class ElidedLabel(QLabel):
+    """One line of status text that never widens its window: too long a text is cut with
+    "…" to the space there is, and the whole text is in the tooltip and the accessible name.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        # Ignored: the label takes what its layout gives, and asks for nothing wider.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+        self._full = ""
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self.setAccessibleName(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self._full, Qt.TextElideMode.ElideRight, max(self.width(), 40)
+        )
+        if shown != super().text():
+            super().setText(shown)

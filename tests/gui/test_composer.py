@@ -49,6 +49,7 @@ def open_window(qtbot, context):
         window.show()
         qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: window.form.author_name.text() != "", timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT_MS)
         windows.append(window)
         return window
 
@@ -57,19 +58,33 @@ def open_window(qtbot, context):
         window.close()
 
 
+def retype(qtbot, widget, text: str) -> None:
+    """Select what a field holds and type over it, as a person replaces a template's value."""
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(widget, text)
+
+
 def fill(qtbot, window: ComposerWindow, *, status: str = "deploying", colour: str = "yellow"):
     form = window.form
-    # The title starts at the event's default; type over it, as a person would.
-    qtbot.keyClick(form.title, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(form.title, "started deploying version 1.4")
-    qtbot.keyClicks(form.thread_title, "Production deploys")
-    qtbot.keyClicks(form.status_value, status)
+    retype(qtbot, form.title, "started deploying version 1.4")
+    retype(qtbot, form.thread_title, "Production deploys")
+    retype(qtbot, form.status_value, status)
     qtbot.mouseClick(form.swatches.buttons[colour], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.fields.rows[0][1], "Service")
     qtbot.keyClicks(form.fields.rows[0][2], "api")
     qtbot.keyClicks(form.body.edit, "Release notes: **faster** <script>alert(1)</script>")
-    qtbot.keyClicks(form.tags, "deploy, prod")
+    retype(qtbot, form.tags, "deploy, prod")
+
+
+def listed(window: ComposerWindow, integration_id: str):
+    """The integration list's row for ``integration_id``."""
+    rows = window.integrations_panel.list
+    return next(
+        rows.item(i)
+        for i in range(rows.count())
+        if rows.item(i).data(Qt.ItemDataRole.UserRole) == integration_id
+    )
 
 
 def shown_json(window: ComposerWindow) -> dict:
@@ -171,7 +186,8 @@ def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox,
     form = window.form
     form.author_name.clear()
     qtbot.keyClicks(form.author_avatar, "not a url")
-    qtbot.keyClicks(form.status_value, "open")  # no colour chosen
+    retype(qtbot, form.status_value, "open")
+    qtbot.mouseClick(form.swatches.buttons[""], Qt.MouseButton.LeftButton)  # no colour
     qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.fields.rows[0][2], "value without label")
     qtbot.mouseClick(form.actions.add_button, Qt.MouseButton.LeftButton)
@@ -267,7 +283,7 @@ def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox,
     qtbot.waitUntil(lambda: context.outbox.count_pending() == 0, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "The waiting message was sent." in shown, timeout=WAIT_MS)
     assert len(messages_by_uuid(sandbox, uuid)) == 1
-    qtbot.waitUntil(lambda: "Outbox empty" in window.outbox_label.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Outbox empty" in window.outbox_label.full_text(), timeout=WAIT_MS)
     errors = [e for e in window.request_log.entries if e.get("status") == 503 or "error" in e]
     assert errors  # the failed attempts are in the request log
 
@@ -287,9 +303,11 @@ def test_removed_integration_is_explained_and_can_be_set_up_again(
     assert context.credentials.get_flow_token(integration.id) is None
     assert context.integrations.get(integration.id).state == "removed"
     qtbot.waitUntil(
-        lambda: "removed in Flowdock" in window.integrations_panel.list.item(0).text(),
-        timeout=WAIT_MS,
+        lambda: "removed in Flowdock" in listed(window, integration.id).text(), timeout=WAIT_MS
     )
+    panel = window.integrations_panel
+    assert panel.list.item(0).text() == "Removed in Flowdock"  # grouped under a heading
+    assert panel.remove_button.text() == "Forget…" and panel.setup_again_button.isVisible()
     screenshot(window, "composer-removed-integration")
     with qtbot.waitSignal(window.add_integration_requested, timeout=WAIT_MS):
         qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
@@ -321,7 +339,8 @@ def test_templates_apply_and_save(qtbot, context, sandbox, open_window):
     assert form.thread_title.text() == "Office move"
     assert form.swatches.colour() == "blue"
     qtbot.waitUntil(lambda: "<em>move</em>" in window.preview.json_edit.toPlainText())
-    window.save_template("My note")
+    window.save_template("My note")  # written in the background
+    qtbot.waitUntil(lambda: context.templates.get("My note") is not None, timeout=WAIT_MS)
     assert context.templates.get("My note").fields["thread_title"] == "Office move"
     qtbot.waitUntil(lambda: window.template_box.findData("My note") >= 0, timeout=WAIT_MS)
 
@@ -365,7 +384,7 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
 
     panel = window.outbox_panel
     window.right_tabs.setCurrentWidget(panel)
-    window._refresh_outbox_label()  # the panel may still show the second one being sent
+    window.outbox.refresh()  # the panel may still show the second one being sent
 
     def rows() -> list[str]:
         return [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from flowdock_desktop.testing import post_status
-from flowdock_desktop.ui.composer.panels import CHANGED_MARK
+from flowdock_desktop.ui.composer.threads_panel import CHANGED_MARK
 from flowdock_desktop.ui.theme import STATUS_COLOURS
 
 # The composer tests' fixtures (a signed-in context; windows closed after each test) are
@@ -35,7 +35,7 @@ def _no_faults(sandbox):
 
 
 def _live(window) -> bool:
-    return window.threads_follower.live.live
+    return window.threads.follower.live.live
 
 
 def _post_status(sandbox, flow_token: str, value: str, colour: str) -> dict:
@@ -81,7 +81,7 @@ def test_thread_card_and_threads_tab_follow_another_clients_status(
     window = open_window(integration.id)
     qtbot.waitUntil(lambda: _live(window), timeout=WAIT_MS)
     assert window.threads_panel.live_note.text().startswith("Live")
-    assert not window._threads_timer.isActive()  # no polling while live
+    assert not window.threads.timer.isActive()  # no polling while live
     panel = _sent_thread(qtbot, window)
     qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["yellow"], timeout=WAIT_MS)
     # The person's own message does not count as a change to look at.
@@ -144,11 +144,11 @@ def test_without_the_stream_it_polls_and_says_so(qtbot, context, sandbox, open_w
     note = window.threads_panel.live_note
     qtbot.waitUntil(lambda: "reconnecting" in note.text(), timeout=WAIT_MS)
     assert "checking every 30 s meanwhile" in note.text()
-    assert window._threads_timer.isActive()
+    assert window.threads.timer.isActive()
     # The server recovers; the next try goes live and polling stops.
     httpx.delete(sandbox.base_url + "/sandbox/faults").raise_for_status()
     qtbot.waitUntil(lambda: _live(window), timeout=40_000)
-    assert note.text().startswith("Live") and not window._threads_timer.isActive()
+    assert note.text().startswith("Live") and not window.threads.timer.isActive()
 
 
 def test_a_server_without_streams_is_polled(qtbot, context, sandbox, open_window):
@@ -158,4 +158,4 @@ def test_a_server_without_streams_is_polled(qtbot, context, sandbox, open_window
     note = window.threads_panel.live_note
     qtbot.waitUntil(lambda: note.text().startswith("No live updates"), timeout=WAIT_MS)
     assert note.text().endswith("checking every 30 s.")
-    assert window._threads_timer.isActive()
+    assert window.threads.timer.isActive()

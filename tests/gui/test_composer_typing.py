@@ -50,6 +50,7 @@ def open_window(qtbot, context):
         qtbot.waitExposed(window)
         qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: window.form.author_name.text() != "", timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT_MS)
         windows.append(window)
         return window

@@ -7,6 +7,7 @@ comes from it. Errors from the shared validator are shown under their fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -62,13 +63,15 @@ _SHOWN_UNDER = {
 class MessageForm(QWidget):
     """The message being written, as widgets bound to a ``FormState``.
 
-    Signals: ``changed`` (any edit, including programmatic ones).
+    Signals: ``changed`` (any edit, including programmatic ones), ``validated`` (errors under
+    the edited fields were brought up to date, a moment after typing paused).
     Attributes: one widget per part (``thread_title``, ``external_thread_id``, ``status_value``,
     ``swatches``, ``event``, ``title``, ``message_body``, ``author_name``, ``author_avatar``,
     ``tags``, ``body``, ``external_url``, ``fields``, ``actions``).
     """
 
     changed = Signal()
+    validated = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,18 +202,18 @@ class MessageForm(QWidget):
         self.fields.changed.connect(lambda: self._edit(fields=self.fields.values()))
         self.actions.changed.connect(lambda: self._edit(actions=self.actions.values()))
         self.thread_title.textChanged.connect(
-            lambda v: self._apply(lambda state: state.set_thread_title(v))
+            lambda v: self.apply(lambda state: state.set_thread_title(v))
         )
         self.external_thread_id.textChanged.connect(
-            lambda v: self._apply(lambda state: state.set_external_thread_id(v))
+            lambda v: self.apply(lambda state: state.set_external_thread_id(v))
         )
         self.external_thread_id.chosen.connect(self._thread_chosen)
         self.event.currentIndexChanged.connect(
-            lambda: self._apply(lambda state: state.set_event(self.event.currentData()))
+            lambda: self.apply(lambda state: state.set_event(self.event.currentData()))
         )
         # Validation waits until typing pauses, so a half-typed URL is not flagged.
         self._validate_timer = QTimer(self, singleShot=True, interval=250)
-        self._validate_timer.timeout.connect(lambda: self.show_errors(self.errors(), touched=True))
+        self._validate_timer.timeout.connect(self._validate)
         self.changed.connect(self._validate_timer.start)
         self._show(self._state)
 
@@ -249,8 +252,10 @@ class MessageForm(QWidget):
             setattr(self._state, name, value)
         self.changed.emit()
 
-    def _apply(self, change: Any) -> None:
-        """A widget changed a value with a rule: let the state apply it, show what follows."""
+    def apply(self, change: Callable[[FormState], Any]) -> None:
+        """Change the state with ``change(state)`` (a rule may follow), then show it.
+
+        Other views of the same message (the Announcement view) edit through this."""
         if self._loading:
             return
         change(self._state)
@@ -265,7 +270,7 @@ class MessageForm(QWidget):
             if title and not state.thread_title.strip():
                 state.thread_title = title
 
-        self._apply(pick)
+        self.apply(pick)
         self._touch("external_thread_id")
 
     def _show(self, state: FormState) -> None:
@@ -294,6 +299,10 @@ class MessageForm(QWidget):
             self.actions.set_values(list(state.actions))
         finally:
             self._loading = False
+
+    def _validate(self) -> None:
+        self.show_errors(self.errors(), touched=True)
+        self.validated.emit()
 
     def state(self) -> FormState:
         """A copy of what the form holds."""

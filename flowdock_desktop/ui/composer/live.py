@@ -15,7 +15,7 @@ from flowdock_desktop.ui.tasks import TaskHandle, run_task
 
 if TYPE_CHECKING:
     from flowdock_desktop.sending import SendService, ThreadView
-    from flowdock_desktop.ui.composer.panels import ThreadsPanel
+    from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 
 #: What the Threads tab says while it checks the server on a timer instead.
 POLLING = "checking every 30 s"

@@ -1,0 +1,205 @@
+"""The sentences the composer and the command line show about the outbox, integrations and
+sends: worked out once, here, without Qt, so both faces say the same thing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowdock_desktop.store.integrations import Integration
+    from flowdock_desktop.store.outbox import OutboxItem
+
+__all__ = [
+    "IntegrationGroups",
+    "OutboxSummary",
+    "count",
+    "group_integrations",
+    "integration_label",
+    "message_title",
+    "outbox_names",
+    "replacement_for",
+    "sent_text",
+    "summarize_outbox",
+    "team_inbox_url",
+    "unsent_after_setup_text",
+]
+
+_PLURALS = {"activity": "activities", "message": "messages", "thread": "threads"}
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 activity``, ``2 activities``, ``0 messages``."""
+    return f"{n} {noun if n == 1 else (plural or _PLURALS.get(noun, noun + 's'))}"
+
+
+def message_title(payload: dict) -> str:
+    """What an outbox row is called: its title, else its event."""
+    return str(payload.get("title") or payload.get("event") or "message")
+
+
+def integration_label(integration: Integration) -> str:
+    """``Deploy bot`` posting to ``Acme / Main``, in one line."""
+    return f"{integration.source_name} → {integration.organization_name} / {integration.flow_name}"
+
+
+def outbox_names(integrations: Iterable[Integration]) -> dict[str, str]:
+    """Integration id -> how outbox listings name it (``acme/main / Deploy bot``)."""
+    return {i.id: f"{i.flow_path} / {i.source_name}" for i in integrations}
+
+
+def team_inbox_url(integration: Integration) -> str:
+    """The flow's team inbox page on the integration's server (the sandbox serves it at
+    ``/app/<org>/<flow>``, as Flowdock's web app did)."""
+    return f"{integration.api_url.rstrip('/')}/app/{integration.org_slug}/{integration.flow_slug}"
+
+
+def sent_text(integration: Integration | None, when: float) -> str:
+    """The banner after a send, with the time so a repeated send reads differently."""
+    at = datetime.fromtimestamp(when).strftime("%H:%M:%S")
+    if integration is None:
+        return f"Sent at {at}."
+    return f"Sent to {integration.organization_name} / {integration.flow_name} at {at}."
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """How many messages wait, were refused, or lost their integration, and what is next.
+
+    ``waiting`` are queued or being sent (the app sends them by itself); ``refused`` and
+    ``orphaned`` (their integration was removed in Flowdock) wait for the person.
+    """
+
+    waiting: int = 0
+    refused: int = 0
+    orphaned: int = 0
+    next_try_in: int | None = None
+    last_problem: str | None = None
+    last_refusal: str | None = None
+
+    @property
+    def pending(self) -> int:
+        return self.waiting
+
+    def footer(self) -> str:
+        """The composer's one-line status: what is still to be sent, and what needs you.
+
+        Messages of removed integrations are left to the Outbox tab and the integration
+        list: they wait for a decision, not for the network.
+        """
+        parts = []
+        if self.waiting:
+            text = f"{self.waiting} waiting to be sent"
+            if self.next_try_in:
+                text += f" · next try in {self.next_try_in} s"
+            if self.last_problem:
+                text += f" · last problem: {self.last_problem}"
+            parts.append(text)
+        if self.refused:
+            text = f"{self.refused} refused by the server (see the Outbox tab)"
+            if self.last_refusal:
+                text += f": {self.last_refusal}"
+            parts.append(text)
+        return " — ".join(parts) if parts else "Outbox empty: all sent."
+
+    def lines(self) -> list[str]:
+        """The same, as the command line prints it under the outbox listing."""
+        lines = []
+        if self.waiting:
+            when = f", next try in {self.next_try_in} s" if self.next_try_in else ""
+            lines.append(f"{count(self.waiting, 'message')} waiting to be sent{when}.")
+        if self.refused:
+            lines.append(
+                f"{count(self.refused, 'message')} refused by the server: fix and retry "
+                "(outbox --retry ITEM) or discard (outbox --discard ITEM)."
+            )
+        if self.orphaned:
+            lines.append(
+                f"{count(self.orphaned, 'message')} not sent because the integration was "
+                "removed in Flowdock: set it up again to resend them, or discard them."
+            )
+        return lines or ["Nothing waits to be sent."]
+
+
+def summarize_outbox(
+    items: Sequence[OutboxItem], *, now: float | None = None, ignore: Iterable[str] = ()
+) -> OutboxSummary:
+    """Count unfinished outbox items by what they wait for (``ignore``: integration ids whose
+    items are dealt with elsewhere)."""
+    now = time.time() if now is None else now
+    skipped = set(ignore)
+    items = [i for i in items if i.integration_id not in skipped]
+    waiting = [i for i in items if i.state in ("queued", "sending")]
+    refused = [i for i in items if i.state == "failed"]
+    queued = [i.next_attempt_at for i in waiting if i.state == "queued"]
+    wait = max(0, round(min(queued) - now)) if queued else None
+    return OutboxSummary(
+        waiting=len(waiting),
+        refused=len(refused),
+        orphaned=sum(1 for i in items if i.state == "gone"),
+        next_try_in=wait or None,
+        last_problem=next((i.last_error for i in waiting if i.last_error), None),
+        last_refusal=refused[-1].last_error if refused else None,
+    )
+
+
+def unsent_after_setup_text(removed: Integration, replacement: Integration, unsent: int) -> str:
+    """The offer to send a removed integration's messages through the one set up again."""
+    one = unsent == 1
+    return (
+        f"{count(unsent, 'message')} written for the removed “{removed.source_name}” "
+        f"{'was' if one else 'were'} not sent. Send {'it' if one else 'them'} through "
+        f"“{replacement.source_name}”, set up in its place? "
+        f"{'It starts' if one else 'Each starts'} a new thread: a new source cannot continue "
+        "the old source's threads."
+    )
+
+
+@dataclass(frozen=True)
+class IntegrationGroups:
+    """The integration list's two groups, and which removed ones were set up again.
+
+    ``replaced`` holds (removed, replacement) pairs: those are listed as their replacement.
+    """
+
+    active: list[Integration]
+    removed: list[Integration]
+    replaced: list[tuple[Integration, Integration]]
+
+
+def replacement_for(
+    removed: Integration, integrations: Iterable[Integration]
+) -> Integration | None:
+    """The integration set up again after ``removed`` was removed in Flowdock: the newest
+    active one posting to the same flow on the same server, created after the removal."""
+    if removed.is_active:
+        return None
+    since = removed.removed_at or removed.created_at
+    candidates = [
+        i
+        for i in integrations
+        if i.is_active
+        and i.api_url == removed.api_url
+        and i.flow_id == removed.flow_id
+        and i.created_at >= since
+    ]
+    return max(candidates, key=lambda i: i.created_at, default=None)
+
+
+def group_integrations(integrations: Sequence[Integration]) -> IntegrationGroups:
+    """Active integrations first; removed ones apart, minus those set up again."""
+    active = [i for i in integrations if i.is_active]
+    replaced: list[tuple[Integration, Integration]] = []
+    removed = []
+    for integration in integrations:
+        if integration.is_active:
+            continue
+        successor = replacement_for(integration, active)
+        if successor is not None:
+            replaced.append((integration, successor))
+        else:
+            removed.append(integration)
+    return IntegrationGroups(active, removed, replaced)

@@ -1,0 +1,208 @@
+"""IntegrationsController: the integration list, renaming, removing, forgetting, and moving a
+removed integration's unsent messages to the one set up in its place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+
+from flowdock_desktop.compose.presenters import (
+    IntegrationGroups,
+    count,
+    group_integrations,
+    unsent_after_setup_text,
+)
+from flowdock_desktop.compose.replacement import UNSENT_STATES, resend_unsent
+from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
+from flowdock_desktop.ui.composer.integrations_panel import IntegrationList
+from flowdock_desktop.ui.tasks import run_task
+
+if TYPE_CHECKING:
+    from flowdock_desktop.sending import SendService
+
+
+@dataclass
+class IntegrationsView:
+    """What the list shows: the groups, and how many messages each integration has unsent
+    (removed ones only: theirs cannot go anywhere by themselves)."""
+
+    groups: IntegrationGroups
+    unsent: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def all(self) -> list[Integration]:
+        return [*self.groups.active, *self.groups.removed]
+
+    def find(self, integration_id: str | None) -> Integration | None:
+        return next((i for i in self.all if i.id == integration_id), None)
+
+
+class IntegrationsController(QObject):
+    """Reads the integrations in the background and acts on the list's buttons.
+
+    Signals: ``loaded(object)`` (an ``IntegrationsView``), ``setup_requested`` (the person
+    wants the setup wizard), ``resent(int)`` (how many messages went to a new source).
+    """
+
+    loaded = Signal(object)
+    setup_requested = Signal()
+    resent = Signal(int)
+
+    def __init__(
+        self,
+        service: SendService,
+        panel: IntegrationList,
+        *,
+        banner: BannerController,
+        show_error: Callable[[BaseException], Any],
+        dialog_parent: QWidget,
+    ) -> None:
+        super().__init__(dialog_parent)
+        self._service = service
+        self.panel = panel
+        self._show_error = show_error
+        self._banner = banner
+        self._parent = dialog_parent
+        self.view = IntegrationsView(IntegrationGroups([], [], []))
+        self.current_id: str | None = None
+        self.needs_sign_in: set[str] = set()
+        panel.add_requested.connect(self.setup_requested)
+        panel.setup_again_requested.connect(lambda _: self.setup_requested.emit())
+        panel.rename_requested.connect(self.rename)
+        panel.remove_requested.connect(self.remove)
+        banner.on(BannerAction.RESEND, self.resend_all)
+
+    def reload(self) -> None:
+        context = self._service.context
+
+        def read() -> IntegrationsView:
+            integrations = context.integrations.list()
+            unsent = {
+                i.id: len(context.outbox.list(i.id, UNSENT_STATES))
+                for i in integrations
+                if not i.is_active
+            }
+            return IntegrationsView(group_integrations(integrations), unsent)
+
+        run_task(read, owner=self, on_done=self._loaded, on_error=self._show_error)
+
+    def _loaded(self, view: IntegrationsView) -> None:
+        self.view = view
+        self._show()
+        self.loaded.emit(view)
+
+    def _show(self) -> None:
+        view = self.view
+        self.panel.set_integrations(view.groups, self.current_id, view.unsent, self.needs_sign_in)
+
+    def mark_needs_sign_in(self, integration_ids: set[str]) -> None:
+        """These integrations lost their flow token (``ui/reconnect.py`` finds them)."""
+        if integration_ids != self.needs_sign_in:
+            self.needs_sign_in = set(integration_ids)
+            self._show()
+
+    def rename(self, integration_id: str) -> None:
+        current = self.view.find(integration_id)
+        if current is None:
+            return
+        name, ok = QInputDialog.getText(
+            self._parent, "Rename integration", "Name shown here:", text=current.source_name
+        )
+        if not ok:
+            return
+        if not name.strip():
+            QMessageBox.information(
+                self._parent, "Rename integration", "The name cannot be empty; it was kept."
+            )
+            return
+        integrations = self._service.context.integrations
+        run_task(
+            lambda: integrations.rename(integration_id, name),
+            owner=self,
+            on_done=lambda _: self.reload(),
+            on_error=self._show_error,
+        )
+
+    def remove(self, integration_id: str, *, confirm: bool = True) -> None:
+        """Forget the integration here (its flow token, drafts, history, unsent messages)."""
+        current = self.view.find(integration_id)
+        if current is None:
+            return
+        if confirm:
+            unsent = self.view.unsent.get(integration_id, 0)
+            if current.is_active:
+                title = "Remove integration"
+                text = (
+                    f"Forget “{current.source_name}” on this computer? Its flow token, drafts "
+                    "and history here are deleted. The source stays in Flowdock until removed "
+                    "there."
+                )
+            else:
+                title = "Forget the removed integration"
+                text = f"Forget “{current.source_name}”, which was removed in Flowdock?"
+                if unsent:
+                    text += f" Its {count(unsent, 'message')} not sent will be deleted too."
+            answer = QMessageBox.question(self._parent, title, text)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        if self.current_id == integration_id:
+            self.current_id = None
+        service = self._service
+        run_task(
+            lambda: service.remove_integration(integration_id),
+            owner=self,
+            on_done=lambda _: self.reload(),
+            on_error=self._show_error,
+        )
+
+    def replaced_with_unsent(self) -> list[tuple[Integration, Integration, int]]:
+        """(removed, replacement, unsent) for each integration set up again whose unsent
+        messages wait for the person's decision."""
+        return [
+            (removed, replacement, self.view.unsent[removed.id])
+            for removed, replacement in self.view.groups.replaced
+            if self.view.unsent.get(removed.id)
+        ]
+
+    def offer_resend(self) -> None:
+        """When an integration set up again leaves unsent messages behind, offer to send
+        them through the new one (unless the banner says something more pressing)."""
+        waiting = self.replaced_with_unsent()
+        if not waiting or self._banner.reason not in (BannerReason.NONE, BannerReason.INFO):
+            return
+        removed, replacement, unsent = waiting[0]
+        self._banner.show(
+            "warning",
+            unsent_after_setup_text(removed, replacement, unsent),
+            BannerReason.UNSENT_AFTER_SETUP,
+            BannerAction.RESEND,
+        )
+
+    def resend_all(self) -> None:
+        for removed, replacement, _ in self.replaced_with_unsent():
+            self.resend(removed.id, replacement.id)
+
+    def resend(self, removed_id: str, replacement_id: str) -> None:
+        """Queue the removed integration's unsent messages through its replacement."""
+        service = self._service
+
+        def done(moved: list[Any]) -> None:
+            self._banner.show(
+                "info",
+                f"{count(len(moved), 'message')} queued through the new source, each in a "
+                "new thread.",
+            )
+            self.resent.emit(len(moved))
+            self.reload()
+
+        run_task(
+            lambda: resend_unsent(service, removed_id, replacement_id),
+            owner=self,
+            on_done=done,
+            on_error=self._show_error,
+        )

@@ -1,0 +1,143 @@
+"""OutboxController: background delivery on a timer, the footer line and the Outbox tab."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from flowdock_desktop.compose.presenters import summarize_outbox
+from flowdock_desktop.ui.composer.outbox_panel import OutboxPanel
+from flowdock_desktop.ui.tasks import TaskHandle, run_task
+from flowdock_desktop.ui.widgets import ElidedLabel
+
+if TYPE_CHECKING:
+    from flowdock_desktop.sending import SendService
+    from flowdock_desktop.store.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+class OutboxController(QObject):
+    """Runs ``deliver_due`` in the background every ``interval_ms`` and after each change,
+    and shows the outbox in the footer (``label``) and the Outbox tab (``panel``).
+
+    Signals: ``delivered(list)`` with each run's ``DeliveryOutcome``s,
+    ``load_requested(dict)`` with an item's payload to put in the form,
+    ``items_changed(list)`` with every unfinished item after each refresh.
+    """
+
+    delivered = Signal(list)
+    load_requested = Signal(dict)
+    items_changed = Signal(list)
+
+    def __init__(
+        self,
+        service: SendService,
+        label: ElidedLabel,
+        panel: OutboxPanel,
+        *,
+        busy: Callable[[], bool],
+        show_error: Callable[[BaseException], Any],
+        interval_ms: int,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self.label = label
+        self.panel = panel
+        self._busy = busy
+        self._show_error = show_error
+        self._parent = parent
+        self.names: dict[str, str] = {}
+        self._running: TaskHandle | None = None
+        self._timer = QTimer(self, interval=interval_ms)
+        self._timer.timeout.connect(self.deliver)
+        self._timer.start()
+        panel.send_now_requested.connect(lambda: self.deliver(ignore_backoff=True))
+        panel.retry_requested.connect(self.retry)
+        panel.load_requested.connect(self._load)
+        panel.discard_requested.connect(self.discard)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._running is not None
+
+    def deliver(self, *, ignore_backoff: bool = False) -> None:
+        """One ``deliver_due`` in the background, unless one runs or a send is under way."""
+        if self._running is not None or self._busy():
+            return
+        service = self._service
+
+        def work() -> tuple[list[Any], list[Any]]:
+            outcomes = service.deliver_due(ignore_backoff=ignore_backoff)
+            return outcomes, [*service.pending(), *service.problems()]
+
+        self._running = run_task(work, owner=self, on_done=self._done, on_error=self._failed)
+
+    def _done(self, result: tuple[list[Any], list[OutboxItem]]) -> None:
+        self._running = None
+        outcomes, items = result
+        self._show(items)
+        self.delivered.emit(outcomes)
+
+    def _failed(self, error: BaseException) -> None:
+        self._running = None
+        log.warning("outbox delivery failed: %s", type(error).__name__)
+
+    def refresh(self) -> None:
+        """Read the outbox again and show it."""
+        service = self._service
+        run_task(
+            lambda: [*service.pending(), *service.problems()],
+            owner=self,
+            on_done=self._show,
+            on_error=lambda exc: log.warning("outbox not read: %s", type(exc).__name__),
+        )
+
+    def _show(self, items: list[OutboxItem]) -> None:
+        text = summarize_outbox(items).footer()
+        if text != self.label.full_text():
+            log.info("outbox: %s", text)  # the whole line, however the footer cuts it
+        self.label.set_full_text(text)
+        self.panel.set_items(items, self.names)
+        self.items_changed.emit(items)
+
+    def retry(self, item_id: int) -> None:
+        outbox = self._service.context.outbox
+        run_task(
+            lambda: outbox.requeue(item_id),
+            owner=self,
+            on_done=lambda _: self.deliver(ignore_backoff=True),
+            on_error=self._show_error,
+        )
+
+    def _load(self, item_id: int) -> None:
+        item = next((i for i in self.panel.items if i.id == item_id), None)
+        if item is not None:
+            self.load_requested.emit(dict(item.payload))
+
+    def discard(self, item_id: int, *, confirm: bool = True) -> None:
+        if confirm:
+            answer = QMessageBox.question(
+                self._parent,
+                "Discard message",
+                "Discard this message for good? It has not been sent and cannot be recovered.",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+        outbox = self._service.context.outbox
+        run_task(
+            lambda: outbox.discard(item_id),
+            owner=self,
+            on_done=lambda _: self.refresh(),
+            on_error=self._show_error,
+        )

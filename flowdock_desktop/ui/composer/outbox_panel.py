@@ -1,0 +1,132 @@
+"""The composer's Outbox tab: messages waiting to be sent, refused, or left by a removed
+integration, with what the person can do about each."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdock_desktop.compose.presenters import message_title
+from flowdock_desktop.store.outbox import OutboxItem
+
+
+class OutboxPanel(QWidget):
+    """Messages not sent yet, or refused, with what the person can do about each.
+
+    Nothing leaves the outbox without the person: a refused message stays until they retry
+    it, load it into the form to fix it, or discard it.
+    Signals: ``send_now_requested``, ``retry_requested(int)``, ``load_requested(int)``,
+    ``discard_requested(int)`` (outbox item ids).
+    """
+
+    send_now_requested = Signal()
+    retry_requested = Signal(int)
+    load_requested = Signal(int)
+    discard_requested = Signal(int)
+
+    COLUMNS = ("State", "Integration", "Title", "Tries", "Next try", "Problem")
+    _STATE_WORDS: ClassVar[dict[str, str]] = {
+        "queued": "waiting",
+        "sending": "sending",
+        "failed": "refused",
+        "gone": "integration removed",
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.items: list[OutboxItem] = []
+        layout = QVBoxLayout(self)
+        self.note = QLabel("Messages waiting to be sent, and those the server refused.")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(self.COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAccessibleName("Outbox")
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        layout.addWidget(self.tree, 1)
+        bar = QHBoxLayout()
+        self.send_now_button = QPushButton("Send now")
+        self.send_now_button.setAccessibleName("Send waiting messages now")
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setAccessibleName("Retry the refused message")
+        self.load_button = QPushButton("Load into form")
+        self.load_button.setAccessibleName("Load the message into the form to fix it")
+        self.discard_button = QPushButton("Discard…")
+        self.discard_button.setAccessibleName("Discard the message")
+        for button in (
+            self.send_now_button,
+            self.retry_button,
+            self.load_button,
+            self.discard_button,
+        ):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.send_now_button.clicked.connect(self.send_now_requested)
+        self.retry_button.clicked.connect(lambda: self._emit(self.retry_requested))
+        self.load_button.clicked.connect(lambda: self._emit(self.load_requested))
+        self.discard_button.clicked.connect(lambda: self._emit(self.discard_requested))
+        self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
+        self._update_buttons()
+
+    def set_items(self, items: list[OutboxItem], names: dict[str, str]) -> None:
+        current = self.current()
+        self.items = list(items)
+        self.tree.clear()
+        for item in self.items:
+            next_try = (
+                time.strftime("%H:%M:%S", time.localtime(item.next_attempt_at))
+                if item.state == "queued"
+                else ""
+            )
+            row = QTreeWidgetItem(
+                [
+                    self._STATE_WORDS.get(item.state, item.state),
+                    names.get(item.integration_id, "(removed integration)"),
+                    message_title(item.payload),
+                    str(item.attempts),
+                    next_try,
+                    item.last_error or "",
+                ]
+            )
+            row.setData(0, Qt.ItemDataRole.UserRole, item.id)
+            row.setToolTip(5, item.last_error or "")
+            self.tree.addTopLevelItem(row)
+            if current is not None and current.id == item.id:
+                self.tree.setCurrentItem(row)
+        for column in range(len(self.COLUMNS) - 1):
+            self.tree.resizeColumnToContents(column)
+        self._update_buttons()
+
+    def current(self) -> OutboxItem | None:
+        row = self.tree.currentItem()
+        if row is None:
+            return None
+        item_id = row.data(0, Qt.ItemDataRole.UserRole)
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def _emit(self, signal: Signal) -> None:
+        item = self.current()
+        if item is not None:
+            signal.emit(item.id)
+
+    def _update_buttons(self) -> None:
+        item = self.current()
+        self.send_now_button.setEnabled(any(i.state == "queued" for i in self.items))
+        self.retry_button.setEnabled(item is not None and item.state == "failed")
+        self.load_button.setEnabled(item is not None)
+        self.discard_button.setEnabled(item is not None and item.state != "sending")

@@ -1,0 +1,119 @@
+"""SendController: one message through the outbox in the background, and what became of it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QProgressBar, QPushButton
+
+from flowdock_desktop.api.errors import GoneError, ValidationError
+from flowdock_desktop.compose.presenters import sent_text, team_inbox_url
+from flowdock_desktop.sending import SendResult
+from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
+from flowdock_desktop.ui.tasks import TaskHandle, run_task
+
+if TYPE_CHECKING:
+    from flowdock_desktop.sending import SendService
+
+
+class SendController(QObject):
+    """Sends a checked payload, shows progress, and reports the result in the banner: a sent
+    message with the time and "Open in inbox", a queued one with "Try now", a refusal.
+
+    Signals: ``sent(object)`` (the ``SendResult`` of a delivered message),
+    ``refused(dict)`` (field errors the server named), ``gone(str)`` (the integration was
+    removed in Flowdock), ``finished`` (after every attempt, whatever its end).
+    Attributes: ``busy``, ``last_sent`` (the integration that sent last).
+    """
+
+    sent = Signal(object)
+    refused = Signal(dict)
+    gone = Signal(str)
+    finished = Signal()
+
+    def __init__(
+        self,
+        service: SendService,
+        button: QPushButton,
+        progress: QProgressBar,
+        *,
+        banner: BannerController,
+        show_error: Callable[[BaseException], Any],
+        parent: QObject,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._button, self._progress = button, progress
+        self._banner = banner
+        self._show_error = show_error
+        self._task: TaskHandle | None = None
+        self.last_sent: Integration | None = None
+        banner.on(BannerAction.OPEN_INBOX, self.open_inbox)
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    def send(self, integration: Integration, payload: dict[str, Any]) -> None:
+        self._banner.show("info", "Sending…", BannerReason.SENDING)
+        self._progress.setVisible(True)
+        self._button.setEnabled(False)
+        service = self._service
+        self._task = run_task(
+            lambda: service.send(integration.id, payload),
+            owner=self,
+            on_done=lambda result: self._done(integration, result),
+            on_error=self._failed,
+        )
+
+    def _end(self) -> None:
+        self._task = None
+        self._progress.setVisible(False)
+        self.finished.emit()
+
+    def _done(self, integration: Integration, result: SendResult) -> None:
+        self._end()
+        if result.state == "sent":
+            self.last_sent = integration
+            self._banner.show(
+                "success",
+                sent_text(integration, time.time()),
+                BannerReason.SENT,
+                BannerAction.OPEN_INBOX,
+            )
+            self.sent.emit(result)
+        elif result.state in ("queued", "sending"):
+            self._banner.show(
+                "warning",
+                f"Not sent yet: {result.error} It is kept in the outbox and sent automatically "
+                "when the server answers again.",
+                BannerReason.QUEUED,
+                BannerAction.RETRY,
+            )
+        elif result.state == "gone":
+            self.gone.emit(result.error or "")
+        else:
+            self._banner.show(
+                "error",
+                f"Not sent: {result.error} Fix the message and send again.",
+                BannerReason.REFUSED,
+            )
+
+    def _failed(self, error: BaseException) -> None:
+        self._end()
+        if isinstance(error, ValidationError):
+            self.refused.emit(error.field_errors)
+        elif isinstance(error, GoneError):
+            self.gone.emit(error.user_message)
+        else:
+            self._show_error(error)
+
+    def open_inbox(self) -> None:
+        """Open the flow's team inbox, where the message just sent shows, in the browser."""
+        if self.last_sent is not None:
+            QDesktopServices.openUrl(QUrl(team_inbox_url(self.last_sent)))

@@ -1,0 +1,222 @@
+"""The composer's Threads tab: threads the integration posted to, whether they changed since
+the person last looked, whether live updates run, and one thread's timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
+from flowdock_desktop.api.models import Message
+from flowdock_desktop.compose.presenters import count
+from flowdock_desktop.sending import ThreadView
+from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
+
+
+def _when(value: datetime | float | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        value = datetime.fromtimestamp(value).astimezone()
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+#: Marks a thread that changed since the person last looked at it.
+CHANGED_MARK = "●"
+
+
+class ThreadsPanel(QWidget):
+    """Threads the integration posted to, their status, and the selected one's timeline.
+
+    Signals: ``refresh_requested``, ``thread_selected(object)`` (ThreadView),
+    ``update_requested(object)`` (ThreadView: load its state into the form).
+    Attributes: ``live_note`` (whether live updates run), ``people`` (names by user id, for
+    comments in the timeline), ``timeline_thread_id``.
+    """
+
+    refresh_requested = Signal()
+    thread_selected = Signal(object)
+    update_requested = Signal(object)
+
+    COLUMNS = ("Status", "Title", "Fields", "Messages", "Last update")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.views: list[ThreadView] = []
+        self.people: dict[str, str] = {}
+        self.timeline_thread_id: str | None = None
+        self._timeline: list[Message] = []
+        self._timeline_note: str | None = None
+        layout = QVBoxLayout(self)
+        self.live_note = QLabel()
+        self.live_note.setWordWrap(True)
+        self.live_note.setAccessibleName("Live updates")
+        layout.addWidget(self.live_note)
+        bar = QHBoxLayout()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setAccessibleName("Refresh threads")
+        self.update_button = QPushButton("&Update this thread")
+        self.update_button.setAccessibleName("Update this thread")
+        self.update_button.setEnabled(False)
+        bar.addWidget(self.note, 1)
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.update_button)
+        layout.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(self.COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAccessibleName("Threads")
+        self.timeline = QTextBrowser()
+        self.timeline.setOpenLinks(False)
+        self.timeline.setAccessibleName("Thread timeline")
+        split.addWidget(self.tree)
+        split.addWidget(self.timeline)
+        layout.addWidget(split, 1)
+        self.refresh_button.clicked.connect(self.refresh_requested)
+        self.update_button.clicked.connect(self._update_clicked)
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.itemActivated.connect(lambda *_: self._update_clicked())
+
+    def set_threads(
+        self,
+        views: list[ThreadView],
+        note: str | None = None,
+        changed: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        """Show ``views``; those whose key is in ``changed`` carry a mark and bold titles."""
+        current = self.current()
+        self.views = list(views)
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        chosen = None
+        for view in views:
+            fields = ""
+            if view.remote is not None:
+                fields = "; ".join(
+                    f"{html_to_text(f.label)}: {html_to_text(f.value)}" for f in view.remote.fields
+                )
+            title = view.title or view.key
+            if view.key in changed:
+                title = f"{CHANGED_MARK} {title}"
+            item = QTreeWidgetItem(
+                [
+                    view.status_value or "",
+                    title,
+                    fields,
+                    count(view.activity_count, "message"),
+                    _when(view.updated_at or view.last_sent_at),
+                ]
+            )
+            if view.status_color in STATUS_COLOURS:
+                # The status cell in its Flowdock colour, as the badge elsewhere.
+                item.setBackground(0, QBrush(QColor(STATUS_COLOURS[view.status_color])))
+                item.setForeground(0, QBrush(QColor(status_text_colour(view.status_color))))
+            if view.key in changed:
+                font = item.font(1)
+                font.setBold(True)
+                item.setFont(1, font)
+                item.setToolTip(1, "Changed since you last looked")
+            item.setData(0, Qt.ItemDataRole.UserRole, view.key)
+            self.tree.addTopLevelItem(item)
+            if current is not None and view.key == current.key:
+                chosen = item
+        if chosen is not None:
+            # The same thread stays chosen: quietly, as nothing was chosen anew.
+            self.tree.setCurrentItem(chosen)
+        self.tree.blockSignals(False)
+        for column in range(len(self.COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+        self.note.setText(note or ("" if views else "Nothing sent from this integration yet."))
+        self.update_button.setEnabled(self.current() is not None)
+
+    def clear(self) -> None:
+        """Forget the shown threads, timeline and names (another integration was chosen)."""
+        self.views = []
+        self.people = {}
+        self.tree.clear()
+        self.note.setText("")
+        self.live_note.setText("")
+        self.update_button.setEnabled(False)
+        self.show_timeline(None)
+
+    def current(self) -> ThreadView | None:
+        item = self.tree.currentItem()
+        if item is None:
+            return None
+        key = item.data(0, Qt.ItemDataRole.UserRole)
+        return next((v for v in self.views if v.key == key), None)
+
+    def _current_changed(self, *_: Any) -> None:
+        view = self.current()
+        self.update_button.setEnabled(view is not None)
+        if view is not None:
+            self.thread_selected.emit(view)
+
+    def _update_clicked(self) -> None:
+        view = self.current()
+        if view is not None:
+            self.update_requested.emit(view)
+
+    def show_timeline(
+        self,
+        messages: list[Message] | None,
+        note: str | None = None,
+        thread_id: str | None = None,
+    ) -> None:
+        """Show the thread's messages, newest last (sanitised HTML only)."""
+        self.timeline_thread_id = thread_id
+        self._timeline = list(messages or [])
+        self._timeline_note = note
+        self._render_timeline()
+
+    def add_to_timeline(self, message: Message) -> None:
+        """A new message of the thread shown (from the stream); others are ignored."""
+        if message.thread_id is None or message.thread_id != self.timeline_thread_id:
+            return
+        if any(m.id == message.id for m in self._timeline if m.id is not None):
+            return
+        self._timeline.append(message)
+        self._render_timeline()
+
+    def _render_timeline(self) -> None:
+        parts = []
+        if self._timeline_note:
+            parts.append(f"<p><i>{escape(self._timeline_note)}</i></p>")
+        for message in self._timeline:
+            if message.author is not None and message.author.name:
+                author = message.author.name
+            else:
+                author = self.people.get(message.user or "", "someone")
+            when = _when(message.created_at)
+            # No status badge per message: each one embeds the thread's *current* state.
+            if message.event in ("message", "comment") and isinstance(message.content, str):
+                what = f"commented: {escape(message.content)}"
+            else:
+                what = sanitize_title(message.title or "") or escape(message.event or "")
+            parts.append(f"<p><b>{escape(author)}</b> {what} <small>{escape(when)}</small>")
+            if message.body:
+                parts.append(f"<br>{sanitize_body(message.body)}")
+            parts.append("</p>")
+        self.timeline.setHtml(
+            "".join(parts) or "<p><i>Choose a thread to see its messages.</i></p>"
+        )
+        bar = self.timeline.verticalScrollBar()
+        bar.setValue(bar.maximum())  # newest last, and in view
