@@ -57,12 +57,14 @@ def team_inbox_url(integration: Integration) -> str:
     return f"{integration.api_url.rstrip('/')}/app/{integration.org_slug}/{integration.flow_slug}"
 
 
-def sent_text(integration: Integration | None, when: float) -> str:
-    """The banner after a send, with the time so a repeated send reads differently."""
+def sent_text(integration: Integration | None, when: float, response: dict | None = None) -> str:
+    """The banner after a send, with the time and Flowdock's message number, so a repeated
+    send reads differently from the one before."""
     at = datetime.fromtimestamp(when).strftime("%H:%M:%S")
-    if integration is None:
-        return f"Sent at {at}."
-    return f"Sent to {integration.organization_name} / {integration.flow_name} at {at}."
+    where = f" to {integration.organization_name} / {integration.flow_name}" if integration else ""
+    number = (response or {}).get("id")
+    which = f" as message {number}" if isinstance(number, int) else ""
+    return f"Sent{where} at {at}{which}."
 
 
 @dataclass(frozen=True)

@@ -377,7 +377,7 @@ def _thread_html(thread: Mapping[str, Any], path: str, comment_csrf: str) -> str
     return (
         f'<div class="thread" id="thread-{e(thread["id"])}"><div class="state">'
         f"<h3>{thread['title']} {status_badge(thread['status'])}{link}</h3>"
-        f'<p class="muted">{e(source)} · {thread["activities"]} activities, '
+        f'<p class="muted">{e(source)} · {_activities(thread["activities"])}, '
         f"{thread['external_comments']} external and {thread['internal_comments']} internal "
         f"comments · updated {e(thread['updated_at'])}</p>"
         f"<div>{thread['body']}</div><table>{fields}</table><p>{actions}</p>"
@@ -447,6 +447,10 @@ def _set_page_cookie(request: Request, response: Response, session_id: str) -> N
         httponly=True,
         samesite="strict",
     )
+
+
+def _activities(n: int) -> str:
+    return f"{n} activity" if n == 1 else f"{n} activities"
 
 
 async def inbox_page(request: Request) -> Response:

@@ -81,15 +81,23 @@ class FieldMessage(QLabel):
 
 
 def labelled_field(
-    label: str, field: QWidget, *, hint: str = "", accessible: str | None = None
+    label: str,
+    field: QWidget,
+    *,
+    hint: str = "",
+    accessible: str | None = None,
+    buddy: QWidget | None = None,
 ) -> tuple[QWidget, FieldMessage]:
-    """A vertical block: bold label, the field, then its message line."""
+    """A vertical block: bold label, the field, then its message line.
+
+    ``buddy`` is what the label's mnemonic focuses when ``field`` is a container of several
+    widgets (by default the field itself)."""
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 4)
     layout.setSpacing(3)
     title = QLabel(label)
-    title.setBuddy(field)
+    title.setBuddy(buddy or field)
     font = title.font()
     font.setBold(True)
     title.setFont(font)

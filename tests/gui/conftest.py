@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from flowdock_desktop.ui.theme import apply_theme
+from tests.gui.person import WAIT_MS
 
 
 def _screenshot_dir() -> Path | None:
@@ -61,3 +62,59 @@ def scripted_browser(monkeypatch):
 def _light_theme(qapp):
     apply_theme(qapp, "light")
     yield
+
+
+@pytest.fixture
+def composer_context(profile_dir, sandbox):
+    """A fresh profile signed in as the demo user of the module's sandbox (fast retries)."""
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.testing import sign_in_demo_user
+
+    ctx = AppContext()
+    ctx.outbox.base_delay = 0.05
+    ctx.outbox.max_delay = 0.1
+    sign_in_demo_user(ctx, sandbox.base_url)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def no_faults(sandbox):
+    """Disarm every sandbox fault after the test."""
+    import httpx
+
+    yield
+    httpx.delete(sandbox.base_url + "/sandbox/faults")
+
+
+@pytest.fixture
+def open_composer(qtbot, composer_context):
+    """``open_(integration_id=None, size=(1280, 820))``: a composer window, shown, active and
+    settled (draft read, author known, templates listed); closed after the test."""
+    from flowdock_desktop.ui.composer import ComposerWindow
+
+    windows = []
+
+    def open_(integration_id: str | None = None, size: tuple[int, int] = (1280, 820)):
+        window = ComposerWindow(
+            composer_context,
+            integration_id,
+            outbox_interval_ms=50,
+            draft_delay_ms=50,
+            preview_delay_ms=10,
+        )
+        qtbot.addWidget(window)
+        window.resize(*size)
+        window.show()
+        window.activateWindow()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.form.author_name.text() != "", timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT_MS)
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()

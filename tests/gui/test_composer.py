@@ -9,72 +9,36 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 
-from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
-from flowdock_desktop.testing import sign_in_demo_user as sign_in
 from flowdock_desktop.ui.composer import ComposerWindow
+from tests.gui.person import WAIT_MS, retype
 
 pytestmark = pytest.mark.gui
 
-WAIT_MS = 10_000
+
+@pytest.fixture
+def context(composer_context, no_faults):
+    return composer_context
 
 
 @pytest.fixture
-def context(profile_dir, sandbox):
-    ctx = AppContext()
-    ctx.outbox.base_delay = 0.05
-    ctx.outbox.max_delay = 0.1
-    sign_in(ctx, sandbox.base_url)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture(autouse=True)
-def _no_faults(sandbox):
-    yield
-    httpx.delete(sandbox.base_url + "/sandbox/faults")
-
-
-@pytest.fixture
-def open_window(qtbot, context):
-    windows = []
-
-    def open_(integration_id: str | None = None) -> ComposerWindow:
-        window = ComposerWindow(
-            context, integration_id, outbox_interval_ms=50, draft_delay_ms=50, preview_delay_ms=10
-        )
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: window.form.author_name.text() != "", timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT_MS)
-        windows.append(window)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
-
-
-def retype(qtbot, widget, text: str) -> None:
-    """Select what a field holds and type over it, as a person replaces a template's value."""
-    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(widget, text)
+def open_window(open_composer):
+    return open_composer
 
 
 def fill(qtbot, window: ComposerWindow, *, status: str = "deploying", colour: str = "yellow"):
     form = window.form
-    retype(qtbot, form.title, "started deploying version 1.4")
-    retype(qtbot, form.thread_title, "Production deploys")
-    retype(qtbot, form.status_value, status)
+    retype(form.title, "started deploying version 1.4")
+    retype(form.thread_title, "Production deploys")
+    retype(form.status_value, status)
     qtbot.mouseClick(form.swatches.buttons[colour], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.fields.rows[0][1], "Service")
     qtbot.keyClicks(form.fields.rows[0][2], "api")
     qtbot.keyClicks(form.body.edit, "Release notes: **faster** <script>alert(1)</script>")
-    retype(qtbot, form.tags, "deploy, prod")
+    retype(form.tags, "deploy, prod")
 
 
 def listed(window: ComposerWindow, integration_id: str):
@@ -186,14 +150,14 @@ def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox,
     form = window.form
     form.author_name.clear()
     qtbot.keyClicks(form.author_avatar, "not a url")
-    retype(qtbot, form.status_value, "open")
+    retype(form.status_value, "open")
     qtbot.mouseClick(form.swatches.buttons[""], Qt.MouseButton.LeftButton)  # no colour
     qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.fields.rows[0][2], "value without label")
     qtbot.mouseClick(form.actions.add_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.actions.rows[0][1], "Diff")
     qtbot.keyClicks(form.actions.rows[0][2], "ftp://example.com")
-    form.event.setCurrentIndex(1)  # discussion needs a message text
+    qtbot.mouseClick(form.event.buttons["discussion"], Qt.MouseButton.LeftButton)  # needs text
     form.title.clear()  # the event's default title ("commented"), cleared as a person might
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
 

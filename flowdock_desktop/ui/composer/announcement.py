@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from flowdock_desktop.api.validation import FieldErrors
 from flowdock_desktop.compose import FormState
-from flowdock_desktop.ui.composer.editors import BodyEditor
+from flowdock_desktop.ui.composer.editors import BodyEditor, scroll_past_choices
 from flowdock_desktop.ui.composer.form import MessageForm
 from flowdock_desktop.ui.composer.swatches import ColourSwatches
 from flowdock_desktop.ui.widgets import FieldMessage, labelled_field
@@ -66,12 +66,12 @@ class AnnouncementForm(QWidget):
         s.addWidget(self.status_value)
         s.addWidget(self.swatches)
         status.setFocusProxy(self.status_value)
-        for key, label, widget in (
-            ("title", "&Title", self.title),
-            ("text", "Te&xt", self.text),
-            ("status", "&Status (optional)", status),
+        for key, label, widget, buddy in (
+            ("title", "&Title", self.title, None),
+            ("text", "Te&xt", self.text, self.text.edit),
+            ("status", "&Status (optional)", status, self.status_value),
         ):
-            box, message = labelled_field(label, widget)
+            box, message = labelled_field(label, widget, buddy=buddy)
             self._messages[key] = message
             layout.addWidget(box, 1 if key == "text" else 0)
         self.status_value.setAccessibleName("Status (optional)")
@@ -93,6 +93,7 @@ class AnnouncementForm(QWidget):
             lambda: self._edit(lambda state: setattr(state, "status_color", self.swatches.colour()))
         )
         model.changed.connect(self.refresh)
+        scroll_past_choices(self)
         self.refresh()
 
     def _text_changed(self) -> None:

@@ -3,13 +3,15 @@
 - ``BodyEditor``: Markdown (or HTML from JSON) with an optional formatting toolbar.
 - ``RowsEditor``: rows of two texts (thread fields, view actions), each with its message line.
 - ``ThreadIdField``: the external thread id, a plain value with suggestions.
+- ``EventChoice``: activity or discussion, as two radio buttons.
+- ``scroll_past_choices``: the mouse wheel over a drop-down scrolls the page, not the choice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
@@ -19,19 +21,21 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
     QComboBox,
     QCompleter,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from flowdock_desktop.compose import HTML, MARKDOWN
+from flowdock_desktop.compose import EVENTS, HTML, MARKDOWN
 from flowdock_desktop.ui.widgets import FieldMessage
 
 
@@ -58,11 +62,12 @@ class BodyEditor(QWidget):
         self.edit.setAccessibleName(name)
         # The label's mnemonic (buddy) lands in the text, not on the container.
         self.setFocusProxy(self.edit)
-        self.format = QComboBox()
-        self.format.addItem("Markdown", MARKDOWN)
-        self.format.addItem("HTML", HTML)
-        self.format.setAccessibleName(f"{name} format")
-        self.format.setToolTip("How the text is written; HTML is sanitised before sending")
+        # A check box, not a drop-down: its name stays put whatever is chosen.
+        self.format = QCheckBox("HTML")
+        self.format.setAccessibleName(f"{name} is written in HTML")
+        self.format.setToolTip(
+            "Checked: the text is HTML (sanitised before sending). Unchecked: Markdown."
+        )
         self.tools: dict[str, QToolButton] = {}
         row = QHBoxLayout()
         row.setSpacing(2)
@@ -82,13 +87,12 @@ class BodyEditor(QWidget):
             italic.setItalic(True)
             self.tools["italic"].setFont(italic)
         row.addStretch(1)
-        row.addWidget(QLabel("Format:"))
         row.addWidget(self.format)
         layout.addLayout(row)
         layout.addWidget(self.edit)
         self.edit.textChanged.connect(self.changed)
-        self.format.currentIndexChanged.connect(self.changed)
-        self.format.currentIndexChanged.connect(self._format_changed)
+        self.format.toggled.connect(self.changed)
+        self.format.toggled.connect(self._format_changed)
 
     def _tool(
         self,
@@ -159,10 +163,10 @@ class BodyEditor(QWidget):
         return self.edit.toPlainText()
 
     def mode(self) -> str:
-        return self.format.currentData()
+        return HTML if self.format.isChecked() else MARKDOWN
 
     def set(self, text: str, mode: str = MARKDOWN) -> None:
-        self.format.setCurrentIndex(1 if mode == HTML else 0)
+        self.format.setChecked(mode == HTML)
         if text != self.edit.toPlainText():
             self.edit.setPlainText(text)
 
@@ -310,3 +314,60 @@ class ThreadIdField(QLineEdit):
             completer.complete()
             return
         super().keyPressEvent(event)
+
+
+class EventChoice(QWidget):
+    """Activity or discussion, as radio buttons: each keeps its own words as its name (a
+    drop-down would be named after whatever it shows). Signals: ``changed``.
+    Attributes: ``buttons`` (event -> QRadioButton).
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.group = QButtonGroup(self)
+        self.buttons: dict[str, QRadioButton] = {}
+        for value, words in EVENTS.items():
+            button = QRadioButton(words)
+            self.group.addButton(button)
+            self.buttons[value] = button
+            layout.addWidget(button)
+        layout.addStretch(1)
+        self.buttons["activity"].setChecked(True)
+        self.group.buttonToggled.connect(lambda _, on: on and self.changed.emit())
+
+    def value(self) -> str:
+        return next(v for v, b in self.buttons.items() if b.isChecked())
+
+    def set_value(self, value: str) -> None:
+        button = self.buttons.get(value, self.buttons["activity"])
+        if not button.isChecked():
+            self.group.blockSignals(True)
+            button.setChecked(True)
+            self.group.blockSignals(False)
+
+
+class _WheelToPage(QObject):
+    """Hands wheel events over a closed drop-down to the page it sits on."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Wheel
+            and isinstance(watched, QComboBox)
+            and not watched.view().isVisible()
+            and watched.parentWidget() is not None
+        ):
+            # Turning the wheel to read further must not change the event or the format.
+            QCoreApplication.sendEvent(watched.parentWidget(), event)
+            return True
+        return False
+
+
+def scroll_past_choices(page: QWidget) -> None:
+    """Make the wheel over every drop-down in ``page`` scroll the page instead."""
+    relay = _WheelToPage(page)
+    for combo in page.findChildren(QComboBox):
+        combo.installEventFilter(relay)

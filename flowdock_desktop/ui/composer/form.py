@@ -12,22 +12,26 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
+    QAbstractButton,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from flowdock_desktop.api.validation import FieldErrors
-from flowdock_desktop.compose import EVENTS, FormState
+from flowdock_desktop.compose import FormState
 from flowdock_desktop.compose.form import split_tags
-from flowdock_desktop.ui.composer.editors import BodyEditor, RowsEditor, ThreadIdField
+from flowdock_desktop.ui.composer.editors import (
+    BodyEditor,
+    EventChoice,
+    RowsEditor,
+    ThreadIdField,
+    scroll_past_choices,
+)
 from flowdock_desktop.ui.composer.swatches import ColourSwatches
 from flowdock_desktop.ui.widgets import FieldMessage, labelled_field
 
@@ -118,15 +122,13 @@ class MessageForm(QWidget):
 
         message_box = QGroupBox("Message")
         m = QVBoxLayout(message_box)
-        row = QHBoxLayout()
-        self.event = QComboBox()
-        for value, words in EVENTS.items():
-            self.event.addItem(words, value)
+        self.event = EventChoice()
         self.title = QLineEdit()
         self.title.setPlaceholderText("What happened, e.g. deployed version 1.4")
-        row.addWidget(self._block("event", "&Event", self.event))
-        row.addWidget(self._block("title", "&Title", self.title), 1)
-        m.addLayout(row)
+        m.addWidget(
+            self._block("event", "&Event", self.event, buddy=self.event.buttons["activity"])
+        )
+        m.addWidget(self._block("title", "&Title", self.title))
         self.message_body = BodyEditor("Message text", toolbar=True)
         self._add(
             m,
@@ -208,21 +210,28 @@ class MessageForm(QWidget):
             lambda v: self.apply(lambda state: state.set_external_thread_id(v))
         )
         self.external_thread_id.chosen.connect(self._thread_chosen)
-        self.event.currentIndexChanged.connect(
-            lambda: self.apply(lambda state: state.set_event(self.event.currentData()))
+        self.event.changed.connect(
+            lambda: self.apply(lambda state: state.set_event(self.event.value()))
         )
         # Validation waits until typing pauses, so a half-typed URL is not flagged.
         self._validate_timer = QTimer(self, singleShot=True, interval=250)
         self._validate_timer.timeout.connect(self._validate)
         self.changed.connect(self._validate_timer.start)
+        scroll_past_choices(self)
         self._show(self._state)
 
     # -- layout helpers -----------------------------------------------------------------------
 
     def _block(
-        self, key: str, label: str, widget: QWidget, focus: QWidget | None = None, hint: str = ""
+        self,
+        key: str,
+        label: str,
+        widget: QWidget,
+        focus: QWidget | None = None,
+        hint: str = "",
+        buddy: QWidget | None = None,
     ) -> QWidget:
-        box, message = labelled_field(label, widget, hint=hint)
+        box, message = labelled_field(label, widget, hint=hint, buddy=buddy or focus)
         self._messages[key] = message
         self._fields[key] = focus or widget
         return box
@@ -277,8 +286,7 @@ class MessageForm(QWidget):
         """Put the state's values in the widgets (without echoing them back)."""
         self._loading = True
         try:
-            index = self.event.findData(state.event)
-            self.event.setCurrentIndex(max(index, 0))
+            self.event.set_value(state.event)
             for widget, value in (
                 (self.author_name, state.author_name),
                 (self.author_avatar, state.author_avatar),
@@ -419,8 +427,6 @@ class MessageForm(QWidget):
 
     def set_editable(self, editable: bool) -> None:
         for child in self.findChildren(QWidget):
-            if isinstance(
-                child, QLineEdit | QPlainTextEdit | QComboBox | QToolButton | QPushButton
-            ):
+            if isinstance(child, QLineEdit | QPlainTextEdit | QAbstractButton):
                 child.setEnabled(editable)
         self.swatches.setEnabled(editable)

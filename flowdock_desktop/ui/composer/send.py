@@ -82,7 +82,7 @@ class SendController(QObject):
             self.last_sent = integration
             self._banner.show(
                 "success",
-                sent_text(integration, time.time()),
+                sent_text(integration, time.time(), result.response),
                 BannerReason.SENT,
                 BannerAction.OPEN_INBOX,
             )

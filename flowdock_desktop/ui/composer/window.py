@@ -292,14 +292,14 @@ class ComposerWindow(QMainWindow):
         about.triggered.connect(self.show_about)
 
     def _fit_to_screen(self) -> None:
+        """Open at 1280x820, or as large as a smaller screen allows."""
         screen = self.screen() or QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen is not None else None
         width, height = 1280, 820
         if room is not None:
             width, height = min(width, room.width()), min(height, room.height())
         self.resize(width, height)
-        side = max(160, width // 6)
-        self.splitter.setSizes([side, width - 2 * side - width // 6, side + width // 6])
+        self.splitter.setSizes([width * 2 // 11, width * 5 // 11, width * 4 // 11])
 
     def _wire(self) -> None:
         self.send_button.clicked.connect(self.send)
