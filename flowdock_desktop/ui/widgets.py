@@ -25,8 +25,20 @@ from PySide6.QtWidgets import (
 
 from flowdock_desktop.ui.theme import STATUS_COLOURS, is_dark, status_text_colour
 
-#: A light/dark switch reaches a widget as one of these, depending on its style sheet.
-_PALETTE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+#: A light/dark switch reaches a widget as one of these, depending on its style sheet (a
+#: widget whose style sheet set its palette may get only the style change).
+_PALETTE_EVENTS = (
+    QEvent.Type.PaletteChange,
+    QEvent.Type.ApplicationPaletteChange,
+    QEvent.Type.StyleChange,
+)
+
+
+def _scheme_changed(event: QEvent, shown_dark: bool | None) -> bool:
+    """Whether ``event`` may mean the colours shown (made for ``shown_dark``) are stale."""
+    if event.type() == QEvent.Type.StyleChange:
+        return shown_dark is not None and shown_dark != is_dark()  # not our own setStyleSheet
+    return event.type() in _PALETTE_EVENTS
 
 
 class FieldMessage(QLabel):
@@ -34,11 +46,12 @@ class FieldMessage(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._restyling = False
+        self._dark: bool | None = None  # the scheme the colours shown were made for
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setVisible(False)
         self._is_error = False
-        self._restyling = False
 
     def show_error(self, text: str) -> None:
         self._is_error = True
@@ -60,7 +73,7 @@ class FieldMessage(QLabel):
     def changeEvent(self, event: QEvent) -> None:
         # Light/dark switched while a message shows: pick the colour for the new palette.
         super().changeEvent(event)
-        if event.type() in _PALETTE_EVENTS and self.text() and not self._restyling:
+        if _scheme_changed(event, self._dark) and self.text() and not self._restyling:
             self._restyling = True  # setStyleSheet below sends another PaletteChange
             try:
                 if self._is_error:
@@ -75,6 +88,7 @@ class FieldMessage(QLabel):
             self.clear_message()
             return
         self.setText(text)
+        self._dark = is_dark()
         self.setStyleSheet(f"color: {colour}; font-size: 90%;")
         self.setAccessibleName(text)
         self.setVisible(True)
@@ -129,6 +143,8 @@ class Banner(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._restyling = False
+        self._dark: bool | None = None  # the scheme the colours shown were made for
         self.setObjectName("banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QHBoxLayout(self)
@@ -146,13 +162,13 @@ class Banner(QFrame):
         self.button.clicked.connect(self.action_clicked)
         layout.addWidget(self.button)
         self.kind = "info"
-        self._restyling = False
         self.setVisible(False)
 
     def show_message(self, kind: str, text: str, action: str | None = None) -> None:
         self.kind = kind
         light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
-        bg, fg = (dark_bg, dark_fg) if is_dark() else (light_bg, light_fg)
+        self._dark = is_dark()
+        bg, fg = (dark_bg, dark_fg) if self._dark else (light_bg, light_fg)
         self.setStyleSheet(
             f"QFrame#banner {{ background: {bg}; border: 1px solid {fg}; border-radius: 6px; }}"
             f"QFrame#banner QLabel {{ color: {fg}; }}"
@@ -172,7 +188,7 @@ class Banner(QFrame):
     def changeEvent(self, event: QEvent) -> None:
         # Light/dark switched while the banner shows: re-colour it for the new palette.
         super().changeEvent(event)
-        if event.type() in _PALETTE_EVENTS and self.label.text() and not self._restyling:
+        if _scheme_changed(event, self._dark) and self.label.text() and not self._restyling:
             self._restyling = True  # setStyleSheet below sends another PaletteChange
             try:
                 action = self.button.text() if not self.button.isHidden() else None

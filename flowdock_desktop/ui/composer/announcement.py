@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from flowdock_desktop.api.validation import FieldErrors
 from flowdock_desktop.compose import FormState
-from flowdock_desktop.ui.composer.editors import BodyEditor, scroll_past_choices
+from flowdock_desktop.ui.composer.editors import BodyEditor
 from flowdock_desktop.ui.composer.form import MessageForm
 from flowdock_desktop.ui.composer.swatches import ColourSwatches
 from flowdock_desktop.ui.widgets import FieldMessage, labelled_field
@@ -93,7 +93,6 @@ class AnnouncementForm(QWidget):
             lambda: self._edit(lambda state: setattr(state, "status_color", self.swatches.colour()))
         )
         model.changed.connect(self.refresh)
-        scroll_past_choices(self)
         self.refresh()
 
     def _text_changed(self) -> None:

@@ -4,14 +4,13 @@
 - ``RowsEditor``: rows of two texts (thread fields, view actions), each with its message line.
 - ``ThreadIdField``: the external thread id, a plain value with suggestions.
 - ``EventChoice``: activity or discussion, as two radio buttons.
-- ``scroll_past_choices``: the mouse wheel over a drop-down scrolls the page, not the choice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
@@ -23,7 +22,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QComboBox,
     QCompleter,
     QHBoxLayout,
     QLineEdit,
@@ -348,26 +346,3 @@ class EventChoice(QWidget):
             self.group.blockSignals(True)
             button.setChecked(True)
             self.group.blockSignals(False)
-
-
-class _WheelToPage(QObject):
-    """Hands wheel events over a closed drop-down to the page it sits on."""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.Wheel
-            and isinstance(watched, QComboBox)
-            and not watched.view().isVisible()
-            and watched.parentWidget() is not None
-        ):
-            # Turning the wheel to read further must not change the event or the format.
-            QCoreApplication.sendEvent(watched.parentWidget(), event)
-            return True
-        return False
-
-
-def scroll_past_choices(page: QWidget) -> None:
-    """Make the wheel over every drop-down in ``page`` scroll the page instead."""
-    relay = _WheelToPage(page)
-    for combo in page.findChildren(QComboBox):
-        combo.installEventFilter(relay)

@@ -30,7 +30,6 @@ from flowdock_desktop.ui.composer.editors import (
     EventChoice,
     RowsEditor,
     ThreadIdField,
-    scroll_past_choices,
 )
 from flowdock_desktop.ui.composer.swatches import ColourSwatches
 from flowdock_desktop.ui.widgets import FieldMessage, labelled_field
@@ -217,7 +216,6 @@ class MessageForm(QWidget):
         self._validate_timer = QTimer(self, singleShot=True, interval=250)
         self._validate_timer.timeout.connect(self._validate)
         self.changed.connect(self._validate_timer.start)
-        scroll_past_choices(self)
         self._show(self._state)
 
     # -- layout helpers -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -79,12 +79,14 @@ class IntegrationList(QWidget):
             (self.setup_again_button, "Set the removed integration up again"),
         ):
             button.setAccessibleName(name)
-            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        row = QHBoxLayout()
-        for button in (self.add_button, self.rename_button, self.remove_button):
-            row.addWidget(button)
-        layout.addLayout(row)
-        layout.addWidget(self.setup_again_button)
+        # Two to a row, so a narrow list still shows every button's whole text.
+        grid = QGridLayout()
+        grid.setSpacing(4)
+        grid.addWidget(self.add_button, 0, 0)
+        grid.addWidget(self.rename_button, 0, 1)
+        grid.addWidget(self.remove_button, 1, 0)
+        grid.addWidget(self.setup_again_button, 2, 0, 1, 2)
+        layout.addLayout(grid)
         self.list.currentItemChanged.connect(self._current_changed)
         self.add_button.clicked.connect(self.add_requested)
         self.rename_button.clicked.connect(lambda: self._emit_for(self.rename_requested))

@@ -211,7 +211,6 @@ class ComposerWindow(QMainWindow):
         header = QHBoxLayout()
         header.addWidget(self.view_switch)
         header.addStretch(1)
-        header.addWidget(self.template_bar, 1)
 
         self.stack = QStackedWidget()
         self.stack.addWidget(_scrolling(self.announcement))
@@ -221,6 +220,7 @@ class ComposerWindow(QMainWindow):
         c = QVBoxLayout(centre)
         c.setContentsMargins(6, 6, 6, 6)
         c.addLayout(header)
+        c.addWidget(self.template_bar)
         c.addWidget(self.banner)
         c.addWidget(self.stack, 1)
         footer = QHBoxLayout()
