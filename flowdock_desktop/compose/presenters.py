@@ -105,7 +105,10 @@ class OutboxSummary:
             if self.last_refusal:
                 text += f": {self.last_refusal}"
             parts.append(text)
-        return " — ".join(parts) if parts else "Outbox empty: all sent."
+        if parts:
+            return " — ".join(parts)
+        # Messages of removed integrations are not counted, but not called sent either.
+        return "Nothing waiting to be sent." if self.orphaned else "Outbox empty: all sent."
 
     def lines(self) -> list[str]:
         """The same, as the command line prints it under the outbox listing."""

@@ -7,11 +7,13 @@ widget claims.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QTabBar, QWidget
 
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import connect_demo_source as make_integration
@@ -156,3 +158,31 @@ def test_validation_messages_and_the_banner_clear_as_fields_become_valid(
     qtbot.waitUntil(lambda: not form.message_for("title").is_error, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.banner.text == "", timeout=WAIT_MS)
     assert composer_context.outbox.list(integration.id) == []
+
+
+def _mnemonics(window: ComposerWindow) -> list[str]:
+    """Every Alt+letter on screen: menus, tabs, buttons and labels that focus a field."""
+    texts = [action.text() for action in window.menuBar().actions()]
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible():
+            continue
+        focuses = isinstance(widget, QLabel) and widget.buddy() is not None
+        if focuses or isinstance(widget, QAbstractButton):
+            texts.append(widget.text())
+        elif isinstance(widget, QTabBar):
+            texts += [widget.tabText(i) for i in range(widget.count())]
+    return [m.group(1).lower() for t in texts if (m := re.search(r"&([^&\s])", t))]
+
+
+def test_every_mnemonic_on_screen_is_unique(qtbot, composer_context, sandbox, open_composer):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.form.fields.add_button.click()
+    for view in ("full", "announcement"):
+        window.views.show(view)
+        for tab in range(window.right_tabs.count()):
+            window.right_tabs.setCurrentIndex(tab)
+            letters = _mnemonics(window)
+            assert {"f", "w", "h", "m", "y", "t", "x", "s", "o", "q"} <= set(letters)
+            doubled = sorted({letter for letter in letters if letters.count(letter) > 1})
+            assert doubled == [], (view, window.right_tabs.tabText(tab), letters)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
 
@@ -80,8 +80,9 @@ def _nudge(x: float, y: float) -> QPointF:
 class ColourSwatches(QWidget):
     """Flowdock's status colours as a keyboard-friendly radio group.
 
-    Tab reaches the group once (on the chosen colour), the arrow keys move between colours
-    and choose as they go, Space chooses the focused one; "none" clears the colour.
+    Tab reaches the group once (on the chosen colour), the arrow keys move round the colours
+    and choose as they go (Home and End: first and last), a click chooses one; "none" clears
+    the colour. The focused swatch is framed in the highlight colour.
     Signals: ``changed``. Attributes: ``buttons`` (colour -> Swatch, "" for none).
     """
 
@@ -101,13 +102,43 @@ class ColourSwatches(QWidget):
             self.group.addButton(button)
             self.buttons[colour] = button
             layout.addWidget(button)
+            button.installEventFilter(self)
         layout.addStretch(1)
         self.buttons[NONE].setChecked(True)
+        self._one_tab_stop()
         self.group.buttonToggled.connect(self._toggled)
 
     def _toggled(self, button: Swatch, on: bool) -> None:
         if on:
+            self._one_tab_stop()
             self.changed.emit()
+
+    def _one_tab_stop(self) -> None:
+        # Tab lands on the chosen colour only; the others are reached with the arrow keys.
+        for button in self.buttons.values():
+            tab = Qt.FocusPolicy.StrongFocus if button.isChecked() else Qt.FocusPolicy.ClickFocus
+            button.setFocusPolicy(tab)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(watched, Swatch):
+            return False
+        order = list(self.buttons.values())
+        steps = {
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_Down: 1,
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_Up: -1,
+            Qt.Key.Key_Home: -order.index(watched),
+            Qt.Key.Key_End: len(order) - 1 - order.index(watched),
+        }
+        step = steps.get(event.key())
+        if step is None:
+            return False
+        # Like any radio group: the arrows move round the colours and choose as they go.
+        target = order[(order.index(watched) + step) % len(order)]
+        target.setChecked(True)
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+        return True
 
     def colour(self) -> str:
         checked = self.group.checkedButton()
@@ -120,3 +151,4 @@ class ColourSwatches(QWidget):
         self.group.blockSignals(True)
         button.setChecked(True)
         self.group.blockSignals(False)
+        self._one_tab_stop()

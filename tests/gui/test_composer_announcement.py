@@ -1,0 +1,146 @@
+"""The Announcement view and templates, as a non-technical person uses them: by keyboard."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+from flowdock_desktop.testing import connect_demo_source as make_integration
+from flowdock_desktop.testing import messages_by_uuid
+from flowdock_desktop.ui.composer.placeholder_dialog import PlaceholderDialog
+from tests.gui.person import WAIT_MS, alt, focused, press, type_over, type_text
+
+pytestmark = pytest.mark.gui
+
+
+def test_an_announcement_in_three_fields_with_the_formatting_toolbar(
+    qtbot, composer_context, sandbox, open_composer, screenshot
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url, name="Office")
+    window = open_composer(integration.id, size=(1024, 700))
+    press(Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # View > Announcement
+    view = window.announcement
+    qtbot.waitUntil(view.isVisible, timeout=WAIT_MS)
+    assert focused() is view.title  # the cursor where the first thing goes
+
+    type_text("Office closed Friday")
+    alt("x")  # Te&xt
+    assert focused() is view.text.edit
+    type_text("We are ")
+    press(Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # bold, the cursor between **
+    type_text("closed")
+    press(Qt.Key.Key_End)
+    type_text(" on Friday.")
+    press(Qt.Key.Key_Return)
+    qtbot.mouseClick(view.text.tools["bullets"], Qt.MouseButton.LeftButton)
+    type_text("Post goes to reception")
+    assert view.text.text() == "We are **closed** on Friday.\n- Post goes to reception"
+    alt("s")  # &Status (optional)
+    type_over("important")
+    press(Qt.Key.Key_Tab)  # to the colours: one stop, on the chosen one (the template's)
+    assert focused() is view.swatches.buttons["blue"]
+    press(Qt.Key.Key_Right)  # past the last, round to the first: none
+    press(Qt.Key.Key_Right)
+    press(Qt.Key.Key_Right)
+    assert view.swatches.colour() == "green"
+    screenshot(window, "composer-announcement-1024x700")
+
+    # The full form, one click away, shows the same message with every detail.
+    qtbot.mouseClick(window.view_switch.group.buttons()[1], Qt.MouseButton.LeftButton)
+    form = window.form
+    assert form.thread_title.text() == "Office closed Friday"
+    assert form.external_thread_id.text() == "office-closed-friday"
+    assert form.message_body.text() == view.text.text()
+    assert form.title.text() == "posted an announcement"
+    assert form.swatches.colour() == "green" and form.status_value.text() == "important"
+    qtbot.mouseClick(window.view_switch.group.buttons()[0], Qt.MouseButton.LeftButton)
+
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as sent:
+        press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    stored = messages_by_uuid(sandbox, sent.args[0].uuid)[0]
+    assert stored["thread"]["title"] == "Office closed Friday"
+    assert stored["body"] == (
+        "<p>We are <strong>closed</strong> on Friday.</p>\n<ul>\n"
+        "<li>Post goes to reception</li>\n</ul>"
+    )
+    assert stored["title"] == "posted an announcement"
+    assert stored["thread"]["status"] == {"value": "important", "color": "green"}
+    # The choice of view is remembered for the next start.
+    qtbot.waitUntil(
+        lambda: composer_context.settings.get("composer_view") == "announcement",
+        timeout=WAIT_MS,
+    )
+
+
+def test_problems_the_announcement_view_cannot_show_open_the_full_form(
+    qtbot, composer_context, sandbox, open_composer
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("announcement")
+    press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # no title yet
+    assert window.announcement.first_error_widget() is window.announcement.title
+    assert focused() is window.announcement.title
+    assert "Fix the marked fields" in window.banner.text
+    type_text("Lunch")
+    qtbot.waitUntil(lambda: window.banner.text == "", timeout=WAIT_MS)
+
+    window.form.author_name.clear()  # only the full form has the author
+    press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.views.mode == "full", timeout=WAIT_MS)
+    assert focused() is window.form.author_name
+    assert window.form.message_for("author.name").is_error
+
+
+def test_a_template_asks_for_its_blanks_in_a_dialog_with_room_for_text(
+    qtbot, composer_context, sandbox, open_composer, screenshot
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("full")
+    seen: dict[str, object] = {}
+
+    def fill_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, PlaceholderDialog) or not dialog.isAncestorOf(
+            QApplication.focusWidget()
+        ):
+            QTimer.singleShot(20, fill_dialog)  # not open, or not yet taking the keys
+            return
+        try:
+            answer(dialog)
+        finally:
+            if dialog.isVisible():  # never leave a modal dialog behind a failed step
+                seen["left open"] = True
+                dialog.reject()
+
+    def answer(dialog: PlaceholderDialog) -> None:
+        seen["heading"] = dialog.heading.text()
+        seen["title fits"] = dialog.width() >= dialog.fontMetrics().horizontalAdvance(
+            dialog.windowTitle()
+        )
+        seen["message box"] = type(dialog.edits["message"]).__name__
+        screenshot(dialog, "composer-template-blanks")
+        type_text("Office closed Friday")  # the first blank has the cursor
+        press(Qt.Key.Key_Tab)
+        type_text("We are closed.")
+        press(Qt.Key.Key_Return)  # a new line in the text, not the end of the dialog
+        type_text("Back on Monday.")
+        press(Qt.Key.Key_Tab)  # on to the buttons; Enter presses "Use template"
+        press(Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, fill_dialog)
+    alt("m")  # Te&mplate
+    assert focused() is window.template_box
+    assert window.template_box.currentData() == "Announcement"
+    alt("y")  # Appl&y: the button is pressed a moment later and opens the (modal) dialog
+    qtbot.waitUntil(lambda: "heading" in seen, timeout=WAIT_MS)
+    assert "left open" not in seen
+    assert "Use the template “Announcement”" in seen["heading"]
+    assert seen["title fits"] and seen["message box"] == QPlainTextEdit.__name__
+    form = window.form
+    qtbot.waitUntil(lambda: form.thread_title.text() == "Office closed Friday", timeout=WAIT_MS)
+    assert form.message_body.text() == "We are closed.\nBack on Monday."
+    assert form.body.text() == ""  # the text is the message's own, not the thread's
+    assert form.external_thread_id.text() == "office-closed-friday"

@@ -1,0 +1,135 @@
+"""Status colours by keyboard, what a send tells the person, and a clean slate per integration."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+
+from flowdock_desktop.sandbox import seed
+from flowdock_desktop.testing import connect_demo_source as make_integration
+from flowdock_desktop.testing import messages_by_uuid
+from flowdock_desktop.ui.composer import ComposerWindow
+from tests.gui.person import WAIT_MS, alt, focused, press, type_over
+
+pytestmark = pytest.mark.gui
+
+
+class _Browser(QObject):
+    """Stands in for the web browser: records the addresses the app asks it to open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
+
+
+@pytest.fixture
+def browser():
+    handler = _Browser()
+    QDesktopServices.setUrlHandler("http", handler, "open")
+    yield handler
+    QDesktopServices.unsetUrlHandler("http")
+
+
+def send_with_keys(qtbot, window: ComposerWindow):
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
+        press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    return blocker.args[0]
+
+
+def test_the_status_colour_is_chosen_with_the_keyboard_alone(
+    qtbot, composer_context, sandbox, open_composer, screenshot
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("full")
+    swatches = window.form.swatches
+    names = {b.accessibleName() for b in swatches.buttons.values()}
+    assert names == {"Status colour none"} | {f"Status colour {c}" for c in swatches.buttons if c}
+    alt("i")
+    type_over("Keyboard only")
+    alt("s")
+    type_over("rolling")
+    unfocused = swatches.buttons["blue"].grab().toImage()
+    press(Qt.Key.Key_Tab)  # one Tab stop for the whole group: the chosen colour
+    assert focused() is swatches.buttons["blue"]
+    assert swatches.buttons["blue"].grab().toImage() != unfocused  # the focus shows
+    press(Qt.Key.Key_Home)
+    assert swatches.colour() == "" and focused() is swatches.buttons[""]
+    for _ in range(3):
+        press(Qt.Key.Key_Right)
+    assert swatches.colour() == "yellow"
+    press(Qt.Key.Key_Left)
+    assert swatches.colour() == "green"
+    press(Qt.Key.Key_Space)  # Space keeps the focused colour chosen
+    assert swatches.colour() == "green"
+    press(Qt.Key.Key_Tab)  # and Tab leaves the group in one step
+    assert focused() not in swatches.buttons.values()
+    screenshot(window, "composer-status-by-keyboard")
+
+    result = send_with_keys(qtbot, window)
+    stored = messages_by_uuid(sandbox, result.uuid)[0]
+    assert stored["thread"]["status"] == {"value": "rolling", "color": "green"}
+
+
+def test_after_a_send_the_banner_has_the_time_and_opens_the_team_inbox(
+    qtbot, composer_context, sandbox, open_composer, browser
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("full")
+    alt("i")
+    type_over("Inbox check")
+    first = send_with_keys(qtbot, window)
+    text = window.banner.text
+    assert text.startswith("Sent to Acme / Main at ") and f"message {first.response['id']}" in text
+    assert window.banner.button.text() == "Open in inbox"
+
+    qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
+    inbox = f"{sandbox.base_url}/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}"
+    assert browser.opened == [inbox]
+    page = httpx.get(inbox).text
+    assert "Inbox check" in page and "1 activity," in page
+
+    # Sending again says so: the banner is not the same as before.
+    second = send_with_keys(qtbot, window)
+    assert window.banner.text != text and f"message {second.response['id']}" in window.banner.text
+    assert "2 activities," in httpx.get(inbox).text
+
+
+def test_choosing_another_integration_leaves_nothing_of_the_previous_one(
+    qtbot, composer_context, sandbox, open_composer
+):
+    first, _ = make_integration(composer_context, sandbox.base_url, name="First")
+    second, _ = make_integration(
+        composer_context, sandbox.base_url, name="Second", flow=seed.ANNOUNCEMENTS_FLOW
+    )
+    window = open_composer(first.id)
+    window.views.show("full")
+    alt("i")
+    type_over("Only in the first")
+    send_with_keys(qtbot, window)
+    panel = window.threads_panel
+    window.right_tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    qtbot.waitUntil(lambda: "Demo User" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    assert window.form.external_thread_id.suggestion_ids() == ["only-in-the-first"]
+    assert window.banner.text
+
+    listing = window.integrations_panel.list
+    row = next(i for i in range(listing.count()) if listing.item(i).text().startswith("Second"))
+    listing.setCurrentRow(row)
+    qtbot.waitUntil(lambda: window.integration_id == second.id, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
+    assert panel.tree.topLevelItemCount() == 0
+    assert "Demo User" not in panel.timeline.toPlainText()
+    assert window.form.external_thread_id.suggestion_ids() == []
+    assert window.form.thread_title.text() == ""  # its own fresh message
+    assert window.banner.text == ""
+    assert "Second" in window.windowTitle()
