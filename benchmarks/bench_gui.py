@@ -286,7 +286,7 @@ def composer_send_stalls() -> Row:
                     QTimer.singleShot(0, window.send)
 
             def refused() -> None:
-                if window._sending is None and window.banner.kind == "error":
+                if not window.sender.busy and window.banner.kind == "error":
                     problems.append(window.banner.label.text())
 
             window.message_sent.connect(next_send)

@@ -417,16 +417,17 @@ def _outbox(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> None:
+    from flowdock_desktop.compose.presenters import message_title, outbox_names, summarize_outbox
     from flowdock_desktop.store.commands import print_table
 
     if not items:
         print("The outbox is empty.", file=out)
         return
-    names = {i.id: f"{i.flow_path} / {i.source_name}" for i in context.integrations.list()}
+    names = outbox_names(context.integrations.list())
     rows = [("ITEM", "INTEGRATION", "STATE", "TRIES", "NEXT TRY", "TITLE", "LAST ERROR")]
     for item in items:
         next_try = _when(item.next_attempt_at) if item.state == "queued" else "-"
-        title = str(item.payload.get("title") or item.payload.get("event") or "")
+        title = message_title(item.payload)
         rows.append(
             (
                 str(item.id),
@@ -439,6 +440,8 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
             )
         )
     print_table(rows, out)
+    for line in summarize_outbox([i for i in items if i.state != "sent"]).lines():
+        print(line, file=out)  # the same summary as the composer's footer
 
 
 def _flush(context: AppContext, out: TextIO) -> int:
@@ -460,8 +463,10 @@ def _flush(context: AppContext, out: TextIO) -> int:
 
 
 def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
+    from flowdock_desktop.compose.presenters import message_title
+
     item = context.outbox.get(outcome.item.id) or outcome.item
-    what = str(item.payload.get("title") or item.payload.get("event") or "message")
+    what = message_title(item.payload)
     if outcome.result == "sent":
         return f"Sent {item.id} ({what})."
     if outcome.result == "retry":

@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
+from person import WAIT
 from PySide6.QtWidgets import QApplication, QWidget
 
 from flowdock_desktop.ui.theme import apply_theme
-from tests.gui.person import WAIT_MS
 
 
 def _screenshot_dir() -> Path | None:
@@ -108,10 +108,10 @@ def open_composer(qtbot, composer_context):
         window.show()
         window.activateWindow()
         qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: window.form.author_name.text() != "", timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT)
+        qtbot.waitUntil(lambda: window.form.author_name.text() != "", timeout=WAIT)
+        qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
         windows.append(window)
         return window
 

@@ -1,43 +1,85 @@
-"""Driving widgets as a person does: keys go to whatever has the focus (or to an open popup,
-such as a suggestion list), mnemonics are pressed, text is typed over what a field holds."""
+"""Pressing keys like a person, for every GUI test: keys go to whatever has the focus (or to an
+open popup, such as a suggestion list), mnemonics are pressed as Alt+letter, text is typed over
+what a field holds. Plain helpers (no fixtures)."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QTabBar,
+    QWidget,
+)
 
 #: How long GUI tests wait for a condition (generous: the machine may be busy).
-WAIT_MS = 10_000
+WAIT = 10_000
 
 
 def focused() -> QWidget:
-    """Where a key press goes: an open popup first, else the focus."""
+    """The widget keys go to, as for a person at the keyboard: an open popup, else the focus."""
     widget = QApplication.activePopupWidget() or QApplication.focusWidget()
     assert widget is not None, "nothing has the keyboard focus"
     return widget
 
 
-def press(key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    QTest.keyClick(focused(), key, modifier)
+def type_text(qtbot, text: str) -> None:
+    qtbot.keyClicks(focused(), text)
 
 
-def alt(letter: str) -> None:
-    """Press a mnemonic, Alt+letter."""
-    press(getattr(Qt.Key, f"Key_{letter.upper()}"), Qt.KeyboardModifier.AltModifier)
+def press(qtbot, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(focused(), key, modifier)
 
 
-def type_text(text: str) -> None:
-    QTest.keyClicks(focused(), text)
+def press_mnemonic(qtbot, letter: str) -> None:
+    """Alt+letter, sent where the focus is (Qt routes it as a shortcut)."""
+    qtbot.keyClick(focused(), letter.lower(), Qt.KeyboardModifier.AltModifier)
 
 
-def type_over(text: str) -> None:
-    """Select what the focused field holds and type over it."""
-    press(Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    type_text(text)
+def type_over(qtbot, text: str) -> None:
+    """Select what the focused field holds (Ctrl+A) and type over it."""
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, text)
 
 
-def retype(widget: QWidget, text: str) -> None:
+def retype(qtbot, widget: QWidget, text: str) -> None:
     """Select what ``widget`` holds and type over it (for setting up a filled form)."""
-    QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    QTest.keyClicks(widget, text)
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(widget, text)
+
+
+def mnemonics(window: QWidget) -> list[tuple[str, str]]:
+    """``(letter, text)`` of every mnemonic a person can see in ``window`` right now: its
+    menu bar, tabs, buttons, group boxes and labels that focus a field."""
+    texts = []
+    if isinstance(window, QMainWindow):
+        texts += [action.text() for action in window.menuBar().actions()]
+    for widget in [window, *window.findChildren(QWidget)]:
+        if not widget.isVisible():
+            continue
+        if isinstance(widget, QAbstractButton) or (
+            isinstance(widget, QLabel) and widget.buddy() is not None
+        ):
+            texts.append(widget.text())
+        elif isinstance(widget, QGroupBox):
+            texts.append(widget.title())
+        elif isinstance(widget, QTabBar):
+            texts += [widget.tabText(i) for i in range(widget.count())]
+    found = []
+    for text in texts:
+        match = re.search(r"&([^&])", text.replace("&&", ""))
+        if match:
+            found.append((match.group(1).casefold(), text))
+    return found
+
+
+def duplicate_mnemonics(window: QWidget) -> dict[str, list[str]]:
+    by_letter: dict[str, list[str]] = {}
+    for letter, text in mnemonics(window):
+        by_letter.setdefault(letter, []).append(text)
+    return {letter: texts for letter, texts in by_letter.items() if len(texts) > 1}

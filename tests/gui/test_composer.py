@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+from person import WAIT, retype
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 
@@ -13,7 +14,6 @@ from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.composer import ComposerWindow
-from tests.gui.person import WAIT_MS, retype
 
 pytestmark = pytest.mark.gui
 
@@ -30,15 +30,15 @@ def open_window(open_composer):
 
 def fill(qtbot, window: ComposerWindow, *, status: str = "deploying", colour: str = "yellow"):
     form = window.form
-    retype(form.title, "started deploying version 1.4")
-    retype(form.thread_title, "Production deploys")
-    retype(form.status_value, status)
+    retype(qtbot, form.title, "started deploying version 1.4")
+    retype(qtbot, form.thread_title, "Production deploys")
+    retype(qtbot, form.status_value, status)
     qtbot.mouseClick(form.swatches.buttons[colour], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.fields.rows[0][1], "Service")
     qtbot.keyClicks(form.fields.rows[0][2], "api")
     qtbot.keyClicks(form.body.edit, "Release notes: **faster** <script>alert(1)</script>")
-    retype(form.tags, "deploy, prod")
+    retype(qtbot, form.tags, "deploy, prod")
 
 
 def listed(window: ComposerWindow, integration_id: str):
@@ -65,7 +65,7 @@ def posted_bodies(window: ComposerWindow) -> list[dict]:
 
 
 def send(qtbot, window: ComposerWindow):
-    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT) as blocker:
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     return blocker.args[0]
 
@@ -104,17 +104,17 @@ def test_compose_preview_send_and_follow_up(qtbot, context, sandbox, open_window
     # The threads panel shows the status the sandbox holds.
     window.right_tabs.setCurrentWidget(window.threads_panel)
     panel = window.threads_panel
-    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: panel.views and panel.views[0].remote is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.views and panel.views[0].remote is not None, timeout=WAIT)
     assert panel.tree.topLevelItem(0).text(0) == "deploying"
     assert "Service: api" in panel.tree.topLevelItem(0).text(2)
     screenshot(window, "composer-after-sending")
 
     # "Update this thread" loads its state; a new status goes to the same thread.
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
-    qtbot.waitUntil(lambda: "started deploying" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "started deploying" in panel.timeline.toPlainText(), timeout=WAIT)
     qtbot.mouseClick(panel.update_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: form.thread_title.text() == "Production deploys", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: form.thread_title.text() == "Production deploys", timeout=WAIT)
     assert form.title.text() == "" and form.status_value.text() == "deploying"
     assert form.fields.values() == [("Service", "api")]
     qtbot.keyClicks(form.title, "finished the deploy")
@@ -126,7 +126,7 @@ def test_compose_preview_send_and_follow_up(qtbot, context, sandbox, open_window
     assert messages_by_uuid(sandbox, second.uuid)[0]["thread_id"] == thread_id
     thread = messages_by_uuid(sandbox, second.uuid)[0]["thread"]
     assert thread["status"] == {"value": "deployed", "color": "green"}
-    qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "deployed", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "deployed", timeout=WAIT)
     # And the sandbox's team inbox page shows the thread with its new, green badge.
     inbox = httpx.get(f"{sandbox.base_url}/app/acme/main").text
     assert "Production deploys" in inbox
@@ -139,7 +139,7 @@ def test_ctrl_enter_sends(qtbot, context, sandbox, open_window):
     fill(qtbot, window)
     window.activateWindow()
     window.form.title.setFocus()
-    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT) as blocker:
         qtbot.keyClick(window.form.title, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert len(messages_by_uuid(sandbox, blocker.args[0].uuid)) == 1
 
@@ -150,7 +150,7 @@ def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox,
     form = window.form
     form.author_name.clear()
     qtbot.keyClicks(form.author_avatar, "not a url")
-    retype(form.status_value, "open")
+    retype(qtbot, form.status_value, "open")
     qtbot.mouseClick(form.swatches.buttons[""], Qt.MouseButton.LeftButton)  # no colour
     qtbot.mouseClick(form.fields.add_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.fields.rows[0][2], "value without label")
@@ -184,7 +184,7 @@ def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox,
 
     # Fixing a field clears its message as the person types.
     qtbot.keyClicks(form.title, "opened")
-    qtbot.waitUntil(lambda: not form.message_for("title").is_error, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not form.message_for("title").is_error, timeout=WAIT)
 
 
 def test_json_tab_and_form_stay_in_step(qtbot, context, sandbox, open_window):
@@ -200,7 +200,7 @@ def test_json_tab_and_form_stay_in_step(qtbot, context, sandbox, open_window):
     data["thread"]["fields"].append({"label": "Version", "value": "1.3"})
     data["thread"]["body"] = "<p>Kept <b>HTML</b></p><script>x()</script>"
     window.preview.json_edit.setPlainText(json.dumps(data))
-    qtbot.waitUntil(lambda: window.form.title.text() == "rolled back", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.form.title.text() == "rolled back", timeout=WAIT)
     assert window.form.swatches.colour() == "red"
     assert window.form.fields.values() == [("Service", "api"), ("Version", "1.3")]
     assert window.form.body.mode() == "html"
@@ -209,15 +209,15 @@ def test_json_tab_and_form_stay_in_step(qtbot, context, sandbox, open_window):
     # form -> JSON
     window.form.title.clear()
     qtbot.keyClicks(window.form.title, "redeployed")
-    qtbot.waitUntil(lambda: shown_json(window)["title"] == "redeployed", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: shown_json(window)["title"] == "redeployed", timeout=WAIT)
 
     # Broken JSON is explained and does not touch the form.
     window.preview.json_edit.setPlainText('{"title": ')
-    qtbot.waitUntil(lambda: window.preview.json_message.is_error, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.preview.json_message.is_error, timeout=WAIT)
     assert "not valid JSON" in window.preview.json_message.text()
     assert window.form.title.text() == "redeployed"
     window.preview.json_edit.setPlainText('{"event": "activity", "colour": 1}')
-    qtbot.waitUntil(lambda: "unknown field" in window.preview.json_message.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "unknown field" in window.preview.json_message.text(), timeout=WAIT)
 
 
 def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox, open_window):
@@ -240,14 +240,14 @@ def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox,
         original(kind, text, action),
     )
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: any("Not sent yet" in t for t in shown), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: any("Not sent yet" in t for t in shown), timeout=WAIT)
     assert any("kept in the outbox" in t for t in shown)
     uuid = context.outbox.list(integration.id)[0].uuid
     # The timer-driven outbox retries in the background until the server takes it.
-    qtbot.waitUntil(lambda: context.outbox.count_pending() == 0, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: "The waiting message was sent." in shown, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: context.outbox.count_pending() == 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: "The waiting message was sent." in shown, timeout=WAIT)
     assert len(messages_by_uuid(sandbox, uuid)) == 1
-    qtbot.waitUntil(lambda: "Outbox empty" in window.outbox_label.full_text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Outbox empty" in window.outbox_label.full_text(), timeout=WAIT)
     errors = [e for e in window.request_log.entries if e.get("status") == 503 or "error" in e]
     assert errors  # the failed attempts are in the request log
 
@@ -260,20 +260,20 @@ def test_removed_integration_is_explained_and_can_be_set_up_again(
     fill(qtbot, window)
     sandbox.state.delete_source_by_id(source.id)
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "removed in Flowdock" in window.banner.text, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "removed in Flowdock" in window.banner.text, timeout=WAIT)
     assert window.banner.button.text() == "Set it up again"
     assert not window.send_button.isEnabled()
     assert not window.form.title.isEnabled()
     assert context.credentials.get_flow_token(integration.id) is None
     assert context.integrations.get(integration.id).state == "removed"
     qtbot.waitUntil(
-        lambda: "removed in Flowdock" in listed(window, integration.id).text(), timeout=WAIT_MS
+        lambda: "removed in Flowdock" in listed(window, integration.id).text(), timeout=WAIT
     )
     panel = window.integrations_panel
     assert panel.list.item(0).text() == "Removed in Flowdock"  # grouped under a heading
     assert panel.remove_button.text() == "Forget…" and panel.setup_again_button.isVisible()
     screenshot(window, "composer-removed-integration")
-    with qtbot.waitSignal(window.add_integration_requested, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.add_integration_requested, timeout=WAIT):
         qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
 
 
@@ -285,7 +285,7 @@ def test_draft_is_saved_and_restored(qtbot, context, sandbox, open_window):
         lambda: (
             (context.drafts.load(integration.id) or {}).get("thread_title") == "Production deploys"
         ),
-        timeout=WAIT_MS,
+        timeout=WAIT,
     )
     window.close()
     again = open_window(integration.id)
@@ -304,9 +304,9 @@ def test_templates_apply_and_save(qtbot, context, sandbox, open_window):
     assert form.swatches.colour() == "blue"
     qtbot.waitUntil(lambda: "<em>move</em>" in window.preview.json_edit.toPlainText())
     window.save_template("My note")  # written in the background
-    qtbot.waitUntil(lambda: context.templates.get("My note") is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: context.templates.get("My note") is not None, timeout=WAIT)
     assert context.templates.get("My note").fields["thread_title"] == "Office move"
-    qtbot.waitUntil(lambda: window.template_box.findData("My note") >= 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.template_box.findData("My note") >= 0, timeout=WAIT)
 
 
 def test_help_menu_opens_about_with_version(qtbot, context, sandbox, open_window, screenshot):
@@ -337,12 +337,12 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
         json={"count": 2, "status": 400, "path_prefix": "/messages"},
     ).raise_for_status()
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: context.outbox.list(integration.id, ("failed",)) != [], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: context.outbox.list(integration.id, ("failed",)) != [], timeout=WAIT)
     first = context.outbox.list(integration.id, ("failed",))[0]
-    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT_MS)
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT)
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
-        lambda: len(context.outbox.list(integration.id, ("failed",))) == 2, timeout=WAIT_MS
+        lambda: len(context.outbox.list(integration.id, ("failed",))) == 2, timeout=WAIT
     )
     second = next(i for i in context.outbox.list(integration.id, ("failed",)) if i.id != first.id)
 
@@ -353,15 +353,15 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     def rows() -> list[str]:
         return [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
 
-    qtbot.waitUntil(lambda: rows() == ["refused", "refused"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: rows() == ["refused", "refused"], timeout=WAIT)
     assert not panel.retry_button.isEnabled()  # nothing chosen yet
     screenshot(window, "composer-outbox-refused")
 
     # Retry the first: it is sent, once.
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
     qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(messages_by_uuid(sandbox, first.uuid)) == 1, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(messages_by_uuid(sandbox, first.uuid)) == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
 
     # Load the second into the form, then discard it (after confirming).
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
@@ -370,6 +370,6 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     assert window.form.thread_title.text() == "Production deploys"
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: context.outbox.get(second.id) is None, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: context.outbox.get(second.id) is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
     assert messages_by_uuid(sandbox, second.uuid) == []

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from person import WAIT, focused, press, press_mnemonic, type_over, type_text
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.composer.placeholder_dialog import PlaceholderDialog
-from tests.gui.person import WAIT_MS, alt, focused, press, type_over, type_text
 
 pytestmark = pytest.mark.gui
 
@@ -19,30 +19,30 @@ def test_an_announcement_in_three_fields_with_the_formatting_toolbar(
 ):
     integration, _ = make_integration(composer_context, sandbox.base_url, name="Office")
     window = open_composer(integration.id, size=(1024, 700))
-    press(Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # View > Announcement
+    press(qtbot, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # View > Announcement
     view = window.announcement
-    qtbot.waitUntil(view.isVisible, timeout=WAIT_MS)
+    qtbot.waitUntil(view.isVisible, timeout=WAIT)
     assert focused() is view.title  # the cursor where the first thing goes
 
-    type_text("Office closed Friday")
-    alt("x")  # Te&xt
+    type_text(qtbot, "Office closed Friday")
+    press_mnemonic(qtbot, "x")  # Te&xt
     assert focused() is view.text.edit
-    type_text("We are ")
-    press(Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # bold, the cursor between **
-    type_text("closed")
-    press(Qt.Key.Key_End)
-    type_text(" on Friday.")
-    press(Qt.Key.Key_Return)
+    type_text(qtbot, "We are ")
+    press(qtbot, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # bold, the cursor between **
+    type_text(qtbot, "closed")
+    press(qtbot, Qt.Key.Key_End)
+    type_text(qtbot, " on Friday.")
+    press(qtbot, Qt.Key.Key_Return)
     qtbot.mouseClick(view.text.tools["bullets"], Qt.MouseButton.LeftButton)
-    type_text("Post goes to reception")
+    type_text(qtbot, "Post goes to reception")
     assert view.text.text() == "We are **closed** on Friday.\n- Post goes to reception"
-    alt("s")  # &Status (optional)
-    type_over("important")
-    press(Qt.Key.Key_Tab)  # to the colours: one stop, on the chosen one (the template's)
+    press_mnemonic(qtbot, "s")  # &Status (optional)
+    type_over(qtbot, "important")
+    press(qtbot, Qt.Key.Key_Tab)  # to the colours: one stop, on the chosen one (the template's)
     assert focused() is view.swatches.buttons["blue"]
-    press(Qt.Key.Key_Right)  # past the last, round to the first: none
-    press(Qt.Key.Key_Right)
-    press(Qt.Key.Key_Right)
+    press(qtbot, Qt.Key.Key_Right)  # past the last, round to the first: none
+    press(qtbot, Qt.Key.Key_Right)
+    press(qtbot, Qt.Key.Key_Right)
     assert view.swatches.colour() == "green"
     screenshot(window, "composer-announcement-1024x700")
 
@@ -56,8 +56,8 @@ def test_an_announcement_in_three_fields_with_the_formatting_toolbar(
     assert form.swatches.colour() == "green" and form.status_value.text() == "important"
     qtbot.mouseClick(window.view_switch.group.buttons()[0], Qt.MouseButton.LeftButton)
 
-    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as sent:
-        press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT) as sent:
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     stored = messages_by_uuid(sandbox, sent.args[0].uuid)[0]
     assert stored["thread"]["title"] == "Office closed Friday"
     assert stored["body"] == (
@@ -69,7 +69,7 @@ def test_an_announcement_in_three_fields_with_the_formatting_toolbar(
     # The choice of view is remembered for the next start.
     qtbot.waitUntil(
         lambda: composer_context.settings.get("composer_view") == "announcement",
-        timeout=WAIT_MS,
+        timeout=WAIT,
     )
 
 
@@ -79,16 +79,16 @@ def test_problems_the_announcement_view_cannot_show_open_the_full_form(
     integration, _ = make_integration(composer_context, sandbox.base_url)
     window = open_composer(integration.id)
     window.views.show("announcement")
-    press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # no title yet
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # no title yet
     assert window.announcement.first_error_widget() is window.announcement.title
     assert focused() is window.announcement.title
     assert "Fix the marked fields" in window.banner.text
-    type_text("Lunch")
-    qtbot.waitUntil(lambda: window.banner.text == "", timeout=WAIT_MS)
+    type_text(qtbot, "Lunch")
+    qtbot.waitUntil(lambda: window.banner.text == "", timeout=WAIT)
 
     window.form.author_name.clear()  # only the full form has the author
-    press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.views.mode == "full", timeout=WAIT_MS)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.views.mode == "full", timeout=WAIT)
     assert focused() is window.form.author_name
     assert window.form.message_for("author.name").is_error
 
@@ -122,25 +122,27 @@ def test_a_template_asks_for_its_blanks_in_a_dialog_with_room_for_text(
         )
         seen["message box"] = type(dialog.edits["message"]).__name__
         screenshot(dialog, "composer-template-blanks")
-        type_text("Office closed Friday")  # the first blank has the cursor
-        press(Qt.Key.Key_Tab)
-        type_text("We are closed.")
-        press(Qt.Key.Key_Return)  # a new line in the text, not the end of the dialog
-        type_text("Back on Monday.")
-        press(Qt.Key.Key_Tab)  # on to the buttons; Enter presses "Use template"
-        press(Qt.Key.Key_Return)
+        type_text(qtbot, "Office closed Friday")  # the first blank has the cursor
+        press(qtbot, Qt.Key.Key_Tab)
+        type_text(qtbot, "We are closed.")
+        press(qtbot, Qt.Key.Key_Return)  # a new line in the text, not the end of the dialog
+        type_text(qtbot, "Back on Monday.")
+        press(qtbot, Qt.Key.Key_Tab)  # on to the buttons; Enter presses "Use template"
+        press(qtbot, Qt.Key.Key_Return)
 
     QTimer.singleShot(0, fill_dialog)
-    alt("m")  # Te&mplate
+    press_mnemonic(qtbot, "m")  # Te&mplate
     assert focused() is window.template_box
     assert window.template_box.currentData() == "Announcement"
-    alt("y")  # Appl&y: the button is pressed a moment later and opens the (modal) dialog
-    qtbot.waitUntil(lambda: "heading" in seen, timeout=WAIT_MS)
+    press_mnemonic(
+        qtbot, "y"
+    )  # Appl&y: the button is pressed a moment later and opens the (modal) dialog
+    qtbot.waitUntil(lambda: "heading" in seen, timeout=WAIT)
     assert "left open" not in seen
     assert "Use the template “Announcement”" in seen["heading"]
     assert seen["title fits"] and seen["message box"] == QPlainTextEdit.__name__
     form = window.form
-    qtbot.waitUntil(lambda: form.thread_title.text() == "Office closed Friday", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: form.thread_title.text() == "Office closed Friday", timeout=WAIT)
     assert form.message_body.text() == "We are closed.\nBack on Monday."
     assert form.body.text() == ""  # the text is the message's own, not the thread's
     assert form.external_thread_id.text() == "office-closed-friday"

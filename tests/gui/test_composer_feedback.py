@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from person import WAIT, focused, press, press_mnemonic, type_over
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
@@ -11,7 +12,6 @@ from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.composer import ComposerWindow
-from tests.gui.person import WAIT_MS, alt, focused, press, type_over
 
 pytestmark = pytest.mark.gui
 
@@ -37,8 +37,8 @@ def browser():
 
 
 def send_with_keys(qtbot, window: ComposerWindow):
-    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
-        press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT) as blocker:
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     return blocker.args[0]
 
 
@@ -51,24 +51,24 @@ def test_the_status_colour_is_chosen_with_the_keyboard_alone(
     swatches = window.form.swatches
     names = {b.accessibleName() for b in swatches.buttons.values()}
     assert names == {"Status colour none"} | {f"Status colour {c}" for c in swatches.buttons if c}
-    alt("i")
-    type_over("Keyboard only")
-    alt("s")
-    type_over("rolling")
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Keyboard only")
+    press_mnemonic(qtbot, "s")
+    type_over(qtbot, "rolling")
     unfocused = swatches.buttons["blue"].grab().toImage()
-    press(Qt.Key.Key_Tab)  # one Tab stop for the whole group: the chosen colour
+    press(qtbot, Qt.Key.Key_Tab)  # one Tab stop for the whole group: the chosen colour
     assert focused() is swatches.buttons["blue"]
     assert swatches.buttons["blue"].grab().toImage() != unfocused  # the focus shows
-    press(Qt.Key.Key_Home)
+    press(qtbot, Qt.Key.Key_Home)
     assert swatches.colour() == "" and focused() is swatches.buttons[""]
     for _ in range(3):
-        press(Qt.Key.Key_Right)
+        press(qtbot, Qt.Key.Key_Right)
     assert swatches.colour() == "yellow"
-    press(Qt.Key.Key_Left)
+    press(qtbot, Qt.Key.Key_Left)
     assert swatches.colour() == "green"
-    press(Qt.Key.Key_Space)  # Space keeps the focused colour chosen
+    press(qtbot, Qt.Key.Key_Space)  # Space keeps the focused colour chosen
     assert swatches.colour() == "green"
-    press(Qt.Key.Key_Tab)  # and Tab leaves the group in one step
+    press(qtbot, Qt.Key.Key_Tab)  # and Tab leaves the group in one step
     assert focused() not in swatches.buttons.values()
     screenshot(window, "composer-status-by-keyboard")
 
@@ -83,8 +83,8 @@ def test_after_a_send_the_banner_has_the_time_and_opens_the_team_inbox(
     integration, _ = make_integration(composer_context, sandbox.base_url)
     window = open_composer(integration.id)
     window.views.show("full")
-    alt("i")
-    type_over("Inbox check")
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Inbox check")
     first = send_with_keys(qtbot, window)
     text = window.banner.text
     assert text.startswith("Sent to Acme / Main at ") and f"message {first.response['id']}" in text
@@ -111,22 +111,22 @@ def test_choosing_another_integration_leaves_nothing_of_the_previous_one(
     )
     window = open_composer(first.id)
     window.views.show("full")
-    alt("i")
-    type_over("Only in the first")
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Only in the first")
     send_with_keys(qtbot, window)
     panel = window.threads_panel
     window.right_tabs.setCurrentWidget(panel)
-    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
-    qtbot.waitUntil(lambda: "Demo User" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Demo User" in panel.timeline.toPlainText(), timeout=WAIT)
     assert window.form.external_thread_id.suggestion_ids() == ["only-in-the-first"]
     assert window.banner.text
 
     listing = window.integrations_panel.list
     row = next(i for i in range(listing.count()) if listing.item(i).text().startswith("Second"))
     listing.setCurrentRow(row)
-    qtbot.waitUntil(lambda: window.integration_id == second.id, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.integration_id == second.id, timeout=WAIT)
+    qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT)
     assert panel.tree.topLevelItemCount() == 0
     assert "Demo User" not in panel.timeline.toPlainText()
     assert window.form.external_thread_id.suggestion_ids() == []

@@ -4,6 +4,7 @@ with their unsent messages offered for resending through the new source."""
 from __future__ import annotations
 
 import pytest
+from person import WAIT, retype
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -12,7 +13,6 @@ from flowdock_desktop.store.integrations import UnknownIntegrationError
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.composer import ComposerWindow
-from tests.gui.person import WAIT_MS, retype
 
 pytestmark = pytest.mark.gui
 
@@ -24,12 +24,12 @@ def rows(window: ComposerWindow) -> list[str]:
 
 def write(qtbot, window: ComposerWindow, thread_title: str, title: str) -> None:
     window.views.show("full")
-    retype(window.form.thread_title, thread_title)
-    retype(window.form.title, title)
+    retype(qtbot, window.form.thread_title, thread_title)
+    retype(qtbot, window.form.title, title)
 
 
 def send_and_wait(qtbot, window: ComposerWindow):
-    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT) as blocker:
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     return blocker.args[0]
 
@@ -38,7 +38,7 @@ def lose_to_removal(qtbot, window: ComposerWindow, sandbox, source_id: int) -> N
     """The source is deleted in Flowdock; the next send learns it (410) and keeps the text."""
     sandbox.state.delete_source_by_id(source_id)
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "removed in Flowdock" in window.banner.text, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "removed in Flowdock" in window.banner.text, timeout=WAIT)
 
 
 def test_set_up_again_replaces_the_entry_and_resends_through_the_new_source(
@@ -54,29 +54,29 @@ def test_set_up_again_replaces_the_entry_and_resends_through_the_new_source(
     lose_to_removal(qtbot, window, sandbox, old_source.id)
     outbox = composer_context.outbox
     assert [i.state for i in outbox.list(old.id)] == ["sent", "gone"]
-    qtbot.waitUntil(lambda: rows(window)[0] == "Removed in Flowdock", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: rows(window)[0] == "Removed in Flowdock", timeout=WAIT)
     assert "1 message not sent" in rows(window)[1]
     # The footer counts what is still to be sent; a removed integration's message is not.
     qtbot.waitUntil(
         lambda: window.outbox_label.full_text() == "Nothing waiting to be sent.",
-        timeout=WAIT_MS,
+        timeout=WAIT,
     )
 
     # "Set it up again" creates a new source in the same flow (the wizard's part).
     assert window.banner.button.text() == "Set it up again"
-    with qtbot.waitSignal(window.add_integration_requested, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.add_integration_requested, timeout=WAIT):
         qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
     new, new_source = make_integration(composer_context, sandbox.base_url)
     window.reload_integrations()  # what the app does when the wizard created one
 
-    qtbot.waitUntil(lambda: window.integration_id == new.id, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: "new thread" in window.banner.text, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.integration_id == new.id, timeout=WAIT)
+    qtbot.waitUntil(lambda: "new thread" in window.banner.text, timeout=WAIT)
     assert rows(window) == ["Deploy bot\nAcme / Main · working"]  # one entry, not two
     assert "1 message written for the removed “Deploy bot” was not sent" in window.banner.text
     screenshot(window, "composer-resend-after-setup")
     qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
 
-    qtbot.waitUntil(lambda: outbox.list(new.id, ("sent",)) != [], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: outbox.list(new.id, ("sent",)) != [], timeout=WAIT)
     resent = outbox.list(new.id, ("sent",))[0]
     stored = messages_by_uuid(sandbox, resent.uuid)
     assert len(stored) == 1 and stored[0]["title"] == "released 1.1"
@@ -85,7 +85,7 @@ def test_set_up_again_replaces_the_entry_and_resends_through_the_new_source(
     with pytest.raises(UnknownIntegrationError):
         composer_context.integrations.get(old.id)  # nothing left of it: forgotten
     qtbot.waitUntil(
-        lambda: window.outbox_label.full_text() == "Outbox empty: all sent.", timeout=WAIT_MS
+        lambda: window.outbox_label.full_text() == "Outbox empty: all sent.", timeout=WAIT
     )
 
 
@@ -99,7 +99,7 @@ def test_a_removed_integration_can_be_forgotten(
     window = open_composer(gone.id)
     write(qtbot, window, "News", "wrote the news")
     lose_to_removal(qtbot, window, sandbox, gone_source.id)
-    qtbot.waitUntil(lambda: "Removed in Flowdock" in rows(window), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Removed in Flowdock" in rows(window), timeout=WAIT)
     assert rows(window)[0].startswith("Kept")  # working ones first, removed ones apart
 
     panel = window.integrations_panel
@@ -113,9 +113,9 @@ def test_a_removed_integration_can_be_forgotten(
     monkeypatch.setattr(QMessageBox, "question", answer)
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert "1 message not sent will be deleted too" in asked[0]
-    qtbot.waitUntil(lambda: len(rows(window)) == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(rows(window)) == 1, timeout=WAIT)
     assert rows(window)[0].startswith("Kept")
     assert composer_context.outbox.list(gone.id) == []
     with pytest.raises(UnknownIntegrationError):
         composer_context.integrations.get(gone.id)
-    qtbot.waitUntil(lambda: window.integration_id == kept.id, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.integration_id == kept.id, timeout=WAIT)

@@ -7,12 +7,12 @@ import logging
 
 import httpx
 import pytest
+from person import WAIT, press
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 from flowdock_desktop.testing import connect_demo_source as make_integration
-from tests.gui.person import WAIT_MS, press
 
 pytestmark = pytest.mark.gui
 
@@ -56,16 +56,16 @@ def test_a_long_problem_never_widens_the_window_past_a_1024_screen(
     # the footer then has a lot to say, and the banner too.
     window.views.show("full")
     window.form.thread_title.setFocus()
-    press(Qt.Key.Key_End)
+    press(qtbot, Qt.Key.Key_End)
     qtbot.keyClicks(window.form.thread_title, "A thread with a long name to make the texts long")
     arm(sandbox, count=1, status=400, path_prefix="/messages")
     window.send()
-    qtbot.waitUntil(lambda: "refused" in window.outbox_label.full_text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "refused" in window.outbox_label.full_text(), timeout=WAIT)
     arm(sandbox, count=1000, status=503, path_prefix="/messages")
-    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT_MS)
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT)
     window.send()
-    qtbot.waitUntil(lambda: "waiting" in window.outbox_label.full_text(), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: "last problem" in window.outbox_label.full_text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "waiting" in window.outbox_label.full_text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: "last problem" in window.outbox_label.full_text(), timeout=WAIT)
     QApplication.processEvents()
 
     footer = window.outbox_label
@@ -138,6 +138,6 @@ def test_notices_follow_a_switch_between_light_and_dark(
     apply_theme(qapp, "light")  # no change: the banner keeps its light colours
     assert light_bg in window.banner.styleSheet()
     apply_theme(qapp, "dark")
-    qtbot.waitUntil(lambda: dark_bg in window.banner.styleSheet(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: dark_bg in window.banner.styleSheet(), timeout=WAIT)
     apply_theme(qapp, "light")
-    qtbot.waitUntil(lambda: light_bg in window.banner.styleSheet(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: light_bg in window.banner.styleSheet(), timeout=WAIT)

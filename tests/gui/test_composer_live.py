@@ -8,6 +8,7 @@ import re
 
 import httpx
 import pytest
+from person import WAIT
 from PySide6.QtCore import Qt
 
 from flowdock_desktop.testing import post_status
@@ -17,7 +18,6 @@ from flowdock_desktop.ui.theme import STATUS_COLOURS
 # The composer tests' fixtures (a signed-in context; windows closed after each test) are
 # imported by name, so the tests' parameters name them again.
 from tests.gui.test_composer import (  # noqa: F401
-    WAIT_MS,
     context,
     fill,
     open_window,
@@ -59,8 +59,8 @@ def _sent_thread(qtbot, window):
     send(qtbot, window)
     window.right_tabs.setCurrentWidget(window.threads_panel)
     panel = window.threads_panel
-    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: panel.views[0].remote is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.views[0].remote is not None, timeout=WAIT)
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
     qtbot.mouseClick(panel.update_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.form.thread_title.text() == "Production deploys")
@@ -79,44 +79,44 @@ def test_thread_card_and_threads_tab_follow_another_clients_status(
 ):
     integration, source = connect(context, sandbox.base_url)
     window = open_window(integration.id)
-    qtbot.waitUntil(lambda: _live(window), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
     assert window.threads_panel.live_note.text().startswith("Live")
     assert not window.threads.timer.isActive()  # no polling while live
     panel = _sent_thread(qtbot, window)
-    qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["yellow"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["yellow"], timeout=WAIT)
     # The person's own message does not count as a change to look at.
     assert CHANGED_MARK not in panel.tree.topLevelItem(0).text(1)
 
     # Looking at the outbox, not the thread: the change is marked for later.
     window.right_tabs.setCurrentWidget(window.outbox_panel)
     _post_status(sandbox, source.flow_token, "failed", "red")
-    qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["red"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["red"], timeout=WAIT)
     item = panel.tree.topLevelItem(0)
     assert item.text(0) == "failed"
     assert item.background(0).color().name() == STATUS_COLOURS["red"]
     assert item.text(1) == f"{CHANGED_MARK} Production deploys" and item.font(1).bold()
     window.right_tabs.setCurrentWidget(window.threads_panel)
-    qtbot.waitUntil(lambda: "CI marked it failed" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "CI marked it failed" in panel.timeline.toPlainText(), timeout=WAIT)
     screenshot(window, "composer-threads-live")
 
     # Choosing the thread is looking at it: the mark goes.
     panel.tree.setCurrentItem(None)
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
-    qtbot.waitUntil(lambda: CHANGED_MARK not in panel.tree.topLevelItem(0).text(1), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: CHANGED_MARK not in panel.tree.topLevelItem(0).text(1), timeout=WAIT)
     # While it is in view, new activity shows at once and is not marked.
     _post_status(sandbox, source.flow_token, "fixed", "green")
-    qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "fixed", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "fixed", timeout=WAIT)
     assert CHANGED_MARK not in panel.tree.topLevelItem(0).text(1)
-    qtbot.waitUntil(lambda: "CI marked it fixed" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "CI marked it fixed" in panel.timeline.toPlainText(), timeout=WAIT)
 
 
 def test_a_comment_from_the_inbox_page_reaches_the_composer(qtbot, context, sandbox, open_window):
     integration, _ = connect(context, sandbox.base_url)
     window = open_window(integration.id)
-    qtbot.waitUntil(lambda: _live(window), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
     panel = _sent_thread(qtbot, window)
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
-    qtbot.waitUntil(lambda: "started deploying" in panel.timeline.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "started deploying" in panel.timeline.toPlainText(), timeout=WAIT)
     thread_id = panel.views[0].thread_id
 
     with httpx.Client(base_url=sandbox.base_url) as teammate:
@@ -131,9 +131,9 @@ def test_a_comment_from_the_inbox_page_reaches_the_composer(qtbot, context, sand
 
     qtbot.waitUntil(
         lambda: "Demo User commented: Rollback looks safe" in panel.timeline.toPlainText(),
-        timeout=WAIT_MS,
+        timeout=WAIT,
     )
-    qtbot.waitUntil(lambda: panel.views[0].remote.internal_comments == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.views[0].remote.internal_comments == 1, timeout=WAIT)
 
 
 def test_without_the_stream_it_polls_and_says_so(qtbot, context, sandbox, open_window):
@@ -142,7 +142,7 @@ def test_without_the_stream_it_polls_and_says_so(qtbot, context, sandbox, open_w
     integration, _ = connect(context, sandbox.base_url)
     window = open_window(integration.id)
     note = window.threads_panel.live_note
-    qtbot.waitUntil(lambda: "reconnecting" in note.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "reconnecting" in note.text(), timeout=WAIT)
     assert "checking every 30 s meanwhile" in note.text()
     assert window.threads.timer.isActive()
     # The server recovers; the next try goes live and polling stops.
@@ -156,6 +156,6 @@ def test_a_server_without_streams_is_polled(qtbot, context, sandbox, open_window
     integration, _ = connect(context, sandbox.base_url)
     window = open_window(integration.id)
     note = window.threads_panel.live_note
-    qtbot.waitUntil(lambda: note.text().startswith("No live updates"), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: note.text().startswith("No live updates"), timeout=WAIT)
     assert note.text().endswith("checking every 30 s.")
     assert window.threads.timer.isActive()

@@ -7,19 +7,26 @@ widget claims.
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
+from person import (
+    WAIT,
+    duplicate_mnemonics,
+    focused,
+    mnemonics,
+    press,
+    press_mnemonic,
+    type_over,
+    type_text,
+)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
-from PySide6.QtWidgets import QAbstractButton, QLabel, QTabBar, QWidget
+from PySide6.QtWidgets import QWidget
 
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.composer import ComposerWindow
-from tests.gui.person import WAIT_MS, alt, focused, press, type_over, type_text
 
 pytestmark = pytest.mark.gui
 
@@ -40,8 +47,8 @@ FIELD_NAMES = {
 
 
 def send_with_keys(qtbot, window: ComposerWindow):
-    with qtbot.waitSignal(window.message_sent, timeout=WAIT_MS) as blocker:
-        press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT) as blocker:
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     return blocker.args[0]
 
 
@@ -68,30 +75,30 @@ def test_typing_an_existing_thread_id_updates_that_thread(
     form = window.form
     window.views.show("full")
 
-    alt("i")  # Thread t&itle
+    press_mnemonic(qtbot, "i")  # Thread t&itle
     assert focused() is form.thread_title
-    type_over("First steps")
-    alt("t")  # &Title
-    type_over("opened the thread")
+    type_over(qtbot, "First steps")
+    press_mnemonic(qtbot, "t")  # &Title
+    type_over(qtbot, "opened the thread")
     first = send_with_keys(qtbot, window)
     stored = messages_by_uuid(sandbox, first.uuid)[0]
     assert first.item.payload["external_thread_id"] == "first-steps"  # made from the title
 
     # The composer now knows the thread and suggests it; typing its id must keep the id.
-    qtbot.waitUntil(lambda: bool(window.threads_panel.views), timeout=WAIT_MS)
-    alt("t")
-    type_over("added a second step")
-    alt("d")  # External thread i&d
+    qtbot.waitUntil(lambda: bool(window.threads_panel.views), timeout=WAIT)
+    press_mnemonic(qtbot, "t")
+    type_over(qtbot, "added a second step")
+    press_mnemonic(qtbot, "d")  # External thread i&d
     assert focused() is form.external_thread_id
     assert "first-steps" in form.external_thread_id.suggestion_ids()
-    type_over("first-steps")
+    type_over(qtbot, "first-steps")
     popup = form.external_thread_id.completer().popup()
-    qtbot.waitUntil(popup.isVisible, timeout=WAIT_MS)  # the suggestion shows its title...
+    qtbot.waitUntil(popup.isVisible, timeout=WAIT)  # the suggestion shows its title...
     assert popup.model().index(0, 0).data() == "first-steps — First steps"
     assert form.external_thread_id.text() == "first-steps"  # ...and the field keeps the id
-    press(Qt.Key.Key_Down)  # picking the suggestion puts in its id, not its label
-    press(Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not popup.isVisible(), timeout=WAIT_MS)
+    press(qtbot, Qt.Key.Key_Down)  # picking the suggestion puts in its id, not its label
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not popup.isVisible(), timeout=WAIT)
     assert form.external_thread_id.text() == "first-steps"
     second = send_with_keys(qtbot, window)
 
@@ -117,12 +124,12 @@ def test_a_first_message_from_a_fresh_integration_takes_two_typed_fields(
     form = window.form
     # The first template is applied and the cursor waits in the first field still empty.
     assert window.template_box.currentData() == "Announcement"
-    qtbot.waitUntil(lambda: focused() is form.thread_title, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: focused() is form.thread_title, timeout=WAIT)
 
-    type_text("Office closed Friday")
+    type_text(qtbot, "Office closed Friday")
     assert form.external_thread_id.text() == "office-closed-friday"  # shown, editable
-    alt("x")  # Message te&xt
-    type_text("We are **closed** on Friday.")
+    press_mnemonic(qtbot, "x")  # Message te&xt
+    type_text(qtbot, "We are **closed** on Friday.")
     result = send_with_keys(qtbot, window)
 
     stored = messages_by_uuid(sandbox, result.uuid)[0]
@@ -140,38 +147,24 @@ def test_validation_messages_and_the_banner_clear_as_fields_become_valid(
     window = open_composer(integration.id)
     window.views.show("full")
     form = window.form
-    alt("t")
-    type_over("")
-    press(Qt.Key.Key_Backspace)  # the title emptied
-    press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    press_mnemonic(qtbot, "t")
+    type_over(qtbot, "")
+    press(qtbot, Qt.Key.Key_Backspace)  # the title emptied
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert "Fix the marked fields" in window.banner.text
     assert form.message_for("title").is_error
     assert form.message_for("thread.title").is_error
     assert focused() is form.thread_title  # the first marked field, in the order shown
 
-    type_text("Week notes")
-    qtbot.waitUntil(lambda: not form.message_for("thread.title").is_error, timeout=WAIT_MS)
+    type_text(qtbot, "Week notes")
+    qtbot.waitUntil(lambda: not form.message_for("thread.title").is_error, timeout=WAIT)
     assert form.message_for("title").is_error  # still wrong, still marked
     assert "Fix the marked fields" in window.banner.text
-    alt("t")
-    type_text("wrote the notes")
-    qtbot.waitUntil(lambda: not form.message_for("title").is_error, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window.banner.text == "", timeout=WAIT_MS)
+    press_mnemonic(qtbot, "t")
+    type_text(qtbot, "wrote the notes")
+    qtbot.waitUntil(lambda: not form.message_for("title").is_error, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.banner.text == "", timeout=WAIT)
     assert composer_context.outbox.list(integration.id) == []
-
-
-def _mnemonics(window: ComposerWindow) -> list[str]:
-    """Every Alt+letter on screen: menus, tabs, buttons and labels that focus a field."""
-    texts = [action.text() for action in window.menuBar().actions()]
-    for widget in window.findChildren(QWidget):
-        if not widget.isVisible():
-            continue
-        focuses = isinstance(widget, QLabel) and widget.buddy() is not None
-        if focuses or isinstance(widget, QAbstractButton):
-            texts.append(widget.text())
-        elif isinstance(widget, QTabBar):
-            texts += [widget.tabText(i) for i in range(widget.count())]
-    return [m.group(1).lower() for t in texts if (m := re.search(r"&([^&\s])", t))]
 
 
 def test_every_mnemonic_on_screen_is_unique(qtbot, composer_context, sandbox, open_composer):
@@ -182,7 +175,6 @@ def test_every_mnemonic_on_screen_is_unique(qtbot, composer_context, sandbox, op
         window.views.show(view)
         for tab in range(window.right_tabs.count()):
             window.right_tabs.setCurrentIndex(tab)
-            letters = _mnemonics(window)
-            assert {"f", "w", "h", "m", "y", "t", "x", "s", "o", "q"} <= set(letters)
-            doubled = sorted({letter for letter in letters if letters.count(letter) > 1})
-            assert doubled == [], (view, window.right_tabs.tabText(tab), letters)
+            letters = {letter for letter, _ in mnemonics(window)}
+            assert {"f", "w", "h", "m", "y", "t", "x", "s", "o", "q"} <= letters
+            assert duplicate_mnemonics(window) == {}, (view, window.right_tabs.tabText(tab))

@@ -1,4 +1,5 @@
-"""What the wizard tests share: a scripted browser, a sandbox, and pressing keys like a person.
+"""What the wizard tests share: a scripted browser, a sandbox, and (from ``person``) pressing
+keys like a person.
 
 Plain helpers (no fixtures), imported by the ``test_wizard*`` modules.
 """
@@ -11,21 +12,21 @@ import socket
 import threading
 
 import httpx
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QApplication,
-    QGroupBox,
-    QLabel,
-    QWidget,
-    QWizard,
+from person import (  # noqa: F401 (the keyboard helpers, shared with the composer's tests)
+    WAIT,
+    duplicate_mnemonics,
+    focused,
+    mnemonics,
+    press,
+    press_mnemonic,
+    type_text,
 )
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWizard
 
 from flowdock_desktop.sandbox import SandboxConfig
 from flowdock_desktop.sandbox.server import SandboxServer
 from flowdock_desktop.ui.wizard import PageId, SetupWizard
-
-WAIT = 10_000
 
 
 class ScriptedBrowser:
@@ -117,26 +118,6 @@ def go_to(qtbot, wiz: SetupWizard, page: PageId) -> None:
         qtbot.waitUntil(lambda current=current: wiz.currentId() != current, timeout=WAIT)
 
 
-def focused() -> QWidget:
-    """The widget keys go to, as for a person at the keyboard."""
-    widget = QApplication.focusWidget()
-    assert widget is not None, "nothing has the keyboard focus"
-    return widget
-
-
-def type_text(qtbot, text: str) -> None:
-    qtbot.keyClicks(focused(), text)
-
-
-def press(qtbot, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    qtbot.keyClick(focused(), key, modifier)
-
-
-def press_mnemonic(qtbot, letter: str) -> None:
-    """Alt+letter, sent where the focus is (Qt routes it as a shortcut)."""
-    qtbot.keyClick(focused(), letter.lower(), Qt.KeyboardModifier.AltModifier)
-
-
 def _ready_for_enter(wiz: SetupWizard) -> bool:
     page = wiz.currentPage()
     if page.working:
@@ -161,30 +142,3 @@ def enter_until(qtbot, wiz: SetupWizard, target: PageId, on_page=None) -> None:
             timeout=WAIT,
         )
     raise AssertionError(f"never reached {target!r}; stuck on {wiz.currentId()!r}")
-
-
-def mnemonics(window: QWidget) -> list[tuple[str, str]]:
-    """``(letter, text)`` of every mnemonic a person can see in ``window`` right now."""
-    found = []
-    for widget in [window, *window.findChildren(QWidget)]:
-        if not widget.isVisible():
-            continue
-        if isinstance(widget, QAbstractButton) or (
-            isinstance(widget, QLabel) and widget.buddy() is not None
-        ):
-            text = widget.text()
-        elif isinstance(widget, QGroupBox):
-            text = widget.title()
-        else:
-            continue
-        match = re.search(r"&([^&])", text.replace("&&", ""))
-        if match:
-            found.append((match.group(1).casefold(), text))
-    return found
-
-
-def duplicate_mnemonics(window: QWidget) -> dict[str, list[str]]:
-    by_letter: dict[str, list[str]] = {}
-    for letter, text in mnemonics(window):
-        by_letter.setdefault(letter, []).append(text)
-    return {letter: texts for letter, texts in by_letter.items() if len(texts) > 1}

@@ -191,3 +191,16 @@ def test_the_send_command_builds_its_message_with_the_same_form_model(tmp_path):
     assert payload["title"] == "posted an update"  # the event's default, as in the composer
     assert payload["external_thread_id"] == "web-deploys"
     assert payload["body"] == "<p><strong>shipped</strong></p>"
+
+
+def test_the_form_model_and_presenters_load_without_qt():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flowdock_desktop.compose, flowdock_desktop.compose.presenters, "
+        "flowdock_desktop.compose.replacement, flowdock_desktop.send_commands; "
+        "print(sorted(m for m in sys.modules if m.startswith('PySide6')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

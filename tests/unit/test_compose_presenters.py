@@ -1,0 +1,87 @@
+"""The composer's and the command line's shared sentences: outbox summary, integration groups."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from flowdock_desktop.compose.presenters import (
+    count,
+    group_integrations,
+    replacement_for,
+    sent_text,
+    summarize_outbox,
+    team_inbox_url,
+    unsent_after_setup_text,
+)
+from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.store.outbox import OutboxItem
+
+NOW = 1_700_000_000.0
+
+
+def integration(id_: str, *, state="active", created=NOW - 100, removed=None, flow="f1"):
+    return Integration(
+        id=id_, api_url="http://127.0.0.1:8123", flow_id=flow, flow_name="Main",
+        organization_name="Acme", org_slug="acme", flow_slug="main", source_id=1,
+        source_name="Deploy bot", source_url="", application_name="", account_user_id=None,
+        created_at=created, state=state, removed_at=removed,
+    )  # fmt: skip
+
+
+def item(state: str, *, due=NOW, error=None, integration_id="a") -> OutboxItem:
+    return OutboxItem(
+        id=1, integration_id=integration_id, uuid="u", payload={"title": "t"}, state=state,
+        attempts=1, next_attempt_at=due, last_error=error, created_at=NOW, sent_at=None,
+        response=None,
+    )  # fmt: skip
+
+
+def test_counts_read_as_english():
+    assert count(1, "activity") == "1 activity"
+    assert count(2, "activity") == "2 activities"
+    assert count(0, "message") == "0 messages"
+
+
+def test_the_footer_counts_what_is_still_to_be_sent():
+    assert summarize_outbox([]).footer() == "Outbox empty: all sent."
+    waiting = summarize_outbox(
+        [
+            item("queued", due=NOW + 12, error="The server had a problem."),
+            item("failed", error="x"),
+        ],
+        now=NOW,
+    )
+    assert waiting.footer() == (
+        "1 waiting to be sent · next try in 12 s · last problem: The server had a problem. — "
+        "1 refused by the server (see the Outbox tab): x"
+    )
+    orphaned = summarize_outbox([item("gone")], now=NOW)
+    assert orphaned.footer() == "Nothing waiting to be sent."  # not counted, not called sent
+    assert any("removed in Flowdock" in line for line in orphaned.lines())
+    assert summarize_outbox([item("queued")], ignore=["a"]).footer() == "Outbox empty: all sent."
+
+
+def test_a_removed_integration_set_up_again_is_replaced_by_the_new_one():
+    old = integration("old", state="removed", removed=NOW - 50)
+    new = integration("new", created=NOW - 10)
+    elsewhere = integration("other", created=NOW - 5, flow="f2")
+    earlier = integration("earlier", created=NOW - 90)  # set up before the removal: not it
+    assert replacement_for(old, [elsewhere, earlier]) is None
+    assert replacement_for(old, [new, elsewhere, earlier]) is new
+    groups = group_integrations([new, elsewhere, old])
+    assert groups.active == [new, elsewhere]
+    assert groups.removed == [] and groups.replaced == [(old, new)]
+    lonely = dataclasses.replace(old, id="lonely", flow_id="f3")
+    assert group_integrations([new, lonely]).removed == [lonely]
+    text = unsent_after_setup_text(old, new, 2)
+    assert text.startswith("2 messages written for the removed “Deploy bot” were not sent")
+    assert "new thread" in text
+
+
+def test_after_a_send_the_words_and_the_inbox_link():
+    when = datetime(2024, 5, 1, 9, 30, 15).timestamp()
+    one = integration("a")
+    assert sent_text(one, when, {"id": 42}) == "Sent to Acme / Main at 09:30:15 as message 42."
+    assert sent_text(None, when) == "Sent at 09:30:15."
+    assert team_inbox_url(one) == "http://127.0.0.1:8123/app/acme/main"
