@@ -14,7 +14,7 @@ from flowdock_desktop.api.validation import FieldErrors
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.ui.composer.editors import BodyEditor
 from flowdock_desktop.ui.composer.form import MessageForm
-from flowdock_desktop.ui.composer.swatches import ColourSwatches
+from flowdock_desktop.ui.composer.swatches import StatusEditor
 from flowdock_desktop.ui.widgets import FieldMessage, labelled_field
 
 #: Validator keys shown here, and the field each one is shown under.
@@ -56,16 +56,8 @@ class AnnouncementForm(QWidget):
         self.title.setPlaceholderText("e.g. Office closed on Friday")
         self.text = BodyEditor("Text", toolbar=True)
         self.text.edit.setMinimumHeight(140)
-        self.status_value = QLineEdit()
-        self.status_value.setPlaceholderText("e.g. important (optional)")
-        self.swatches = ColourSwatches()
-        status = QWidget()
-        s = QVBoxLayout(status)
-        s.setContentsMargins(0, 0, 0, 0)
-        s.setSpacing(2)
-        s.addWidget(self.status_value)
-        s.addWidget(self.swatches)
-        status.setFocusProxy(self.status_value)
+        status = StatusEditor("Status (optional)", "e.g. important (optional)")
+        self.status_value, self.swatches = status.value, status.swatches
         for key, label, widget, buddy in (
             ("title", "&Title", self.title, None),
             ("text", "Te&xt", self.text, self.text.edit),
@@ -74,8 +66,6 @@ class AnnouncementForm(QWidget):
             box, message = labelled_field(label, widget, buddy=buddy)
             self._messages[key] = message
             layout.addWidget(box, 1 if key == "text" else 0)
-        self.status_value.setAccessibleName("Status (optional)")
-        status.setAccessibleName("")
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setEnabled(False)  # muted: how it maps onto the full message

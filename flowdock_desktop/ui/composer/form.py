@@ -31,7 +31,7 @@ from flowdock_desktop.ui.composer.editors import (
     RowsEditor,
     ThreadIdField,
 )
-from flowdock_desktop.ui.composer.swatches import ColourSwatches
+from flowdock_desktop.ui.composer.swatches import StatusEditor
 from flowdock_desktop.ui.widgets import FieldMessage, labelled_field
 
 #: How each validator key is named in a message under its field.
@@ -103,19 +103,9 @@ class MessageForm(QWidget):
             hint="Made from the thread title until you change it. Type an id used before to "
             "post to that thread again.",
         )
-        self.status_value = QLineEdit()
-        self.status_value.setPlaceholderText("e.g. deployed (optional)")
-        self.swatches = ColourSwatches()
-        status = QWidget()
-        s = QVBoxLayout(status)
-        s.setContentsMargins(0, 0, 0, 0)
-        s.setSpacing(2)
-        s.addWidget(self.status_value)
-        s.addWidget(self.swatches)
+        status = StatusEditor("Status", "e.g. deployed (optional)")
+        self.status_value, self.swatches = status.value, status.swatches
         self._add(t, "thread.status.value", "&Status", status, focus=self.status_value)
-        status.setFocusProxy(self.status_value)  # Alt+S lands in the text
-        self.status_value.setAccessibleName("Status")
-        status.setAccessibleName("")
         self._fields["thread.status.color"] = self.swatches
         layout.addWidget(thread_box)
 

@@ -1,10 +1,17 @@
-"""The status colour picker: Flowdock's ten colours (and none) as one radio group."""
+"""A thread's status: its value, and Flowdock's ten colours (and none) as one radio group."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from flowdock_desktop.api.validation import STATUS_COLORS
 from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
@@ -152,3 +159,21 @@ class ColourSwatches(QWidget):
         button.setChecked(True)
         self.group.blockSignals(False)
         self._one_tab_stop()
+
+
+class StatusEditor(QWidget):
+    """A status value on one line and its colour as swatches under it. The label's mnemonic
+    (and the focus) lands in the value. Attributes: ``value``, ``swatches``."""
+
+    def __init__(self, name: str, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.value = QLineEdit()
+        self.value.setPlaceholderText(placeholder)
+        self.value.setAccessibleName(name)
+        self.swatches = ColourSwatches()
+        layout.addWidget(self.value)
+        layout.addWidget(self.swatches)
+        self.setFocusProxy(self.value)
