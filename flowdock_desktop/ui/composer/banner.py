@@ -27,7 +27,7 @@ class BannerAction(enum.Enum):
     SIGN_IN = "Sign in again"
     OPEN_INBOX = "Open in inbox"
     RECONNECT = "&Reconnect"
-    RESEND = "Send them again"
+    RESEND = "Resend now"
 
 
 class BannerReason(enum.Enum):
