@@ -24,7 +24,6 @@ __all__ = [
     "replacement_for",
     "sent_text",
     "summarize_outbox",
-    "team_inbox_url",
     "unsent_after_setup_text",
 ]
 
@@ -49,12 +48,6 @@ def integration_label(integration: Integration) -> str:
 def outbox_names(integrations: Iterable[Integration]) -> dict[str, str]:
     """Integration id -> how outbox listings name it (``acme/main / Deploy bot``)."""
     return {i.id: f"{i.flow_path} / {i.source_name}" for i in integrations}
-
-
-def team_inbox_url(integration: Integration) -> str:
-    """The flow's team inbox page on the integration's server (the sandbox serves it at
-    ``/app/<org>/<flow>``, as Flowdock's web app did)."""
-    return f"{integration.api_url.rstrip('/')}/app/{integration.org_slug}/{integration.flow_slug}"
 
 
 def sent_text(integration: Integration | None, when: float, response: dict | None = None) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from person import WAIT, focused, press, press_mnemonic, type_over
-from PySide6.QtCore import QObject, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 
+from flowdock_desktop.auth import browser as system_browser
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
@@ -16,24 +16,12 @@ from flowdock_desktop.ui.composer import ComposerWindow
 pytestmark = pytest.mark.gui
 
 
-class _Browser(QObject):
-    """Stands in for the web browser: records the addresses the app asks it to open."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.opened: list[str] = []
-
-    @Slot(QUrl)
-    def open(self, url: QUrl) -> None:
-        self.opened.append(url.toString())
-
-
 @pytest.fixture
-def browser():
-    handler = _Browser()
-    QDesktopServices.setUrlHandler("http", handler, "open")
-    yield handler
-    QDesktopServices.unsetUrlHandler("http")
+def browser(monkeypatch):
+    """Stands in for the web browser: records the addresses the app asks it to open."""
+    opened: list[str] = []
+    monkeypatch.setattr(system_browser, "open_browser", lambda url: opened.append(url) or True)
+    return opened
 
 
 def send_with_keys(qtbot, window: ComposerWindow):
@@ -92,7 +80,7 @@ def test_after_a_send_the_banner_has_the_time_and_opens_the_team_inbox(
 
     qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
     inbox = f"{sandbox.base_url}/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}"
-    assert browser.opened == [inbox]
+    qtbot.waitUntil(lambda: browser == [inbox], timeout=WAIT)  # opened off the GUI thread
     page = httpx.get(inbox).text
     assert "Inbox check" in page and "1 activity," in page
 

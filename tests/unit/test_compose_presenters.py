@@ -11,7 +11,6 @@ from flowdock_desktop.compose.presenters import (
     replacement_for,
     sent_text,
     summarize_outbox,
-    team_inbox_url,
     unsent_after_setup_text,
 )
 from flowdock_desktop.store.integrations import Integration
@@ -79,9 +78,8 @@ def test_a_removed_integration_set_up_again_is_replaced_by_the_new_one():
     assert "new thread" in text
 
 
-def test_after_a_send_the_words_and_the_inbox_link():
+def test_after_a_send_the_words_say_when_and_which_message():
     when = datetime(2024, 5, 1, 9, 30, 15).timestamp()
     one = integration("a")
     assert sent_text(one, when, {"id": 42}) == "Sent to Acme / Main at 09:30:15 as message 42."
     assert sent_text(None, when) == "Sent at 09:30:15."
-    assert team_inbox_url(one) == "http://127.0.0.1:8123/app/acme/main"

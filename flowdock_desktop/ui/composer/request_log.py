@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -88,12 +87,14 @@ class RequestLog(QWidget):
     def follow(self, hooks: list[Callable[[Any], None]]) -> None:
         """Log every exchange reported to ``hooks`` (the context calls them on worker
         threads; entries reach this widget queued, on the GUI thread)."""
-        relay = _ExchangeRelay(self)
+        # The relay has no parent: a worker thread may still be emitting on it while this
+        # widget is destroyed, so it lives as long as the hook that uses it. Qt drops the
+        # queued entries for a receiver that is gone.
+        relay = _ExchangeRelay()
         relay.exchange.connect(self.add)
 
         def hook(exchange: Any) -> None:
-            if shiboken6.isValid(relay):
-                relay.exchange.emit(exchange.redacted())
+            relay.exchange.emit(exchange.redacted())
 
         hooks.append(hook)
         self._following = (hooks, hook)

@@ -6,12 +6,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
 from flowdock_desktop.api.errors import GoneError, ValidationError
-from flowdock_desktop.compose.presenters import sent_text, team_inbox_url
+from flowdock_desktop.compose.presenters import sent_text
 from flowdock_desktop.sending import SendResult
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
@@ -23,12 +22,13 @@ if TYPE_CHECKING:
 
 class SendController(QObject):
     """Sends a checked payload, shows progress, and reports the result in the banner: a sent
-    message with the time and "Open in inbox", a queued one with "Try now", a refusal.
+    message with the time and "Open in inbox" (the window opens it), a queued one with
+    "Try now", a refusal.
 
     Signals: ``sent(object)`` (the ``SendResult`` of a delivered message),
     ``refused(dict)`` (field errors the server named), ``gone(str)`` (the integration was
     removed in Flowdock), ``finished`` (after every attempt, whatever its end).
-    Attributes: ``busy``, ``last_sent`` (the integration that sent last).
+    Attributes: ``busy``.
     """
 
     sent = Signal(object)
@@ -52,8 +52,6 @@ class SendController(QObject):
         self._banner = banner
         self._show_error = show_error
         self._task: TaskHandle | None = None
-        self.last_sent: Integration | None = None
-        banner.on(BannerAction.OPEN_INBOX, self.open_inbox)
 
     @property
     def busy(self) -> bool:
@@ -79,7 +77,6 @@ class SendController(QObject):
     def _done(self, integration: Integration, result: SendResult) -> None:
         self._end()
         if result.state == "sent":
-            self.last_sent = integration
             self._banner.show(
                 "success",
                 sent_text(integration, time.time(), result.response),
@@ -112,8 +109,3 @@ class SendController(QObject):
             self.gone.emit(error.user_message)
         else:
             self._show_error(error)
-
-    def open_inbox(self) -> None:
-        """Open the flow's team inbox, where the message just sent shows, in the browser."""
-        if self.last_sent is not None:
-            QDesktopServices.openUrl(QUrl(team_inbox_url(self.last_sent)))

@@ -41,7 +41,7 @@ from flowdock_desktop.compose import FormState
 from flowdock_desktop.compose.presenters import outbox_names
 from flowdock_desktop.sending import SendResult, SendService
 from flowdock_desktop.store.integrations import Integration
-from flowdock_desktop.ui.account import add_help_actions
+from flowdock_desktop.ui.account import add_help_actions, open_team_inbox
 from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.composer.drafts import DraftsController
@@ -328,6 +328,9 @@ class ComposerWindow(QMainWindow):
         b.on(BannerAction.SET_UP_AGAIN, self.add_integration_requested.emit)
         b.on(BannerAction.SIGN_IN, self.add_integration_requested.emit)
         b.on(BannerAction.RETRY, self._retry_now)
+        # The selected integration's team inbox: the banner is cleared on switching, so it is
+        # the one that just sent.
+        b.on(BannerAction.OPEN_INBOX, lambda: open_team_inbox(self))
         b.on(BannerAction.RECONNECT, self._reconnect)
 
     def show_about(self) -> QDialog:
