@@ -45,7 +45,7 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
 
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen FLOWDOCK_SCREENSHOTS=docs/screenshots $(PY) -m pytest -m gui -q
+	QT_QPA_PLATFORM=offscreen FLOWDOCK_SCREENSHOTS=docs/screenshots $(PY) -m pytest -m 'gui or browser' -q
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
