@@ -119,19 +119,12 @@ def _say(text: str) -> None:
 
 
 def _report(error: BaseException) -> int:
-    from flowdock_desktop.problems import EXIT_DATA_RECOVERED, explain, write_crash_report
+    from flowdock_desktop.problems import EXIT_DATA_RECOVERED, explain_and_report
 
-    problem = explain(error)
+    problem = explain_and_report(error, _log_dir())
     text = problem.text
     if problem.exit_status == EXIT_DATA_RECOVERED:
         text += " The command did not run: run it again to continue."
-    if problem.unexpected:
-        try:
-            path = write_crash_report(error, _log_dir())
-        except OSError:
-            text += " No crash report could be written."
-        else:
-            text += f" A crash report was written to {path}."
     _say(text)
     return problem.exit_status
 

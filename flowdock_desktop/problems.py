@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "NextStep",
     "Problem",
     "explain",
+    "explain_and_report",
     "write_crash_report",
 ]
 
@@ -183,6 +184,19 @@ def _os_error(error: OSError) -> Problem:
         f"{error.strerror or 'A system error occurred'}{where}. Try again.",
         NextStep.TRY_AGAIN,
     )
+
+
+def explain_and_report(error: BaseException, log_dir: Path | None) -> Problem:
+    """``explain(error)`` as a person is shown it: for an unexpected error a crash report is
+    written to ``log_dir`` first, and the text says where (or that none could be written)."""
+    problem = explain(error)
+    if not problem.unexpected:
+        return problem
+    try:
+        path = write_crash_report(error, log_dir)
+    except OSError:
+        return replace(problem, text=problem.text + " No crash report could be written.")
+    return replace(problem, text=f"{problem.text} A crash report was written to {path}.")
 
 
 # -- crash reports -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowdock_desktop.auth.browser import open_browser
 from flowdock_desktop.auth.credentials import CredentialStore
@@ -15,6 +15,11 @@ from flowdock_desktop.auth.oauth import DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, OA
 from flowdock_desktop.auth.session import current_session, start_session
 from flowdock_desktop.auth.tokens import parse_scopes
 from flowdock_desktop.cli import CommandError
+
+if TYPE_CHECKING:
+    from flowdock_desktop.auth.session import Session
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.servers import KnownApplication
 
 
 def register(subparsers: Any, parser: argparse.ArgumentParser) -> None:
@@ -98,26 +103,36 @@ def _read_secret() -> str:
         ) from None
 
 
-def _resolve_app(args: argparse.Namespace, store: CredentialStore) -> OAuthApp:
-    """The application to sign in with: given on the command line, stored, or the demo app."""
-    api_url = _server(args.api_url)
+def _resolve_app(
+    args: argparse.Namespace,
+    api_url: str,
+    store: CredentialStore,
+    known: list[KnownApplication],
+) -> tuple[OAuthApp, bool]:
+    """The application to sign in with, and whether the server is a sandbox.
+
+    Given on the command line, else the sandbox's demo application, else the one last used on
+    this server (``known``, as the wizard offers it first); a client id used before brings its
+    callback and, from the keyring, its secret.
+    """
     scopes = parse_scopes(" ".join(args.scope)) if args.scope else DEFAULT_SCOPES
     secret = _read_secret() if args.client_secret_stdin else None
     if args.client_secret_stdin and not secret:
         raise CommandError("--client-secret-stdin was given but standard input was empty.")
+    demo = discover_sandbox(api_url)
     client_id = args.client_id
-    demo = None
-    if client_id is None or secret is None:
-        demo = discover_sandbox(api_url)
-    if client_id is None:
-        if demo is None:
-            raise CommandError(
-                f"{api_url} is not a Flowdock Desktop sandbox, so an application is needed: "
-                "give --client-id and --client-secret-stdin for the OAuth application you "
-                "registered."
-            )
+    if client_id is None and demo is not None:
         client_id = demo.client_id
+    if client_id is None and known:
+        client_id = known[0].client_id
+    if client_id is None:
+        raise CommandError(
+            f"{api_url} is not a Flowdock Desktop sandbox, so an application is needed: "
+            "give --client-id and --client-secret-stdin for the OAuth application you "
+            "registered."
+        )
     is_demo = demo is not None and client_id == demo.client_id
+    used_before = next((app for app in known if app.client_id == client_id), None)
     if secret is None:
         secret = store.get_client_secret(api_url, client_id)
     if secret is None and is_demo and demo is not None:
@@ -128,9 +143,11 @@ def _resolve_app(args: argparse.Namespace, store: CredentialStore) -> OAuthApp:
             "input with --client-secret-stdin."
         )
     redirect_uri = args.redirect_uri
+    if redirect_uri is None and used_before is not None and used_before.redirect_uri:
+        redirect_uri = used_before.redirect_uri
     if redirect_uri is None and is_demo and demo is not None:
         redirect_uri = demo.redirect_uri
-    return OAuthApp(
+    app = OAuthApp(
         api_url=api_url,
         client_id=client_id,
         client_secret=secret,
@@ -138,8 +155,11 @@ def _resolve_app(args: argparse.Namespace, store: CredentialStore) -> OAuthApp:
         scopes=scopes,
         # The sandbox's demo app accepts any loopback port (RFC 8252); a port conflict on the
         # registered one then never blocks a demo sign-in.
-        allow_any_port=bool(is_demo and demo and demo.loopback_any_port and not args.redirect_uri),
+        allow_any_port=bool(
+            is_demo and demo and demo.loopback_any_port and redirect_uri == demo.redirect_uri
+        ),
     )
+    return app, demo is not None
 
 
 def _read_pasted(flow: SignInFlow) -> None:
@@ -157,12 +177,29 @@ def _read_pasted(flow: SignInFlow) -> None:
 
 
 def _login(args: argparse.Namespace) -> int:
-    profile = _profile(args)
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.servers import KnownServers
+
+    api_url = _server(args.api_url)
     store = _store()
     # Ask the keyring before the browser: a locked one shows its unlock prompt now, and one
     # that stays locked stops the sign-in before the person goes through it for nothing.
     store.get(store.token_key("flowdock-desktop-check"))
-    app = _resolve_app(args, store)
+    with AppContext(_profile(args), credentials=store) as context:
+        known = KnownServers(context.db)
+        app, is_sandbox = _resolve_app(args, api_url, store, known.applications(api_url))
+        session = _sign_in(args, context, app)
+        # As the wizard does: this server and application come first next time, and the
+        # app starts from this server.
+        known.remember_sign_in(app, is_sandbox=is_sandbox)
+        context.api_url = app.api_url
+    print(f"Signed in as {session.account.display_name}")
+    return 0
+
+
+def _sign_in(args: argparse.Namespace, context: AppContext, app: OAuthApp) -> Session:
+    """The browser sign-in (or a pasted address), recorded in the profile and the keyring."""
+    store = context.credentials
     flow = SignInFlow(app, timeout=args.timeout)
     try:
         url = flow.start()
@@ -179,7 +216,7 @@ def _login(args: argparse.Namespace) -> int:
             )
             threading.Thread(target=_read_pasted, args=(flow,), daemon=True).start()
         tokens = flow.wait()
-        session = start_session(profile, store, app, tokens, redirect_uri=flow.redirect_uri)
+        session = start_session(context.profile, store, app, tokens, redirect_uri=flow.redirect_uri)
     except SignInError as exc:
         raise CommandError(str(exc)) from None
     except KeyboardInterrupt:
@@ -191,8 +228,7 @@ def _login(args: argparse.Namespace) -> int:
             "The keyring did not keep the sign-in, so you are not signed in. Check that your "
             "keyring is unlocked and working, then sign in again."
         )
-    print(f"Signed in as {session.account.display_name}")
-    return 0
+    return session
 
 
 def _whoami(args: argparse.Namespace) -> int:

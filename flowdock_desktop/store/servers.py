@@ -10,11 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from flowdock_desktop.store.db import Database
 from flowdock_desktop.store.integrations import normalize_api_url
 
 __all__ = ["KnownApplication", "KnownServer", "KnownServers"]
+
+
+class SignedInApplication(Protocol):
+    """What a sign-in is made with (``auth.oauth.OAuthApp`` has these, and more)."""
+
+    @property
+    def api_url(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def redirect_uri(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,21 @@ class KnownServers:
             if client_id:
                 values = (url, client_id, redirect_uri, (name or "").strip(), int(is_sandbox), now)
                 conn.execute(upsert, values)
+
+    def remember_sign_in(
+        self, app: SignedInApplication, *, is_sandbox: bool, name: str | None = None
+    ) -> None:
+        """A sign-in with ``app`` worked: its server and application come first next time.
+
+        The one record of a sign-in, made alike by the wizard and by ``login``.
+        """
+        self.remember(
+            app.api_url,
+            is_sandbox=is_sandbox,
+            client_id=app.client_id,
+            redirect_uri=app.redirect_uri,
+            name=name,
+        )
 
     def name_application(self, api_url: str, client_id: str, name: str) -> None:
         """Record what the server calls the application (from a source it created)."""

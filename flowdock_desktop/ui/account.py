@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.account_status import AccountStatus, collect_status, team_inbox_url
+from flowdock_desktop.problems import explain_and_report
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import Banner
 
@@ -63,7 +64,9 @@ class AccountDialog(QDialog):
             owner=self,
             on_done=self._show,
             on_error=lambda e: self.banner.show_message(
-                "error", f"The account details could not be read: {e}"
+                "error",
+                "The account details could not be read. "
+                + explain_and_report(e, context.profile.log_dir).text,
             ),
         )
 

@@ -79,18 +79,16 @@ def _open_gui(args: argparse.Namespace) -> int:
     return run_gui(sandbox=args.sandbox)
 
 
-#: Exit status for a link that cannot be used (the same as for any other bad argument).
-BAD_LINK_EXIT = 2
-
-
 def _checked_link(parse, text: str):
-    """The parsed link, or a one-line plain-words ``CommandError`` (exit 2) before Qt starts."""
+    """The parsed link, or a one-line plain-words ``CommandError`` with the usage status (2),
+    before Qt starts or any server is asked: a bad link is a bad argument like any other."""
+    from flowdock_desktop.problems import EXIT_USAGE
     from flowdock_desktop.setup_links import SetupLinkError
 
     try:
         return parse(text)
     except SetupLinkError as exc:
-        raise CommandError(str(exc), BAD_LINK_EXIT) from None
+        raise CommandError(str(exc), EXIT_USAGE) from None
 
 
 def _setup(args: argparse.Namespace) -> int:
@@ -115,7 +113,9 @@ def _configure(args: argparse.Namespace) -> int:
         try:
             integration_for_link(context.integrations, link, context.api_url)
         except ConnectError as exc:
-            raise CommandError(str(exc), BAD_LINK_EXIT) from None
+            from flowdock_desktop.problems import EXIT_USAGE
+
+            raise CommandError(str(exc), EXIT_USAGE) from None
     _require_display()
     from flowdock_desktop.ui.app import run_gui
 
@@ -184,12 +184,10 @@ def _connect(args: argparse.Namespace) -> int:
         find_flow,
         matching_sources,
     )
-    from flowdock_desktop.setup_links import SetupLinkError, parse_setup_link
+    from flowdock_desktop.setup_links import parse_setup_link
 
-    try:
-        link = parse_setup_link(args.setup_link) if args.setup_link else None
-    except SetupLinkError as exc:
-        raise CommandError(str(exc)) from None
+    # Checked before the keyring or the server: "" is an empty link, not "no link".
+    link = None if args.setup_link is None else _checked_link(parse_setup_link, args.setup_link)
     with _cli_context() as context, _signed_in_client(context) as client:
         session = context.session()
         try:

@@ -15,7 +15,7 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from flowdock_desktop.problems import explain, write_crash_report
+from flowdock_desktop.problems import explain_and_report
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,10 @@ TITLE = "Flowdock Desktop"
 
 def problem_box(error: BaseException, log_dir: Path | None) -> QMessageBox:
     """A window saying what went wrong and what to do (not yet shown)."""
-    problem = explain(error)
-    text = problem.text
+    problem = explain_and_report(error, log_dir)
     if problem.unexpected:
         log.error("unexpected error", exc_info=error)
-        try:
-            text += f" A crash report was written to {write_crash_report(error, log_dir)}."
-        except OSError:
-            text += " No crash report could be written."
-    box = QMessageBox(QMessageBox.Icon.Critical, TITLE, text)
+    box = QMessageBox(QMessageBox.Icon.Critical, TITLE, problem.text)
     box.setObjectName("problem-box")
     return box
 

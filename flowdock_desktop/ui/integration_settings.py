@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.api.errors import FlowdockError, NotFoundError
+from flowdock_desktop.api.errors import NotFoundError
 from flowdock_desktop.api.validation import validate_source_name
+from flowdock_desktop.problems import explain_and_report
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 from flowdock_desktop.ui.widgets import Banner, labelled_field
@@ -136,8 +137,14 @@ class IntegrationSettingsDialog(QDialog):
             lambda: store.rename(integration_id, name),
             owner=self,
             on_done=done,
-            on_error=lambda e: self.banner.show_message("error", f"Could not save: {e}"),
+            on_error=lambda e: self.banner.show_message(
+                "error", f"Could not save. {self._words(e)}"
+            ),
         )
+
+    def _words(self, error: BaseException) -> str:
+        """What the command line would say about ``error`` (a bug: with its crash report)."""
+        return explain_and_report(error, self.context.profile.log_dir).text
 
     def _ask_remove(self) -> None:
         self.banner.show_message(
@@ -164,8 +171,7 @@ class IntegrationSettingsDialog(QDialog):
             return integration.id
 
         def failed(error: BaseException) -> None:
-            text = error.user_message if isinstance(error, FlowdockError) else str(error)
-            self.banner.show_message("error", f"Could not remove it: {text}")
+            self.banner.show_message("error", f"Could not remove it. {self._words(error)}")
 
         def done(integration_id: str) -> None:
             self.removed.emit(integration_id)

@@ -133,3 +133,57 @@ def test_login_reports_a_wrong_secret_in_plain_words(
     err = capsys.readouterr().err
     assert status == 1
     assert "invalid_client" in err and "not-the-secret" not in err
+
+
+def _known(profile_dir):
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.profile import Profile
+    from flowdock_desktop.store.servers import KnownServers
+
+    with AppContext(Profile.resolve(profile_dir)) as context:
+        known = KnownServers(context.db)
+        return context.api_url, known.servers(), known.applications()
+
+
+def test_login_remembers_the_server_and_application_as_the_wizard_does(
+    sandbox, profile_dir, memory_keyring, browser_command, capsys
+):
+    from flowdock_desktop.sandbox.seed import DEMO_CLIENT_ID, DEMO_REDIRECT_URI
+
+    assert main(["login", "--api-url", sandbox.base_url + "/", "--timeout", "30"]) == 0
+    api_url, servers, apps = _known(profile_dir)
+    assert api_url == sandbox.base_url  # the app starts from this server next time
+    assert [(s.api_url, s.is_sandbox) for s in servers] == [(sandbox.base_url, True)]
+    assert [(a.api_url, a.client_id, a.redirect_uri) for a in apps] == [
+        (sandbox.base_url, DEMO_CLIENT_ID, DEMO_REDIRECT_URI)
+    ]
+
+
+def test_signing_in_again_with_an_own_application_needs_only_its_client_id(
+    sandbox, profile_dir, memory_keyring, browser_command, capsys, monkeypatch
+):
+    """The callback comes from the remembered application, the secret from the keyring."""
+    import httpx
+
+    from flowdock_desktop.sandbox.seed import DEMO_EMAIL, DEMO_PASSWORD
+
+    callback = f"http://127.0.0.1:{free_port()}/callback"
+    answer = httpx.post(
+        f"{sandbox.base_url}/oauth/applications",
+        json={"application": {"name": "CI reporter", "redirect_uri": callback}},
+        auth=(DEMO_EMAIL, DEMO_PASSWORD),
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    mine = answer.json()
+    login = ["login", "--api-url", sandbox.base_url, "--timeout", "30"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(mine["client_secret"] + "\n"))
+    first = [*login, "--client-id", mine["client_id"], "--client-secret-stdin"]
+    assert main([*first, "--redirect-uri", callback]) == 0
+    _, _, apps = _known(profile_dir)
+    assert [(a.client_id, a.redirect_uri) for a in apps] == [(mine["client_id"], callback)]
+    assert mine["client_secret"] not in str(apps)
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main([*login, "--client-id", mine["client_id"]]) == 0
+    assert f"Signed in as {DEMO_USER_NAME}" in capsys.readouterr().out

@@ -87,3 +87,57 @@ def test_an_error_in_a_slot_becomes_a_window_and_a_crash_report(qtbot, tmp_path)
     finally:
         handler.uninstall()
     assert sys.excepthook is not handler._excepthook
+
+
+def test_the_composer_says_what_the_command_line_says_when_the_disk_is_full(
+    qtbot, composer_context, sandbox, open_composer, capsys, monkeypatch, tmp_path
+):
+    """A store error in the composer is the command line's plain words, never "Something went
+    wrong": here SQLite's own full-disk answer (the data file may not grow) to a message
+    being put in the outbox."""
+    from person import WAIT, press, press_mnemonic, type_over
+    from PySide6.QtCore import Qt
+
+    from flowdock_desktop import cli
+    from flowdock_desktop.problems import EXIT_PROFILE_NOT_WRITABLE
+    from flowdock_desktop.store import db as db_module
+    from flowdock_desktop.testing import connect_demo_source
+
+    integration, _ = connect_demo_source(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    db = composer_context.db
+    pages = db.query("PRAGMA page_count")[0][0]
+    real_connect = db_module._connect
+
+    def connect(path, migrations):
+        conn = real_connect(path, migrations)
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    monkeypatch.setattr(db_module, "_connect", connect)  # the workers' connections to come
+    for conn, _lock in list(db._all):
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+    window.views.show("full")
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Full disk")
+    press_mnemonic(qtbot, "b")
+    # Pasted, as a long text is: more than the free room in any page of the file.
+    QApplication.clipboard().setText("A long thread body. " * 600)
+    press(qtbot, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # send
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=WAIT)
+    shown = window.banner.text
+    assert "Something went wrong" not in shown
+    assert "the disk is full" in shown and str(composer_context.profile.dir) in shown
+    # The command line, on the same full disk, says the same about the same message.
+    body = tmp_path / "body.md"
+    body.write_text("A long thread body. " * 600, encoding="utf-8")
+    status = cli.main(
+        [
+            *("send", "--integration", integration.id, "--title", "Full disk"),
+            *("--thread-title", "Full disk", "--author", "CI", "--body-markdown", str(body)),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == EXIT_PROFILE_NOT_WRITABLE, err
+    assert shown.split(". ")[0] in err  # "Flowdock Desktop cannot save to … the disk is full"

@@ -69,6 +69,28 @@ def _setup_link(server: SandboxServer, app_id: str, flow_path: str) -> str:
     return answer.headers["location"]
 
 
+def _choose_their_server(qtbot, wizard: SetupWizard, server: SandboxServer) -> None:
+    """Alt+A (Another server), Tab, the address typed, Enter: on to the Application page."""
+    qtbot.keyClick(focused(), "a", Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(wizard.server_page.url_choice.isChecked, timeout=WAIT)
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is wizard.server_page.url_edit
+    type_text(qtbot, server.base_url)
+    enter_until(qtbot, wizard, PageId.APPLICATION)
+    assert focused() is wizard.application_page.client_id_edit
+
+
+def _type_application(qtbot, client_id: str, secret: str, callback: str) -> None:
+    """The Application page's fields as a person fills them: Tab from one to the next (past
+    the secret's Show check box)."""
+    type_text(qtbot, client_id)
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, secret)
+    press(qtbot, Qt.Key.Key_Tab)  # the Show check box
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, callback)
+
+
 def _sources(server: SandboxServer, flow_path: str) -> list[dict]:
     flow_id = server.state.find_flow_by_path(*flow_path.split("/"))
     return server.state.flow_sources(flow_id, server.base_url)
@@ -118,19 +140,8 @@ def test_integrator_sets_up_their_own_application_then_uses_a_setup_link(
     try:
         wizard = _start(context, qtbot)
         assert focused() is wizard.server_page.sandbox_choice
-        qtbot.keyClick(focused(), "a", Qt.KeyboardModifier.AltModifier)  # &Another server
-        qtbot.waitUntil(wizard.server_page.url_choice.isChecked, timeout=WAIT)
-        press(qtbot, Qt.Key.Key_Tab)
-        assert focused() is wizard.server_page.url_edit
-        type_text(qtbot, theirs.base_url)
-        enter_until(qtbot, wizard, PageId.APPLICATION)
-        assert focused() is wizard.application_page.client_id_edit
-        type_text(qtbot, mine["client_id"])
-        press(qtbot, Qt.Key.Key_Tab)
-        type_text(qtbot, mine["secret"])
-        press(qtbot, Qt.Key.Key_Tab)  # the Show check box
-        press(qtbot, Qt.Key.Key_Tab)
-        type_text(qtbot, mine["callback"])
+        _choose_their_server(qtbot, wizard, theirs)
+        _type_application(qtbot, mine["client_id"], mine["secret"], mine["callback"])
         press(qtbot, Qt.Key.Key_Tab)
         assert focused() is wizard.application_page.name_edit
         assert focused().text() == ""  # the demo application's name went with its client id
@@ -176,6 +187,52 @@ def test_integrator_sets_up_their_own_application_then_uses_a_setup_link(
         context.close()
 
 
+def test_an_application_name_nobody_typed_is_learned_from_the_server(
+    qtbot, profile_dir, scripted_browser, theirs
+):
+    """The server names the application only in the first source it creates: from then on
+    (here, a setup link for another flow) new sources are proposed under that name, and a
+    link naming the application starts from its server, not from the one used last."""
+    from flowdock_desktop.store.servers import KnownServers
+
+    mine = register_application(theirs, "Nightly builds")
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot)
+        _choose_their_server(qtbot, wizard, theirs)
+        # and no application name
+        _type_application(qtbot, mine["client_id"], mine["secret"], mine["callback"])
+        enter_until(qtbot, wizard, PageId.DONE)
+        known = KnownServers(context.db).application(theirs.base_url, mine["client_id"])
+        assert known is not None and known.name == "Nightly builds"
+        wizard.accept()
+    finally:
+        context.close()
+
+    # Since then the embedded sandbox was used; now a link names the application by its
+    # client id and the flow by its id alone (no server in it).
+    flow_id = theirs.state.find_flow_by_path("acme", "main")
+    link = f"flowdock-desktop://setup?flow={flow_id}&client_id={mine['client_id']}"
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    context.api_url = context.sandbox.base_url
+    context.settings.set("embedded_sandbox_url", context.sandbox.base_url)
+    try:
+        wizard = _start(context, qtbot, link=link)
+        page = wizard.server_page
+        qtbot.waitUntil(lambda: page.url_choice.isChecked(), timeout=WAIT)
+        assert page.url_edit.text() == theirs.base_url  # the application's own server
+        enter_until(qtbot, wizard, PageId.NAME)
+        assert wizard.application_page.app_box.currentText().startswith("Nightly builds (")
+        assert wizard.flow_page.selected_flow().path == "acme/main"
+        qtbot.waitUntil(lambda: wizard.name_page.isComplete(), timeout=WAIT)
+        assert wizard.name_page.name_edit.text() == "Nightly builds"
+    finally:
+        wizard.discard()
+        context.close()
+
+
 def test_a_wrong_client_secret_is_found_before_the_browser(
     qtbot, profile_dir, scripted_browser, theirs, screenshot
 ):
@@ -184,18 +241,9 @@ def test_a_wrong_client_secret_is_found_before_the_browser(
     context.sandbox = start_server()
     try:
         wizard = _start(context, qtbot)
-        qtbot.keyClick(focused(), "a", Qt.KeyboardModifier.AltModifier)
-        qtbot.waitUntil(wizard.server_page.url_choice.isChecked, timeout=WAIT)
-        press(qtbot, Qt.Key.Key_Tab)
-        type_text(qtbot, theirs.base_url)
-        enter_until(qtbot, wizard, PageId.APPLICATION)
+        _choose_their_server(qtbot, wizard, theirs)
         page = wizard.application_page
-        type_text(qtbot, mine["client_id"])
-        press(qtbot, Qt.Key.Key_Tab)
-        type_text(qtbot, "not-the-secret")
-        press(qtbot, Qt.Key.Key_Tab)
-        press(qtbot, Qt.Key.Key_Tab)
-        type_text(qtbot, mine["callback"])
+        _type_application(qtbot, mine["client_id"], "not-the-secret", mine["callback"])
         press(qtbot, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: page.secret_message.is_error, timeout=WAIT)
         assert wizard.currentId() == PageId.APPLICATION

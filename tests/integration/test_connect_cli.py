@@ -81,7 +81,6 @@ def test_connect_by_setup_link(sandbox, sandbox_url, capsys):
     ("args", "words"),
     [
         (["--flow-id", "0000000000000000"], "was not found"),
-        (["--setup-link", "https://a.test/s?flow={flow_id}"], "placeholder"),
         (["--flow", "acme"], "organization/flow"),
     ],
 )
@@ -89,6 +88,29 @@ def test_connect_errors_in_plain_words(sandbox_url, capsys, args, words):
     sign_in(sandbox_url)
     assert cli.main(["connect", *args, "--name", "X"]) == 1
     assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("link", "words"),
+    [
+        ("https://a.test/s?flow={flow_id}", "placeholder"),
+        ("http://[::1/?flow=abc", "square brackets"),
+        ("", "empty"),
+        ("https://a.test/s?nothing=here", "does not name a flow"),
+        ("flowdock-desktop://configure?integration_id=3", "not a setup link"),
+    ],
+)
+def test_connect_with_a_bad_setup_link_is_a_usage_error(sandbox, sandbox_url, capsys, link, words):
+    """Exit 2 like every other bad link, in one line, and nothing is created."""
+    sign_in(sandbox_url)
+    flow_id = sandbox.state.find_flow_by_path("acme", "main")
+    before = sandbox.state.flow_sources(flow_id, sandbox_url)
+    assert cli.main(["connect", "--setup-link", link, "--name", "X"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.splitlines()) == 1 and err.startswith("flowdock-desktop: ")
+    assert sandbox.state.flow_sources(flow_id, sandbox_url) == before
+    with AppContext() as context:
+        assert context.integrations.list() == []
 
 
 def test_connect_without_sign_in(capsys):

@@ -226,7 +226,18 @@ def test_any_text_in_any_link_argument_is_a_window_or_one_plain_line(text, form,
     elif form == "bare" and route_link(argv)[0] not in ("setup", "configure"):
         assert status == 2  # not a link at all: argparse names the unknown command
     else:
-        # A refused link, or (connect) a valid link with nobody signed in.
-        assert status in (1, 2)
+        # A refused link is a usage error (2); connect with a usable link finds nobody
+        # signed in (1).
+        assert status == (1 if form == "connect" and _usable_setup_link(text) else 2), err
         assert len(err.splitlines()) == 1, err
         assert err.startswith("flowdock-desktop: ")
+
+
+def _usable_setup_link(text: str) -> bool:
+    from flowdock_desktop.setup_links import SetupLinkError, parse_setup_link
+
+    try:
+        parse_setup_link(text)
+    except SetupLinkError:
+        return False
+    return True

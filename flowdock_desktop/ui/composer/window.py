@@ -35,10 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.api.errors import AuthenticationError
-from flowdock_desktop.auth.errors import SignInRequired
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.compose.presenters import outbox_names
+from flowdock_desktop.problems import NextStep, explain_and_report
 from flowdock_desktop.sending import SendResult, SendService
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.account import add_help_actions, open_team_inbox
@@ -621,13 +620,14 @@ class ComposerWindow(QMainWindow):
     # -- errors -------------------------------------------------------------------------------
 
     def _show_error(self, error: BaseException) -> None:
-        text = getattr(error, "user_message", None)
-        if text is None:
+        # The words the command line prints for the same error (a full disk, a locked
+        # keyring, a server's refusal); a bug also leaves a crash report, named in the text.
+        problem = explain_and_report(error, self.context.profile.log_dir)
+        if problem.unexpected:
             log.error("composer task failed", exc_info=error)
-            text = "Something went wrong. Try again; if it keeps happening, see the log."
-        signed_out = isinstance(error, SignInRequired | AuthenticationError)
+        signed_out = problem.next_step is NextStep.SIGN_IN
         self.banners.show(
-            "error", text, BannerReason.ERROR, BannerAction.SIGN_IN if signed_out else None
+            "error", problem.text, BannerReason.ERROR, BannerAction.SIGN_IN if signed_out else None
         )
 
     # -- lifecycle ----------------------------------------------------------------------------

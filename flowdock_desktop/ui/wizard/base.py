@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from flowdock_desktop.problems import explain
+from flowdock_desktop.problems import NextStep, Problem, explain_and_report
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 from flowdock_desktop.ui.widgets import Banner
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.ui.wizard.state import WizardState
     from flowdock_desktop.ui.wizard.wizard import SetupWizard
+
+log = logging.getLogger(__name__)
 
 
 class BusyLine(QWidget):
@@ -202,31 +205,19 @@ class WizardPage(QWizardPage):
         self.cancel_work()
 
     def show_failure(self, error: BaseException, retry: Callable[[], Any]) -> None:
-        """Say what went wrong in plain words, with the next step that fits the error."""
-        from flowdock_desktop.api.errors import (
-            AuthenticationError,
-            FlowdockError,
-            PermissionDeniedError,
-        )
-        from flowdock_desktop.auth.errors import SignInError, SignInRequired
+        """Say what went wrong in the words the command line uses for it (``problems``), with
+        the next step that fits: signing in again, or trying again."""
+        from flowdock_desktop.auth.errors import SignInError
 
-        sign_in_again = self.setup_wizard().go_to_sign_in
-        if isinstance(error, SignInRequired | AuthenticationError):
-            self.show_error(
-                "Your sign-in has expired or was revoked. Sign in again.",
-                "Sign &in again",
-                sign_in_again,
-            )
-        elif isinstance(error, PermissionDeniedError) and error.missing_scope:
-            self.show_error(
-                f"Your sign-in does not include the '{error.missing_scope}' permission, which "
-                "this step needs. Sign in again and approve it.",
-                "Sign &in again",
-                sign_in_again,
-            )
-        elif isinstance(error, FlowdockError):
-            self.show_error(error.user_message, "&Try again", retry)
-        elif isinstance(error, SignInError):
-            self.show_error(str(error), "Sign &in again", sign_in_again)
+        problem = self.explain(error)
+        if problem.next_step is NextStep.SIGN_IN or isinstance(error, SignInError):
+            self.show_error(problem.text, "Sign &in again", self.setup_wizard().go_to_sign_in)
         else:
-            self.show_error(explain(error).text, "&Try again", retry)
+            self.show_error(problem.text, "&Try again", retry)
+
+    def explain(self, error: BaseException) -> Problem:
+        """The plain words for ``error``; a bug also leaves a crash report, named in them."""
+        problem = explain_and_report(error, self.context.profile.log_dir)
+        if problem.unexpected:
+            log.error("wizard step failed", exc_info=error)
+        return problem

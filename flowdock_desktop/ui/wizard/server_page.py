@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.api.errors import FlowdockError
 from flowdock_desktop.connect import ServerInfo, probe_server, validate_server_url
+from flowdock_desktop.store.integrations import normalize_api_url
 from flowdock_desktop.store.servers import KnownApplication, KnownServers
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import labelled_field
@@ -102,21 +102,34 @@ class ServerPage(WizardPage):
     def initializePage(self) -> None:
         # Servers used before complete the address as it is typed (read off the GUI thread).
         context = self.context
+        wanted = self.state.wanted_client_id
 
-        def known() -> tuple[list[str], bool]:
-            urls = [server.api_url for server in KnownServers(context.db).servers()]
+        def known() -> tuple[list[str], bool, list[str]]:
+            servers = KnownServers(context.db)
+            urls = [server.api_url for server in servers.servers()]
+            # The servers where an application a setup link asks for was used, latest first.
+            homes = [a.api_url for a in servers.applications() if wanted and a.client_id == wanted]
             # Opening the keyring may ask D-Bus for the Secret Service: here, not on the GUI.
-            return urls, context.credentials.persistent
+            return urls, context.credentials.persistent, homes
 
         run_task(known, owner=self, on_done=self._known, on_error=lambda _: None)
 
-    def _known(self, found: tuple[list[str], bool]) -> None:
-        urls, keyring_works = found
+    def _known(self, found: tuple[list[str], bool, list[str]]) -> None:
+        urls, keyring_works, homes = found
         self.state.keyring_persistent = keyring_works
         self._set_completions(urls)
+        if homes and self._chosen_url() not in homes and not self.has_typed_input():
+            # A setup link for an application used on another server than the one last
+            # used (say the sandbox): start from the application's own server.
+            self.use_server(homes[0])
         if not keyring_works:
             self.keyring_note.setText(NO_KEYRING_NOTE)
             self.keyring_note.setVisible(True)
+
+    def _chosen_url(self) -> str:
+        if self.sandbox_choice.isChecked():
+            return normalize_api_url(self.context.embedded_sandbox_url() or "")
+        return normalize_api_url(self.url_edit.text())
 
     def _set_completions(self, urls: list[str]) -> None:
         completer = QCompleter(urls, self.url_edit)
@@ -201,19 +214,17 @@ class ServerPage(WizardPage):
         self.wizard().next()
 
     def _failed(self, error: BaseException) -> None:
-        if isinstance(error, FlowdockError):
-            text = error.user_message
-        elif isinstance(error, OSError) and getattr(error, "port", None):
+        if isinstance(error, OSError) and getattr(error, "port", None):
             port = error.port  # type: ignore[attr-defined]
             text = (
                 f"The sandbox could not start: another program is using port {port} on this "
                 "computer. Close that program and try again, or start Flowdock Desktop with "
                 f"FLOWDOCK_DESKTOP_SANDBOX_PORT set to a free port (for example {port + 1})."
             )
-        elif isinstance(error, OSError):
-            text = f"The sandbox could not start ({error.strerror or error}). Try again."
+        elif isinstance(error, OSError) and self.sandbox_choice.isChecked():
+            text = f"The sandbox could not start: {self.explain(error).text}"
         else:
-            text = f"Something went wrong: {error}. Try again."
+            text = self.explain(error).text
         self.show_error(text, "&Try again", self._retry)
 
     def _retry(self) -> None:

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidg
 
 from flowdock_desktop.auth import browser
 from flowdock_desktop.auth.errors import SignInCancelled, SignInError, TokenEndpointError
-from flowdock_desktop.problems import explain
 from flowdock_desktop.store.servers import KnownServers
 from flowdock_desktop.ui.tasks import CancelToken, run_task
 from flowdock_desktop.ui.widgets import labelled_field
@@ -154,11 +153,8 @@ class SignInPage(WizardPage):
         self._url = ""
         context = self.context
         app = self.state.oauth_app()
-        remembered = {
-            "is_sandbox": self.state.demo is not None,
-            "redirect_uri": self.state.redirect_uri,
-            "name": self.state.application_name or None,
-        }
+        is_sandbox = self.state.demo is not None
+        name = self.state.application_name or None
 
         def work(token: CancelToken, progress: Any) -> Session:
             url = flow.start()
@@ -175,7 +171,7 @@ class SignInPage(WizardPage):
                 redirect_uri=flow.redirect_uri,
             )
             # It worked: offer this server and application first next time.
-            KnownServers(context.db).remember(app.api_url, client_id=app.client_id, **remembered)
+            KnownServers(context.db).remember_sign_in(app, is_sandbox=is_sandbox, name=name)
             return session
 
         self.run(
@@ -261,8 +257,7 @@ class SignInPage(WizardPage):
             # Trying again would send the same secret: the fix is on the Application page.
             self.setup_wizard().back_to_application(rejected_secret=self.state.client_secret)
             return
-        text = explain(error).text
-        self.show_error(text, "&Try again", self.start_sign_in)
+        self.show_error(self.explain(error).text, "&Try again", self.start_sign_in)
 
     def on_cancelled(self) -> None:
         self._ticker.stop()
