@@ -157,5 +157,7 @@ def test_a_server_without_streams_is_polled(qtbot, context, sandbox, open_window
     window = open_window(integration.id)
     note = window.threads_panel.live_note
     qtbot.waitUntil(lambda: note.text().startswith("No live updates"), timeout=WAIT)
-    assert note.text().endswith("checking every 30 s.")
+    assert note.text() == (
+        "No live updates (the server offers no live stream for this flow); checking every 30 s."
+    )
     assert window.threads.timer.isActive()
