@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit status. Never raises except for ``--help``-style
     exits of the argument parser."""
     _tolerant_stdout()
+    _quiet_log_records()
     try:
         return _run(sys.argv[1:] if argv is None else argv)
     except SystemExit:
@@ -93,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BaseException as exc:  # the one place that turns any error into words
         return _report(exc)
+
+
+def _quiet_log_records() -> None:
+    """Log records are for the log file (the GUI sets one up), never raw lines on a terminal:
+    without any handler Python prints warnings to stderr, in the middle of the plain words
+    each command prints for the same problem."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 def _run(argv: Sequence[str]) -> int:

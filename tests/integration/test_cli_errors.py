@@ -294,3 +294,20 @@ def test_other_commands_answer_any_name_in_words(signed_in, integration, profile
         args += ["--api-url=http://127.0.0.1:9", "--timeout=1"]
     status, err = run_cli(args, capsys)
     assert_answered_in_words(status, err, profile_dir)
+
+
+def test_without_a_keyring_the_terminal_gets_words_not_log_lines(sandbox, tmp_path):
+    """No usable keyring: the command says so in its own words; the logger's warning about
+    the missing backend is not printed raw in the middle of them."""
+    env = child_env(tmp_path / "unused.json", tmp_path / "profile")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    done = subprocess.run(
+        [sys.executable, "-m", "flowdock_desktop", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1  # no one signed in, as `gh auth status` says
+    assert "no usable system keyring" in done.stdout
+    assert "keyring backend" not in done.stderr and "Traceback" not in done.stderr
