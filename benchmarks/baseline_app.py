@@ -1,5 +1,6 @@
 """The floor for the sandbox's throughput: a bare Starlette app on uvicorn that only parses
-the JSON body and answers 202, as the sandbox does for a queued message."""
+the JSON body and answers 202 with ``{}``, as the sandbox answers a stored message, on the
+same HTTP implementation (h11) the sandbox runs on."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import sys
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
 async def messages(request: Request) -> Response:
     await request.json()
-    return Response(status_code=202)
+    return JSONResponse({}, status_code=202)
 
 
 async def home(request: Request) -> Response:
@@ -31,4 +32,5 @@ if __name__ == "__main__":
         log_level="warning",
         access_log=False,
         lifespan="off",
+        http="h11",
     )

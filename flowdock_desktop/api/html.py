@@ -39,26 +39,30 @@ def _markdown():
     )
 
 
+# Built once: nh3.clean() turns its Python sets into a new Rust configuration on every call,
+# about eight times the cost of cleaning a short title with a prepared Cleaner.
+_BODY_CLEANER = nh3.Cleaner(
+    tags=_BODY_TAGS,
+    attributes=_BODY_ATTRIBUTES,
+    url_schemes=_URL_SCHEMES,
+    link_rel="noopener noreferrer",
+)
+_TITLE_CLEANER = nh3.Cleaner(
+    tags={"a"},
+    attributes={"a": {"href", "title"}},
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer",
+)
+
+
 def sanitize_body(html: str) -> str:
     """Keep formatting, links and images; drop scripts, styles, event handlers and the rest."""
-    return nh3.clean(
-        html,
-        tags=_BODY_TAGS,
-        attributes=_BODY_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
-        link_rel="noopener noreferrer",
-    )
+    return _BODY_CLEANER.clean(html)
 
 
 def sanitize_title(html: str) -> str:
     """Titles and field values may hold links and nothing else."""
-    return nh3.clean(
-        html,
-        tags={"a"},
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
+    return _TITLE_CLEANER.clean(html)
 
 
 def markdown_to_html(text: str) -> str:

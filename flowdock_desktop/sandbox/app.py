@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowdock_desktop import __version__
@@ -45,6 +45,50 @@ class FlowdockPathMiddleware:
             if path != scope["path"]:
                 scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
         await self.app(scope, receive, send)
+
+
+class SegmentRouter(Router):
+    """Starlette's router, trying only the routes that can match the path's first segment.
+
+    Starlette tries every route in turn (about sixty before ``POST /messages``). A route
+    whose path starts with a fixed segment (``/flows/...``) can only match paths starting
+    with it, so trying just those routes, in the table's order, finds the same first full
+    match. Everything else (405 for a known path, slash redirects, 404) is Starlette's own
+    search over the whole table.
+    """
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        super().__init__(routes)
+        keys = [_fixed_segment(route) for route in self.routes]
+        anywhere = [route for route, key in zip(self.routes, keys, strict=True) if key is None]
+        self._anywhere = anywhere
+        self._by_segment = {
+            key: [r for r, k in zip(self.routes, keys, strict=True) if k in (key, None)]
+            for key in set(keys)
+            if key is not None
+        }
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            segment = scope["path"][1:].partition("/")[0]
+            for route in self._by_segment.get(segment, self._anywhere):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+def _fixed_segment(route: BaseRoute) -> str | None:
+    """The first segment of a plain route's path when it holds no parameter, else None."""
+    path = getattr(route, "path", None)
+    if not isinstance(route, Route) or not isinstance(path, str) or not path.startswith("/"):
+        return None
+    segment = path[1:].partition("/")[0]
+    return None if "{" in segment else segment
 
 
 # ---------------------------------------------------------------------- admin endpoints
@@ -160,9 +204,9 @@ def create_app(config: SandboxConfig | None = None, *, host: str | None = None) 
         HTTPException: _http_error,
         Exception: _unexpected,
     }
-    app = Starlette(
-        routes=[*admin_routes, *oauth.routes, *pages.routes, *stream.routes, *api.routes],
-        exception_handlers=exception_handlers,
+    app = Starlette(exception_handlers=exception_handlers)
+    app.router = SegmentRouter(
+        [*admin_routes, *oauth.routes, *pages.routes, *stream.routes, *api.routes]
     )
     app.state.sandbox = state
     app.state.faults = injector

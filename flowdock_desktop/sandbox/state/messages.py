@@ -16,7 +16,7 @@ from typing import Any
 from flowdock_desktop.api.html import sanitize_body, sanitize_title
 from flowdock_desktop.api.validation import THREAD_EVENTS, split_tags, validate_message
 from flowdock_desktop.sandbox.state import files, flows, views
-from flowdock_desktop.sandbox.state.errors import not_found, unauthorized, validation_error
+from flowdock_desktop.sandbox.state.errors import not_found, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
 from flowdock_desktop.sandbox.state.store import Row, Tx, dumps, loads
 
@@ -129,14 +129,16 @@ def store_message(
     )
     seq = cursor.lastrowid
     assert seq is not None
-    index_tags(tx, seq, tags)
+    index_tags(tx, seq, tags, replace=False)
     tx.announce(seq, lambda: view(tx, seq))
     return seq
 
 
-def index_tags(tx: Tx, seq: int, tags: list[Any]) -> None:
-    """(Re)write what the tags filter finds for a message."""
-    tx.execute("DELETE FROM message_tags WHERE seq = ?", (seq,))
+def index_tags(tx: Tx, seq: int, tags: list[Any], *, replace: bool = True) -> None:
+    """(Re)write what the tags filter finds for a message (``replace`` False: a new message,
+    which has nothing indexed yet)."""
+    if replace:
+        tx.execute("DELETE FROM message_tags WHERE seq = ?", (seq,))
     keys = tag_keys(tags)
     if keys:
         tx.conn.executemany(
@@ -173,17 +175,10 @@ def post(
     it is wanted: most posts are answered 202 without one."""
     if not isinstance(data, Mapping):
         raise validation_error({"base": ["must be an object"]})
-    source = None
-    if principal.kind == "source":
-        # The flow_token decides the flow, whatever the URL says.
-        source = tx.one("SELECT * FROM sources WHERE id = ?", (principal.source_id,))
-        if source is None:
-            raise unauthorized()
-        flow = tx.one("SELECT * FROM flows WHERE id = ?", (source["flow_id"],))
-        if flow is None:
-            raise not_found()
-    elif principal.kind == "push":
-        # The Push API: a flow's API token in the URL, no user.
+    source_id = principal.source_id if principal.kind == "source" else None
+    if principal.kind in ("source", "push"):
+        # A flow_token decides the flow, whatever the URL says; the Push API has a flow's API
+        # token in the URL and no user.
         flow = tx.one("SELECT * FROM flows WHERE id = ?", (principal.flow_id,))
         if flow is None:
             raise not_found()
@@ -253,7 +248,7 @@ def post(
     now = tx.now_ms()
     if event in THREAD_EVENTS and thread is None:
         thread = _find_or_create_thread(
-            tx, flow["id"], principal, source, _text(data.get("external_thread_id")) or "", now
+            tx, flow["id"], principal, source_id, _text(data.get("external_thread_id")) or "", now
         )
     if thread is not None:
         _update_thread(tx, thread["id"], event, data, now)
@@ -267,7 +262,7 @@ def post(
         "user": str(principal.user_id) if principal.kind == "user" else "0",
         "sent": now,
         "flow": flow["id"],
-        "app": "influx" if (source or event in THREAD_EVENTS) else "chat",
+        "app": "influx" if (source_id or event in THREAD_EVENTS) else "chat",
         "attachments": attachments,
         "edited": None,
     }
@@ -282,7 +277,7 @@ def post(
         message["external_user_name"] = data["external_user_name"]
     if thread is not None:
         message["thread_id"] = thread["id"]
-    seq = store_message(tx, conversation, message, source_id=source["id"] if source else None)
+    seq = store_message(tx, conversation, message, source_id=source_id)
     attaching.record(tx, seq)
     if event == "status" and principal.kind == "user":
         # A status message sets the user's status, shown with them in flows' user lists.
@@ -321,20 +316,20 @@ def _find_or_create_thread(
     tx: Tx,
     flow_id: str,
     principal: Principal,
-    source: Row | None,
+    source_id: int | None,
     external_id: str,
     now: int,
 ) -> Row:
     # external_thread_id is unique per source; a user without a source gets its own space.
-    owner = f"source:{source['id']}" if source else f"user:{principal.user_id}"
+    owner = f"source:{source_id}" if source_id else f"user:{principal.user_id}"
     found = tx.one(
         "SELECT * FROM threads WHERE flow_id = ? AND owner = ? AND external_thread_id = ?",
         (flow_id, owner, external_id),
     )
     if found is not None:
         return found
-    if source is not None:
-        application_id = source["application_id"]
+    if source_id is not None:
+        application_id = tx.value("SELECT application_id FROM sources WHERE id = ?", (source_id,))
     else:
         application_id = tx.value(
             "SELECT id FROM applications WHERE client_id = ?", (principal.client_id,)
@@ -343,7 +338,7 @@ def _find_or_create_thread(
     tx.execute(
         "INSERT INTO threads (id, flow_id, owner, external_thread_id, source_id, application_id, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (thread_id, flow_id, owner, external_id, source["id"] if source else None,
+        (thread_id, flow_id, owner, external_id, source_id,
          application_id, now, now),
     )  # fmt: skip
     row = tx.one("SELECT * FROM threads WHERE id = ?", (thread_id,))

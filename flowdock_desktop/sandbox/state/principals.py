@@ -24,7 +24,8 @@ class Credentials:
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: a user (OAuth token or personal API token), a source (flow_token), or
-    the Push API for a flow (its API token in the URL)."""
+    the Push API for a flow (its API token in the URL). ``flow_id``: the flow a source or
+    a Push API token posts to."""
 
     kind: str  # "user", "source" or "push"
     user_id: int | None = None
@@ -43,14 +44,14 @@ def authenticate(tx: Tx, credentials: Credentials) -> Principal:
     """The caller behind the credentials, or ApiError 401 (410 for a removed source)."""
     if credentials.flow_token:
         row = tx.one(
-            "SELECT id, deleted FROM sources WHERE flow_token_digest = ?",
+            "SELECT id, deleted, flow_id FROM sources WHERE flow_token_digest = ?",
             (digest(credentials.flow_token),),
         )
         if row is None:
             raise unauthorized()
         if row["deleted"]:
             raise ApiError(410, "Source has been deleted")
-        return Principal("source", source_id=row["id"])
+        return Principal("source", source_id=row["id"], flow_id=row["flow_id"])
     if credentials.bearer:
         row = tx.one(
             "SELECT user_id, scopes, client_id, expires_at FROM access_tokens WHERE digest = ?",
