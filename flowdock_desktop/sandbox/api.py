@@ -102,8 +102,23 @@ async def read_body(request: Request) -> Any:
         except (ValueError, RecursionError) as exc:
             raise ApiError(400, "The body is not valid JSON") from exc
         uploads.decode_json_file(data, max_file_bytes)
+        if _plainly_storable(raw):
+            return data
     check_text(data)
     return data
+
+
+def _plainly_storable(raw: bytes) -> bool:
+    """True when JSON text cannot hold what ``check_text`` refuses, seen from its bytes alone:
+    UTF-8 (json also reads UTF-16 and UTF-32), no ``\\u`` escape and no byte 0xED (the only
+    ways to a lone surrogate), and no more brackets than the nesting limit. Most bodies are like
+    this, and the walk over every string is then skipped."""
+    return (
+        json.detect_encoding(raw) == "utf-8"
+        and b"\\u" not in raw
+        and b"\xed" not in raw
+        and raw.count(b"{") + raw.count(b"[") <= MAX_BODY_DEPTH
+    )
 
 
 async def _form(request: Request) -> FormData:
@@ -277,11 +292,12 @@ Work = Callable[[Tx, Call], Any]
 
 
 def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200):
-    """Make ``work(tx, call)`` a route: body read first (when ``body``; uploads in it are
-    written to the blob store before the transaction), then the caller authenticated and
-    ``work`` run in the same transaction, off the event loop. ``work`` returns data (a JSON
-    answer with ``status``) or a Response. Every answer to a user, errors included, carries
-    ``Flowdock-User``."""
+    """Make ``work(tx, call)`` a route: body read first (when ``body``; uploads in it stay in
+    memory, within the size limits), then the caller authenticated and ``work`` run in the
+    same transaction, off the event loop; an upload's bytes reach the disk only when that
+    transaction stores its message (``files.record``), never for a refused request. ``work``
+    returns data (a JSON answer with ``status``) or a Response. Every answer to a user,
+    errors included, carries ``Flowdock-User``."""
 
     def wrap(work: Work) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
@@ -303,9 +319,6 @@ def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200)
                     return result
                 return reply(result, principal, status)
 
-            staged = uploads.collect(data)
-            if staged:
-                return await _with_uploads(request, staged, run)
             return await sandbox_state(request).call(run)
 
         handler.__name__ = work.__name__
@@ -313,28 +326,6 @@ def endpoint(*, body: bool = False, flow_token: bool = False, status: int = 200)
         return handler
 
     return wrap
-
-
-async def _with_uploads(request: Request, staged: list[Upload], run: Callable) -> Response:
-    """Run a transaction that may store the request's uploads: their blobs are written
-    first, off the database thread, and removed again unless a stored message uses them."""
-    state = sandbox_state(request)
-    try:
-        for upload in staged:
-            await run_in_threadpool(state.blobs.put, upload.key, upload.data)
-    except OSError as exc:
-        await run_in_threadpool(state.blobs.remove, [u.key for u in staged])
-        reason = exc.strerror or str(exc)
-        raise ApiError(507, f"The sandbox could not keep the file ({reason})") from None
-    try:
-        response = await state.call(run)
-    except BaseException:
-        await run_in_threadpool(state.blobs.remove, [u.key for u in staged])
-        raise
-    unused = [u.key for u in staged if not u.used]
-    if unused:
-        await run_in_threadpool(state.blobs.remove, unused)
-    return response
 
 
 def require_object(body: Any) -> Mapping[str, Any]:
@@ -607,8 +598,7 @@ def _deleted(status: int) -> Any:
 
 @endpoint()
 def delete_message(tx: Tx, call: Call) -> Any:
-    blobs = sandbox_state(call.request).blobs
-    return _deleted(edits.delete(tx, call.user, _flow_message(tx, call), blobs))
+    return _deleted(edits.delete(tx, call.user, _flow_message(tx, call)))
 
 
 # ---------------------------------------------------------------------- private conversations
@@ -657,7 +647,7 @@ def edit_private_message(tx: Tx, call: Call) -> Any:
 @endpoint()
 def delete_private_message(tx: Tx, call: Call) -> Any:
     row = private.message(tx, call.user, call.path["user_id"], call.path["id"])
-    return _deleted(edits.delete(tx, call.user, row, sandbox_state(call.request).blobs))
+    return _deleted(edits.delete(tx, call.user, row))
 
 
 # ---------------------------------------------------------------------- Push API (deprecated)

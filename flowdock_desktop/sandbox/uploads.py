@@ -195,18 +195,3 @@ def decode_json_file(data: Any, max_file_bytes: int) -> None:
     data["content"] = Upload(
         raw, clean_content_type(content.get("content_type")), clean_file_name(file_name)
     )
-
-
-def collect(value: Any) -> list[Upload]:
-    """Every upload anywhere in a parsed body."""
-    found: list[Upload] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Upload):
-            found.append(item)
-        elif isinstance(item, Mapping):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found

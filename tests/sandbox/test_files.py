@@ -319,3 +319,100 @@ def test_a_file_that_cannot_be_kept_is_507_in_plain_words(tmp_path, make_server)
         # Everything else goes on.
         chat = http.post("/flows/acme/main/messages", json={"event": "message", "content": "ok"})
         assert chat.status_code == 201
+
+
+class _BlobWrites:
+    """Records every blob the sandbox writes (and can make the n-th write fail)."""
+
+    def __init__(self, blobs, fail_at: int | None = None) -> None:
+        self.keys: list[str] = []
+        self._put = blobs.put
+        self._fail_at = fail_at
+
+    def __call__(self, key: str, data: bytes) -> None:
+        self.keys.append(key)
+        if self._fail_at is not None and len(self.keys) == self._fail_at:
+            raise OSError(28, "No space left on device")
+        self._put(key, data)
+
+
+def _kept_files(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_refused_uploads_never_reach_the_disk(tmp_path, make_server, monkeypatch) -> None:
+    """The caller is authenticated, the flow and the message checked and the size limit
+    applied before any byte of an upload is written: nothing of a refused one is on disk,
+    not even for a moment."""
+    data = tmp_path / "sandbox.db"
+    server = make_server(SandboxConfig(data_file=data, max_file_bytes=8192))
+    folder = tmp_path / "sandbox.db.files"
+    writes = _BlobWrites(server.state.blobs)
+    monkeypatch.setattr(server.state.blobs, "put", writes)
+    with httpx.Client(base_url=server.base_url, timeout=20) as admin:
+        source = create_source(admin)
+    file = {"content": ("shot.png", PNG, "image/png")}
+    base = server.base_url
+    with httpx.Client(base_url=base, timeout=20) as anyone:
+        refused = {
+            "no credentials": anyone.post("/flows/acme/main/messages", data={"event": "file"},
+                                          files=file),
+            "a wrong token": anyone.post("/flows/acme/main/messages", data={"event": "file"},
+                                         files=file, headers={"Authorization": "Bearer nope"}),
+            "a wrong flow_token field": anyone.post("/messages", files=file,
+                                                    data={"event": "file", "flow_token": "nope"}),
+            "not a member of the flow": anyone.post("/flows/acme/announcements/messages",
+                                                    data={"event": "file"}, files=file,
+                                                    auth=SAM_AUTH),
+            "an unknown person": anyone.post("/private/99/messages", data={"event": "file"},
+                                             files=file, auth=API_AUTH),
+            "an activity without a title": anyone.post(
+                "/messages",
+                data={"flow_token": source["flow_token"], "event": "activity",
+                      "author[name]": "CI", "external_thread_id": "x"},
+                files={"attachments[shot]": ("shot.png", PNG, "image/png")},
+            ),
+            "a file over the limit": anyone.post("/flows/acme/main/messages", auth=API_AUTH,
+                                                 data={"event": "file"},
+                                                 files={"content": ("big.bin", b"x" * 8193)}),
+        }  # fmt: skip
+        statuses = {why: reply.status_code for why, reply in refused.items()}
+        assert statuses == {
+            "no credentials": 401,
+            "a wrong token": 401,
+            "a wrong flow_token field": 401,
+            "not a member of the flow": 403,
+            "an unknown person": 404,
+            "an activity without a title": 400,
+            "a file over the limit": 413,
+        }
+        assert writes.keys == [] and _kept_files(folder) == []
+        # The same upload, from someone who may send it, is written once and kept.
+        accepted = anyone.post("/flows/acme/main/messages", data={"event": "file"}, files=file,
+                               auth=API_AUTH)  # fmt: skip
+        assert accepted.status_code == 201, accepted.text
+        key = accepted.json()["content"]["path"].split("/")[3]
+        assert writes.keys == [key] and _kept_files(folder) == [key]
+
+
+def test_a_failed_upload_leaves_none_of_its_files(tmp_path, make_server, monkeypatch) -> None:
+    """When the second of two attachments cannot be written, the message is not stored and
+    the first attachment's bytes are removed again."""
+    data = tmp_path / "sandbox.db"
+    server = make_server(SandboxConfig(data_file=data))
+    writes = _BlobWrites(server.state.blobs, fail_at=2)
+    monkeypatch.setattr(server.state.blobs, "put", writes)
+    with _client(server) as http:
+        token = create_source(http)["flow_token"]
+        reply = http.post(
+            "/messages",
+            data={"flow_token": token, "event": "activity", "author[name]": "CI",
+                  "title": "Built", "external_thread_id": "build:2", "thread[title]": "Build 2"},
+            files=[("attachments[a]", ("a.png", PNG, "image/png")),
+                   ("attachments[b]", ("b.png", PNG, "image/png"))],
+        )  # fmt: skip
+        assert reply.status_code == 507, reply.text
+        assert "No space left on device" in reply.json()["message"]
+        assert len(writes.keys) == 2
+        assert _kept_files(tmp_path / "sandbox.db.files") == []
+        assert http.get("/flows/acme/main/messages", params={"event": "activity"}).json() == []

@@ -70,6 +70,46 @@ def test_lone_surrogates_answer_400_with_an_errors_object(client: httpx.Client) 
         )
 
 
+def test_lone_surrogates_in_raw_bytes_and_other_encodings_answer_400(
+    client: httpx.Client,
+) -> None:
+    """Not only the ``\\ud800`` escape: a surrogate encoded as UTF-8 bytes, and JSON sent as
+    UTF-16 or UTF-32 (which Python's json reads) with a lone surrogate, are refused too."""
+    token = create_source(client)["flow_token"]
+    plain = json.dumps(activity(token, title="TITLE")).encode("ascii")
+    raw_utf8 = plain.replace(b"TITLE", b"bad \xed\xa0\x80 text")
+    text = json.dumps(activity(token, title="TITLE")).replace("TITLE", SURROGATE)
+    bodies = {
+        "UTF-8 bytes of a surrogate": raw_utf8,
+        "UTF-16": text.encode("utf-16-le", "surrogatepass"),
+        "UTF-32": text.encode("utf-32-le", "surrogatepass"),
+    }
+    for why, body in bodies.items():
+        reply = client.post("/messages", content=body, headers={"Content-Type": "application/json"})
+        assert reply.status_code == 400, (why, reply.text)
+        assert "title" in reply.json()["errors"], (why, reply.text)
+    # Fine text in UTF-16 is still read, as before.
+    fine = json.dumps(activity(token, title="fine")).encode("utf-16")
+    reply = client.post("/messages", content=fine, headers={"Content-Type": "application/json"})
+    assert reply.status_code == 202, reply.text
+
+
+def test_nesting_is_counted_exactly_at_the_limit(client: httpx.Client) -> None:
+    token = create_source(client)["flow_token"]
+
+    def nested(levels: int) -> dict:
+        value: object = "leaf"
+        for _ in range(levels):
+            value = {"x": value}
+        return activity(token, thread={"title": "t", "fields": [{"label": "l", "value": "v"}]},
+                        extra=value)  # fmt: skip
+
+    # The body itself is one level, "extra" the next: 31 more fit in 32, 32 more do not.
+    assert _post_json(client, "/messages", nested(31)).status_code == 202
+    reply = _post_json(client, "/messages", nested(32))
+    assert reply.status_code == 400 and reply.json()["message"] == "Validation error"
+
+
 def test_deep_nesting_answers_400(client: httpx.Client) -> None:
     key = "thread" + "[x]" * 5000
     reply = client.post(

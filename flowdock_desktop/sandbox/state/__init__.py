@@ -80,6 +80,7 @@ class SandboxState:
         )
         #: Uploaded files' bytes: beside the data file, or in memory.
         self.blobs = blobs.open_blobs(self.config.data_file)
+        self._store.blobs = self.blobs
         # Blobs of uploads a crash kept from being stored (or of files removed just before).
         self.blobs.purge(self.run(files.all_keys))
         self.sessions = BrowserSessions(self.config.session_ttl)

@@ -2,9 +2,9 @@
 
 Each file is one blob named by its random hash (the one in its download path), written
 whole under a temporary name and then renamed, so a blob is either complete or absent. Blobs
-are written before the message that refers to them is stored, and removed after a deletion
-commits; a crash in between leaves a blob nobody refers to, which the next start removes
-(``purge``).
+are written in the transaction that stores the message referring to them, after its checks
+(removed again when it rolls back), and removed after a deletion commits; a crash in between
+leaves a blob nobody refers to, which the next start removes (``purge``).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from typing import Any
 
 from flowdock_desktop.api.validation import split_tags, validate_message
 from flowdock_desktop.sandbox.state import files, messages
-from flowdock_desktop.sandbox.state.blobs import Blobs
 from flowdock_desktop.sandbox.state.errors import ApiError, not_found, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
 from flowdock_desktop.sandbox.state.store import Row, Tx, dumps, loads
@@ -126,7 +125,7 @@ def _change_tags(tx: Tx, row: Row, principal: Principal, wanted: list[str]) -> N
     )
 
 
-def delete(tx: Tx, principal: Principal, row: Row, blobs: Blobs) -> int:
+def delete(tx: Tx, principal: Principal, row: Row) -> int:
     """``DELETE`` a message; returns the status Flowdock answered.
 
     Team inbox messages (``app`` ``influx``) and your own files are removed (204): gone from
@@ -143,6 +142,7 @@ def delete(tx: Tx, principal: Principal, row: Row, blobs: Blobs) -> int:
         tx.execute("DELETE FROM message_tags WHERE seq = ?", (row["seq"],))
         keys = files.forget(tx, row["seq"])
         if keys:
+            blobs = tx.blobs
             tx.after_commit(lambda: blobs.remove(keys))
         _record(tx, row, principal, "message-delete", {"message": row["id"]})
         return 204

@@ -1,9 +1,11 @@
 """Uploaded files: a row per file (which message, which conversation, name, type, size) and
 the attachment objects messages show, whose ``path`` is the file's REST path.
 
-A file's bytes are a blob (``blobs``) named by the random hash in its path. The request
-writes the blob before its transaction (``Upload.key``) and the transaction records the row
-(``record``); a removed message's blobs are deleted after its transaction commits.
+A file's bytes are a blob (``blobs``) named by the random hash in its path (``Upload.key``).
+Until then an upload is held in memory (within the sandbox's size limits): ``record`` writes
+its blob and its row in the transaction that stores the message, so only after the caller
+has been authenticated and the message checked, and the blob is removed again if that
+transaction rolls back. A removed message's blobs are deleted after its transaction commits.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from flowdock_desktop.sandbox.state.errors import validation_error
+from flowdock_desktop.sandbox.state.errors import ApiError, validation_error
 from flowdock_desktop.sandbox.state.store import Row, Tx
 
 
@@ -20,14 +22,12 @@ class Upload(dict):
     """A file received with a request, before it is stored: ``data`` (bytes),
     ``content_type`` and ``file_name``, as a mapping like Flowdock's JSON file content.
 
-    ``key``: the blob it is written to (and the hash in its path); ``used``: whether a stored
-    message refers to it (blobs of unused uploads are removed when the request ends).
+    ``key``: the blob it is written to (and the hash in its path).
     """
 
     def __init__(self, data: bytes, content_type: str, file_name: str) -> None:
         super().__init__(data=data, content_type=content_type, file_name=file_name)
         self.key = secrets.token_hex(16)
-        self.used = False
 
     @property
     def data(self) -> bytes:
@@ -87,14 +87,26 @@ def image_size(data: bytes) -> tuple[int, int] | None:
 def record(
     tx: Tx, seq: int, conversation: str, upload: Upload, content_id: str | None = None
 ) -> None:
-    """The file row of a stored message's upload (its blob is already written)."""
+    """The file row of a stored message's upload, and its bytes (507 when they cannot be
+    written: nothing of the message is stored then)."""
+    _write_blob(tx, upload)
     tx.execute(
         "INSERT INTO files (seq, conversation, hash, file_name, content_type, size, content_id, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, conversation, upload.key, upload["file_name"], upload["content_type"],
          len(upload.data), content_id, tx.now_ms()),
     )  # fmt: skip
-    upload.used = True
+
+
+def _write_blob(tx: Tx, upload: Upload) -> None:
+    blobs = tx.blobs
+    try:
+        blobs.put(upload.key, upload.data)
+    except OSError as exc:
+        blobs.remove([upload.key])
+        reason = exc.strerror or str(exc)
+        raise ApiError(507, f"The sandbox could not keep the file ({reason})") from None
+    tx.after_rollback(lambda: blobs.remove([upload.key]))
 
 
 def forget(tx: Tx, seq: int) -> list[str]:

@@ -177,11 +177,11 @@ def post(
         raise validation_error({"base": ["must be an object"]})
     source_id = principal.source_id if principal.kind == "source" else None
     if principal.kind in ("source", "push"):
-        # A flow_token decides the flow, whatever the URL says; the Push API has a flow's API
-        # token in the URL and no user.
-        flow = tx.one("SELECT * FROM flows WHERE id = ?", (principal.flow_id,))
-        if flow is None:
-            raise not_found()
+        # A flow_token decides the flow, whatever the URL says (its source's flow, which lives
+        # as long as the source does); the Push API has a flow's API token in the URL and no
+        # user.
+        assert principal.flow_id is not None
+        conversation = principal.flow_id
     else:
         principal.require_scope("flow")
         target = flow_id or data.get("flow")
@@ -189,8 +189,8 @@ def post(
             raise validation_error({"flow": ["can't be blank"]})
         if not isinstance(target, str):
             raise validation_error({"flow": ["must be a flow id"]})
-        flow = flows.user_flow(tx, principal, target)
-        flows.require_member(tx, principal, flow["id"])
+        conversation = flows.user_flow(tx, principal, target)["id"]
+        flows.require_member(tx, principal, conversation)
 
     errors = validate_message(
         data, thread_in_path=thread_id is not None, parent_in_path=parent_id is not None
@@ -198,7 +198,6 @@ def post(
     if errors:
         raise validation_error(errors)
     event = data["event"]
-    conversation = flow["id"]
     attaching = files.Attaching(conversation)
     attachments = _attachments(attaching, data)
     uuid = _text(data.get("uuid"))
@@ -213,7 +212,7 @@ def post(
     given_thread = thread_id or _text(data.get("thread_id"))
     if given_thread:
         thread = tx.one("SELECT * FROM threads WHERE id = ?", (given_thread,))
-        if thread is None or thread["flow_id"] != flow["id"]:
+        if thread is None or thread["flow_id"] != conversation:
             if thread_id:
                 raise not_found()
             raise validation_error({"thread_id": ["does not exist in this flow"]})
@@ -222,7 +221,7 @@ def post(
     content = data.get("content") if event not in THREAD_EVENTS else ""
     if event in ("message", "comment"):
         members = [row[0] for row in tx.all(
-            "SELECT user_id FROM flow_members WHERE flow_id = ?", (flow["id"],))]  # fmt: skip
+            "SELECT user_id FROM flow_members WHERE flow_id = ?", (conversation,))]  # fmt: skip
         tags = with_text_tags(tags, text_tags(tx, content, members))
     if event == "file":
         content = attachments[0]
@@ -248,7 +247,7 @@ def post(
     now = tx.now_ms()
     if event in THREAD_EVENTS and thread is None:
         thread = _find_or_create_thread(
-            tx, flow["id"], principal, source_id, _text(data.get("external_thread_id")) or "", now
+            tx, conversation, principal, source_id, _text(data.get("external_thread_id")) or "", now
         )
     if thread is not None:
         _update_thread(tx, thread["id"], event, data, now)
@@ -261,7 +260,7 @@ def post(
         "uuid": uuid,
         "user": str(principal.user_id) if principal.kind == "user" else "0",
         "sent": now,
-        "flow": flow["id"],
+        "flow": conversation,
         "app": "influx" if (source_id or event in THREAD_EVENTS) else "chat",
         "attachments": attachments,
         "edited": None,

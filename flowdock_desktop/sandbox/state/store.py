@@ -43,10 +43,11 @@ Listening = Callable[[], bool]
 
 
 class Tx:
-    """One transaction: queries on the connection, the clock, and work to run after COMMIT.
+    """One transaction: queries on the connection, the clock, and work to run after COMMIT
+    (or after ROLLBACK).
 
     ``memo`` caches views built during the transaction (a thread embedded in many messages
-    is read once).
+    is read once). ``blobs``: where uploaded files' bytes go (``state.blobs``), or None.
     """
 
     def __init__(
@@ -54,12 +55,15 @@ class Tx:
         conn: sqlite3.Connection,
         clock: Clock,
         listeners: Sequence[tuple[Listener, Listening]] = (),
+        blobs: Any = None,
     ) -> None:
         self.conn = conn
         self.clock = clock
+        self.blobs = blobs
         self.memo: dict[Any, Any] = {}
         self._listeners = listeners
         self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -86,6 +90,10 @@ class Tx:
         """Run ``callback`` once the transaction is committed (never if it rolls back)."""
         self._after_commit.append(callback)
 
+    def after_rollback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` if the transaction rolls back (to undo work outside the database)."""
+        self._after_rollback.append(callback)
+
     def announce(self, seq: int, build_view: Callable[[], dict[str, Any]]) -> None:
         """Hand the stored message ``seq`` to the listeners after COMMIT; the view is built
         now, inside the transaction (so it shows the thread as this message left it), and
@@ -107,6 +115,8 @@ class Store:
         self.clock = clock or Clock()
         #: Who hears about stored messages (see ``Tx.announce``).
         self.listeners: list[tuple[Listener, Listening]] = []
+        #: Where uploaded files' bytes go (``Tx.blobs``).
+        self.blobs: Any = None
         self._closed = False
 
     @contextlib.contextmanager
@@ -120,13 +130,17 @@ class Store:
             # IMMEDIATE: take the write lock first, so a request that reads and then writes
             # never fails half-way because another process wrote the same file meanwhile.
             conn.execute("BEGIN IMMEDIATE")
-            tx = Tx(conn, self.clock, self.listeners)
+            tx = Tx(conn, self.clock, self.listeners, self.blobs)
             try:
                 yield tx
                 conn.execute("COMMIT")
             except BaseException as exc:
+                keep = getattr(exc, "keep_writes", False)
                 if conn.in_transaction:
-                    conn.execute("COMMIT" if getattr(exc, "keep_writes", False) else "ROLLBACK")
+                    conn.execute("COMMIT" if keep else "ROLLBACK")
+                if not keep:
+                    for undo in tx._after_rollback:
+                        undo()
                 raise
         for callback in tx._after_commit:
             callback()
@@ -138,9 +152,13 @@ class Store:
                 self._conn.close()
 
 
+#: Made once: ``json.dumps`` with options builds a new encoder on every call.
+_COLUMN_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """JSON for a column: compact, the way every JSON column is written."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COLUMN_JSON.encode(value)
 
 
 def loads(text: str | None, default: Any = None) -> Any:
