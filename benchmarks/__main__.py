@@ -7,7 +7,7 @@ import importlib
 import sys
 import traceback
 
-from benchmarks._common import Row
+from benchmarks._common import Row, Skipped
 
 MODULES = (
     "benchmarks.bench_api",
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", default="", help="run only benchmarks whose name contains this")
     args = parser.parse_args(argv)
     rows: list[Row] = []
+    skipped: list[str] = []
     failures = 0
     for name in MODULES:
         try:
@@ -37,12 +38,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"running {bench.__name__} ...", file=sys.stderr, flush=True)
             try:
                 result = bench()
+            except Skipped as exc:
+                print(f"skipped {bench.__name__}: {exc}", file=sys.stderr)
+                skipped.append(f"{bench.__name__}: {exc}")
+                continue
             except Exception:
                 failures += 1
                 traceback.print_exc()
                 continue
             rows.extend(result if isinstance(result, list) else [result])
     _print_table(rows)
+    for line in skipped:
+        print(f"skipped {line}")
     return 1 if failures else 0
 
 

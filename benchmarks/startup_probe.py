@@ -8,20 +8,23 @@
 - ``composer``: the same application with the composer open on one stored integration.
 
 Once a zero-timer fires after ``show()`` (the event loop has drained what ``show()`` queued),
-the child prints ``ready <ru_maxrss in KiB>`` and exits. The parent times Popen to that line.
+the child prints ``ready <ru_maxrss in KiB> <CPU ms so far>`` and exits, as the app does with
+``FLOWDOCK_DESKTOP_EXIT_WHEN_IDLE=1``. The parent times Popen to that line.
 """
 
 from __future__ import annotations
 
 import resource
 import sys
+import time
 
 READY = "ready"
 
 
 def _ready(app) -> None:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(f"{READY} {peak_kib}", flush=True)
+    cpu_ms = round(time.process_time() * 1000)  # every thread's, so far
+    print(f"{READY} {peak_kib} {cpu_ms}", flush=True)
     app.quit()
 
 

@@ -84,7 +84,7 @@ def test_self_test_fails_when_the_icon_does_not_load(qapp, capsys, monkeypatch):
     assert "the app icon does not load" in capsys.readouterr().err
 
 
-def test_exit_when_idle_quits_once_a_window_is_shown(qapp, qtbot, monkeypatch):
+def test_exit_when_idle_quits_once_a_window_is_shown(qapp, qtbot, monkeypatch, capsys):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QLabel
 
@@ -101,6 +101,10 @@ def test_exit_when_idle_quits_once_a_window_is_shown(qapp, qtbot, monkeypatch):
     fired = []
     watchdog.timeout.connect(lambda: (fired.append(True), qapp.quit()))
     watchdog.start(20_000)
+    capsys.readouterr()
     qapp.exec()
     watchdog.stop()
     assert not fired, "the probe did not quit the event loop"
+    # The line the start-up benchmarks time: "ready", peak memory (KiB) and CPU time (ms).
+    word, peak, cpu = capsys.readouterr().out.split()
+    assert word == "ready" and peak.isdigit() and cpu.isdigit()
