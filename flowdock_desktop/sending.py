@@ -17,7 +17,7 @@ import logging
 import shlex
 import threading
 import uuid as uuid_module
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -38,7 +38,7 @@ from flowdock_desktop.api.validation import FieldErrors, describe_errors
 from flowdock_desktop.auth.errors import KeyringUnavailable
 from flowdock_desktop.store.history import ThreadSummary
 from flowdock_desktop.store.integrations import Integration, UnknownIntegrationError
-from flowdock_desktop.store.outbox import Outbox, OutboxItem
+from flowdock_desktop.store.outbox import Outbox, OutboxItem, this_process
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.client import FlowdockClient
@@ -54,6 +54,7 @@ __all__ = [
     "SendService",
     "ThreadView",
     "curl_command",
+    "deliver_claimed",
     "deliver_due",
     "payload_errors",
 ]
@@ -160,6 +161,7 @@ def deliver_due(
     *,
     ignore_backoff: bool = False,
     max_items: int | None = None,
+    after: Iterable[DeliveryOutcome] = (),
 ) -> list[DeliveryOutcome]:
     """Attempt every due item once, in order per integration, and record each outcome.
 
@@ -167,11 +169,14 @@ def deliver_due(
     message or None; it raises ``flowdock_desktop.api.errors`` exceptions. Network, server
     and rate-limit errors are retried later; 410 parks the integration's items as gone;
     other refusals fail the item for the user to fix. After a success the integration's
-    next item is attempted in the same call. Each item is attempted at most once per call.
+    next item is attempted in the same call. Each item is attempted at most once per call;
+    ``after`` holds attempts made just before as part of the same round (not repeated, and a
+    failed one holds back the rest of its integration).
     """
     outcomes: list[DeliveryOutcome] = []
-    attempted: set[int] = set()
-    blocked: set[str] = set()  # integrations whose earlier item did not go through
+    attempted: set[int] = {o.item.id for o in after}
+    # Integrations whose earlier item did not go through.
+    blocked: set[str] = {o.item.integration_id for o in after if o.result != "sent"}
     while max_items is None or len(outcomes) < max_items:
         moment = outbox.now() if now is None else now
         batch = [
@@ -200,6 +205,14 @@ def _deliver_one(
     claimed = outbox.claim(item, now=now)
     if claimed is None:
         return None
+    return deliver_claimed(outbox, send, claimed, now)
+
+
+def deliver_claimed(
+    outbox: Outbox, send: Sender, claimed: OutboxItem, now: float
+) -> DeliveryOutcome:
+    """Post an item this process has claimed (``sending``) and record what the answer means:
+    the one policy behind ``deliver_due``, also used for a message stored already claimed."""
     try:
         response = send(claimed)
     except GoneError as exc:
@@ -349,9 +362,15 @@ class SendService:
     # -- queueing -----------------------------------------------------------------------------
 
     def enqueue(
-        self, integration_id: str, payload: Mapping[str, Any], *, uuid: str | None = None
+        self,
+        integration_id: str,
+        payload: Mapping[str, Any],
+        *,
+        uuid: str | None = None,
+        claim: bool = False,
     ) -> OutboxItem:
-        """Check the payload and store it in the outbox with a fresh uuid (or ``uuid``).
+        """Check the payload and store it in the outbox with a fresh uuid (or ``uuid``);
+        ``claim`` stores it claimed for sending when it can go at once (``Outbox.enqueue``).
 
         Raises ValidationError (with ``field_errors``) for an incomplete message and
         IntegrationRemovedError when the integration can no longer post.
@@ -369,7 +388,7 @@ class SendService:
             )
         if uuid is not None:
             body["uuid"] = uuid
-        return self.context.outbox.enqueue(integration_id, body)
+        return self.context.outbox.enqueue(integration_id, body, claim=claim)
 
     def send(self, integration_id: str, payload: Mapping[str, Any]) -> SendResult:
         """Enqueue the message, then deliver what is due; report this message's fate.
@@ -382,7 +401,9 @@ class SendService:
         outbox = self.context.outbox
         chosen = str(uuid_module.uuid4())
         try:
-            item = self.enqueue(integration_id, payload, uuid=chosen)
+            # Stored already claimed when nothing of this integration waits before it: the
+            # insert and the claim are one commit, and the post follows at once.
+            item = self.enqueue(integration_id, payload, uuid=chosen, claim=True)
         except (FlowdockError, UnknownIntegrationError):
             raise
         except Exception:
@@ -392,7 +413,12 @@ class SendService:
                 raise
             item = stored
         try:
-            outcomes = self.deliver_due()
+            outcomes = []
+            if item.state == "sending" and item.claimed_by == this_process():
+                outcomes.append(deliver_claimed(outbox, self._send_item, item, outbox.now()))
+                self._forget_gone(outcomes)
+            # Then whatever else is due (other integrations' retries), as before.
+            outcomes += self.deliver_due(after=outcomes)
         except Exception as exc:
             from flowdock_desktop.problems import explain
 
@@ -417,30 +443,42 @@ class SendService:
     # -- delivery -----------------------------------------------------------------------------
 
     def deliver_due(
-        self, *, ignore_backoff: bool = False, max_items: int | None = None
+        self,
+        *,
+        ignore_backoff: bool = False,
+        max_items: int | None = None,
+        after: Iterable[DeliveryOutcome] = (),
     ) -> list[DeliveryOutcome]:
-        """Attempt every due outbox item once; then clean up integrations that answered 410."""
-
-        def send_item(item: OutboxItem) -> dict[str, Any] | None:
-            integration = self.context.integrations.get(item.integration_id)
-            if not integration.is_active:
-                # Stop posting: never use a removed source's token again.
-                raise IntegrationRemovedError(integration)
-            token = self.context.credentials.get_flow_token(integration.id)
-            if not token:
-                raise MissingFlowTokenError(
-                    f"The flow token of “{integration.source_name}” is not in this computer's "
-                    "keyring, so it cannot post. Set the integration up again."
-                )
-            client = self._flow_client(integration.api_url)
-            return client.post_message(item.payload, flow_token=token, wait=True)
-
+        """Attempt every due outbox item once; then clean up integrations that answered 410.
+        (``after``: as for the module's ``deliver_due``.)"""
         outcomes = deliver_due(
-            self.context.outbox, send_item, ignore_backoff=ignore_backoff, max_items=max_items
+            self.context.outbox,
+            self._send_item,
+            ignore_backoff=ignore_backoff,
+            max_items=max_items,
+            after=after,
         )
+        self._forget_gone(outcomes)
+        return outcomes
+
+    def _send_item(self, item: OutboxItem) -> dict[str, Any] | None:
+        """Post one outbox item with its integration's flow token (the ``Sender``)."""
+        integration = self.context.integrations.get(item.integration_id)
+        if not integration.is_active:
+            # Stop posting: never use a removed source's token again.
+            raise IntegrationRemovedError(integration)
+        token = self.context.credentials.get_flow_token(integration.id)
+        if not token:
+            raise MissingFlowTokenError(
+                f"The flow token of “{integration.source_name}” is not in this computer's "
+                "keyring, so it cannot post. Set the integration up again."
+            )
+        client = self._flow_client(integration.api_url)
+        return client.post_message(item.payload, flow_token=token, wait=True)
+
+    def _forget_gone(self, outcomes: list[DeliveryOutcome]) -> None:
         for integration_id in {o.item.integration_id for o in outcomes if o.result == "gone"}:
             self.forget_removed(integration_id)
-        return outcomes
 
     def _flow_client(self, api_url: str) -> FlowdockClient:
         with self._clients_lock:

@@ -15,7 +15,7 @@ import sqlite3
 import time
 import uuid as uuid_module
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from flowdock_desktop.store.db import Database
@@ -26,6 +26,7 @@ __all__ = [
     "Outbox",
     "OutboxItem",
     "OutboxState",
+    "this_process",
 ]
 
 OutboxState = Literal["queued", "sending", "sent", "failed", "gone"]
@@ -92,7 +93,8 @@ def _item(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(**values)
 
 
-def _this_process() -> str:
+def this_process() -> str:
+    """Who claims an item: this machine and process (``host:pid``)."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -163,12 +165,22 @@ class Outbox:
     # -- adding and reading ---------------------------------------------------------------
 
     def enqueue(
-        self, integration_id: str, payload: Mapping[str, Any], *, now: float | None = None
+        self,
+        integration_id: str,
+        payload: Mapping[str, Any],
+        *,
+        now: float | None = None,
+        claim: bool = False,
     ) -> OutboxItem:
         """Store a message to send; returns it ``queued`` and due at once.
 
         A ``uuid`` already in the payload is kept (so a caller can retry its own
         submission idempotently); otherwise one is assigned. Credentials are dropped.
+
+        With ``claim``, a message that nothing of its integration waits before is stored
+        already claimed by this process (``sending``, one attempt counted), in the same
+        commit: what :meth:`claim` right after the insert would do, for one commit instead
+        of two. Behind an earlier pending message it is stored ``queued``, as without.
         """
         now = self._now(now)
         body = _clean_payload(payload)
@@ -178,14 +190,57 @@ class Outbox:
         elif not isinstance(existing, str) or not existing.strip():
             raise ValueError("the message uuid must be a non-empty string")
         text = _dumps(body)
+        state: OutboxState = "queued"
+        claimed_by = None
         with self._db.transaction() as conn:
+            if claim and not self._has_pending(conn, integration_id):
+                state, claimed_by = "sending", this_process()
             cursor = conn.execute(
                 "INSERT INTO outbox (integration_id, uuid, payload, state, attempts,"
-                " next_attempt_at, created_at) VALUES (?, ?, ?, 'queued', 0, ?, ?)",
-                (integration_id, body["uuid"], text, now, now),
+                " next_attempt_at, created_at, claimed_at, claimed_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    integration_id,
+                    body["uuid"],
+                    text,
+                    state,
+                    0 if claimed_by is None else 1,
+                    now,
+                    now,
+                    None if claimed_by is None else now,
+                    claimed_by,
+                ),
             )
             item_id = cursor.lastrowid
-        return self._require(item_id)
+        if item_id is None:
+            raise KeyError(item_id)
+        # The row as written, without reading it back.
+        return OutboxItem(
+            id=item_id,
+            integration_id=integration_id,
+            uuid=body["uuid"],
+            payload=json.loads(text),
+            state=state,
+            attempts=0 if claimed_by is None else 1,
+            next_attempt_at=now,
+            last_error=None,
+            created_at=now,
+            sent_at=None,
+            response=None,
+            claimed_at=None if claimed_by is None else now,
+            claimed_by=claimed_by,
+        )
+
+    @staticmethod
+    def _has_pending(conn: sqlite3.Connection, integration_id: str) -> bool:
+        # "+integration_id" steers SQLite to the state index: a look through the few pending
+        # rows, not through every message the integration ever sent.
+        row = conn.execute(
+            "SELECT 1 FROM outbox WHERE +integration_id = ?"
+            " AND state IN ('queued', 'sending') LIMIT 1",
+            (integration_id,),
+        ).fetchone()
+        return row is not None
 
     def get(self, item_id: int) -> OutboxItem | None:
         rows = self._db.query(f"{_SELECT} WHERE id = ?", (item_id,))
@@ -258,23 +313,35 @@ class Outbox:
         """
         now = self._now(now)
         item_id = _id(item)
-        current = self.get(item_id)
-        orphaned_by = (
-            current.claimed_by
-            if current is not None
-            and current.state == "sending"
-            and _claimer_died(current.claimed_by)
-            else None
-        )
+        me = this_process()
         with self._db.transaction() as conn:
+            # Read inside the write transaction: nobody can change the row between this
+            # look and the update, and the claimed item needs no second read.
+            row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                return None
+            current = _item(row)
+            orphaned_by = (
+                current.claimed_by
+                if current.state == "sending" and _claimer_died(current.claimed_by)
+                else None
+            )
             cursor = conn.execute(
                 "UPDATE outbox SET state = 'sending', claimed_at = ?, claimed_by = ?,"
                 " attempts = attempts + 1"
                 " WHERE id = ? AND (state = 'queued'"
                 " OR (state = 'sending' AND (claimed_at <= ? OR claimed_by = ?)))",
-                (now, _this_process(), item_id, now - self.lease, orphaned_by),
+                (now, me, item_id, now - self.lease, orphaned_by),
             )
-        return self.get(item_id) if cursor.rowcount else None
+            if not cursor.rowcount:
+                return None
+        return replace(
+            current,
+            state="sending",
+            claimed_at=now,
+            claimed_by=me,
+            attempts=current.attempts + 1,
+        )
 
     def mark_sent(
         self,
@@ -297,13 +364,22 @@ class Outbox:
             current = _item(row)
             if current.state == "sent":
                 return current
+            stored = None if response is None else _dumps(dict(response))
             conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, response = ?, last_error = NULL,"
                 " claimed_at = NULL WHERE id = ?",
-                (now, None if response is None else _dumps(dict(response)), item_id),
+                (now, stored, item_id),
             )
             self._history.record(current.integration_id, current.payload, response, sent_at=now)
-        return self._require(item_id)
+        # The row read in the transaction plus what it changed: no second read.
+        return replace(
+            current,
+            state="sent",
+            sent_at=now,
+            response=None if stored is None else json.loads(stored),
+            last_error=None,
+            claimed_at=None,
+        )
 
     def mark_retry(
         self,
