@@ -11,7 +11,6 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from flowdock_desktop.auth.errors import SignInRequired
 from flowdock_desktop.store.profile import Profile
 
 if TYPE_CHECKING:
@@ -145,10 +144,12 @@ class AppContext:
     def user_client(self) -> FlowdockClient:
         """An API client acting as the signed-in person (tokens refresh themselves)."""
         from flowdock_desktop.api.client import FlowdockClient
+        from flowdock_desktop.auth.errors import SignInRequired
 
         session = self.session()
         if session is None:
             raise SignInRequired("You are not signed in. Sign in to continue.")
+        self._await_sandbox_start(session.account.api_url)
         return FlowdockClient(
             session.account.api_url, auth=session.auth(), on_exchange=self._on_exchange
         )
@@ -157,7 +158,17 @@ class AppContext:
         """An API client without a person's credentials, for posting with a flow token."""
         from flowdock_desktop.api.client import FlowdockClient
 
+        self._await_sandbox_start(api_url)
         return FlowdockClient(api_url, on_exchange=self._on_exchange)
+
+    def _await_sandbox_start(self, api_url: str) -> None:
+        """A client for the embedded sandbox made while it starts (the GUI starts it in the
+        background, after its first window) waits for it rather than meet a refused
+        connection. Clients are made on worker threads, never on the GUI's."""
+        url = self.embedded_sandbox_url()
+        if url is not None and api_url.rstrip("/") == url.rstrip("/") and self._lock.locked():
+            with self._lock:
+                pass  # start_embedded_sandbox holds the lock until the sandbox serves
 
     def _on_exchange(self, exchange) -> None:
         for hook in list(self.exchange_hooks):

@@ -176,16 +176,18 @@ class FlowdockClient:
             log.info("%s %s failed: %s", method, urlsplit(url).path, type(exc).__name__)
             raise error from exc
         elapsed = time.perf_counter() - started
-        log.debug(
-            "%s %s -> %s in %.0f ms",
-            method,
-            urlsplit(url).path,
-            response.status_code,
-            elapsed * 1e3,
-        )
+        if log.isEnabledFor(logging.DEBUG):  # the path is worked out only when it is logged
+            log.debug(
+                "%s %s -> %s in %.0f ms",
+                method,
+                urlsplit(url).path,
+                response.status_code,
+                elapsed * 1e3,
+            )
         failure = None if response.is_success else error_from_response(response)
-        # response.request is what went on the wire, with the auth flow's headers.
-        self._report(Exchange(response.request, response, elapsed, failure, attempt))
+        if self.on_exchange is not None:
+            # response.request is what went on the wire, with the auth flow's headers.
+            self._report(Exchange(response.request, response, elapsed, failure, attempt))
         if failure is not None:
             raise failure
         return response

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import httpx
+if TYPE_CHECKING:
+    # Only for annotations: the composer imports this module on the GUI thread, and httpx
+    # (with what its command line pulls in) loads on the worker that first sends.
+    import httpx
 
 REDACTED = "•••"
 
@@ -38,9 +41,11 @@ def redact_headers(
     headers: httpx.Headers | Mapping[str, str] | Iterable[tuple[str, str]],
 ) -> list[tuple[str, str]]:
     """Header pairs in order, with credential headers replaced by "•••"."""
-    if isinstance(headers, httpx.Headers):
-        # multi_items keeps repeated headers (two Set-Cookie lines) as separate pairs.
-        pairs: Iterable[tuple[str, str]] = headers.multi_items()
+    multi_items = getattr(headers, "multi_items", None)
+    if callable(multi_items):
+        # httpx.Headers: multi_items keeps repeated headers (two Set-Cookie lines) as
+        # separate pairs.
+        pairs: Iterable[tuple[str, str]] = multi_items()
     elif isinstance(headers, Mapping):
         pairs = headers.items()
     else:

@@ -8,8 +8,11 @@ so everything above can say what happened and where without knowing SQLite.
 from __future__ import annotations
 
 import errno
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = [
     "ProfileNotWritable",

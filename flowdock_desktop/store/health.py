@@ -36,6 +36,7 @@ __all__ = [
     "StoreDamaged",
     "check_store",
     "mark_has_data",
+    "never_had_data",
     "open_profile_database",
 ]
 
@@ -125,6 +126,12 @@ def mark_has_data(settings: Settings) -> None:
     except (StoreError, OSError) as exc:
         # The data itself was saved; only the safety net could not be written.
         log.warning("could not note that the profile has data: %s", exc)
+
+
+def never_had_data(profile: Profile) -> bool:
+    """True on a first start: no data file, and none was ever noted as holding data. There
+    is nothing to check or list yet, so the first window needs no database."""
+    return profile.settings.get(HAS_DATA_SETTING) is None and not profile.db_path.exists()
 
 
 def open_profile_database(profile: Profile, *, migrations: Sequence[str] = MIGRATIONS) -> Database:

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from flowdock_desktop.store.errors import os_problem
 
 APP_NAME = "flowdock-desktop"
@@ -144,6 +142,8 @@ class Profile:
         # Portable/test profiles keep logs inside; the default profile uses the platform's.
         if os.environ.get(ENV_HOME) or self.dir != default_profile_dir():
             return self.dir / "logs"
+        import platformdirs
+
         return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
     @classmethod
@@ -200,4 +200,6 @@ def lock_if_possible(path: Path, timeout: float) -> Iterator[bool]:
 
 
 def default_profile_dir() -> Path:
+    import platformdirs  # only where no profile folder was named
+
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))

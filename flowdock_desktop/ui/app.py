@@ -10,13 +10,14 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from flowdock_desktop import __version__
-from flowdock_desktop.context import AppContext
-from flowdock_desktop.ui import tasks
 from flowdock_desktop.ui.theme import apply_theme
-from flowdock_desktop.ui.wizard import SetupWizard
 
 if TYPE_CHECKING:
+    from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.integrations import Integration
+
+# The wizard, the composer and the embedded sandbox are imported where first opened: the
+# first window shows without the code of the others.
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,13 @@ class WindowRouter(QObject):
 
     def show_start(self) -> QWidget:
         """The composer when integrations exist, the wizard otherwise."""
-        active = self.context.integrations.list(include_removed=False)
-        if active:
-            return self.open_composer(active[0].id)
+        from flowdock_desktop.store.health import never_had_data
+
+        # A first start has no data file yet: the wizard, without opening one first.
+        if not never_had_data(self.context.profile):
+            active = self.context.integrations.list(include_removed=False)
+            if active:
+                return self.open_composer(active[0].id)
         return self.show_wizard()
 
     def show_wizard(
@@ -77,6 +82,8 @@ class WindowRouter(QObject):
         api_url: str | None = None,
         reconnect: Integration | None = None,
     ):
+        from flowdock_desktop.ui.wizard import SetupWizard
+
         wizard = SetupWizard(
             self.context, setup_link=setup_link, api_url=api_url, reconnect=reconnect
         )
@@ -202,12 +209,12 @@ def run_gui(
 ) -> int:
     """Run the GUI until the last window closes; returns the exit status."""
     from flowdock_desktop.cli import CommandError
-    from flowdock_desktop.connect import ConnectError
+    from flowdock_desktop.context import AppContext
     from flowdock_desktop.logs import setup_logging
     from flowdock_desktop.problems import explain
     from flowdock_desktop.selftest import exit_when_idle
-    from flowdock_desktop.setup_links import SetupLinkError
-    from flowdock_desktop.store.health import StoreDamaged
+    from flowdock_desktop.store.health import StoreDamaged, never_had_data
+    from flowdock_desktop.ui import tasks
     from flowdock_desktop.ui.errors import ErrorHandler, problem_box
     from flowdock_desktop.ui.single_instance import SingleInstance
 
@@ -226,37 +233,40 @@ def run_gui(
     log.info("Flowdock Desktop %s starting; profile %s", __version__, context.profile.dir)
     errors = ErrorHandler(context.profile.log_dir)  # any error from here on: a window
     try:
-        try:
-            context.db  # noqa: B018 - checks the data file before any window uses it
-        except StoreDamaged as exc:
-            errors.show(exc)  # kept and recovered: say so, then carry on with what was read
-        router = WindowRouter(context)
-        if sandbox or context.uses_embedded_sandbox():
-            # Start it before any window, so the composer's first request finds it. A busy
-            # port is left for the wizard's server page to explain; an unusable data file
-            # is explained (and can be moved aside) in a window of its own.
-            from flowdock_desktop.sandbox.state.errors import DataFileError
-            from flowdock_desktop.store.errors import StoreError
-            from flowdock_desktop.ui.sandbox_data import start_embedded_sandbox
-
+        if not never_had_data(context.profile):
+            # A first start has nothing to check; the first page opens the file in the
+            # background.
             try:
-                url = start_embedded_sandbox(context)
-            except (OSError, DataFileError, StoreError) as exc:
-                log.warning("embedded sandbox did not start: %s", exc)
-            else:
-                if sandbox:
-                    context.api_url = url
+                context.db  # noqa: B018 - checks the data file before any window uses it
+            except StoreDamaged as exc:
+                errors.show(exc)  # kept and recovered: say so, then carry on with what was read
+        router = WindowRouter(context)
         link_events = LinkEvents(router)
         app.installEventFilter(link_events)
         instance.message_received.connect(router.handle_message)
         instance.listen()
         if configuration_link is not None or setup_link is not None:
+            from flowdock_desktop.connect import ConnectError
+            from flowdock_desktop.setup_links import SetupLinkError
+
             try:
                 router.open_link(configuration_link or setup_link or "")
             except (SetupLinkError, ConnectError) as exc:
                 raise CommandError(str(exc)) from None
         else:
             router.show_start()
+        if sandbox or context.uses_embedded_sandbox():
+            # The window first, then the sandbox, in the background: the first page works
+            # meanwhile, and requests to the sandbox wait for it (AppContext's clients). A
+            # busy port is left for the wizard's Server page to explain; an unusable data file
+            # is explained (and can be moved aside) in a window of its own.
+            from flowdock_desktop.ui.sandbox_data import start_embedded_sandbox_in_background
+
+            def started(url: str) -> None:
+                if sandbox:
+                    context.api_url = url
+
+            start_embedded_sandbox_in_background(context, started)
         exit_when_idle(app)  # start-up benchmarks only; a no-op otherwise
         return app.exec()
     except CommandError:

@@ -1,7 +1,10 @@
-"""The window shown at start when the embedded sandbox's data file cannot be used."""
+"""Starting the embedded sandbox from the GUI, and the window shown when its data file cannot
+be used."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
@@ -9,6 +12,9 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.sandbox.state.errors import DataFileError
+    from flowdock_desktop.ui.tasks import TaskHandle
+
+log = logging.getLogger(__name__)
 
 MOVE_ASIDE = "&Move it aside and start a fresh sandbox"
 CONTINUE = "Continue &without the sandbox"
@@ -56,3 +62,31 @@ def start_embedded_sandbox(context: AppContext, parent: QWidget | None = None) -
             raise
         move_aside(error.path)
     return context.start_embedded_sandbox()
+
+
+def start_embedded_sandbox_in_background(
+    context: AppContext,
+    on_started: Callable[[str], object] | None = None,
+    parent: QWidget | None = None,
+) -> TaskHandle:
+    """Start the embedded sandbox on a worker, so the first window shows without waiting
+    for it; ``on_started(url)`` runs on the GUI thread once it serves. An unusable data file
+    gets the same question as ``start_embedded_sandbox`` (then a fresh start, again in the
+    background); a busy port is left for the wizard's Server page to explain."""
+    from flowdock_desktop.sandbox.state.errors import DataFileError
+    from flowdock_desktop.sandbox.state.schema import move_aside
+    from flowdock_desktop.ui.tasks import run_task
+
+    def failed(error: BaseException) -> None:
+        if isinstance(error, DataFileError):
+            box = DamagedSandboxBox(error, parent)
+            box.exec()
+            if box.clickedButton() is box.move_button:
+                move_aside(error.path)
+                start_embedded_sandbox_in_background(context, on_started, parent)
+                return
+        log.warning("embedded sandbox did not start: %s", error)
+
+    return run_task(
+        context.start_embedded_sandbox, owner=parent, on_done=on_started, on_error=failed
+    )

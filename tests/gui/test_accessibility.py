@@ -18,7 +18,7 @@ from flowdock_desktop.context import AppContext
 from flowdock_desktop.store.profile import Profile
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.ui.composer import ComposerWindow
-from flowdock_desktop.ui.wizard import SetupWizard
+from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
 pytestmark = pytest.mark.gui
 
@@ -61,8 +61,8 @@ def test_every_wizard_page_names_its_controls(qtbot, profile_dir):
         wizard = SetupWizard(context)
         qtbot.addWidget(wizard)
         missing = {}
-        for page_id in wizard.pageIds():
-            page = wizard.page(page_id)
+        for page_id in PageId:
+            page = wizard.page_for(page_id)
             found = _unnamed(page)
             if found:
                 missing[type(page).__name__] = found

@@ -383,3 +383,19 @@ def test_same_name_in_same_flow_warns(qtbot, wizard, context):
     name.setText("   ")
     assert not wizard.name_page.isComplete()
     assert flow_id
+
+
+def test_pages_are_built_when_first_needed(qtbot, wizard):
+    # The first window carries only the Server page; Next builds the page it goes to.
+    assert [type(page).__name__ for page in wizard.pages()] == ["ServerPage"]
+    assert wizard.pageIds() == [PageId.SERVER]
+    assert wizard.button(QWizard.WizardButton.NextButton).isVisible()
+    go_to(qtbot, wizard, PageId.APPLICATION)
+    assert [type(page).__name__ for page in wizard.pages()] == ["ServerPage", "ApplicationPage"]
+    assert wizard.currentPage() is wizard.application_page
+    # Back and Next again reuse the pages already built.
+    application_page = wizard.application_page
+    wizard.back()
+    go_to(qtbot, wizard, PageId.APPLICATION)
+    assert wizard.application_page is application_page
+    assert len(wizard.pages()) == 2

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from flowdock_desktop.problems import NextStep, Problem, explain_and_report
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 from flowdock_desktop.ui.widgets import Banner
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.problems import Problem
     from flowdock_desktop.ui.wizard.state import WizardState
     from flowdock_desktop.ui.wizard.wizard import SetupWizard
 
@@ -208,6 +208,7 @@ class WizardPage(QWizardPage):
         """Say what went wrong in the words the command line uses for it (``problems``), with
         the next step that fits: signing in again, or trying again."""
         from flowdock_desktop.auth.errors import SignInError
+        from flowdock_desktop.problems import NextStep
 
         problem = self.explain(error)
         if problem.next_step is NextStep.SIGN_IN or isinstance(error, SignInError):
@@ -217,6 +218,8 @@ class WizardPage(QWizardPage):
 
     def explain(self, error: BaseException) -> Problem:
         """The plain words for ``error``; a bug also leaves a crash report, named in them."""
+        from flowdock_desktop.problems import explain_and_report
+
         problem = explain_and_report(error, self.context.profile.log_dir)
         if problem.unexpected:
             log.error("wizard step failed", exc_info=error)

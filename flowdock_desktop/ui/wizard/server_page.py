@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
@@ -14,16 +14,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.connect import ServerInfo, probe_server, validate_server_url
-from flowdock_desktop.store.integrations import normalize_api_url
-from flowdock_desktop.store.servers import KnownApplication, KnownServers
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import labelled_field
 from flowdock_desktop.ui.wizard.base import WizardPage
 
 if TYPE_CHECKING:
+    from flowdock_desktop.connect import ServerInfo
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.servers import KnownApplication
     from flowdock_desktop.ui.wizard.state import WizardState
+
+# The first page shows before the API client, the models and the store's server list are
+# imported: the modules this page checks and probes servers with load when first used.
 
 
 #: Where to read how to get a keyring working (backends per system, Linux desktops).
@@ -100,11 +102,18 @@ class ServerPage(WizardPage):
         self._preset_url = url
 
     def initializePage(self) -> None:
+        # Once the window is up: opening the keyring (and, on a first start, the database)
+        # loads modules that would otherwise hold up the first paint.
+        QTimer.singleShot(0, self, self._look_up_known)
+
+    def _look_up_known(self) -> None:
         # Servers used before complete the address as it is typed (read off the GUI thread).
         context = self.context
         wanted = self.state.wanted_client_id
 
         def known() -> tuple[list[str], bool, list[str]]:
+            from flowdock_desktop.store.servers import KnownServers
+
             servers = KnownServers(context.db)
             urls = [server.api_url for server in servers.servers()]
             # The servers where an application a setup link asks for was used, latest first.
@@ -127,6 +136,8 @@ class ServerPage(WizardPage):
             self.keyring_note.setVisible(True)
 
     def _chosen_url(self) -> str:
+        from flowdock_desktop.store.integrations import normalize_api_url
+
         if self.sandbox_choice.isChecked():
             return normalize_api_url(self.context.embedded_sandbox_url() or "")
         return normalize_api_url(self.url_edit.text())
@@ -153,6 +164,8 @@ class ServerPage(WizardPage):
             # The server or address it was about has changed: the old error no longer applies.
             self.banner.clear()
         if self.url_choice.isChecked() and self.url_edit.text():
+            from flowdock_desktop.connect import validate_server_url
+
             _, problem = validate_server_url(self.url_edit.text())
             if problem:
                 self.url_message.show_error(problem)
@@ -169,6 +182,8 @@ class ServerPage(WizardPage):
             return False
         if self.sandbox_choice.isChecked():
             return True
+        from flowdock_desktop.connect import validate_server_url
+
         url, _ = validate_server_url(self.url_edit.text())
         return url is not None
 
@@ -180,6 +195,8 @@ class ServerPage(WizardPage):
             return False
         self.banner.clear()
         context = self.context
+        from flowdock_desktop.connect import probe_server, validate_server_url
+
         if self.sandbox_choice.isChecked():
 
             def start() -> ServerWithApplications:
@@ -231,7 +248,7 @@ class ServerPage(WizardPage):
         self.wizard().next()
 
 
-ServerWithApplications = tuple[ServerInfo, list[KnownApplication], dict[str, str]]
+ServerWithApplications = tuple["ServerInfo", list["KnownApplication"], dict[str, str]]
 
 
 def _with_applications(context: AppContext, info: ServerInfo) -> ServerWithApplications:
@@ -239,6 +256,8 @@ def _with_applications(context: AppContext, info: ServerInfo) -> ServerWithAppli
 
     Runs on the worker that checked the server: both the database and the keyring may wait.
     """
+    from flowdock_desktop.store.servers import KnownServers
+
     applications = KnownServers(context.db).applications(info.api_url)
     secrets = {}
     for app in applications:

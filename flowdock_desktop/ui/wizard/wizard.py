@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -10,20 +11,19 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 
-from flowdock_desktop.setup_links import parse_setup_link
-from flowdock_desktop.ui.wizard.application_page import ApplicationPage
 from flowdock_desktop.ui.wizard.base import WizardPage
-from flowdock_desktop.ui.wizard.confirm_page import ConfirmPage
-from flowdock_desktop.ui.wizard.done_page import DonePage
-from flowdock_desktop.ui.wizard.flow_page import FlowPage
-from flowdock_desktop.ui.wizard.name_page import NamePage
-from flowdock_desktop.ui.wizard.server_page import ServerPage
-from flowdock_desktop.ui.wizard.signin_page import SignInPage
 from flowdock_desktop.ui.wizard.state import WizardState
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.integrations import Integration
+    from flowdock_desktop.ui.wizard.application_page import ApplicationPage
+    from flowdock_desktop.ui.wizard.confirm_page import ConfirmPage
+    from flowdock_desktop.ui.wizard.done_page import DonePage
+    from flowdock_desktop.ui.wizard.flow_page import FlowPage
+    from flowdock_desktop.ui.wizard.name_page import NamePage
+    from flowdock_desktop.ui.wizard.server_page import ServerPage
+    from flowdock_desktop.ui.wizard.signin_page import SignInPage
 
 
 class PageId(IntEnum):
@@ -38,6 +38,19 @@ class PageId(IntEnum):
     DONE = 6
 
 
+#: Each page's module (in this package) and class: a page is imported and built when the
+#: wizard first needs it, so the first window shows without the later pages' code.
+_PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
+    PageId.SERVER: ("server_page", "ServerPage"),
+    PageId.APPLICATION: ("application_page", "ApplicationPage"),
+    PageId.SIGN_IN: ("signin_page", "SignInPage"),
+    PageId.FLOW: ("flow_page", "FlowPage"),
+    PageId.NAME: ("name_page", "NamePage"),
+    PageId.CONFIRM: ("confirm_page", "ConfirmPage"),
+    PageId.DONE: ("done_page", "DonePage"),
+}
+
+
 class SetupWizard(QWizard):
     """Sets up one integration: server, application, sign-in, flow, name, confirm, done.
 
@@ -48,6 +61,10 @@ class SetupWizard(QWizard):
     (``server_page``, ``application_page``, ``sign_in_page``, ``flow_page``, ``name_page``,
     ``confirm_page``, ``done_page``); ``discard_question`` (the open "Discard what you
     typed?" box, or None).
+
+    Pages are built when first needed (shown next, or asked for by attribute or
+    ``page_for``), so the first page appears without building the rest; ``pages()`` lists
+    those built so far.
 
     Keyboard: each page opens with the cursor in its first field. Esc while a page works
     (signing in, creating the source) stops only that work; otherwise Esc, Cancel and closing
@@ -84,18 +101,13 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CustomButton1, "Set up &another")
         self.button(QWizard.WizardButton.CustomButton1).setAccessibleName("Set up another")
         self.customButtonClicked.connect(self._custom_button)
-        self.server_page = ServerPage(context, self.state)
-        self.application_page = ApplicationPage(context, self.state)
-        self.sign_in_page = SignInPage(context, self.state)
-        self.flow_page = FlowPage(context, self.state)
-        self.name_page = NamePage(context, self.state)
-        self.confirm_page = ConfirmPage(context, self.state)
-        self.done_page = DonePage(context, self.state)
-        for page_id, page in zip(PageId, self.pages(), strict=True):
-            self.setPage(page_id, page)
+        self._built: dict[PageId, WizardPage] = {}
+        self.page_for(PageId.SERVER)
         self.setStartId(PageId.SERVER)
         link = None
         if setup_link:
+            from flowdock_desktop.setup_links import parse_setup_link
+
             self.application_page.set_setup_link(setup_link)
             try:
                 link = parse_setup_link(setup_link)
@@ -108,30 +120,77 @@ class SetupWizard(QWizard):
         if link is not None and link.client_id:
             self.state.wanted_client_id = link.client_id
         self.discard_question: QMessageBox | None = None
-        for page in self.pages():
-            page.completeChanged.connect(self._work_changed)
         self.currentIdChanged.connect(self._page_changed)
         self.resize(640, 520)
 
+    # -- pages, built when first needed -----------------------------------------------------
+
+    def page_for(self, page_id: PageId) -> WizardPage:
+        """The page with this id, imported and built on first use."""
+        page = self._built.get(page_id)
+        if page is None:
+            module_name, class_name = _PAGE_CLASSES[page_id]
+            module = importlib.import_module(f"{__package__}.{module_name}")
+            page = getattr(module, class_name)(self.context, self.state)
+            self._built[page_id] = page
+            self.setPage(page_id, page)
+            page.completeChanged.connect(self._work_changed)
+        return page
+
     def pages(self) -> list[WizardPage]:
-        return [
-            self.server_page,
-            self.application_page,
-            self.sign_in_page,
-            self.flow_page,
-            self.name_page,
-            self.confirm_page,
-            self.done_page,
-        ]
+        """The pages built so far, in order."""
+        return [self._built[page_id] for page_id in sorted(self._built)]
+
+    @property
+    def server_page(self) -> ServerPage:
+        return self.page_for(PageId.SERVER)  # type: ignore[return-value]
+
+    @property
+    def application_page(self) -> ApplicationPage:
+        return self.page_for(PageId.APPLICATION)  # type: ignore[return-value]
+
+    @property
+    def sign_in_page(self) -> SignInPage:
+        return self.page_for(PageId.SIGN_IN)  # type: ignore[return-value]
+
+    @property
+    def flow_page(self) -> FlowPage:
+        return self.page_for(PageId.FLOW)  # type: ignore[return-value]
+
+    @property
+    def name_page(self) -> NamePage:
+        return self.page_for(PageId.NAME)  # type: ignore[return-value]
+
+    @property
+    def confirm_page(self) -> ConfirmPage:
+        return self.page_for(PageId.CONFIRM)  # type: ignore[return-value]
+
+    @property
+    def done_page(self) -> DonePage:
+        return self.page_for(PageId.DONE)  # type: ignore[return-value]
 
     # -- navigation -------------------------------------------------------------------------
 
-    # -- reconnecting: only the steps needed ------------------------------------------------
-
     def nextId(self) -> int:
-        if self.state.reconnect is not None and self.currentId() == PageId.SIGN_IN:
+        """The page after the current one, by id; it need not be built yet (see
+        ``validateCurrentPage``). Reconnecting skips the flow and the name."""
+        current = self.currentId()
+        if current < 0 or current >= PageId.DONE:
+            return -1
+        if self.state.reconnect is not None and current == PageId.SIGN_IN:
             return PageId.CONFIRM  # the flow and the name are the integration's own
-        return super().nextId()
+        return current + 1
+
+    def validateCurrentPage(self) -> bool:
+        # QWizard.next() asks this first, then switches to nextId(): build that page now.
+        if not super().validateCurrentPage():
+            return False
+        following = self.nextId()
+        if following != -1:
+            self.page_for(PageId(following))
+        return True
+
+    # -- reconnecting: only the steps needed ------------------------------------------------
 
     def _advance_reconnect(self) -> None:
         """Go on by itself through pages that need nothing from the person."""
