@@ -48,3 +48,19 @@ def test_item_claimed_by_a_live_process_waits_for_the_lease(db, clock, integrati
             assert [due.uuid for due in outbox.due()] == [item.uuid]
         finally:
             other.kill()
+
+
+def test_message_stored_claimed_by_a_process_that_died_is_due_again(db, clock, integration):
+    # SendService stores a message already claimed; if that process dies before recording
+    # the answer, the message is resent at once with its uuid, as after a separate claim.
+    outbox = Outbox(db, clock=clock)
+    item = outbox.enqueue(integration.id, {"event": "activity", "title": "x"}, claim=True)
+    assert item.state == "sending" and item.attempts == 1
+    assert outbox.due() == []
+    db.execute(
+        "UPDATE outbox SET claimed_by = ? WHERE id = ?",
+        (f"{socket.gethostname()}:{_dead_pid()}", item.id),
+    )
+    assert [due.uuid for due in outbox.due()] == [item.uuid]
+    again = outbox.claim(item)
+    assert again is not None and again.uuid == item.uuid and again.attempts == 2

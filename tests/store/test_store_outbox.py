@@ -130,6 +130,35 @@ def test_failed_item_does_not_block_the_queue(outbox, integration):
     assert [i.id for i in outbox.due()] == [second.id]
 
 
+def test_enqueue_with_claim_stores_it_claimed_in_one_go(outbox, integration, clock):
+    item = outbox.enqueue(integration.id, PAYLOAD, claim=True)
+    assert item.state == "sending"
+    assert item.attempts == 1
+    assert item.claimed_at == clock.now
+    # What it returned is what was stored, and nobody else can claim it now.
+    assert outbox.get(item.id) == item
+    assert outbox.claim(item) is None
+    assert outbox.due() == []
+
+
+def test_enqueue_with_claim_waits_behind_an_earlier_message(outbox, integration):
+    first = outbox.enqueue(integration.id, PAYLOAD)
+    second = outbox.enqueue(integration.id, PAYLOAD, claim=True)
+    assert second.state == "queued" and second.attempts == 0 and second.claimed_by is None
+    assert outbox.get(second.id) == second
+    # Still in order: the earlier one goes first.
+    assert [item.id for item in outbox.due()] == [first.id]
+
+
+def test_claim_and_mark_sent_return_what_was_stored(outbox, integration):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    claimed = outbox.claim(item)
+    assert claimed is not None and claimed == outbox.get(item.id)
+    sent = outbox.mark_sent(claimed, {"id": 7, "thread_id": "t1"})
+    assert sent is not None and sent == outbox.get(item.id)
+    assert sent.state == "sent" and sent.response == {"id": 7, "thread_id": "t1"}
+
+
 def test_claim_is_exclusive_and_counts_attempts(outbox, integration, clock):
     item = outbox.enqueue(integration.id, PAYLOAD)
     claimed = outbox.claim(item)
