@@ -23,10 +23,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-
-import httpx
 
 from flowdock_desktop.api.errors import (
     FlowdockError,
@@ -34,9 +32,13 @@ from flowdock_desktop.api.errors import (
     error_from_exception,
     error_from_response,
 )
-from flowdock_desktop.api.http import create_http_client
 from flowdock_desktop.api.retry import RetryPolicy
 from flowdock_desktop.cancel import Cancelled, CancelToken
+
+if TYPE_CHECKING:
+    # httpx (and the client factory) load on the worker that follows the stream: the
+    # composer imports this module on the GUI thread for its data types.
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,10 @@ class FlowStream:
         token.on_cancel(self._hang_up)
         reconnect = dataclasses.replace(self.reconnect, cancel=token)
         failures = 0
+        import httpx
+
+        from flowdock_desktop.api.http import create_http_client
+
         timeout = httpx.Timeout(connect=10.0, read=self.idle_timeout, write=10.0, pool=10.0)
         with create_http_client(auth=self.auth, timeout=timeout, transport=self._transport) as http:
             while True:
@@ -167,6 +173,8 @@ class FlowStream:
     def _connect(
         self, http: httpx.Client, token: CancelToken, on_status: StatusHook | None
     ) -> Iterator[StreamItem]:
+        import httpx
+
         headers = {"Accept": self.framing, "Cache-Control": "no-cache"}
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = self.last_event_id
