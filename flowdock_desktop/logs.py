@@ -180,10 +180,12 @@ def setup_logging(
         for other in root.handlers:
             if redacting_filter not in other.filters:
                 other.addFilter(redacting_filter)
-    # httpx logs every request URL at INFO; keep that out of the file unless debugging.
-    if level > logging.DEBUG:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO; keep that out of the file unless debugging. Set
+    # both ways: a setup for DEBUG after one for INFO in the same process (tests, the
+    # self-test after a start) must record the requests again.
+    quiet = logging.WARNING if level > logging.DEBUG else logging.NOTSET
+    logging.getLogger("httpx").setLevel(quiet)
+    logging.getLogger("httpcore").setLevel(quiet)
     return path
 
 

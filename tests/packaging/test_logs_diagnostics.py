@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
 from flowdock_desktop.context import AppContext
@@ -78,6 +79,32 @@ def test_setup_logging_twice_does_not_duplicate_lines(logging_to):
     setup_logging(profile)
     logging.getLogger("flowdock_desktop.test").warning("only once please")
     assert path.read_text(encoding="utf-8").count("only once please") == 1
+
+
+def test_requests_are_logged_again_when_set_up_for_debug_after_info(logging_to):
+    """A start logs at INFO and quiets httpx; a later setup for DEBUG in the same process (the
+    self-test, a test) records every request again, with its secrets scrubbed."""
+    profile, path = logging_to
+    root = logging.getLogger()
+    previous = root.level
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+
+    def post() -> None:
+        with httpx.Client(transport=transport) as client:
+            client.post(f"http://sandbox.test/oauth/token?client_secret={CLIENT_SECRET}")
+
+    try:
+        post()
+        logging.getLogger("flowdock_desktop.test").info("quiet so far")
+        assert "/oauth/token" not in path.read_text(encoding="utf-8")
+        setup_logging(profile, level=logging.DEBUG)
+        post()
+    finally:
+        setup_logging(profile)  # INFO again, httpx quiet, as the other tests expect
+        root.setLevel(previous)
+    text = path.read_text(encoding="utf-8")
+    assert "POST http://sandbox.test/oauth/token" in text
+    assert CLIENT_SECRET not in text
 
 
 def test_diagnostics_has_versions_paths_counts_and_no_secrets(logging_to, memory_keyring):
