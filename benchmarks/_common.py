@@ -75,11 +75,16 @@ def server_process(args: list[str], port: int, *, ready_path: str = "/") -> Iter
                 time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Ask a child to end; kill it if it has not within ten seconds."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def best_of(repeats: int, run: Callable[[], float]) -> float:
@@ -246,8 +251,4 @@ def virtual_x_server() -> Iterator[str]:
             raise Skipped("Xvfb did not start")
         yield f":{number}"
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)

@@ -15,6 +15,13 @@ def _dead_pid() -> int:
     return child.pid
 
 
+def _claimed_by_a_dead_process(db, item) -> None:
+    db.execute(
+        "UPDATE outbox SET claimed_by = ? WHERE id = ?",
+        (f"{socket.gethostname()}:{_dead_pid()}", item.id),
+    )
+
+
 def test_item_claimed_by_a_dead_process_is_due_again(db, clock, integration):
     outbox = Outbox(db, clock=clock)
     item = outbox.enqueue(integration.id, {"event": "activity", "title": "x"})
@@ -24,10 +31,7 @@ def test_item_claimed_by_a_dead_process_is_due_again(db, clock, integration):
     assert outbox.due() == []
     assert outbox.claim(item) is None
 
-    db.execute(
-        "UPDATE outbox SET claimed_by = ? WHERE id = ?",
-        (f"{socket.gethostname()}:{_dead_pid()}", item.id),
-    )
+    _claimed_by_a_dead_process(db, item)
     assert [due.uuid for due in outbox.due()] == [item.uuid]
     again = outbox.claim(item)
     assert again is not None and again.uuid == item.uuid and again.attempts == 2
@@ -57,10 +61,7 @@ def test_message_stored_claimed_by_a_process_that_died_is_due_again(db, clock, i
     item = outbox.enqueue(integration.id, {"event": "activity", "title": "x"}, claim=True)
     assert item.state == "sending" and item.attempts == 1
     assert outbox.due() == []
-    db.execute(
-        "UPDATE outbox SET claimed_by = ? WHERE id = ?",
-        (f"{socket.gethostname()}:{_dead_pid()}", item.id),
-    )
+    _claimed_by_a_dead_process(db, item)
     assert [due.uuid for due in outbox.due()] == [item.uuid]
     again = outbox.claim(item)
     assert again is not None and again.uuid == item.uuid and again.attempts == 2
