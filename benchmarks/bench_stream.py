@@ -59,7 +59,7 @@ def composer_live_status() -> list[Row]:
         panel = window.threads_panel
         ready = _spin(
             lambda: (
-                window.threads_follower.live.live
+                window.threads.follower.live.live
                 and bool(panel.views)
                 and panel.views[0].remote is not None
             ),
@@ -81,7 +81,7 @@ def composer_live_status() -> list[Row]:
                 shown_at.append(time.perf_counter())
                 shown.set()
 
-        window.threads_follower.changed.connect(check)
+        window.threads.follower.changed.connect(check)
         problems: list[str] = []
 
         def post_updates() -> None:

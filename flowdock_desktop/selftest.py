@@ -33,6 +33,23 @@ SELF_TEST_PAYLOAD: dict[str, Any] = {
 }
 
 
+def _peak_memory_kib() -> int:
+    """This process's own peak resident memory (KiB), 0 where it cannot be read.
+
+    Linux's ``VmHWM``, not ``ru_maxrss``: a child started with vfork/posix_spawn (as
+    ``subprocess`` does) inherits its parent's high-water mark in ``ru_maxrss``.
+    """
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+
+
 def exit_when_idle(app: Any) -> bool:
     """When ``FLOWDOCK_DESKTOP_EXIT_WHEN_IDLE=1``, quit ``app`` once a window is up and idle.
 
@@ -46,12 +63,7 @@ def exit_when_idle(app: Any) -> bool:
     from PySide6.QtCore import QTimer
 
     def ready() -> None:
-        try:
-            import resource
-
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-        except ImportError:  # Windows
-            peak = 0
+        peak = _peak_memory_kib()
         cpu_ms = round(time.process_time() * 1000)  # every thread's, so far
         with contextlib.suppress(OSError, ValueError):
             print(f"ready {peak} {cpu_ms}", flush=True)
