@@ -354,6 +354,11 @@ class SendService:
         self.context = context
         self.retry = retry or NO_RETRY
         self._lock = threading.Lock()
+        # Flow tokens read from the keyring, by (integration id, source id), in memory only:
+        # a keyring read is a D-Bus round trip (and may prompt), so it is made once per
+        # integration and process, not once per message. A new source (reconnecting) has a
+        # new source id and so is read afresh; removal and any failed post drop the entry.
+        self._flow_tokens: dict[tuple[str, int], str] = {}
         # One API client per server for the service's life: connections are kept alive
         # between messages instead of being set up again for each one.
         self._clients: dict[str, FlowdockClient] = {}
@@ -376,6 +381,16 @@ class SendService:
         IntegrationRemovedError when the integration can no longer post.
         """
         integration = self.context.integrations.get(integration_id)
+        return self._enqueue(integration, payload, uuid=uuid, claim=claim)
+
+    def _enqueue(
+        self,
+        integration: Integration,
+        payload: Mapping[str, Any],
+        *,
+        uuid: str | None,
+        claim: bool,
+    ) -> OutboxItem:
         if not integration.is_active:
             raise IntegrationRemovedError(integration)
         body = {k: v for k, v in payload.items() if k not in ("uuid", "flow_token")}
@@ -388,7 +403,7 @@ class SendService:
             )
         if uuid is not None:
             body["uuid"] = uuid
-        return self.context.outbox.enqueue(integration_id, body, claim=claim)
+        return self.context.outbox.enqueue(integration.id, body, claim=claim)
 
     def send(self, integration_id: str, payload: Mapping[str, Any]) -> SendResult:
         """Enqueue the message, then deliver what is due; report this message's fate.
@@ -400,10 +415,11 @@ class SendService:
         """
         outbox = self.context.outbox
         chosen = str(uuid_module.uuid4())
+        integration = self.context.integrations.get(integration_id)
         try:
             # Stored already claimed when nothing of this integration waits before it: the
             # insert and the claim are one commit, and the post follows at once.
-            item = self.enqueue(integration_id, payload, uuid=chosen, claim=True)
+            item = self._enqueue(integration, payload, uuid=chosen, claim=True)
         except (FlowdockError, UnknownIntegrationError):
             raise
         except Exception:
@@ -415,8 +431,13 @@ class SendService:
         try:
             outcomes = []
             if item.state == "sending" and item.claimed_by == this_process():
-                outcomes.append(deliver_claimed(outbox, self._send_item, item, outbox.now()))
-                self._forget_gone(outcomes)
+                # The integration was read (and found active) a moment ago: not read again.
+                outcomes.append(
+                    deliver_claimed(
+                        outbox, lambda it: self._post(integration, it), item, outbox.now()
+                    )
+                )
+                self._after_delivery(outcomes)
             # Then whatever else is due (other integrations' retries), as before.
             outcomes += self.deliver_due(after=outcomes)
         except Exception as exc:
@@ -458,25 +479,47 @@ class SendService:
             max_items=max_items,
             after=after,
         )
-        self._forget_gone(outcomes)
+        self._after_delivery(outcomes)
         return outcomes
 
     def _send_item(self, item: OutboxItem) -> dict[str, Any] | None:
         """Post one outbox item with its integration's flow token (the ``Sender``)."""
-        integration = self.context.integrations.get(item.integration_id)
+        return self._post(self.context.integrations.get(item.integration_id), item)
+
+    def _post(self, integration: Integration, item: OutboxItem) -> dict[str, Any] | None:
         if not integration.is_active:
             # Stop posting: never use a removed source's token again.
             raise IntegrationRemovedError(integration)
+        token = self._flow_token(integration)
+        client = self._flow_client(integration.api_url)
+        return client.post_message(item.payload, flow_token=token, wait=True)
+
+    def _flow_token(self, integration: Integration) -> str:
+        key = (integration.id, integration.source_id)
+        with self._lock:
+            token = self._flow_tokens.get(key)
+        if token:
+            return token
         token = self.context.credentials.get_flow_token(integration.id)
         if not token:
             raise MissingFlowTokenError(
                 f"The flow token of “{integration.source_name}” is not in this computer's "
                 "keyring, so it cannot post. Set the integration up again."
             )
-        client = self._flow_client(integration.api_url)
-        return client.post_message(item.payload, flow_token=token, wait=True)
+        with self._lock:
+            self._flow_tokens[key] = token
+        return token
 
-    def _forget_gone(self, outcomes: list[DeliveryOutcome]) -> None:
+    def _forget_flow_token(self, integration_id: str) -> None:
+        with self._lock:
+            for key in [key for key in self._flow_tokens if key[0] == integration_id]:
+                del self._flow_tokens[key]
+
+    def _after_delivery(self, outcomes: list[DeliveryOutcome]) -> None:
+        """Forget what an unsuccessful post may have shown to be stale: the kept flow token
+        (read from the keyring again next time); after a 410, the integration's data."""
+        for integration_id in {o.item.integration_id for o in outcomes if o.result != "sent"}:
+            self._forget_flow_token(integration_id)
         for integration_id in {o.item.integration_id for o in outcomes if o.result == "gone"}:
             self.forget_removed(integration_id)
 
@@ -540,6 +583,7 @@ class SendService:
         """
         integrations = self.context.integrations
         integrations.mark_removed(integration_id)
+        self._forget_flow_token(integration_id)
         self.context.credentials.delete_flow_token(integration_id)
         self.context.drafts.clear(integration_id)
         self.context.history.delete_for(integration_id)
@@ -552,6 +596,7 @@ class SendService:
         and is their call in Flowdock's own settings).
         """
         self.context.integrations.delete(integration_id)
+        self._forget_flow_token(integration_id)
         self.context.credentials.delete_flow_token(integration_id)
 
     # -- threads ------------------------------------------------------------------------------

@@ -131,17 +131,16 @@ class History:
         }
         names = list(values)
         with self._db.transaction() as conn:
-            conn.execute(
+            # The row as inserted or updated comes back from the statement itself.
+            (row,) = conn.execute(
                 f"INSERT INTO history ({', '.join(names)})"
                 f" VALUES ({', '.join('?' for _ in names)})"
                 " ON CONFLICT (uuid) DO UPDATE SET"
                 " message_id = COALESCE(excluded.message_id, message_id),"
-                " thread_id = COALESCE(excluded.thread_id, thread_id)",
+                " thread_id = COALESCE(excluded.thread_id, thread_id)"
+                f" RETURNING {', '.join(_COLUMNS)}",
                 [values[n] for n in names],
-            )
-            row = conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM history WHERE uuid = ?", (uuid,)
-            ).fetchone()
+            ).fetchall()
         return _entry(row)
 
     def list(self, integration_id: str, *, limit: int | None = None) -> list[HistoryEntry]:

@@ -83,7 +83,8 @@ _COLUMNS = (
     "claimed_at",
     "claimed_by",
 )
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM outbox"
+_RETURNED = ", ".join(_COLUMNS)
+_SELECT = f"SELECT {_RETURNED} FROM outbox"
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:
@@ -357,29 +358,21 @@ class Outbox:
         """
         now = self._now(now)
         item_id = _id(item)
+        stored = None if response is None else _dumps(dict(response))
         with self._db.transaction() as conn:
-            row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
-            if row is None:
-                return None
-            current = _item(row)
-            if current.state == "sent":
-                return current
-            stored = None if response is None else _dumps(dict(response))
-            conn.execute(
+            # One statement changes the row and hands it back as changed (no read before).
+            rows = conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, response = ?, last_error = NULL,"
-                " claimed_at = NULL WHERE id = ?",
+                f" claimed_at = NULL WHERE id = ? AND state <> 'sent' RETURNING {_RETURNED}",
                 (now, stored, item_id),
-            )
+            ).fetchall()
+            if not rows:
+                # Discarded meanwhile (None), or recorded as sent already (idempotent).
+                row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
+                return None if row is None else _item(row)
+            current = _item(rows[0])
             self._history.record(current.integration_id, current.payload, response, sent_at=now)
-        # The row read in the transaction plus what it changed: no second read.
-        return replace(
-            current,
-            state="sent",
-            sent_at=now,
-            response=None if stored is None else json.loads(stored),
-            last_error=None,
-            claimed_at=None,
-        )
+        return current
 
     def mark_retry(
         self,
@@ -477,6 +470,7 @@ class Outbox:
         """
         item_id = _id(item)
         body = _clean_payload(payload)
+        _dumps(body)  # not JSON: fail before the transaction
         with self._db.transaction() as conn:
             row = conn.execute(
                 "SELECT uuid, state, attempts FROM outbox WHERE id = ?", (item_id,)
@@ -547,6 +541,6 @@ def _id(item: OutboxItem | int) -> int:
 def _clean_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         raise TypeError("the message payload must be a JSON object")
-    body = {str(k): v for k, v in payload.items() if k not in _SECRET_KEYS}
-    _dumps(body)  # fail now, not at send time, if it is not JSON
-    return body
+    # Not encoded here: the caller encodes the body once, which fails (before anything is
+    # stored) when it is not JSON.
+    return {str(k): v for k, v in payload.items() if k not in _SECRET_KEYS}

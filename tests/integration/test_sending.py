@@ -170,3 +170,69 @@ def test_curl_hides_the_flow_token_unless_given():
     assert "•••" in hidden and "X-flowdock-wait-for-message" in hidden
     shown = curl_command("http://127.0.0.1:1", message(), "abc123secret")
     assert "abc123secret" in shown
+
+
+def _counting_reads(keyring_backend) -> list[str]:
+    """Record every secret the keyring is asked for (the backend still answers)."""
+    asked: list[str] = []
+    answer = keyring_backend.get_password
+
+    def get_password(service: str, username: str) -> str | None:
+        asked.append(username)
+        return answer(service, username)
+
+    keyring_backend.get_password = get_password
+    return asked
+
+
+def test_flow_token_is_read_from_the_keyring_once_per_integration(context, sandbox, memory_keyring):
+    integration, _ = make_integration(context, sandbox.base_url)
+    asked = _counting_reads(memory_keyring)
+    service = SendService(context)
+    results = [service.send(integration.id, message()) for _ in range(4)]
+    assert [r.state for r in results] == ["sent"] * 4
+    assert all(len(messages_by_uuid(sandbox, r.uuid)) == 1 for r in results)
+    key = context.credentials.flow_token_key(integration.id)
+    assert asked.count(key) == 1
+    # A delivery from the outbox (not the send itself) uses the same kept token.
+    context.outbox.enqueue(integration.id, message())
+    assert [o.result for o in service.flush()] == ["sent"]
+    assert asked.count(key) == 1
+
+
+def test_a_new_source_is_posted_with_its_new_flow_token(context, sandbox, memory_keyring):
+    from flowdock_desktop.api.client import FlowdockClient
+    from flowdock_desktop.connect import reconnect_integration
+    from flowdock_desktop.sandbox import seed
+
+    integration, old = make_integration(context, sandbox.base_url)
+    service = SendService(context)
+    assert service.send(integration.id, message()).state == "sent"
+    with FlowdockClient(sandbox.base_url, auth=httpx.BasicAuth(seed.DEMO_API_TOKEN, "x")) as c:
+        reconnect_integration(
+            c, integration, credentials=context.credentials, integrations=context.integrations
+        )
+    # The old source, whose token the service read before, no longer takes posts.
+    stale = httpx.post(
+        sandbox.base_url + "/messages", json=dict(message(), flow_token=old.flow_token)
+    )
+    assert stale.status_code == 410
+
+    result = service.send(integration.id, message("done", "green"))
+
+    assert result.state == "sent"
+    assert len(messages_by_uuid(sandbox, result.uuid)) == 1
+    assert context.integrations.get(integration.id).is_active
+
+
+def test_a_refused_flow_token_is_read_again(context, sandbox, memory_keyring):
+    integration, _ = make_integration(context, sandbox.base_url)
+    service = SendService(context)
+    assert service.send(integration.id, message()).state == "sent"
+    asked = _counting_reads(memory_keyring)
+    key = context.credentials.flow_token_key(integration.id)
+    fault(sandbox.base_url, path_prefix="/messages", count=1, status=503)
+    assert service.send(integration.id, message()).state == "queued"
+    assert [o.result for o in service.flush()] == ["sent"]
+    # Kept until the post failed, then read afresh for the next attempt.
+    assert asked.count(key) == 1
