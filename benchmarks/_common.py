@@ -252,3 +252,21 @@ def virtual_x_server() -> Iterator[str]:
         yield f":{number}"
     finally:
         _stop(process)
+
+
+def raw_http_client(base_url: str) -> httpx.Client:
+    """The floor the API rows compare with: a bare ``httpx.Client`` that sends the same
+    headers as the app's own clients (so both requests carry the same bytes)."""
+    from flowdock_desktop.api.http import USER_AGENT
+
+    return httpx.Client(
+        base_url=base_url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+    )
+
+
+def raw_post_message(http: httpx.Client, body: dict) -> dict:
+    """A waited message post with raw httpx: the JSON is built and the created message read
+    back, as ``FlowdockClient.post_message`` (and so ``SendService.send``) returns it."""
+    response = http.post("/messages", json=body, headers={"X-flowdock-wait-for-message": "true"})
+    response.raise_for_status()
+    return response.json()

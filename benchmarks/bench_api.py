@@ -12,7 +12,15 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks._common import Row, alternating, free_port, server_process, timed
+from benchmarks._common import (
+    Row,
+    alternating,
+    free_port,
+    raw_http_client,
+    raw_post_message,
+    server_process,
+    timed,
+)
 from flowdock_desktop.api.client import FlowdockClient
 from flowdock_desktop.sandbox.seed import DEMO_API_TOKEN
 
@@ -53,12 +61,10 @@ def client_round_trip() -> list[Row]:
     port = free_port()
     with _sandbox(port) as base:
         token = _flow_token(base)
-        wait = {"X-flowdock-wait-for-message": "true"}
-        with httpx.Client(base_url=base) as http, FlowdockClient(base) as client:
+        with raw_http_client(base) as http, FlowdockClient(base) as client:
 
             def raw_post() -> None:
-                body = dict(_payload(), flow_token=token, uuid=uuid.uuid4().hex)
-                http.post("/messages", json=body, headers=wait).raise_for_status()
+                raw_post_message(http, dict(_payload(), flow_token=token, uuid=uuid.uuid4().hex))
 
             def our_post() -> None:
                 body = dict(_payload(), uuid=uuid.uuid4().hex)

@@ -22,6 +22,8 @@ from benchmarks._common import (
     alternating,
     child_env,
     free_port,
+    raw_http_client,
+    raw_post_message,
     ready_medians,
     server_process,
     time_to_ready,
@@ -394,21 +396,19 @@ def send_path_overhead() -> list[Row]:
     from flowdock_desktop.sending import SendService
 
     port = free_port()
-    wait = {"X-flowdock-wait-for-message": "true"}
     with (
         _sandbox(port) as base,
         _context() as context,
-        httpx.Client(base_url=base) as shared,
+        raw_http_client(base) as shared,
     ):
         integration_id, token = _add_integration(context, base)
         service = SendService(context)
 
         def raw_post(http: httpx.Client) -> None:
-            body = dict(_payload(), flow_token=token, uuid=str(uuid.uuid4()))
-            http.post("/messages", json=body, headers=wait).raise_for_status()
+            raw_post_message(http, dict(_payload(), flow_token=token, uuid=str(uuid.uuid4())))
 
         def fresh_client_post() -> None:
-            with httpx.Client(base_url=base) as http:
+            with raw_http_client(base) as http:
                 raw_post(http)
 
         def send() -> None:
