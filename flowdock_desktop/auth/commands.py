@@ -7,16 +7,16 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from flowdock_desktop.auth.browser import open_browser
-from flowdock_desktop.auth.credentials import CredentialStore
-from flowdock_desktop.auth.discovery import discover_sandbox
+from flowdock_desktop.auth.constants import DEFAULT_REDIRECT_URI, DEFAULT_SCOPES
 from flowdock_desktop.auth.errors import SignInError
-from flowdock_desktop.auth.oauth import DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, OAuthApp, SignInFlow
-from flowdock_desktop.auth.session import current_session, start_session
 from flowdock_desktop.auth.tokens import parse_scopes
 from flowdock_desktop.cli import CommandError
 
+# The keyring, httpx and Authlib are imported by the handlers: every start of the app builds
+# this parser, the GUI's first window included.
 if TYPE_CHECKING:
+    from flowdock_desktop.auth.credentials import CredentialStore
+    from flowdock_desktop.auth.oauth import OAuthApp, SignInFlow
     from flowdock_desktop.auth.session import Session
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.servers import KnownApplication
@@ -78,6 +78,8 @@ def _profile(args: argparse.Namespace) -> Any:
 
 
 def _store() -> CredentialStore:
+    from flowdock_desktop.auth.credentials import CredentialStore
+
     # No in-memory stand-in: a sign-in kept only until this command ends would be a lie.
     # A missing or locked keyring is then reported (KeyringUnavailable) at first use.
     return CredentialStore(fallback=False)
@@ -115,6 +117,9 @@ def _resolve_app(
     this server (``known``, as the wizard offers it first); a client id used before brings its
     callback and, from the keyring, its secret.
     """
+    from flowdock_desktop.auth.discovery import discover_sandbox
+    from flowdock_desktop.auth.oauth import OAuthApp
+
     scopes = parse_scopes(" ".join(args.scope)) if args.scope else DEFAULT_SCOPES
     secret = _read_secret() if args.client_secret_stdin else None
     if args.client_secret_stdin and not secret:
@@ -199,6 +204,10 @@ def _login(args: argparse.Namespace) -> int:
 
 def _sign_in(args: argparse.Namespace, context: AppContext, app: OAuthApp) -> Session:
     """The browser sign-in (or a pasted address), recorded in the profile and the keyring."""
+    from flowdock_desktop.auth.browser import open_browser
+    from flowdock_desktop.auth.oauth import SignInFlow
+    from flowdock_desktop.auth.session import start_session
+
     store = context.credentials
     flow = SignInFlow(app, timeout=args.timeout)
     try:
@@ -232,6 +241,8 @@ def _sign_in(args: argparse.Namespace, context: AppContext, app: OAuthApp) -> Se
 
 
 def _whoami(args: argparse.Namespace) -> int:
+    from flowdock_desktop.auth.session import current_session
+
     session = current_session(_profile(args), _store())
     if session is None:
         raise CommandError("Not signed in. Run: flowdock-desktop login --api-url URL")
@@ -246,6 +257,8 @@ def _whoami(args: argparse.Namespace) -> int:
 
 
 def _logout(args: argparse.Namespace) -> int:
+    from flowdock_desktop.auth.session import current_session
+
     session = current_session(_profile(args), _store())
     if session is None:
         print("Not signed in.")

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import threading
 from pathlib import Path
 
-from flowdock_desktop.sandbox import seed
-from flowdock_desktop.sandbox.config import SandboxConfig
-from flowdock_desktop.sandbox.faults import Fault
-from flowdock_desktop.sandbox.server import PortInUseError, SandboxServer
-from flowdock_desktop.sandbox.state import DataFileError
-from flowdock_desktop.store.errors import StoreError
+# The server (Starlette, uvicorn, SQLite) is imported by the handler: every start of the app
+# builds this parser, the GUI's first window included.
 
 #: Exit status when the --data file cannot be used as it is (sysexits' EX_DATAERR).
 EXIT_DATA_FILE = 65
@@ -67,7 +62,15 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
 
 def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl+C (or until ``stop`` is set, for tests)."""
+    import sqlite3
+
     from flowdock_desktop.cli import CommandError
+    from flowdock_desktop.sandbox import seed
+    from flowdock_desktop.sandbox.config import SandboxConfig
+    from flowdock_desktop.sandbox.faults import Fault
+    from flowdock_desktop.sandbox.server import PortInUseError, SandboxServer
+    from flowdock_desktop.sandbox.state import DataFileError
+    from flowdock_desktop.store.errors import StoreError
 
     config = SandboxConfig(
         access_token_ttl=args.token_ttl,

@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from flowdock_desktop.store.db import Database
-from flowdock_desktop.store.integrations import IntegrationStore
+# SQLite and the stores are imported by the handler: every start of the app builds this
+# parser, the GUI's first window included.
+if TYPE_CHECKING:
+    from flowdock_desktop.store.db import Database
 
 __all__ = ["register"]
 
@@ -51,6 +53,8 @@ def print_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
 
 
 def _integrations(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from flowdock_desktop.store.integrations import IntegrationStore
+
     out = out or sys.stdout
     with _open_database(args) as db:
         found = IntegrationStore(db).list(include_removed=not args.active)

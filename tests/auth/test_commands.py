@@ -11,7 +11,6 @@ import webbrowser
 
 import pytest
 
-from flowdock_desktop.auth import commands
 from flowdock_desktop.auth.oauth import SignInFlow
 from flowdock_desktop.cli import main
 from flowdock_desktop.sandbox.seed import DEMO_CLIENT_SECRET, DEMO_EMAIL, DEMO_USER_NAME
@@ -83,7 +82,8 @@ def test_login_no_browser_reads_the_pasted_address(
             threading.Thread(target=paste, daemon=True).start()
             return url
 
-    monkeypatch.setattr(commands, "SignInFlow", PastingFlow)
+    # The command imports the flow when it runs (not with the command line).
+    monkeypatch.setattr("flowdock_desktop.auth.oauth.SignInFlow", PastingFlow)
     try:
         status = main(["login", "--api-url", sandbox.base_url, "--no-browser", "--timeout", "30"])
     finally:

@@ -55,12 +55,13 @@ class LocksOnWrite(keyring.backend.KeyringBackend):
 
 @pytest.fixture
 def browser_must_not_open(monkeypatch):
-    from flowdock_desktop.auth import commands
+    from flowdock_desktop.auth import browser
 
     def refuse(url):
         raise AssertionError("the sign-in must stop before the browser opens")
 
-    monkeypatch.setattr(commands, "open_browser", refuse)
+    # The login command imports the browser helper when it runs, from this module.
+    monkeypatch.setattr(browser, "open_browser", refuse)
 
 
 def test_login_with_a_locked_keyring_fails_before_the_browser(
@@ -87,9 +88,9 @@ def test_login_without_any_keyring_says_so(sandbox, profile_dir, capsys, browser
 def test_login_whose_tokens_cannot_be_stored_is_not_a_sign_in(
     sandbox, profile_dir, capsys, memory_keyring, monkeypatch
 ):
-    from flowdock_desktop.auth import commands
+    from flowdock_desktop.auth import browser
 
-    monkeypatch.setattr(commands, "open_browser", _follow)
+    monkeypatch.setattr(browser, "open_browser", _follow)
     keyring.set_keyring(LocksOnWrite(memory_keyring))
     status = main(["login", "--api-url", sandbox.base_url, "--timeout", "20"])
     captured = capsys.readouterr()

@@ -1,0 +1,39 @@
+"""What a start loads before its first window: the command line is built on every start (the
+GUI's included), so it must not bring in the server, the keyring, HTTP or SQLite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+#: Loaded only by the commands (or the workers) that use them.
+HEAVY = ("starlette", "uvicorn", "keyring", "httpx", "authlib", "sqlite3", "PySide6")
+
+
+def _loaded_after(code: str) -> list[str]:
+    script = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_building_the_command_line_loads_none_of_the_heavy_libraries():
+    loaded = _loaded_after(
+        "from flowdock_desktop.cli import build_parser, route_link\n"
+        "build_parser().parse_args(route_link(['--sandbox']))"
+    )
+    heavy = [name for name in loaded if name.split(".")[0] in HEAVY]
+    assert heavy == []
+    # The sub-command modules themselves are part of it (so the test sees their imports).
+    assert "flowdock_desktop.sandbox.commands" in loaded
+    assert "flowdock_desktop.auth.commands" in loaded
+
+
+def test_the_sandbox_package_still_exports_its_names():
+    import flowdock_desktop.sandbox as sandbox
+
+    for name in sandbox.__all__:
+        assert getattr(sandbox, name) is not None
+    from flowdock_desktop.sandbox.server import SandboxServer
+
+    assert sandbox.SandboxServer is SandboxServer
