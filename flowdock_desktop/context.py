@@ -33,6 +33,8 @@ API_URL_SETTING = "api_url"
 #: profile. ``FLOWDOCK_DESKTOP_SANDBOX_PORT`` overrides the port (0: any free port, for tests).
 EMBEDDED_SANDBOX_PORT = 8766
 ENV_SANDBOX_PORT = "FLOWDOCK_DESKTOP_SANDBOX_PORT"
+#: How long a client waits for an announced start of the embedded sandbox to begin and end.
+SANDBOX_START_WAIT_S = 60.0
 
 
 class AppContext:
@@ -54,6 +56,9 @@ class AppContext:
             self.credentials = credentials
         self.sandbox: SandboxServer | None = None
         self._lock = threading.Lock()
+        # Cleared from when the GUI says it will start the sandbox until that start ends.
+        self._sandbox_settled = threading.Event()
+        self._sandbox_settled.set()
         #: Called with every API exchange made by clients from this context (request log).
         self.exchange_hooks: list[ExchangeHook] = []
 
@@ -99,6 +104,17 @@ class AppContext:
         serves that port (another running copy of the app), that one is used. Binds a socket
         and reads a file: call it from a worker thread in the GUI.
         """
+        try:
+            return self._start_embedded_sandbox(auto_approve, port)
+        finally:
+            self._sandbox_settled.set()
+
+    def expect_embedded_sandbox(self) -> None:
+        """Says a start of the embedded sandbox is coming (the GUI starts it once its first
+        window has painted): clients for it made meanwhile wait for that start."""
+        self._sandbox_settled.clear()
+
+    def _start_embedded_sandbox(self, auto_approve: bool, port: int | None) -> str:
         from flowdock_desktop.sandbox import SandboxConfig
         from flowdock_desktop.sandbox.server import PortInUseError, SandboxServer
 
@@ -166,7 +182,12 @@ class AppContext:
         background, after its first window) waits for it rather than meet a refused
         connection. Clients are made on worker threads, never on the GUI's."""
         url = self.embedded_sandbox_url()
-        if url is not None and api_url.rstrip("/") == url.rstrip("/") and self._lock.locked():
+        if url is None or api_url.rstrip("/") != url.rstrip("/"):
+            return
+        # A start announced but not begun yet (bounded: the GUI starts it right after its
+        # first paint, or half a second after showing its window).
+        self._sandbox_settled.wait(timeout=SANDBOX_START_WAIT_S)
+        if self._lock.locked():
             with self._lock:
                 pass  # start_embedded_sandbox holds the lock until the sandbox serves
 

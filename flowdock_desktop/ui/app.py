@@ -260,13 +260,21 @@ def run_gui(
             # meanwhile, and requests to the sandbox wait for it (AppContext's clients). A
             # busy port is left for the wizard's Server page to explain; an unusable data file
             # is explained (and can be moved aside) in a window of its own.
-            from flowdock_desktop.ui.sandbox_data import start_embedded_sandbox_in_background
+            from flowdock_desktop.ui.first_paint import after_first_paint
 
             def started(url: str) -> None:
                 if sandbox:
                     context.api_url = url
 
-            start_embedded_sandbox_in_background(context, started)
+            def start() -> None:
+                from flowdock_desktop.ui.sandbox_data import start_embedded_sandbox_in_background
+
+                start_embedded_sandbox_in_background(context, started)
+
+            # Only once the window has painted: the worker's imports (Starlette, uvicorn)
+            # would hold the GIL while the window waits for it. Clients wait meanwhile.
+            context.expect_embedded_sandbox()
+            after_first_paint(start)
         exit_when_idle(app)  # start-up benchmarks only; a no-op otherwise
         return app.exec()
     except CommandError:

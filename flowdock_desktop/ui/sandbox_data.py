@@ -73,11 +73,14 @@ def start_embedded_sandbox_in_background(
     for it; ``on_started(url)`` runs on the GUI thread once it serves. An unusable data file
     gets the same question as ``start_embedded_sandbox`` (then a fresh start, again in the
     background); a busy port is left for the wizard's Server page to explain."""
-    from flowdock_desktop.sandbox.state.errors import DataFileError
-    from flowdock_desktop.sandbox.state.schema import move_aside
     from flowdock_desktop.ui.tasks import run_task
 
     def failed(error: BaseException) -> None:
+        # Imported here: the sandbox's storage package (asyncio with it) is the worker's to
+        # load, not the GUI thread's while the first window paints.
+        from flowdock_desktop.sandbox.state.errors import DataFileError
+        from flowdock_desktop.sandbox.state.schema import move_aside
+
         if isinstance(error, DataFileError):
             box = DamagedSandboxBox(error, parent)
             box.exec()

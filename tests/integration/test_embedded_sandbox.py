@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import httpx
 import pytest
@@ -66,3 +67,29 @@ def test_a_foreign_program_on_the_port_is_a_clear_error(fixed_port):
         squatter.listen()
         with AppContext() as context, pytest.raises(PortInUseError, match=str(fixed_port)):
             context.start_embedded_sandbox()
+
+
+def test_a_client_made_before_an_announced_start_waits_for_the_sandbox(fixed_port):
+    # The GUI announces the start with its first window and starts the sandbox after the
+    # first paint; a worker making a client in between must not meet a refused connection.
+    with AppContext() as first:
+        url = first.start_embedded_sandbox()
+        first.api_url = url
+
+    with AppContext() as second:
+        second.expect_embedded_sandbox()
+        answers: list[int] = []
+
+        def worker() -> None:
+            with second.flow_client(url):  # waits for the start
+                answers.append(httpx.get(url + "/flows", auth=(DEMO_API_TOKEN, "")).status_code)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join(timeout=0.3)
+        # Nothing serves the port yet, so the worker cannot have gone on.
+        assert thread.is_alive() and answers == []
+        assert second.start_embedded_sandbox() == url
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert answers == [200]

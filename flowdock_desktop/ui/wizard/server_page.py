@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdock_desktop.ui.first_paint import after_first_paint
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import labelled_field
 from flowdock_desktop.ui.wizard.base import WizardPage
@@ -102,9 +103,9 @@ class ServerPage(WizardPage):
         self._preset_url = url
 
     def initializePage(self) -> None:
-        # Once the window is up: opening the keyring (and, on a first start, the database)
-        # loads modules that would otherwise hold up the first paint.
-        QTimer.singleShot(0, self, self._look_up_known)
+        # Once the window has painted: opening the keyring (and, on a first start, the
+        # database) loads modules on a worker that would otherwise compete with the paint.
+        after_first_paint(self._look_up_known, owner=self)
 
     def _look_up_known(self) -> None:
         # Servers used before complete the address as it is typed (read off the GUI thread).
