@@ -241,8 +241,12 @@ def run_gui(
             except StoreDamaged as exc:
                 errors.show(exc)  # kept and recovered: say so, then carry on with what was read
         router = WindowRouter(context)
-        link_events = LinkEvents(router)
-        app.installEventFilter(link_events)
+        if sys.platform == "darwin":
+            # Only macOS hands links over as events. A Python filter on the application sees
+            # every object's events, and PySide creates the enums of every Qt class it meets
+            # (about 170 on a first start, before the first paint).
+            link_events = LinkEvents(router)  # kept for as long as the app runs
+            app.installEventFilter(link_events)
         instance.message_received.connect(router.handle_message)
         instance.listen()
         if configuration_link is not None or setup_link is not None:
@@ -274,7 +278,10 @@ def run_gui(
             # Only once the window has painted: the worker's imports (Starlette, uvicorn)
             # would hold the GIL while the window waits for it. Clients wait meanwhile.
             context.expect_embedded_sandbox()
-            after_first_paint(start)
+            if router.windows:
+                after_first_paint(router.windows[-1], start)
+            else:
+                start()
         exit_when_idle(app)  # start-up benchmarks only; a no-op otherwise
         return app.exec()
     except CommandError:

@@ -105,7 +105,7 @@ class ServerPage(WizardPage):
     def initializePage(self) -> None:
         # Once the window has painted: opening the keyring (and, on a first start, the
         # database) loads modules on a worker that would otherwise compete with the paint.
-        after_first_paint(self._look_up_known, owner=self)
+        after_first_paint(self, self._look_up_known, owner=self)
 
     def _look_up_known(self) -> None:
         # Servers used before complete the address as it is typed (read off the GUI thread).
