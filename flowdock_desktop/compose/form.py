@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flowdock_desktop.api.html import markdown_to_html, sanitize_body
@@ -50,6 +51,9 @@ ANNOUNCEMENT_TITLE = "posted an announcement"
 _DEFAULTS = ("", ANNOUNCEMENT_TITLE, *DEFAULT_TITLES.values())
 
 
+# The composer asks for the same body several times per keystroke and send (the check, the
+# preview, the payload sent); rendering Markdown is the costly part of each.
+@lru_cache(maxsize=32)
 def body_html(text: str, fmt: str) -> str:
     """The sanitised HTML sent for a body written in ``fmt``; empty when there is no text."""
     if not text.strip():

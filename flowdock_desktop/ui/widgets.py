@@ -158,6 +158,12 @@ class Banner(QFrame):
         self.label.setMinimumWidth(80)
         layout.addWidget(self.label, 1)
         self.button = QPushButton()
+        # The button's room is kept while it is hidden, so a notice with an action and one
+        # without are as tall: the form under the banner does not move (and repaint) as
+        # "Sending…" turns into "Sent … Open in inbox".
+        policy = self.button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.button.setSizePolicy(policy)
         self.button.setVisible(False)
         self.button.clicked.connect(self.action_clicked)
         layout.addWidget(self.button)
@@ -169,10 +175,19 @@ class Banner(QFrame):
         light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
         self._dark = is_dark()
         bg, fg = (dark_bg, dark_fg) if self._dark else (light_bg, light_fg)
-        self.setStyleSheet(
+        sheet = (
             f"QFrame#banner {{ background: {bg}; border: 1px solid {fg}; border-radius: 6px; }}"
             f"QFrame#banner QLabel {{ color: {fg}; }}"
         )
+        # A new style sheet re-polishes the banner and its children and sends change events
+        # back here: only when the colours change, and never re-entering for our own change.
+        if sheet != self.styleSheet():
+            restyling, self._restyling = self._restyling, True
+            try:
+                self.setStyleSheet(sheet)
+            finally:
+                self._restyling = restyling
+        self._hold_height()
         self.label.setText(text)
         self.setAccessibleName(f"{kind}: {text}")
         self.button.setVisible(bool(action))
@@ -183,7 +198,16 @@ class Banner(QFrame):
 
     def clear(self) -> None:
         self.label.setText("")
+        self.label.setMinimumHeight(0)
         self.setVisible(False)
+
+    def _hold_height(self) -> None:
+        """While the banner shows, a shorter notice keeps the height of the one before (a
+        longer one grows it): notices that follow each other ("Sending…", "Sent …") do not
+        move the form below up and down, which would repaint all of it each time."""
+        if self.isVisible():
+            held = max(self.label.minimumHeight(), self.label.height())
+            self.label.setMinimumHeight(held)
 
     def changeEvent(self, event: QEvent) -> None:
         # Light/dark switched while the banner shows: re-colour it for the new palette.

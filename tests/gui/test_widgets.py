@@ -40,3 +40,36 @@ def test_status_badge_names_its_status_for_screen_readers(qtbot):
     assert badge.accessibleName() == "Status: deploying (yellow)"
     badge.set_status("", "grey")
     assert badge.isHidden()
+
+
+def test_banner_keeps_its_height_while_notices_follow_each_other(qtbot):
+    # "Sending…" then "Sent …" on every send: the form under the banner stays where it is.
+    window = QWidget()
+    layout = QVBoxLayout(window)
+    banner = Banner()
+    below = QLineEdit()
+    layout.addWidget(banner)
+    layout.addWidget(below)
+    layout.addStretch(1)
+    qtbot.addWidget(window)
+    window.resize(260, 400)
+    window.show()
+    qtbot.waitExposed(window)
+
+    banner.show_message("info", "Sending… " + "a long notice that wraps over lines " * 3)
+    layout.activate()
+    tall = below.y()
+    banner.show_message("success", "Sent.", "Open in inbox")
+    layout.activate()
+    assert banner.text == "Sent."
+    assert below.y() == tall
+    banner.show_message("info", "Sending…")
+    layout.activate()
+    assert below.y() == tall
+
+    # Taken down and shown again, a short notice takes only the room it needs.
+    banner.clear()
+    layout.activate()
+    banner.show_message("info", "Sending…")
+    layout.activate()
+    assert banner.isVisible() and below.y() < tall

@@ -133,6 +133,7 @@ class PreviewPane(QTabWidget):
         super().__init__(parent)
         self.setAccessibleName("Preview")
         self._payload: dict[str, Any] = {}
+        self._card_html = ""
         self._updating = False
         self._api_url = ""
         self._flow_token: str | None = None
@@ -189,14 +190,16 @@ class PreviewPane(QTabWidget):
         thread."""
         self._payload = payload
         palette = self.browser.palette()
-        self.browser.setHtml(
-            card_html(
-                payload,
-                border=palette.color(QPalette.ColorRole.Mid).name(),
-                muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
-                current=current,
-            )
+        html = card_html(
+            payload,
+            border=palette.color(QPalette.ColorRole.Mid).name(),
+            muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
+            current=current,
         )
+        # The same card again (a send refreshes the threads, say): no new layout and paint.
+        if html != self._card_html:
+            self._card_html = html
+            self.browser.setHtml(html)
         # While the person types JSON, their text stays; it is re-formatted once they leave it.
         if not self.json_edit.hasFocus():
             self.set_json_text(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -217,9 +220,9 @@ class PreviewPane(QTabWidget):
 
     def _refresh_curl(self) -> None:
         token = self._flow_token if self.reveal_token.isChecked() else None
-        self.curl_edit.setPlainText(
-            curl_command(self._api_url or "https://…", self._payload, token)
-        )
+        command = curl_command(self._api_url or "https://…", self._payload, token)
+        if command != self.curl_edit.toPlainText():
+            self.curl_edit.setPlainText(command)
 
     # -- JSON -> form ------------------------------------------------------------------------------
 

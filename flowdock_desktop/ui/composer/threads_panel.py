@@ -58,6 +58,7 @@ class ThreadsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.views: list[ThreadView] = []
+        self._rows: list[tuple[Any, ...]] = []  # what the list shows, row by row
         self.people: dict[str, str] = {}
         self.timeline_thread_id: str | None = None
         self._timeline: list[Message] = []
@@ -101,42 +102,58 @@ class ThreadsPanel(QWidget):
         note: str | None = None,
         changed: set[str] | frozenset[str] = frozenset(),
     ) -> None:
-        """Show ``views``; those whose key is in ``changed`` carry a mark and bold titles."""
-        current = self.current()
+        """Show ``views``; those whose key is in ``changed`` carry a mark and bold titles.
+
+        The list is rebuilt only when a row would look different: the stream and every send
+        hand over the same threads again, and a rebuild re-measures every column."""
         self.views = list(views)
+        rows = [self._row(view, view.key in changed) for view in views]
+        if rows != self._rows:
+            self._rows = rows
+            self._rebuild(rows)
+        self.note.setText(note or ("" if views else "Nothing sent from this integration yet."))
+        self.update_button.setEnabled(self.current() is not None)
+
+    @staticmethod
+    def _row(view: ThreadView, changed: bool) -> tuple[Any, ...]:
+        """What one thread's row shows: its key, cells, status colour and changed mark."""
+        fields = ""
+        if view.remote is not None:
+            fields = "; ".join(
+                f"{html_to_text(f.label)}: {html_to_text(f.value)}" for f in view.remote.fields
+            )
+        title = view.title or view.key
+        if changed:
+            title = f"{CHANGED_MARK} {title}"
+        cells = (
+            view.status_value or "",
+            title,
+            fields,
+            count(view.activity_count, "message"),
+            _when(view.updated_at or view.last_sent_at),
+        )
+        return view.key, cells, view.status_color, changed
+
+    def _rebuild(self, rows: list[tuple[Any, ...]]) -> None:
+        item = self.tree.currentItem()
+        current_key = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
         self.tree.blockSignals(True)
         self.tree.clear()
         chosen = None
-        for view in views:
-            fields = ""
-            if view.remote is not None:
-                fields = "; ".join(
-                    f"{html_to_text(f.label)}: {html_to_text(f.value)}" for f in view.remote.fields
-                )
-            title = view.title or view.key
-            if view.key in changed:
-                title = f"{CHANGED_MARK} {title}"
-            item = QTreeWidgetItem(
-                [
-                    view.status_value or "",
-                    title,
-                    fields,
-                    count(view.activity_count, "message"),
-                    _when(view.updated_at or view.last_sent_at),
-                ]
-            )
-            if view.status_color in STATUS_COLOURS:
+        for key, cells, colour, changed in rows:
+            item = QTreeWidgetItem(list(cells))
+            if colour in STATUS_COLOURS:
                 # The status cell in its Flowdock colour, as the badge elsewhere.
-                item.setBackground(0, QBrush(QColor(STATUS_COLOURS[view.status_color])))
-                item.setForeground(0, QBrush(QColor(status_text_colour(view.status_color))))
-            if view.key in changed:
+                item.setBackground(0, QBrush(QColor(STATUS_COLOURS[colour])))
+                item.setForeground(0, QBrush(QColor(status_text_colour(colour))))
+            if changed:
                 font = item.font(1)
                 font.setBold(True)
                 item.setFont(1, font)
                 item.setToolTip(1, "Changed since you last looked")
-            item.setData(0, Qt.ItemDataRole.UserRole, view.key)
+            item.setData(0, Qt.ItemDataRole.UserRole, key)
             self.tree.addTopLevelItem(item)
-            if current is not None and view.key == current.key:
+            if key == current_key:
                 chosen = item
         if chosen is not None:
             # The same thread stays chosen: quietly, as nothing was chosen anew.
@@ -144,12 +161,11 @@ class ThreadsPanel(QWidget):
         self.tree.blockSignals(False)
         for column in range(len(self.COLUMNS)):
             self.tree.resizeColumnToContents(column)
-        self.note.setText(note or ("" if views else "Nothing sent from this integration yet."))
-        self.update_button.setEnabled(self.current() is not None)
 
     def clear(self) -> None:
         """Forget the shown threads, timeline and names (another integration was chosen)."""
         self.views = []
+        self._rows = []
         self.people = {}
         self.tree.clear()
         self.note.setText("")

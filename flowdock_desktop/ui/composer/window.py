@@ -199,6 +199,10 @@ class ComposerWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy indicator
         self.progress.setMaximumWidth(100)
+        # Its room stays while hidden: showing it for each send re-lays nothing out.
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.progress.setSizePolicy(policy)
         self.progress.setVisible(False)
         self.progress.setAccessibleName("Sending")
         self.outbox_label = ElidedLabel()

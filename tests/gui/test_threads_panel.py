@@ -1,0 +1,58 @@
+"""The Threads tab's list is redrawn only when a row changes: the stream and every send hand
+it the same threads again, and the person's place in a long list must stay put."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from flowdock_desktop.sending import ThreadView
+from flowdock_desktop.store.history import ThreadSummary
+from flowdock_desktop.ui.composer.threads_panel import CHANGED_MARK, ThreadsPanel
+
+pytestmark = pytest.mark.gui
+
+
+def _view(n: int, count: int = 1) -> ThreadView:
+    return ThreadView(
+        ThreadSummary(
+            integration_id="i1",
+            key=f"deploy-{n}",
+            external_thread_id=f"deploy-{n}",
+            thread_id=None,
+            title=f"Deploy {n}",
+            status_value="ok",
+            status_color="green",
+            last_event="activity",
+            last_sent_at=1_700_000_000.0 + n,
+            message_count=count,
+        )
+    )
+
+
+def test_the_same_listing_again_keeps_the_place_and_a_change_shows(qtbot):
+    panel = ThreadsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(500, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    views = [_view(n) for n in range(60)]
+    panel.set_threads(views)
+    bar = panel.tree.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(40))
+    bar.setValue(bar.maximum())
+    place = bar.value()
+
+    panel.set_threads([dataclasses.replace(v) for v in views])  # equal, not the same objects
+    assert bar.value() == place
+    assert panel.current() is not None and panel.current().key == "deploy-40"
+
+    # One thread got another message and is marked changed: its row says so.
+    views[40] = _view(40, count=2)
+    panel.set_threads(views, changed={"deploy-40"})
+    row = panel.tree.topLevelItem(40)
+    assert row.text(1) == f"{CHANGED_MARK} Deploy 40"
+    assert row.text(3) == "2 messages"
+    assert panel.current() is not None and panel.current().key == "deploy-40"
