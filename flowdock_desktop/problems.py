@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import errno
+import logging
 import os
 import platform
 import sys
@@ -35,6 +36,7 @@ __all__ = [
     "Problem",
     "explain",
     "explain_and_report",
+    "explain_briefly",
     "write_crash_report",
 ]
 
@@ -197,6 +199,17 @@ def explain_and_report(error: BaseException, log_dir: Path | None) -> Problem:
     except OSError:
         return replace(problem, text=problem.text + " No crash report could be written.")
     return replace(problem, text=f"{problem.text} A crash report was written to {path}.")
+
+
+def explain_briefly(error: BaseException) -> str:
+    """``explain(error)``'s words for a status line that stays on screen: an unexpected error
+    (a bug) is logged with its details and named only as such, without the crash-report
+    advice a window gives."""
+    problem = explain(error)
+    if not problem.unexpected:
+        return problem.text
+    logging.getLogger(__name__).error("unexpected error", exc_info=error)
+    return "An unexpected error happened (its details are in the log)."
 
 
 # -- crash reports -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from flowdock_desktop.problems import (
     EXIT_USAGE,
     NextStep,
     explain,
+    explain_briefly,
 )
 from flowdock_desktop.setup_links import SetupLinkError
 from flowdock_desktop.store.errors import ProfileNotWritable, SchemaTooNewError
@@ -71,3 +72,14 @@ def test_anything_else_is_unexpected_and_names_only_its_type():
     assert "abc123" not in problem.text and "secret" not in problem.text
     assert problem.next_step is NextStep.REPORT
     assert EXIT_FAILED == 1
+
+
+def test_a_status_line_gets_the_same_words_or_a_bug_named_only_as_one(caplog):
+    offline = NetworkError("could not reach the server")
+    assert explain_briefly(offline) == explain(offline).text
+
+    with caplog.at_level("ERROR"):
+        words = explain_briefly(ZeroDivisionError("flow_token=abc123def456"))
+    assert words == "An unexpected error happened (its details are in the log)."
+    logged = [r for r in caplog.records if r.name == "flowdock_desktop.problems"]
+    assert [r.levelname for r in logged] == ["ERROR"]

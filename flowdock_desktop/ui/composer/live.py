@@ -3,7 +3,6 @@ changes in the Threads tab and the preview's thread card (``ThreadsFollower``)."
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -12,10 +11,8 @@ from flowdock_desktop.api.models import Message, Thread
 from flowdock_desktop.api.stream import StreamItem, StreamStatus
 from flowdock_desktop.cancel import Cancelled
 from flowdock_desktop.following import ThreadBoard, thread_message
-from flowdock_desktop.problems import explain
+from flowdock_desktop.problems import explain_briefly
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from flowdock_desktop.sending import SendService, ThreadView
@@ -104,15 +101,11 @@ class LiveThreads(QObject):
             return
         from flowdock_desktop.api.errors import NotFoundError
 
-        problem = explain(error)
         if isinstance(error, NotFoundError):
             # Servers without Flowdock's Streaming API (or a flow it does not stream).
             reason = "the server offers no live stream for this flow"
-        elif problem.unexpected:
-            log.error("following the flow's stream failed", exc_info=error)
-            reason = "an unexpected error, written to the log"
         else:
-            reason = problem.text.rstrip(".")
+            reason = explain_briefly(error).rstrip(".")
         self._set_state(False, f"No live updates ({reason}); {POLLING}.")
 
     def _set_state(self, live: bool, text: str) -> None:

@@ -3,7 +3,6 @@ thread"."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdock_desktop.api.messages import Status
 from flowdock_desktop.api.models import Thread
-from flowdock_desktop.problems import explain
+from flowdock_desktop.problems import explain_briefly
 from flowdock_desktop.sending import ThreadListing, ThreadView
 from flowdock_desktop.ui.composer.live import ThreadsFollower
 from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
@@ -19,9 +18,6 @@ from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
     from flowdock_desktop.sending import SendService
-
-
-log = logging.getLogger(__name__)
 
 
 class ThreadsController(QObject):
@@ -117,15 +113,7 @@ class ThreadsController(QObject):
         )
 
     def _failed(self, error: BaseException) -> None:
-        # The command line's words for the same error; a bug's details go to the log only.
-        problem = explain(error)
-        if problem.unexpected:
-            log.error("listing threads failed", exc_info=error)
-            self.panel.note.setText(
-                "Could not list the threads: an unexpected error (see the log)."
-            )
-        else:
-            self.panel.note.setText(problem.text)
+        self.panel.note.setText(explain_briefly(error))
 
     def _load_timeline(self, view: ThreadView) -> None:
         if self.integration_id is None or not view.thread_id:
