@@ -189,13 +189,19 @@ def time_to_ready(command: list[str], env: dict[str, str]) -> Start:
 
 
 def ready_medians(
-    commands: dict[str, tuple[list[str], dict[str, str]]], runs: int, *, fresh_home: bool = True
+    commands: dict[str, tuple[list[str], dict[str, str]]],
+    runs: int,
+    *,
+    fresh_home: bool = True,
+    prepare: dict[str, Callable[[Path], dict[str, str]]] | None = None,
 ) -> dict[str, Start]:
     """The median start per named command (each figure its own median); runs interleave
     so drift hits each alike.
 
     One warm-up start each first (page cache, .pyc files). With ``fresh_home`` every start
-    gets an empty profile folder in ``FLOWDOCK_DESKTOP_HOME``: a first start.
+    gets an empty profile folder in ``FLOWDOCK_DESKTOP_HOME``: a first start. ``prepare``
+    (per name) fills that start's folder before the clock starts, given the folder, and
+    returns what to add to the child's environment.
     """
 
     def once(name: str) -> Start:
@@ -203,7 +209,9 @@ def ready_medians(
         if not fresh_home:
             return time_to_ready(command, env)
         with tempfile.TemporaryDirectory(prefix="flowdock-bench-") as home:
-            return time_to_ready(command, dict(env, FLOWDOCK_DESKTOP_HOME=f"{home}/profile"))
+            extra = (prepare or {}).get(name, lambda _home: {})(Path(home))
+            env = dict(env, FLOWDOCK_DESKTOP_HOME=f"{home}/profile", **extra)
+            return time_to_ready(command, env)
 
     for name in commands:
         once(name)

@@ -5,7 +5,12 @@
 - ``bare``: a plain PySide6 ``QWizard``, the floor for any Qt window here;
 - ``app``: the real start path, ``application()`` plus ``WindowRouter(context).show_wizard()``
   on the profile named by ``FLOWDOCK_DESKTOP_HOME`` (the embedded sandbox is not started);
-- ``composer``: the same application with the composer open on one stored integration.
+- ``composer``: a start on a profile that already holds one integration, which therefore
+  opens the composer, as ``run_gui`` does (the data file checked, then ``show_start()``).
+  The profile and the integration's flow token are put there beforehand, outside the timed
+  start, by ``seed_composer_profile`` (``bench_gui`` calls it in its own process); the flow
+  token lives in the file keyring the tests use (``tests/file_keyring.py``), which the app
+  opens the way it opens any keyring: on a worker, when it first needs a secret.
 
 Once a zero-timer fires after ``show()`` (the event loop has drained what ``show()`` queued),
 the child prints ``ready <peak memory in KiB> <CPU ms so far>`` and exits, as the app does with
@@ -14,8 +19,13 @@ the child prints ``ready <peak memory in KiB> <CPU ms so far>`` and exits, as th
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 READY = "ready"
 
@@ -64,34 +74,77 @@ def _app() -> int:
         context.close()
 
 
+#: The keyring the composer probe's child opens (through ``PYTHON_KEYRING_BACKEND``): a JSON
+#: file, so the seeding process and the timed child share the flow token.
+PROBE_KEYRING = "file_keyring.FileKeyring"
+PROBE_KEYRING_FILE_ENV = "FLOWDOCK_TEST_KEYRING_FILE"
+
+
+def composer_env(keyring_file: Path) -> dict[str, str]:
+    """What the composer probe's child needs in its environment besides the profile: the file
+    keyring (``tests/`` on the path for its module)."""
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {
+        "PYTHONPATH": os.pathsep.join([*paths, tests]),
+        "PYTHON_KEYRING_BACKEND": PROBE_KEYRING,
+        PROBE_KEYRING_FILE_ENV: str(keyring_file),
+    }
+
+
+def seed_composer_profile(profile_dir: Path, keyring_file: Path) -> None:
+    """Leave what the wizard leaves: one integration in the profile, its flow token in the
+    keyring file. Not timed: a person opening the composer has both already."""
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    if tests not in sys.path:
+        sys.path.append(tests)
+    from file_keyring import FileKeyring
+
+    from flowdock_desktop.auth.credentials import CredentialStore
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.profile import Profile
+
+    previous = os.environ.get(PROBE_KEYRING_FILE_ENV)
+    os.environ[PROBE_KEYRING_FILE_ENV] = str(keyring_file)
+    try:
+        with AppContext(Profile(profile_dir), CredentialStore(FileKeyring())) as context:
+            # Its server is never contacted before the ready line: nothing was sent yet (no
+            # history, so no thread lookups) and nobody is signed in.
+            integration = context.integrations.add(
+                api_url="http://127.0.0.1:9",
+                flow_id="0123456789abcdef",
+                flow_name="Main",
+                organization_name="Acme",
+                org_slug="acme",
+                flow_slug="main",
+                source_id=1,
+                source_name="Bench bot",
+                source_url="http://127.0.0.1:9/flows/acme/main/sources/1",
+            )
+            context.credentials.set_flow_token(integration.id, "probe-token")
+    finally:
+        if previous is None:
+            os.environ.pop(PROBE_KEYRING_FILE_ENV, None)
+        else:
+            os.environ[PROBE_KEYRING_FILE_ENV] = previous
+
+
 def _composer() -> int:
-    import keyring
     from PySide6.QtCore import QTimer
 
-    from flowdock_desktop.auth.credentials import MemoryKeyring
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.ui.app import WindowRouter, application
 
-    # The integration's flow token must live in a keyring; the machine may have none.
-    keyring.set_keyring(MemoryKeyring())
     app = application()
     context = AppContext()
-    # A stored integration, as the wizard leaves it; its server is never contacted because
-    # nothing was sent yet (no history, so no thread lookups).
-    integration = context.integrations.add(
-        api_url="http://127.0.0.1:9",
-        flow_id="0123456789abcdef",
-        flow_name="Main",
-        organization_name="Acme",
-        org_slug="acme",
-        flow_slug="main",
-        source_id=1,
-        source_name="Bench bot",
-        source_url="http://127.0.0.1:9/flows/acme/main/sources/1",
-    )
-    context.credentials.set_flow_token(integration.id, "probe-token")
+    # What run_gui does on a profile that holds data: check the data file before any
+    # window, then show the start window, which is the composer when integrations exist.
+    context.db  # noqa: B018
     router = WindowRouter(context)
-    window = router.open_composer(integration.id)
+    window = router.show_start()
+    if window.objectName() != "composer":
+        print("the profile was not seeded: no composer (seed_composer_profile)", file=sys.stderr)
+        return 2
     deadline_ms = 5000
 
     # Wait until the composer has loaded its integrations and draft (worker tasks), so the
@@ -109,7 +162,19 @@ def _composer() -> int:
         context.close()
 
 
-MODES = {"bare": _bare, "app": _app, "composer": _composer}
+def _seed() -> int:
+    home = os.environ.get("FLOWDOCK_DESKTOP_HOME")
+    keyring_file = os.environ.get(PROBE_KEYRING_FILE_ENV)
+    if not home or not keyring_file:
+        print(f"seed needs FLOWDOCK_DESKTOP_HOME and {PROBE_KEYRING_FILE_ENV}", file=sys.stderr)
+        return 2
+    from pathlib import Path
+
+    seed_composer_profile(Path(home), Path(keyring_file))
+    return 0
+
+
+MODES = {"bare": _bare, "app": _app, "composer": _composer, "seed": _seed}
 
 
 def main(argv: list[str]) -> int:
