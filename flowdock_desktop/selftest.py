@@ -260,7 +260,7 @@ def _failed(error: str) -> int:
 def _check_resources() -> str | None:
     """None when every file the app reads is installed and the icon loads, else what is wrong."""
     from flowdock_desktop.resources import missing_resources
-    from flowdock_desktop.ui.about import app_icon
+    from flowdock_desktop.ui.theme import app_icon
 
     missing = missing_resources()
     if missing:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from flowdock_desktop import __version__
-from flowdock_desktop.resources import APP_ICON, resource_path
 from flowdock_desktop.ui.tasks import run_task
+from flowdock_desktop.ui.theme import app_icon
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
@@ -18,18 +18,6 @@ if TYPE_CHECKING:
 HOMEPAGE_URL = "https://github.com/flowdock-desktop/flowdock-desktop"
 ISSUES_URL = f"{HOMEPAGE_URL}/issues"
 API_DOCS_URL = "https://flowdock.com/api"
-
-
-def app_icon() -> QIcon:
-    """The app's icon from its SVG (the svg icon engine renders every size crisply).
-
-    A null icon when the file is missing: windows then show the platform's default icon, and
-    ``--self-test`` reports the missing file.
-    """
-    try:
-        return QIcon(str(resource_path(*APP_ICON)))
-    except OSError:
-        return QIcon()
 
 
 class AboutDialog(QDialog):

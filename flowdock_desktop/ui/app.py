@@ -10,7 +10,8 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from flowdock_desktop import __version__
-from flowdock_desktop.ui.theme import apply_theme
+from flowdock_desktop.ui import feature_check
+from flowdock_desktop.ui.theme import STYLE_ARGUMENTS, app_icon, apply_theme
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
@@ -24,18 +25,19 @@ log = logging.getLogger(__name__)
 
 def application() -> QApplication:
     """The one QApplication (created on first use), themed."""
+    # Before the windows' modules load: PySide's import hook checks each one (ui.feature_check).
+    feature_check.install()
     app = QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1])
+        # The style as an argument: Qt sets it up without a Python QStyle object (ui.theme).
+        app = QApplication([*sys.argv[:1], *STYLE_ARGUMENTS])
         app.setApplicationName("Flowdock Desktop")
         app.setOrganizationName("Flowdock Desktop")
         app.setApplicationVersion(__version__)
         # Lets Wayland compositors match windows to the desktop entry (and its icon).
         app.setDesktopFileName("flowdock-desktop")
-        from flowdock_desktop.ui.about import app_icon
-
         app.setWindowIcon(app_icon())
-        apply_theme(app)
+        apply_theme(app, set_style=False)
     assert isinstance(app, QApplication)
     return app
 

@@ -16,7 +16,8 @@ FLOW_TOKEN = "fedcba9876543210fedcba9876543210"
 
 def test_about_dialog_shows_version_licence_and_copies_diagnostics(qtbot, profile_dir):
     from flowdock_desktop.ui import tasks
-    from flowdock_desktop.ui.about import AboutDialog, app_icon
+    from flowdock_desktop.ui.about import AboutDialog
+    from flowdock_desktop.ui.theme import app_icon
 
     assert not app_icon().isNull()
     with AppContext(Profile(profile_dir)) as context:
@@ -39,7 +40,7 @@ def test_about_dialog_shows_version_licence_and_copies_diagnostics(qtbot, profil
 
 def test_app_icon_is_null_not_a_crash_when_the_resources_are_missing(qapp, monkeypatch):
     from flowdock_desktop import resources
-    from flowdock_desktop.ui.about import app_icon
+    from flowdock_desktop.ui.theme import app_icon
 
     resources.resource_path.cache_clear()
     monkeypatch.setattr(resources, "PACKAGE", "flowdock_desktop._not_installed")
@@ -76,10 +77,10 @@ def test_self_test_names_resource_files_the_installation_lacks(qapp, capsys, mon
 
 def test_self_test_fails_when_the_icon_does_not_load(qapp, capsys, monkeypatch):
     from flowdock_desktop import selftest
-    from flowdock_desktop.ui import about
+    from flowdock_desktop.ui import theme
 
     # A file that is there but is no image: what a build without Qt's svg support would see.
-    monkeypatch.setattr(about, "APP_ICON", ("callback", "success.html"))
+    monkeypatch.setattr(theme, "APP_ICON", ("callback", "success.html"))
     assert selftest.run_self_test(timeout_ms=30_000) == 1
     assert "the app icon does not load" in capsys.readouterr().err
 
