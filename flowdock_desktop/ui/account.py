@@ -1,4 +1,4 @@
-"""Help > Account (where the sign-in and secrets stand) and Help > Open team inbox.
+"""Help > Account: where the sign-in and secrets stand (``ui.help_actions`` adds the menu entry).
 
 The dialog shows what ``flowdock-desktop status`` prints (``account_status``), read off the
 GUI thread, with the team inbox links clickable.
@@ -7,22 +7,21 @@ GUI thread, with the team inbox links clickable.
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from flowdock_desktop.account_status import AccountStatus, collect_status, team_inbox_url
+from flowdock_desktop.account_status import AccountStatus, collect_status
 from flowdock_desktop.problems import explain_and_report
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import Banner
@@ -92,37 +91,3 @@ class AccountDialog(QDialog):
     def _copy(self) -> None:
         if self.status is not None:
             QGuiApplication.clipboard().setText("\n".join(self.status.lines()))
-
-
-def open_team_inbox(window: Any) -> str | None:
-    """Open the selected integration's team inbox in the browser; the URL, or None."""
-    integration = getattr(window, "integration", None)
-    if integration is None:
-        return None
-    url = team_inbox_url(integration.api_url, integration.org_slug, integration.flow_slug)
-    from flowdock_desktop.auth import browser
-
-    # Starting a browser can take a moment: not on the GUI thread.
-    run_task(lambda: browser.open_browser(url), owner=window, on_error=lambda _e: None)
-    return url
-
-
-def add_help_actions(window: Any, menu: QMenu) -> tuple[QAction, QAction]:
-    """Help > Account… and Help > Open team inbox, for a window with ``context`` and
-    ``integration`` (the composer)."""
-    account = menu.addAction("A&ccount…")
-
-    def show_account() -> None:
-        dialog = AccountDialog(window.context, window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-
-    account.triggered.connect(show_account)
-    inbox = menu.addAction("Open team &inbox")
-    inbox.setToolTip("The selected integration's flow, in your browser")
-    inbox.triggered.connect(lambda: open_team_inbox(window))
-    # Only with an integration selected: there is no inbox to open otherwise.
-    menu.aboutToShow.connect(
-        lambda: inbox.setEnabled(getattr(window, "integration", None) is not None)
-    )
-    return account, inbox

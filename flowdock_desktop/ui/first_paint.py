@@ -3,8 +3,8 @@
 Under a real X server a window appears only once the server sends its expose and the
 widgets paint; whatever runs on the GUI thread (or holds the GIL on a worker) before then
 delays it. ``after_first_paint`` runs background starts (the embedded sandbox, the Server
-page's look-ups) once the first window has painted, or after ``FALLBACK_MS`` when it does not
-(hidden, or a platform that never exposes it).
+page's look-ups, the composer's sign-in and keyring look-ups) once their window has painted,
+or after ``FALLBACK_MS`` when it does not (hidden, or a platform that never exposes it).
 
 It watches the window itself, not the application: a Python event filter on the
 application sees every object's events, and PySide then creates the Python enums of each
@@ -16,38 +16,38 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 #: Run anyway after this long without a paint.
 FALLBACK_MS = 500
 
-_painted = False
-_waiting: list[tuple[QObject | None, Callable[[], object]]] = []
-
 
 class _PaintWatch(QObject):
-    """Notes the first Paint event of one window."""
+    """Notes the first Paint event of one window and then runs what waited for it; a child
+    of the window, so each window is watched once and the watch goes with it."""
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
+        self.released = False
+        self.waiting: list[tuple[QObject | None, Callable[[], object]]] = []
         window.installEventFilter(self)
-        QTimer.singleShot(FALLBACK_MS, self, _release)
+        QTimer.singleShot(FALLBACK_MS, self, self.release)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
             # A zero timer fires after this paint pass (every widget of the window) is done.
-            QTimer.singleShot(0, self, _release)
+            QTimer.singleShot(0, self, self.release)
         return False
 
-
-def _release() -> None:
-    global _painted, _waiting
-    _painted = True
-    waiting, _waiting = _waiting, []
-    for owner, callback in waiting:
-        _dispatch(owner, callback)
+    def release(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        waiting, self.waiting = self.waiting, []
+        for owner, callback in waiting:
+            _dispatch(owner, callback)
 
 
 def _dispatch(owner: QObject | None, callback: Callable[[], object]) -> None:
@@ -63,10 +63,14 @@ def _dispatch(owner: QObject | None, callback: Callable[[], object]) -> None:
 def after_first_paint(
     window: QWidget, callback: Callable[[], object], owner: QObject | None = None
 ) -> None:
-    """Call ``callback`` on the GUI thread once ``window`` has painted (from the event loop at
-    once when a first window painted already); never when ``owner`` is destroyed first."""
-    if _painted:
+    """Call ``callback`` on the GUI thread once ``window``'s top-level window has painted
+    (from the event loop at once when it painted already); never when ``owner`` is destroyed
+    first. Each window counts for itself: a window opened later waits for its own paint."""
+    top = window.window()
+    watch = top.findChild(_PaintWatch, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    if watch is None:
+        watch = _PaintWatch(top)
+    if watch.released:
         _dispatch(owner, callback)
-        return
-    _waiting.append((owner, callback))
-    _PaintWatch(window.window())
+    else:
+        watch.waiting.append((owner, callback))

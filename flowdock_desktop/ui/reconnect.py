@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flowdock_desktop.connect import without_flow_token
+from flowdock_desktop.ui.first_paint import after_first_paint
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -35,6 +35,13 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
     the composer's list and offer Reconnect for the selected one."""
     context = window.context
 
+    def missing() -> set[str]:
+        # Here, on the worker: ``connect`` (setup links, the API's models) is not needed
+        # for the composer's first window.
+        from flowdock_desktop.connect import without_flow_token
+
+        return without_flow_token(context.credentials, integrations)
+
     def done(missing: set[str]) -> None:
         window.integrations.mark_needs_sign_in(missing)
         if not getattr(window, "_reconnect_watch", False):
@@ -42,12 +49,12 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
             window.integrations_panel.selected.connect(lambda _id: _offer(window))
         _offer(window)
 
-    run_task(
-        lambda: without_flow_token(context.credentials, integrations),
-        owner=window,
-        on_done=done,
-        on_error=lambda _error: None,
-    )
+    def check() -> None:
+        run_task(missing, owner=window, on_done=done, on_error=lambda _error: None)
+
+    # Reading the keyring loads it (every backend) on the worker: after the window's first
+    # paint, which it would otherwise hold up.
+    after_first_paint(window, check, owner=window)
 
 
 def _offer(window: Any) -> None:

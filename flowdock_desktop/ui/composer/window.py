@@ -40,7 +40,6 @@ from flowdock_desktop.compose.presenters import outbox_names
 from flowdock_desktop.problems import NextStep, explain_and_report
 from flowdock_desktop.sending import SendResult, SendService
 from flowdock_desktop.store.integrations import Integration
-from flowdock_desktop.ui.account import add_help_actions, open_team_inbox
 from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.composer.drafts import DraftsController
@@ -56,6 +55,8 @@ from flowdock_desktop.ui.composer.templates import TemplateBar, TemplatesControl
 from flowdock_desktop.ui.composer.threads import ThreadsController
 from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 from flowdock_desktop.ui.composer.views import ANNOUNCEMENT, FULL, ViewsController, ViewSwitch
+from flowdock_desktop.ui.first_paint import after_first_paint
+from flowdock_desktop.ui.help_actions import add_help_actions, open_team_inbox
 from flowdock_desktop.ui.reconnect import show_flow_token_state
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import Banner, ElidedLabel
@@ -182,8 +183,10 @@ class ComposerWindow(QMainWindow):
         self._refresh_preview()
         self.templates.reload()
         self.reload_integrations()
-        self._load_author_default()
         self.outbox.refresh()
+        # Who is signed in (for the author's name) loads the sign-in code, Authlib and httpx
+        # on a worker; that would hold the GIL while the window paints: it waits for that.
+        after_first_paint(self, self._load_author_default, owner=self)
 
     # -- building -----------------------------------------------------------------------------
 
