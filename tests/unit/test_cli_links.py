@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flowdock_desktop import cli
@@ -212,6 +212,8 @@ def test_any_text_in_any_link_argument_is_a_window_or_one_plain_line(text, form,
         text = " " + text  # an option to argparse, not a link: argparse's own business
     if form == "bare" and not text.strip():
         text = "flowdock-desktop://" + text
+    # A bare word that names a command (hypothesis found "outbox") runs that command.
+    assume(not (form == "bare" and text in _command_names()))
     argv = {
         "bare": [text],
         "setup": ["setup", text],
@@ -231,6 +233,15 @@ def test_any_text_in_any_link_argument_is_a_window_or_one_plain_line(text, form,
         assert status == (1 if form == "connect" and _usable_setup_link(text) else 2), err
         assert len(err.splitlines()) == 1, err
         assert err.startswith("flowdock-desktop: ")
+
+
+def _command_names() -> set[str]:
+    parser = build_parser()
+    return {
+        name
+        for action in parser._subparsers._group_actions  # argparse keeps them only here
+        for name in action.choices
+    }
 
 
 def _usable_setup_link(text: str) -> bool:
