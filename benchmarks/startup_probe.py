@@ -75,7 +75,9 @@ def _app() -> int:
 
 
 #: The keyring the composer probe's child opens (through ``PYTHON_KEYRING_BACKEND``): a JSON
-#: file, so the seeding process and the timed child share the flow token.
+#: file, so the seeding process and the timed child share the flow token. The variable naming
+#: the file is ``file_keyring.KEYRING_FILE_ENV``, spelled out: importing that module here
+#: would load ``keyring`` inside every timed start.
 PROBE_KEYRING = "file_keyring.FileKeyring"
 PROBE_KEYRING_FILE_ENV = "FLOWDOCK_TEST_KEYRING_FILE"
 
