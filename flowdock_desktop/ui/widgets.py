@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -168,6 +168,8 @@ class Banner(QFrame):
         self.button.clicked.connect(self.action_clicked)
         layout.addWidget(self.button)
         self.kind = "info"
+        #: The background and text colours shown, as "#rrggbb" (none before the first notice).
+        self.colours: tuple[str, str] | None = None
         self.setVisible(False)
 
     def show_message(self, kind: str, text: str, action: str | None = None) -> None:
@@ -175,18 +177,15 @@ class Banner(QFrame):
         light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
         self._dark = is_dark()
         bg, fg = (dark_bg, dark_fg) if self._dark else (light_bg, light_fg)
-        sheet = (
-            f"QFrame#banner {{ background: {bg}; border: 1px solid {fg}; border-radius: 6px; }}"
-            f"QFrame#banner QLabel {{ color: {fg}; }}"
-        )
-        # A new style sheet re-polishes the banner and its children and sends change events
-        # back here: only when the colours change, and never re-entering for our own change.
-        if sheet != self.styleSheet():
-            restyling, self._restyling = self._restyling, True
-            try:
-                self.setStyleSheet(sheet)
-            finally:
-                self._restyling = restyling
+        # Painted here and coloured through the label's palette, not with a style sheet: a
+        # new style sheet re-polishes the banner and its children (twice per send, a
+        # millisecond or two of the GUI thread each time, and more to paint through it).
+        if (bg, fg) != self.colours:
+            self.colours = (bg, fg)
+            palette = self.label.palette()
+            palette.setColor(QPalette.ColorRole.WindowText, QColor(fg))
+            self.label.setPalette(palette)
+            self.update()
         self._hold_height()
         self.label.setText(text)
         self.setAccessibleName(f"{kind}: {text}")
@@ -209,11 +208,22 @@ class Banner(QFrame):
             held = max(self.label.minimumHeight(), self.label.height())
             self.label.setMinimumHeight(held)
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self.colours is None:
+            return
+        bg, fg = self.colours
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(fg), 1))
+        painter.setBrush(QColor(bg))
+        # Half a pixel in, so the one-pixel border falls on whole pixels.
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+
     def changeEvent(self, event: QEvent) -> None:
         # Light/dark switched while the banner shows: re-colour it for the new palette.
         super().changeEvent(event)
         if _scheme_changed(event, self._dark) and self.label.text() and not self._restyling:
-            self._restyling = True  # setStyleSheet below sends another PaletteChange
+            self._restyling = True
             try:
                 action = self.button.text() if not self.button.isHidden() else None
                 self.show_message(self.kind, self.label.text(), action)

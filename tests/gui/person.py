@@ -83,3 +83,8 @@ def duplicate_mnemonics(window: QWidget) -> dict[str, list[str]]:
     for letter, text in mnemonics(window):
         by_letter.setdefault(letter, []).append(text)
     return {letter: texts for letter, texts in by_letter.items() if len(texts) > 1}
+
+
+def painted_background(widget: QWidget) -> str:
+    """The colour a person sees at the left edge of a notice, inside its border ("#rrggbb")."""
+    return widget.grab().toImage().pixelColor(4, widget.height() // 2).name()

@@ -7,7 +7,7 @@ import logging
 
 import httpx
 import pytest
-from person import WAIT, press
+from person import WAIT, painted_background, press
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
@@ -136,8 +136,8 @@ def test_notices_follow_a_switch_between_light_and_dark(
     window.banners.show("warning", "Something to know.")
     light_bg, _, dark_bg, _ = Banner._COLOURS["warning"]
     apply_theme(qapp, "light")  # no change: the banner keeps its light colours
-    assert light_bg in window.banner.styleSheet()
+    assert painted_background(window.banner) == light_bg
     apply_theme(qapp, "dark")
-    qtbot.waitUntil(lambda: dark_bg in window.banner.styleSheet(), timeout=WAIT)
+    qtbot.waitUntil(lambda: painted_background(window.banner) == dark_bg, timeout=WAIT)
     apply_theme(qapp, "light")
-    qtbot.waitUntil(lambda: light_bg in window.banner.styleSheet(), timeout=WAIT)
+    qtbot.waitUntil(lambda: painted_background(window.banner) == light_bg, timeout=WAIT)

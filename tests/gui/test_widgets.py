@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from person import painted_background
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from flowdock_desktop.ui.theme import apply_theme
@@ -23,14 +24,16 @@ def test_banner_and_field_message_recolour_on_theme_switch(qtbot, qapp):
 
     banner.show_message("error", "The server is unreachable.", "Try again")
     message.show_error("Enter a client id.")
-    assert "#ffebe9" in banner.styleSheet()  # light error background
+    assert painted_background(banner) == "#ffebe9"  # light error background
+    assert banner.label.palette().windowText().color().name() == "#a40e26"
     apply_theme(qapp, "dark")
-    qtbot.waitUntil(lambda: "#4a1114" in banner.styleSheet())
+    qtbot.waitUntil(lambda: painted_background(banner) == "#4a1114")
+    assert banner.label.palette().windowText().color().name() == "#ffa198"
     assert "#ff7b72" in message.styleSheet()
     assert banner.text == "The server is unreachable."
     assert banner.button.isVisible() and banner.button.text() == "Try again"
     apply_theme(qapp, "light")
-    qtbot.waitUntil(lambda: "#ffebe9" in banner.styleSheet())
+    qtbot.waitUntil(lambda: painted_background(banner) == "#ffebe9")
     assert "#b42318" in message.styleSheet()
 
 
