@@ -261,16 +261,22 @@ def run_gui(
                 raise CommandError(str(exc)) from None
         else:
             router.show_start()
+        from flowdock_desktop.ui.collector import settle
+        from flowdock_desktop.ui.first_paint import after_first_paint
+
+        if router.windows:
+            # What start-up made (modules, the first window) lives until the app quits.
+            after_first_paint(router.windows[-1], settle)
         if sandbox or context.uses_embedded_sandbox():
             # The window first, then the sandbox, in the background: the first page works
             # meanwhile, and requests to the sandbox wait for it (AppContext's clients). A
             # busy port is left for the wizard's Server page to explain; an unusable data file
             # is explained (and can be moved aside) in a window of its own.
-            from flowdock_desktop.ui.first_paint import after_first_paint
 
             def started(url: str) -> None:
                 if sandbox:
                     context.api_url = url
+                settle()  # the sandbox's modules and app live as long as this one
 
             def start() -> None:
                 from flowdock_desktop.ui.sandbox_data import start_embedded_sandbox_in_background

@@ -373,3 +373,16 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     qtbot.waitUntil(lambda: context.outbox.get(second.id) is None, timeout=WAIT)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
     assert messages_by_uuid(sandbox, second.uuid) == []
+
+
+def test_a_loaded_composer_is_kept_out_of_full_collections(context, sandbox, open_window):
+    """A full garbage collection must not walk the window and all that was loaded before it
+    (tens of milliseconds on the GUI thread, mid-send): once loaded, they are frozen."""
+    import gc
+
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    # gc.get_objects() lists only what later collections walk; frozen objects are left out.
+    assert not any(o is window for o in gc.get_objects())
+    assert not any(o is window.form for o in gc.get_objects())
+    assert gc.get_freeze_count() > len(gc.get_objects())

@@ -40,6 +40,7 @@ from flowdock_desktop.compose.presenters import outbox_names
 from flowdock_desktop.problems import NextStep, explain_and_report
 from flowdock_desktop.sending import SendResult, SendService
 from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.ui.collector import settle
 from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.composer.drafts import DraftsController
@@ -481,6 +482,8 @@ class ComposerWindow(QMainWindow):
             self.views.focus_first_empty()
         else:
             self._start_fresh()
+        # Loaded: the window and the modules it brought stay as long as it is open.
+        settle()
 
     def _start_fresh(self) -> None:
         """No draft: a fresh message from the first template, the cursor where to type."""
