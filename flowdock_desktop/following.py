@@ -11,7 +11,7 @@ Qt-free, shared by the composer (which runs the stream through ``ui/tasks``) and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -43,11 +43,26 @@ class ThreadBoard:
         self._last_uuid: dict[str, str | None] = {}
         self._own: set[str] = set()
 
-    def set_views(self, views: Iterable[ThreadView]) -> None:
-        """A fresh listing from the server (or the history); what changed stays marked."""
-        self.views = list(views)
+    def set_views(self, views: Iterable[ThreadView], known: Collection[str] = ()) -> None:
+        """A fresh listing from the server (or the history); what changed stays marked.
+
+        A thread whose id is in ``known`` was not asked for (the stream keeps it current):
+        it keeps the server state the board has now, which is newer than the listing.
+        """
+        current = {v.thread_id: v.remote for v in self.views if v.thread_id in known}
+        self.views = [
+            dataclasses.replace(v, remote=current[v.thread_id])
+            if v.remote is None and current.get(v.thread_id or "") is not None
+            else v
+            for v in views
+        ]
         keys = {view.key for view in self.views}
         self.changed &= keys
+
+    def streamed(self) -> set[str]:
+        """Ids of the listed threads whose server state the board holds (from a listing or
+        the stream since): while the stream is live a listing need not ask for them."""
+        return {v.thread_id for v in self.views if v.thread_id and v.remote is not None}
 
     def view_for(self, key: str | None) -> ThreadView | None:
         return next((v for v in self.views if key and v.key == key), None)

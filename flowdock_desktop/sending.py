@@ -17,7 +17,7 @@ import logging
 import shlex
 import threading
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -601,21 +601,26 @@ class SendService:
 
     # -- threads ------------------------------------------------------------------------------
 
-    def threads(self, integration_id: str, *, fetch: bool = True) -> ThreadListing:
+    def threads(
+        self, integration_id: str, *, fetch: bool = True, known: Collection[str] = ()
+    ) -> ThreadListing:
         """Threads this integration posted to, newest first, with the server's current state.
 
         The server is asked with the person's sign-in (flow tokens cannot read threads); when
-        nobody is signed in the local history alone is shown, with a note saying why.
+        nobody is signed in the local history alone is shown, with a note saying why. Threads
+        whose id is in ``known`` are not asked for (a live stream keeps the caller's copy
+        current): their ``remote`` is left None.
         """
         integration = self.context.integrations.get(integration_id)
         summaries = self.context.history.threads(integration_id)
         listing = ThreadListing()
         remote: dict[str, Thread] = {}
-        if fetch and summaries and integration.is_active:
+        wanted = [s.thread_id for s in summaries if s.thread_id and s.thread_id not in known]
+        # Nothing known: asked even with no thread ids yet, so the note says when the person
+        # is not signed in.
+        if fetch and summaries and integration.is_active and (wanted or not known):
             try:
-                remote = self._fetch_threads(
-                    integration, [s.thread_id for s in summaries if s.thread_id]
-                )
+                remote = self._fetch_threads(integration, wanted)
             except FlowdockError as exc:
                 listing.note = exc.user_message
             except Exception as exc:  # SignInRequired and the auth package's errors

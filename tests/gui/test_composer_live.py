@@ -8,7 +8,7 @@ import re
 
 import httpx
 import pytest
-from person import WAIT
+from person import WAIT, retype
 from PySide6.QtCore import Qt
 
 from flowdock_desktop.testing import post_status
@@ -161,3 +161,32 @@ def test_a_server_without_streams_is_polled(qtbot, context, sandbox, open_window
         "No live updates (the server offers no live stream for this flow); checking every 30 s."
     )
     assert window.threads.timer.isActive()
+
+
+def test_while_live_a_send_does_not_ask_the_server_for_threads_it_follows(
+    qtbot, context, sandbox, open_window
+):
+    """The stream brings the person's own message back, so the listing after a send asks the
+    server nothing about a thread it already follows, and the tab still shows the new status."""
+    integration, _ = connect(context, sandbox.base_url)
+    window = open_window(integration.id)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
+    panel = _sent_thread(qtbot, window)
+    thread_id = panel.views[0].thread_id
+    # The timeline of the chosen thread has been read (that request is not the send's).
+    qtbot.waitUntil(lambda: "started deploying" in panel.timeline.toPlainText(), timeout=WAIT)
+    asked: list[str] = []
+    hook = lambda exchange: asked.append(exchange.request.url.path)  # noqa: E731
+    context.exchange_hooks.append(hook)
+    try:
+        retype(qtbot, window.form.title, "deployed version 1.4")
+        retype(qtbot, window.form.status_value, "deployed")
+        qtbot.mouseClick(window.form.swatches.buttons["green"], Qt.MouseButton.LeftButton)
+        send(qtbot, window)
+        qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "deployed", timeout=WAIT)
+        qtbot.waitUntil(lambda: panel.views[0].message_count == 2, timeout=WAIT)
+    finally:
+        context.exchange_hooks.remove(hook)
+    assert panel.views[0].remote.status.value == "deployed"
+    assert any(path.endswith("/messages") for path in asked)  # the hook saw the send
+    assert not [path for path in asked if f"/threads/{thread_id}" in path]

@@ -3,6 +3,7 @@ changes in the Threads tab and the preview's thread card (``ThreadsFollower``)."
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -158,15 +159,22 @@ class ThreadsFollower(QObject):
     def stop(self) -> None:
         self.live.stop()
 
-    def show_listing(self, views: list[ThreadView], note: str | None) -> None:
+    def show_listing(
+        self, views: list[ThreadView], note: str | None, known: Collection[str] = ()
+    ) -> None:
+        """A fresh listing; threads in ``known`` were not asked for and keep their state."""
         self._note = note
-        self.board.set_views(views)
+        self.board.set_views(views, known)
         self._render()
         self.changed.emit()
 
     def sent_here(self, uuid: str) -> None:
         self.board.sent_here(uuid)
         self._render()
+
+    def streamed(self) -> set[str]:
+        """Ids of threads the live stream keeps current (none while it is not live)."""
+        return self.board.streamed() if self.live.live else set()
 
     def current_for(self, key: str | None) -> Thread | None:
         """The server's current state of the thread with this key, when it is known."""

@@ -96,17 +96,20 @@ class ThreadsController(QObject):
             self.panel.set_threads([], None)
             return
         service = self._service
+        # While the stream is live it brings every change to the threads already listed:
+        # only the others are asked for (after each send, say, that is no request at all).
+        known = self.follower.streamed()
         run_task(
-            lambda: service.threads(integration_id),
+            lambda: service.threads(integration_id, known=known),
             owner=self,
-            on_done=lambda listing: self._listed(integration_id, listing),
+            on_done=lambda listing: self._listed(integration_id, listing, known),
             on_error=self._failed,
         )
 
-    def _listed(self, integration_id: str, listing: ThreadListing) -> None:
+    def _listed(self, integration_id: str, listing: ThreadListing, known: set[str]) -> None:
         if integration_id != self.integration_id:
             return  # an answer for the integration shown before
-        self.follower.show_listing(listing.threads, listing.note)
+        self.follower.show_listing(listing.threads, listing.note, known)
         self.follower.follow(integration_id)  # again, after a sign-in say
         self.listed.emit(
             [(v.key, v.title or v.key) for v in listing.threads if v.external_thread_id]
