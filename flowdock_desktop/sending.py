@@ -103,7 +103,7 @@ def payload_errors(payload: Any) -> FieldErrors:
     Shape problems (text where a list belongs, unknown keys) and rule violations (blank
     title, bad colour) come back the same way, so a form or a command prints them alike.
     """
-    broken = _not_text(payload)
+    broken = {} if _all_text(payload) else _not_text(payload)
     if broken:
         return broken
     try:
@@ -111,6 +111,17 @@ def payload_errors(payload: Any) -> FieldErrors:
     except PayloadError as exc:
         return exc.field_errors
     return message.validate()
+
+
+def _all_text(value: Any) -> bool:
+    """True when no string in ``value`` holds a lone surrogate: the common case, answered in
+    C by encoding the whole value once (a lone surrogate cannot be encoded as UTF-8) instead
+    of walking it in Python. False also when the value is not JSON: ``_not_text`` decides."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False
+    return True
 
 
 def _not_text(value: Any, key: str = "") -> FieldErrors:

@@ -38,6 +38,15 @@ log = logging.getLogger(__name__)
 # finish its transaction before giving up with "database is locked".
 BUSY_TIMEOUT_SECONDS = 10.0
 
+# Checkpoints (copying the WAL's pages back into the data file, with two fsyncs) run on a
+# thread of their own after every CHECKPOINT_EVERY write transactions, so that no send waits
+# for one. SQLite's automatic checkpoint, which runs inside whichever COMMIT crosses its page
+# count, is kept as a backstop at AUTOCHECKPOINT_PAGES (4 KiB each) for when the thread cannot
+# keep up; once a checkpoint lets the WAL start over, its file is cut back to WAL_SIZE_LIMIT.
+CHECKPOINT_EVERY = 64
+AUTOCHECKPOINT_PAGES = 10_000
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
+
 # Forward migrations. Entry N (1-based) upgrades a database from version N-1 to N.
 # Never edit a released entry: append a new one. Each runs inside one transaction,
 # together with the version bump, so a crash leaves either the old or the new schema.
@@ -313,6 +322,9 @@ class Database:
         # from under it (which crashes the sqlite3 module).
         self._all: list[tuple[sqlite3.Connection, threading.RLock]] = []
         self._closed = False
+        self._commits = 0
+        self._checkpoint_wanted = threading.Event()
+        self._checkpointer: threading.Thread | None = None
         # Open (and migrate) once now, so a broken or too-new file fails at start-up
         # rather than in the first background task.
         self.connection()
@@ -327,6 +339,12 @@ class Database:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = open_database(self.path, migrations=self._migrations)
+            try:
+                conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+                conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+            except sqlite3.Error as exc:
+                conn.close()
+                _raise_translated(exc, self.path)
             self._local.conn = conn
             self._local.in_use = threading.RLock()
             self._local.depth = 0
@@ -335,47 +353,74 @@ class Database:
         return conn
 
     @contextlib.contextmanager
-    def _using(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection, held so that ``close()`` waits until we are done."""
-        conn = self.connection()
-        with self._local.in_use:
-            if self._closed:
-                raise RuntimeError("the database has been closed")
-            yield conn
-
-    @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run the block as one write transaction; commit on success, roll back on error.
 
         Nested use on the same thread joins the outermost transaction.
         """
         conn = self.connection()
-        if self._local.depth > 0:
-            self._local.depth += 1
+        local = self._local
+        if local.depth > 0:
+            local.depth += 1
             try:
                 yield conn
             finally:
-                self._local.depth -= 1
+                local.depth -= 1
             return
-        with self._using(), self._write_lock, _translated(self.path):
-            # IMMEDIATE: take the write lock up front, so a read-then-write block cannot
-            # fail half-way with SQLITE_BUSY when another connection wrote in between.
-            conn.execute("BEGIN IMMEDIATE")
-            self._local.depth = 1
+        # Holding ``in_use`` makes close() from another thread wait until we are done. The
+        # error translation is written out here rather than nested as ``_translated``: two
+        # transactions run on every send, and nested context managers cost more than BEGIN.
+        with local.in_use, self._write_lock:
+            if self._closed:
+                raise RuntimeError("the database has been closed")
             try:
-                yield conn
-                # Inside the try: if COMMIT itself fails (disk full, I/O error) the
-                # transaction must still be rolled back, or the connection stays stuck in it.
-                conn.execute("COMMIT")
-            except BaseException:
-                _rollback(conn)
-                raise
-            finally:
-                self._local.depth = 0
+                # IMMEDIATE: take the write lock up front, so a read-then-write block cannot
+                # fail half-way with SQLITE_BUSY when another connection wrote in between.
+                conn.execute("BEGIN IMMEDIATE")
+                local.depth = 1
+                try:
+                    yield conn
+                    # Inside the try: if COMMIT itself fails (disk full, I/O error) the
+                    # transaction must still be rolled back, or the connection stays stuck.
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                finally:
+                    local.depth = 0
+            except sqlite3.Error as exc:
+                _raise_translated(exc, self.path)
+            self._commits += 1  # under the write lock
+            if self._commits % CHECKPOINT_EVERY == 0:
+                self._checkpoint_soon()
 
-    # execute() and query() run on every send several times: written out rather than as
-    # nested context managers (what _using and _translated do), which cost more than the
-    # statements they wrap.
+    def _checkpoint_soon(self) -> None:
+        """Ask the checkpoint thread (started on first use) for a checkpoint."""
+        if self._checkpointer is None:
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="store-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+        self._checkpoint_wanted.set()
+
+    def _checkpoint_loop(self) -> None:
+        while True:
+            self._checkpoint_wanted.wait()
+            self._checkpoint_wanted.clear()
+            if self._closed:
+                return
+            try:
+                # PASSIVE: copies what no reader still needs, never waits for or blocks a
+                # writer. What it leaves is copied next time (or by the backstop).
+                self.query("PRAGMA wal_checkpoint(PASSIVE)")
+            except (RuntimeError, StoreError, sqlite3.Error) as exc:
+                # Closed meanwhile, or the disk is in trouble: the next write says so in
+                # plain words; this thread has no one to tell.
+                log.debug("background checkpoint skipped: %s", type(exc).__name__)
+
+    # execute() and query() run on every send several times: like transaction(), they hold
+    # ``in_use`` and translate errors inline rather than through nested context managers,
+    # which cost more than the statements they wrap.
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
         """Run one statement on this thread's connection (autocommit unless in a transaction)."""
@@ -406,6 +451,12 @@ class Database:
         seconds); one still busy after that is left open rather than broken mid-statement.
         """
         self._closed = True
+        checkpointer = self._checkpointer
+        if checkpointer is not None:
+            # It sees the close and ends (after a checkpoint in flight), opening no connection
+            # after the list below is taken.
+            self._checkpoint_wanted.set()
+            checkpointer.join(timeout=wait)
         with self._all_lock:
             conns, self._all = self._all, []
         for conn, in_use in conns:

@@ -67,6 +67,17 @@ _COLUMNS = (
 )
 
 
+#: The columns a message writes, in the order of ``History._values``.
+_WRITTEN = _COLUMNS[1:]
+# Idempotent per uuid: the same message again adds only what a reply brought.
+_UPSERT = (
+    f"INSERT INTO history ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)})"
+    " ON CONFLICT (uuid) DO UPDATE SET"
+    " message_id = COALESCE(excluded.message_id, message_id),"
+    " thread_id = COALESCE(excluded.thread_id, thread_id)"
+)
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value != "" else None
 
@@ -106,6 +117,32 @@ class History:
         added (message and thread ids) instead of adding a second row. Joins the caller's
         transaction when there is one.
         """
+        values = self._values(integration_id, payload, response, sent_at)
+        with self._db.transaction() as conn:
+            # The row as inserted or updated comes back from the statement itself.
+            (row,) = conn.execute(_UPSERT + f" RETURNING {', '.join(_COLUMNS)}", values).fetchall()
+        return _entry(row)
+
+    def write(
+        self,
+        conn: sqlite3.Connection,
+        integration_id: str,
+        payload: Mapping[str, Any],
+        response: Mapping[str, Any] | None,
+        sent_at: float,
+    ) -> None:
+        """What :meth:`record` does, in the caller's open transaction on ``conn`` and without
+        reading the row back: ``Outbox.mark_sent`` records every sent message this way."""
+        conn.execute(_UPSERT, self._values(integration_id, payload, response, sent_at))
+
+    def _values(
+        self,
+        integration_id: str,
+        payload: Mapping[str, Any],
+        response: Mapping[str, Any] | None,
+        sent_at: float | None,
+    ) -> tuple[object, ...]:
+        """The row's values, in ``_WRITTEN`` order."""
         uuid = payload.get("uuid")
         if not isinstance(uuid, str) or not uuid:
             raise ValueError("a sent message needs its uuid")
@@ -116,32 +153,19 @@ class History:
         response = response or {}
         # The reply's thread_id is authoritative; fall back to what we posted to.
         thread_id = _text(response.get("thread_id")) or _text(payload.get("thread_id"))
-        values = {
-            "integration_id": integration_id,
-            "uuid": uuid,
-            "event": _text(payload.get("event")) or "message",
-            "title": _text(payload.get("title")),
-            "external_thread_id": _text(payload.get("external_thread_id")),
-            "thread_title": _text(thread.get("title")),
-            "status_value": _text(status.get("value")),
-            "status_color": _text(status.get("color")),
-            "sent_at": self._clock() if sent_at is None else sent_at,
-            "message_id": _int(response.get("id")),
-            "thread_id": thread_id,
-        }
-        names = list(values)
-        with self._db.transaction() as conn:
-            # The row as inserted or updated comes back from the statement itself.
-            (row,) = conn.execute(
-                f"INSERT INTO history ({', '.join(names)})"
-                f" VALUES ({', '.join('?' for _ in names)})"
-                " ON CONFLICT (uuid) DO UPDATE SET"
-                " message_id = COALESCE(excluded.message_id, message_id),"
-                " thread_id = COALESCE(excluded.thread_id, thread_id)"
-                f" RETURNING {', '.join(_COLUMNS)}",
-                [values[n] for n in names],
-            ).fetchall()
-        return _entry(row)
+        return (
+            integration_id,
+            uuid,
+            _text(payload.get("event")) or "message",
+            _text(payload.get("title")),
+            _text(payload.get("external_thread_id")),
+            _text(thread.get("title")),
+            _text(status.get("value")),
+            _text(status.get("color")),
+            self._clock() if sent_at is None else sent_at,
+            _int(response.get("id")),
+            thread_id,
+        )
 
     def list(self, integration_id: str, *, limit: int | None = None) -> list[HistoryEntry]:
         """Sent messages of one integration, newest first."""

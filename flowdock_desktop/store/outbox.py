@@ -371,7 +371,7 @@ class Outbox:
                 row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
                 return None if row is None else _item(row)
             current = _item(rows[0])
-            self._history.record(current.integration_id, current.payload, response, sent_at=now)
+            self._history.write(conn, current.integration_id, current.payload, response, now)
         return current
 
     def mark_retry(

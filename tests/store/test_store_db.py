@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import pytest
 
 from flowdock_desktop.store.db import (
+    AUTOCHECKPOINT_PAGES,
+    CHECKPOINT_EVERY,
     MIGRATIONS,
     SCHEMA_VERSION,
     Database,
@@ -214,3 +217,54 @@ def test_close_waits_for_another_threads_transaction(tmp_path):
         db.query("SELECT x FROM t")
     with Database(tmp_path / "data.sqlite3") as reopened:
         assert [row[0] for row in reopened.query("SELECT x FROM t ORDER BY x")] == [1, 2]
+
+
+# -- checkpoints off the committing thread -------------------------------------------------
+
+
+def _wait_until(condition, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_committing_threads_leave_checkpoints_to_the_checkpoint_thread(db, tmp_path):
+    conn = db.connection()
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == AUTOCHECKPOINT_PAGES
+    conn.execute("CREATE TABLE blobs (data BLOB)")
+    before = db.path.stat().st_size
+    # Each commit adds two or three pages to the WAL; SQLite's own checkpoint would not run
+    # before AUTOCHECKPOINT_PAGES, far more than these.
+    assert 3 * 2 * CHECKPOINT_EVERY < AUTOCHECKPOINT_PAGES
+    for _ in range(2 * CHECKPOINT_EVERY):
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO blobs VALUES (randomblob(5000))")
+    # The checkpoint thread copies the pages into the data file, which grows.
+    assert _wait_until(lambda: db.path.stat().st_size >= before + CHECKPOINT_EVERY * 5000)
+    assert db._checkpointer is not None and db._checkpointer.is_alive()
+    # Nothing is lost on the way: another connection reads every row.
+    other = Database(db.path)
+    try:
+        assert other.query("SELECT COUNT(*) FROM blobs")[0][0] == 2 * CHECKPOINT_EVERY
+    finally:
+        other.close()
+
+
+def test_close_ends_the_checkpoint_thread(tmp_path):
+    db = Database(tmp_path / "data.sqlite3")
+    for _ in range(CHECKPOINT_EVERY):
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO templates VALUES (hex(randomblob(8)), '{}', 0, 0)")
+    thread = db._checkpointer
+    assert thread is not None
+    db.close()
+    assert not thread.is_alive()
+    # The file stays whole: everything committed is there when opened again.
+    again = Database(tmp_path / "data.sqlite3")
+    try:
+        assert again.query("SELECT COUNT(*) FROM templates")[0][0] == CHECKPOINT_EVERY
+    finally:
+        again.close()
