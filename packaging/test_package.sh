@@ -64,6 +64,28 @@ else
     tail -n 30 "$root/selftest.log" >&2
 fi
 
+# ICU's data is trimmed to what Qt uses (packaging/trim_icu.py): collation, time-zone names,
+# converters and case mapping must give the same with the package's data as with PySide6's own.
+icudata=$(ls "$inst"/opt/flowdock-desktop/_internal/PySide6/Qt/lib/libicudata.so.* 2>/dev/null | head -n 1)
+if [ -z "$icudata" ]; then
+    fail "no libicudata in the package"
+elif ! "$python" -c "import PySide6" 2>/dev/null; then
+    echo "skip: ICU comparison needs PySide6 in $python"
+else
+    "$python" "$here/icu_probe.py" >"$root/icu-full.txt" 2>&1 || fail "icu_probe.py failed"
+    LD_PRELOAD=$icudata "$python" "$here/icu_probe.py" >"$root/icu-package.txt" 2>&1 \
+        || fail "icu_probe.py failed with the package's ICU data"
+    if ! grep -qx "data $icudata" "$root/icu-package.txt"; then
+        fail "the package's libicudata was not the one loaded"
+    elif [ "$(grep -v '^data ' "$root/icu-full.txt")" = "$(grep -v '^data ' "$root/icu-package.txt")" ] \
+        && grep -q '^collation sv_SE .*z.*ä' "$root/icu-package.txt"; then
+        ok "ICU data: Qt's collation, time zones, converters and case mapping unchanged"
+    else
+        fail "the package's ICU data gives other results than PySide6's:"
+        diff "$root/icu-full.txt" "$root/icu-package.txt" >&2 || true
+    fi
+fi
+
 if command -v desktop-file-validate >/dev/null 2>&1; then
     desktop-file-validate "$desktop" && ok "desktop-file-validate" || fail "desktop-file-validate"
 else
