@@ -55,6 +55,13 @@ ok "icons checked"
 # The installed program, as a person would start it, with a throw-away profile.
 out=$("$program" --version) && [ "$out" = "flowdock-desktop $version" ] \
     && ok "--version: $out" || fail "--version printed '$out'"
+# A command that shows no window must not load Qt (the spec drops PyInstaller's PySide6 runtime
+# hook, which loaded it before every command); glibc's loader names each library it opens.
+if LD_DEBUG=libs "$program" --version 2>&1 | grep -q 'calling init: .*libQt6Core'; then
+    fail "--version loaded Qt Core"
+else
+    ok "--version without loading Qt"
+fi
 export QT_QPA_PLATFORM=offscreen
 export FLOWDOCK_DESKTOP_HOME="$root/profile"
 if "$program" --self-test >"$root/selftest.log" 2>&1; then
