@@ -74,6 +74,30 @@ def _now_badge(window) -> str:
     return found.group(1) if found else ""
 
 
+def test_the_stream_starts_once_the_window_has_painted(qtbot, context, sandbox, monkeypatch):
+    """Following the stream loads the sign-in code and httpx on a worker; it waits for the
+    window's first paint, so it never competes with it. The listing does not wait."""
+    from flowdock_desktop.ui import first_paint
+    from flowdock_desktop.ui.composer import ComposerWindow
+
+    # Only the paint releases it here, not the fallback for windows that never paint.
+    monkeypatch.setattr(first_paint, "FALLBACK_MS", 600_000)
+    integration, _ = connect(context, sandbox.base_url)
+    window = ComposerWindow(context, integration.id)
+    qtbot.addWidget(window)
+    live = window.threads.follower.live
+    # Not shown yet: the integration is chosen and its threads listed, not followed.
+    qtbot.waitUntil(lambda: window.threads.integration_id == integration.id, timeout=WAIT)
+    note = window.threads_panel.note
+    qtbot.waitUntil(lambda: note.text() == "Nothing sent from this integration yet.", timeout=WAIT)
+    assert live.integration_id is None and live._task is None
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
+    assert live.integration_id == integration.id
+    window.close()
+
+
 def test_thread_card_and_threads_tab_follow_another_clients_status(
     qtbot, context, sandbox, open_window, screenshot
 ):

@@ -64,6 +64,36 @@ def test_healthy_file_is_opened_without_a_report(filled, profile_dir):
     assert counts(profile_dir) == (INTEGRATIONS, MESSAGES)
 
 
+def test_only_a_file_that_needs_something_done_is_checked_under_the_lock(
+    filled, profile_dir, monkeypatch
+):
+    """The lock (and the ``filelock`` import every start would pay for it) is taken only
+    when the check may move a file aside, make one or note the profile as holding data."""
+    from flowdock_desktop.store import health
+
+    locked: list[str] = []
+    real_lock = health.lock_if_possible
+
+    def noting_lock(path, timeout):
+        locked.append(path.name)
+        return real_lock(path, timeout)
+
+    monkeypatch.setattr(health, "lock_if_possible", noting_lock)
+    assert open_again(profile_dir) is None
+    assert locked == []
+    # Not yet noted as holding data (an older version's profile): noted under the lock.
+    Profile.resolve(profile_dir).settings.remove(HAS_DATA_SETTING)
+    assert open_again(profile_dir) is None
+    assert locked == [".data.lock"]
+    assert Profile.resolve(profile_dir).settings.get(HAS_DATA_SETTING) is not None
+    # Damaged: decided and moved aside under the lock, nothing lost.
+    filled.write_bytes(b"")
+    damage = open_again(profile_dir)
+    assert damage is not None and damage.report.kind == "empty"
+    assert locked == [".data.lock", ".data.lock"]
+    assert len(kept_files(profile_dir)) == 1
+
+
 def test_zero_bytes_where_data_existed_is_reported_not_taken_for_new(filled, profile_dir):
     original = filled.stat().st_size
     filled.write_bytes(b"")

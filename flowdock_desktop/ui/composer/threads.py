@@ -14,6 +14,7 @@ from flowdock_desktop.problems import explain_briefly
 from flowdock_desktop.sending import ThreadListing, ThreadView
 from flowdock_desktop.ui.composer.live import ThreadsFollower
 from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
+from flowdock_desktop.ui.first_paint import after_first_paint
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ class ThreadsController(QObject):
         self.follower = ThreadsFollower(service, panel, self)
         self.follower.changed.connect(self.changed)
         self.follower.live_changed.connect(self._live_changed)
+        # The stream's task loads the sign-in code and httpx on a worker, holding the GIL
+        # while the window paints: it starts once the window has painted.
+        self._painted = False
+        after_first_paint(panel, self._window_painted, owner=self)
         panel.refresh_requested.connect(self.refresh)
         panel.thread_selected.connect(self._load_timeline)
         panel.update_requested.connect(self.update_thread)
@@ -64,8 +69,16 @@ class ThreadsController(QObject):
         self.integration_id = integration_id
         self.panel.clear()
         self.listed.emit([])
-        self.follower.follow(integration_id)
+        self._follow(integration_id)
         self.refresh()
+
+    def _window_painted(self) -> None:
+        self._painted = True
+        self._follow(self.integration_id)
+
+    def _follow(self, integration_id: str | None) -> None:
+        if self._painted:
+            self.follower.follow(integration_id)
 
     def stop(self) -> None:
         self.timer.stop()
@@ -110,7 +123,7 @@ class ThreadsController(QObject):
         if integration_id != self.integration_id:
             return  # an answer for the integration shown before
         self.follower.show_listing(listing.threads, listing.note, known)
-        self.follower.follow(integration_id)  # again, after a sign-in say
+        self._follow(integration_id)  # again, after a sign-in say
         self.listed.emit(
             [(v.key, v.title or v.key) for v in listing.threads if v.external_thread_id]
         )
