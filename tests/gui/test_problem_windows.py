@@ -57,6 +57,44 @@ def test_damaged_data_file_is_explained_in_a_window_at_start(
     assert list(profile_dir.glob("data.sqlite3.damaged-*"))
 
 
+def test_a_data_file_that_cannot_be_opened_is_explained_and_the_start_ends(
+    qtbot, profile_dir, add_sample_integration
+):
+    """The file is checked on a worker while the window's code loads; when it cannot be
+    opened at all the person reads why, no window shows data, and the app exits with the
+    status the command line gives for it."""
+    from flowdock_desktop.problems import EXIT_PROFILE_NOT_WRITABLE
+
+    with AppContext(Profile.resolve(profile_dir)) as context:
+        add_sample_integration(context.integrations)
+    data = profile_dir / "data.sqlite3"
+    data.unlink()
+    data.mkdir()  # where the file should be, something that cannot be opened as one
+
+    seen: list[str] = []
+    others: list[str] = []
+
+    def look() -> None:
+        boxes = visible_problem_boxes()
+        if not boxes:
+            QTimer.singleShot(50, look)
+            return
+        seen.append(boxes[0].text())
+        others.extend(
+            w.objectName()
+            for w in QApplication.topLevelWidgets()
+            if w.isVisible() and w not in boxes
+        )
+        boxes[0].close()
+
+    QTimer.singleShot(0, look)
+    status = run_gui(context=AppContext(Profile.resolve(profile_dir)))
+    assert status == EXIT_PROFILE_NOT_WRITABLE
+    (text,) = seen
+    assert "cannot save to its profile folder" in text and "Traceback" not in text
+    assert others == []
+
+
 def test_an_error_in_a_slot_becomes_a_window_and_a_crash_report(qtbot, tmp_path):
     handler = ErrorHandler(tmp_path / "logs")
     try:
