@@ -26,6 +26,19 @@ def visible_problem_boxes() -> list[QMessageBox]:
     ]
 
 
+def when_a_problem_box_shows(then) -> None:
+    """Call ``then(box)`` from the event loop once a problem box is visible (polled)."""
+
+    def look() -> None:
+        boxes = visible_problem_boxes()
+        if boxes:
+            then(boxes[0])
+        else:
+            QTimer.singleShot(50, look)
+
+    QTimer.singleShot(0, look)
+
+
 def test_damaged_data_file_is_explained_in_a_window_at_start(
     qtbot, profile_dir, add_sample_integration, screenshot
 ):
@@ -36,19 +49,14 @@ def test_damaged_data_file_is_explained_in_a_window_at_start(
 
     seen: list[str] = []
 
-    def look() -> None:
-        boxes = visible_problem_boxes()
-        if not boxes:
-            QTimer.singleShot(50, look)
-            return
-        box = boxes[0]
+    def look(box: QMessageBox) -> None:
         screenshot(box, "start-damaged-data")
         seen.append(box.text())
         # Closing the last window ends the app, as when a person closes it.
         for window in QApplication.topLevelWidgets():
             window.close()
 
-    QTimer.singleShot(0, look)
+    when_a_problem_box_shows(look)
     run_gui(context=AppContext(Profile.resolve(profile_dir)))
     (text,) = seen
     assert "was damaged" in text
@@ -60,9 +68,8 @@ def test_damaged_data_file_is_explained_in_a_window_at_start(
 def test_a_data_file_that_cannot_be_opened_is_explained_and_the_start_ends(
     qtbot, profile_dir, add_sample_integration
 ):
-    """The file is checked on a worker while the window's code loads; when it cannot be
-    opened at all the person reads why, no window shows data, and the app exits with the
-    status the command line gives for it."""
+    """A data file that cannot be opened at all: the person reads why, in plain words, no
+    other window opens, and the app exits with the status the command line gives for it."""
     from flowdock_desktop.problems import EXIT_PROFILE_NOT_WRITABLE
 
     with AppContext(Profile.resolve(profile_dir)) as context:
@@ -74,20 +81,14 @@ def test_a_data_file_that_cannot_be_opened_is_explained_and_the_start_ends(
     seen: list[str] = []
     others: list[str] = []
 
-    def look() -> None:
-        boxes = visible_problem_boxes()
-        if not boxes:
-            QTimer.singleShot(50, look)
-            return
-        seen.append(boxes[0].text())
+    def look(box: QMessageBox) -> None:
+        seen.append(box.text())
         others.extend(
-            w.objectName()
-            for w in QApplication.topLevelWidgets()
-            if w.isVisible() and w not in boxes
+            w.objectName() for w in QApplication.topLevelWidgets() if w.isVisible() and w is not box
         )
-        boxes[0].close()
+        box.close()
 
-    QTimer.singleShot(0, look)
+    when_a_problem_box_shows(look)
     status = run_gui(context=AppContext(Profile.resolve(profile_dir)))
     assert status == EXIT_PROFILE_NOT_WRITABLE
     (text,) = seen
