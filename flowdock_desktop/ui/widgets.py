@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QRectF, Qt, Signal
@@ -172,6 +173,18 @@ class Banner(QFrame):
         self.colours: tuple[str, str] | None = None
         self.setVisible(False)
 
+    def reserve_actions(self, actions: Iterable[str]) -> None:
+        """Keep room for the widest of these action buttons, shown or not, so the text beside
+        it wraps the same with or without one ("Sending…", then "Sent … Open in inbox"):
+        a notice that wraps anew moves (and repaints) everything below the banner."""
+        shown = self.button.text()
+        widest = 0
+        for text in actions:
+            self.button.setText(text)
+            widest = max(widest, self.button.sizeHint().width())
+        self.button.setText(shown)
+        self.button.setMinimumWidth(widest)
+
     def show_message(self, kind: str, text: str, action: str | None = None) -> None:
         self.kind = kind
         light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
@@ -204,8 +217,12 @@ class Banner(QFrame):
         """While the banner shows, a shorter notice keeps the height of the one before (a
         longer one grows it): notices that follow each other ("Sending…", "Sent …") do not
         move the form below up and down, which would repaint all of it each time."""
+        # At least the action button's height, shown or not: otherwise the first notice with
+        # an action ("Sent … Open in inbox" after "Sending…") grows the banner once more.
+        held = self.button.sizeHint().height()
         if self.isVisible():
-            held = max(self.label.minimumHeight(), self.label.height())
+            held = max(held, self.label.minimumHeight(), self.label.height())
+        if held != self.label.minimumHeight():
             self.label.setMinimumHeight(held)
 
     def paintEvent(self, event: QPaintEvent) -> None:

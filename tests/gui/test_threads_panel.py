@@ -49,10 +49,24 @@ def test_the_same_listing_again_keeps_the_place_and_a_change_shows(qtbot):
     assert bar.value() == place
     assert panel.current() is not None and panel.current().key == "deploy-40"
 
-    # One thread got another message and is marked changed: its row says so.
+    # One thread got another message and is marked changed: its row says so, changed where
+    # it is (the list is not rebuilt, so the place in it stays).
+    before = panel.tree.topLevelItem(40)
     views[40] = _view(40, count=2)
     panel.set_threads(views, changed={"deploy-40"})
     row = panel.tree.topLevelItem(40)
+    assert row is before and bar.value() == place
     assert row.text(1) == f"{CHANGED_MARK} Deploy 40"
+    assert row.font(1).bold() and row.toolTip(1) == "Changed since you last looked"
     assert row.text(3) == "2 messages"
+    assert panel.current() is not None and panel.current().key == "deploy-40"
+
+    # Looked at: the mark goes from the same row.
+    panel.set_threads(views)
+    assert row.text(1) == "Deploy 40" and not row.font(1).bold() and row.toolTip(1) == ""
+
+    # A new thread comes first: the list is built again, the chosen thread still chosen.
+    panel.set_threads([_view(99), *views])
+    assert panel.tree.topLevelItemCount() == 61
+    assert panel.tree.topLevelItem(0).text(1) == "Deploy 99"
     assert panel.current() is not None and panel.current().key == "deploy-40"

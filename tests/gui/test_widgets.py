@@ -76,3 +76,9 @@ def test_banner_keeps_its_height_while_notices_follow_each_other(qtbot):
     banner.show_message("info", "Sending…")
     layout.activate()
     assert banner.isVisible() and below.y() < tall
+    # A one-line notice already has its action button's room: one with an action after it
+    # does not push what is below down either.
+    short = below.y()
+    banner.show_message("success", "Sent.", "Open in inbox")
+    layout.activate()
+    assert below.y() == short

@@ -62,6 +62,7 @@ class BannerController(QObject):
         self.reason = BannerReason.NONE
         self.action: BannerAction | None = None
         self._handlers: dict[BannerAction, Callable[[], None]] = {}
+        banner.reserve_actions(action.value for action in BannerAction)
         banner.action_clicked.connect(self._clicked)
 
     def on(self, action: BannerAction, handler: Callable[[], None]) -> None:
