@@ -16,6 +16,17 @@ from PySide6.QtWidgets import QApplication, QWidget
 from flowdock_desktop.ui.theme import apply_theme
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_task_outlives_the_gui_tests():
+    """Background tasks end with the GUI tests, as they do when the app quits (``run_gui``
+    calls ``tasks.shutdown``): a composer's stream left retrying against a sandbox that has
+    stopped kept the thread pool busy, and the interpreter waited for it at exit."""
+    yield
+    from flowdock_desktop.ui import tasks
+
+    assert tasks.shutdown(), "a background task did not end when cancelled"
+
+
 def _screenshot_dir() -> Path | None:
     target = os.environ.get("FLOWDOCK_SCREENSHOTS")
     return Path(target) if target else None
