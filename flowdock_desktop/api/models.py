@@ -31,8 +31,15 @@ def _int(value: Any, default: int | None = None) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text.startswith("-") else text
+        # ASCII digits only: str.isdigit() also accepts "¹" and other digits int() refuses.
+        if digits.isascii() and digits.isdigit():
+            try:
+                return int(text)
+            except ValueError:  # more digits than Python converts (thousands of them)
+                return default
     return default
 
 

@@ -143,3 +143,12 @@ _keys = st.sampled_from(
 def test_parsing_never_fails_on_arbitrary_json(data: dict) -> None:
     for model in (Flow, Source, Thread, Message, User):
         model.from_json(data)
+
+
+def test_numbers_written_as_text_are_read_only_when_they_are_plain_digits() -> None:
+    from flowdock_desktop.api.models import _int
+
+    assert _int(" 42 ") == 42 and _int("-7") == -7
+    # Digits int() refuses, or that are not numbers a server means: no crash, no number.
+    for text in ("¹", "٣", "--5", "-", "", "4 2", "1" * 5000):
+        assert _int(text) is None, text
