@@ -111,13 +111,25 @@ class _Runnable(QRunnable):
         if self._wants_token:
             kwargs["token"] = self._handle.token
         if self._wants_progress:
-            kwargs["progress"] = relay.progressed.emit
+            kwargs["progress"] = lambda value: _send(relay.progressed, relay, value)
         try:
             result = self._fn(**kwargs)
         except BaseException as exc:  # delivered to the GUI thread, never lost
-            relay.failed.emit(exc)
+            _send(relay.failed, relay, exc)
         else:
-            relay.succeeded.emit(result)
+            _send(relay.succeeded, relay, result)
+
+
+def _send(signal: Any, relay: _Relay, value: Any) -> None:
+    """Emit ``value`` towards the GUI thread; dropped when the relay is gone (the application
+    was torn down while the work ran): there is nobody left to tell, and a traceback on the
+    terminal would say nothing to a person."""
+    try:
+        signal.emit(value)
+    except RuntimeError:
+        if shiboken6.isValid(relay):
+            raise
+        log.debug("a background task finished after the application was torn down")
 
 
 # Handles stay referenced until delivered, so Python does not collect them mid-flight.

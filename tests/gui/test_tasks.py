@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QWidget
 
+from flowdock_desktop.ui import tasks
 from flowdock_desktop.ui.tasks import run_task
 
 pytestmark = pytest.mark.gui
@@ -97,3 +98,29 @@ def _alive(obj) -> bool:
     import shiboken6
 
     return shiboken6.isValid(obj)
+
+
+def test_a_result_with_nobody_left_to_take_it_is_dropped_quietly(qtbot, capfd):
+    """When the app quits while a worker still runs, its relay to the GUI thread is gone by
+    the time the work ends: the answer is dropped, with no traceback on the terminal."""
+    import threading
+
+    import shiboken6
+
+    release = threading.Event()
+    finished = threading.Event()
+
+    def work(progress):
+        release.wait(10)
+        progress("half way")  # dropped too, and the work carries on
+        finished.set()
+        return "late"
+
+    handle = tasks.run_task(
+        work, owner=None, on_done=lambda _: None, on_progress=print, with_progress=True
+    )
+    shiboken6.delete(handle.relay)  # what tearing down the application does to it
+    release.set()
+    assert finished.wait(10)
+    assert tasks.thread_pool().waitForDone(10_000)
+    assert "Traceback" not in capfd.readouterr().err
