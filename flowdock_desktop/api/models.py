@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from flowdock_desktop.api.messages import Author, Status, ThreadField
+from flowdock_desktop.lenient import whole_number as _int
 
 # Parsing is lenient on purpose: Flowdock's answers changed shape over the years (e.g.
 # ``organization`` was once a string) and an odd value in one field should not make a whole
@@ -22,25 +23,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-def _int(value: Any, default: int | None = None) -> int | None:
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        digits = text[1:] if text.startswith("-") else text
-        # ASCII digits only: str.isdigit() also accepts "¹" and other digits int() refuses.
-        if digits.isascii() and digits.isdigit():
-            try:
-                return int(text)
-            except ValueError:  # more digits than Python converts (thousands of them)
-                return default
-    return default
 
 
 def _count(value: Any) -> int:

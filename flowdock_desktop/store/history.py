@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowdock_desktop.lenient import whole_number as _int
 from flowdock_desktop.store.db import Database
 
 __all__ = ["History", "HistoryEntry", "ThreadSummary"]
@@ -80,16 +81,6 @@ _UPSERT = (
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value != "" else None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def _entry(row: sqlite3.Row) -> HistoryEntry:

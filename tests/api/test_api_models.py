@@ -146,9 +146,9 @@ def test_parsing_never_fails_on_arbitrary_json(data: dict) -> None:
 
 
 def test_numbers_written_as_text_are_read_only_when_they_are_plain_digits() -> None:
-    from flowdock_desktop.api.models import _int
+    from flowdock_desktop.lenient import whole_number
 
-    assert _int(" 42 ") == 42 and _int("-7") == -7
+    assert whole_number(" 42 ") == 42 and whole_number("-7") == -7
     # Digits int() refuses, or that are not numbers a server means: no crash, no number.
     for text in ("¹", "٣", "--5", "-", "", "4 2", "1" * 5000):
-        assert _int(text) is None, text
+        assert whole_number(text) is None, text

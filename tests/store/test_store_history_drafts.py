@@ -64,6 +64,10 @@ def test_record_requires_uuid_and_tolerates_odd_shapes(db, integration):
         None,
         "given",
     )
+    # A reply whose id is text int() refuses ("¹" passes str.isdigit()): recorded, no id.
+    superscript = history.record(integration.id, {"uuid": "sup"}, {"id": "¹"}, sent_at=2.0)
+    assert superscript.message_id is None
+    assert history.record(integration.id, {"uuid": "txt"}, {"id": "12"}).message_id == 12
 
 
 def test_list_newest_first_with_limit(db, make_integration):
