@@ -68,11 +68,11 @@ _COLUMNS = (
 )
 
 
-#: The columns a message writes, in the order of ``History._values``.
+#: The columns a message writes: ``History._values`` gives each by name.
 _WRITTEN = _COLUMNS[1:]
 # Idempotent per uuid: the same message again adds only what a reply brought.
 _UPSERT = (
-    f"INSERT INTO history ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)})"
+    f"INSERT INTO history ({', '.join(_WRITTEN)}) VALUES ({', '.join(':' + c for c in _WRITTEN)})"
     " ON CONFLICT (uuid) DO UPDATE SET"
     " message_id = COALESCE(excluded.message_id, message_id),"
     " thread_id = COALESCE(excluded.thread_id, thread_id)"
@@ -132,8 +132,8 @@ class History:
         payload: Mapping[str, Any],
         response: Mapping[str, Any] | None,
         sent_at: float | None,
-    ) -> tuple[object, ...]:
-        """The row's values, in ``_WRITTEN`` order."""
+    ) -> dict[str, object]:
+        """The row's values by column name (the names in ``_WRITTEN``)."""
         uuid = payload.get("uuid")
         if not isinstance(uuid, str) or not uuid:
             raise ValueError("a sent message needs its uuid")
@@ -144,19 +144,19 @@ class History:
         response = response or {}
         # The reply's thread_id is authoritative; fall back to what we posted to.
         thread_id = _text(response.get("thread_id")) or _text(payload.get("thread_id"))
-        return (
-            integration_id,
-            uuid,
-            _text(payload.get("event")) or "message",
-            _text(payload.get("title")),
-            _text(payload.get("external_thread_id")),
-            _text(thread.get("title")),
-            _text(status.get("value")),
-            _text(status.get("color")),
-            self._clock() if sent_at is None else sent_at,
-            _int(response.get("id")),
-            thread_id,
-        )
+        return {
+            "integration_id": integration_id,
+            "uuid": uuid,
+            "event": _text(payload.get("event")) or "message",
+            "title": _text(payload.get("title")),
+            "external_thread_id": _text(payload.get("external_thread_id")),
+            "thread_title": _text(thread.get("title")),
+            "status_value": _text(status.get("value")),
+            "status_color": _text(status.get("color")),
+            "sent_at": self._clock() if sent_at is None else sent_at,
+            "message_id": _int(response.get("id")),
+            "thread_id": thread_id,
+        }
 
     def list(self, integration_id: str, *, limit: int | None = None) -> list[HistoryEntry]:
         """Sent messages of one integration, newest first."""
