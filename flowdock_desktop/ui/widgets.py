@@ -144,7 +144,6 @@ class Banner(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._restyling = False
         self._dark: bool | None = None  # the scheme the colours shown were made for
         self.setObjectName("banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -239,13 +238,10 @@ class Banner(QFrame):
     def changeEvent(self, event: QEvent) -> None:
         # Light/dark switched while the banner shows: re-colour it for the new palette.
         super().changeEvent(event)
-        if _scheme_changed(event, self._dark) and self.label.text() and not self._restyling:
-            self._restyling = True
-            try:
-                action = self.button.text() if not self.button.isHidden() else None
-                self.show_message(self.kind, self.label.text(), action)
-            finally:
-                self._restyling = False
+        # (Re-colouring sends no change event back here: no style sheet is set.)
+        if _scheme_changed(event, self._dark) and self.label.text():
+            action = self.button.text() if not self.button.isHidden() else None
+            self.show_message(self.kind, self.label.text(), action)
 
     @property
     def text(self) -> str:
