@@ -3,8 +3,9 @@
 Under a real X server a window appears only once the server sends its expose and the
 widgets paint; whatever runs on the GUI thread (or holds the GIL on a worker) before then
 delays it. ``after_first_paint`` runs background starts (the embedded sandbox, the Server
-page's look-ups, the composer's sign-in and keyring look-ups) once their window has painted,
-or after ``FALLBACK_MS`` when it does not (hidden, or a platform that never exposes it).
+page's look-ups) once their window has painted, or after ``FALLBACK_MS`` when it does not
+(hidden, or a platform that never exposes it). The composer's look-ups (sign-in, keyring, the
+stream) wait for that and for its message to show (``ComposerWindow.after_loaded``).
 
 It watches the window itself, not the application: a Python event filter on the
 application sees every object's events, and PySide then creates the Python enums of each

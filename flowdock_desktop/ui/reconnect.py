@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flowdock_desktop.ui.first_paint import after_first_paint
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -52,9 +51,9 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
     def check() -> None:
         run_task(missing, owner=window, on_done=done, on_error=lambda _error: None)
 
-    # Reading the keyring loads it (every backend) on the worker: after the window's first
-    # paint, which it would otherwise hold up.
-    after_first_paint(window, check, owner=window)
+    # Reading the keyring loads it (every backend) on the worker: once the window has painted
+    # and shows its message (``ComposerWindow.after_loaded``), which it would otherwise hold up.
+    window.after_loaded(check)
 
 
 def _offer(window: Any) -> None:

@@ -252,6 +252,28 @@ def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox,
     assert errors  # the failed attempts are in the request log
 
 
+def test_the_form_is_made_read_only_and_editable_again(qtbot):
+    """A removed integration's form is read-only; an active one's is editable again. Choosing
+    an active integration leaves alone what the form itself turned off (the Markdown buttons
+    while the text is HTML)."""
+    from flowdock_desktop.ui.composer.form import MessageForm
+
+    form = MessageForm()
+    qtbot.addWidget(form)
+    editors = (form.title, form.thread_title, form.body.edit, form.fields.add_button)
+    form.set_editable(False)
+    assert not any(w.isEnabled() for w in (*editors, form.swatches))
+    form.set_editable(True)
+    assert all(w.isEnabled() for w in (*editors, form.swatches))
+    text = form.message_body
+    assert text.tools and all(b.isEnabled() for b in text.tools.values())
+    text.format.setChecked(True)  # HTML: no Markdown formatting
+    assert not any(b.isEnabled() for b in text.tools.values())
+    form.set_editable(True)
+    assert not any(b.isEnabled() for b in text.tools.values())
+    assert all(w.isEnabled() for w in editors)
+
+
 def test_removed_integration_is_explained_and_can_be_set_up_again(
     qtbot, context, sandbox, open_window, screenshot
 ):

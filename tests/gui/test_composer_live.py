@@ -98,6 +98,62 @@ def test_the_stream_starts_once_the_window_has_painted(qtbot, context, sandbox, 
     window.close()
 
 
+def test_background_starts_wait_until_the_message_shows(qtbot, context, sandbox, monkeypatch):
+    """The stream, the author look-up and the flow-token check load large modules on workers;
+    they start once the window has painted and shows its message, not while it still reads
+    the integration and its draft."""
+    from flowdock_desktop.ui import first_paint
+    from flowdock_desktop.ui.composer import ComposerWindow
+    from flowdock_desktop.ui.composer import window as composer_window
+
+    monkeypatch.setattr(first_paint, "FALLBACK_MS", 600_000)
+    monkeypatch.setattr(composer_window, "LOAD_FALLBACK_MS", 600_000)
+    integration, _ = connect(context, sandbox.base_url)
+    # The draft is read only when the test says so: until then the message is not shown.
+    reads = []
+    monkeypatch.setattr(
+        composer_window.DraftsController, "load", lambda _self, *args: reads.append(args)
+    )
+    window = ComposerWindow(context, integration.id)
+    qtbot.addWidget(window)
+    seen = []
+    window.after_loaded(lambda: seen.append(window.integration.id))
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: len(reads) == 1, timeout=WAIT)
+    qtbot.wait(200)  # painted, integration chosen: still nothing started
+    assert seen == []
+    assert window.threads.follower.live.integration_id is None
+
+    drafts = window.drafts
+    drafts.integration_id = integration.id
+    window._draft_loaded(None)  # as the draft's task ends: no draft, a fresh message
+    qtbot.waitUntil(lambda: seen == [integration.id], timeout=WAIT)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
+    # Once loaded, a later start (integrations read again, say) waits for nothing.
+    window.after_loaded(lambda: seen.append("later"))
+    qtbot.waitUntil(lambda: seen[-1:] == ["later"], timeout=WAIT)
+    window.close()
+
+
+def test_background_starts_run_even_when_loading_never_ends(qtbot, context, sandbox, monkeypatch):
+    from flowdock_desktop.ui.composer import ComposerWindow
+    from flowdock_desktop.ui.composer import window as composer_window
+
+    monkeypatch.setattr(composer_window, "LOAD_FALLBACK_MS", 50)
+    integration, _ = connect(context, sandbox.base_url)
+    monkeypatch.setattr(composer_window.DraftsController, "load", lambda *_args: None)
+    window = ComposerWindow(context, integration.id)
+    qtbot.addWidget(window)
+    seen = []
+    window.after_loaded(lambda: seen.append(True))
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: seen == [True], timeout=WAIT)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
+    window.close()
+
+
 def test_thread_card_and_threads_tab_follow_another_clients_status(
     qtbot, context, sandbox, open_window, screenshot
 ):

@@ -83,6 +83,7 @@ class MessageForm(QWidget):
         self._fields: dict[str, QWidget] = {}
         self._touched: set[str] = set()
         self._loading = False
+        self._read_only = False  # set_editable(False) was the last word
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
 
@@ -414,6 +415,12 @@ class MessageForm(QWidget):
         return self._fields.get(key)
 
     def set_editable(self, editable: bool) -> None:
+        if editable and not self._read_only:
+            # Nothing was made read-only, so nothing to enable: and findChildren would wrap
+            # every widget of the form in Python (creating the Qt types of each) at every
+            # choice of an integration, the first one while the window starts.
+            return
+        self._read_only = not editable
         for child in self.findChildren(QWidget):
             if isinstance(child, QLineEdit | QPlainTextEdit | QAbstractButton):
                 child.setEnabled(editable)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from flowdock_desktop.compose.presenters import (
     IntegrationGroups,
@@ -110,6 +110,8 @@ class IntegrationsController(QObject):
         current = self.view.find(integration_id)
         if current is None:
             return
+        from PySide6.QtWidgets import QInputDialog  # its Qt types load when first asked for
+
         name, ok = QInputDialog.getText(
             self._parent, "Rename integration", "Name shown here:", text=current.source_name
         )

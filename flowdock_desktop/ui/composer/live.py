@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from flowdock_desktop.api.models import Message, Thread
-from flowdock_desktop.api.stream import StreamItem, StreamStatus
 from flowdock_desktop.cancel import Cancelled
 from flowdock_desktop.following import ThreadBoard, thread_message
 from flowdock_desktop.problems import explain_briefly
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 
 if TYPE_CHECKING:
+    from flowdock_desktop.api.stream import StreamItem, StreamStatus
     from flowdock_desktop.sending import SendService, ThreadView
     from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 
@@ -79,6 +79,9 @@ class LiveThreads(QObject):
         self.live = False
 
     def _arrived(self, item: StreamItem | StreamStatus) -> None:
+        # Here, not at the top: the stream starts after the window's first paint.
+        from flowdock_desktop.api.stream import StreamStatus
+
         if isinstance(item, StreamStatus):
             if item.state == "live":
                 self._set_state(True, "Live: changes show as they happen.")

@@ -6,20 +6,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QHBoxLayout,
-    QInputDialog,
-    QLabel,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.store.templates import Template
 from flowdock_desktop.ui.composer.banner import BannerController, BannerReason
-from flowdock_desktop.ui.composer.placeholder_dialog import PlaceholderDialog
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -120,6 +111,9 @@ class TemplatesController(QObject):
             return
         values: dict[str, str] = {}
         if template.placeholders:
+            # Loaded when first asked for, not with the window (its Qt types come with it).
+            from flowdock_desktop.ui.composer.placeholder_dialog import PlaceholderDialog
+
             dialog = PlaceholderDialog(template, self._parent)
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
@@ -138,6 +132,8 @@ class TemplatesController(QObject):
         return True
 
     def ask_and_save(self) -> None:
+        from PySide6.QtWidgets import QInputDialog  # its Qt types load when first asked for
+
         name, ok = QInputDialog.getText(self._parent, "Save as template", "Template name:")
         if ok:
             self.save(name)

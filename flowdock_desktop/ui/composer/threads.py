@@ -43,6 +43,7 @@ class ThreadsController(QObject):
         *,
         show_error: Callable[[BaseException], Any],
         refresh_ms: int,
+        start_after: Callable[[Callable[[], object]], None] | None = None,
         parent: QObject,
     ) -> None:
         super().__init__(parent)
@@ -57,9 +58,13 @@ class ThreadsController(QObject):
         self.follower.changed.connect(self.changed)
         self.follower.live_changed.connect(self._live_changed)
         # The stream's task loads the sign-in code and httpx on a worker, holding the GIL
-        # while the window paints: it starts once the window has painted.
+        # while the window paints: it starts once the window has painted, or later when
+        # ``start_after`` says when (the composer: once it shows its message).
         self._painted = False
-        after_first_paint(panel, self._window_painted, owner=self)
+        if start_after is None:
+            after_first_paint(panel, self._window_painted, owner=self)
+        else:
+            start_after(self._window_painted)
         panel.refresh_requested.connect(self.refresh)
         panel.thread_selected.connect(self._load_timeline)
         panel.update_requested.connect(self.update_thread)

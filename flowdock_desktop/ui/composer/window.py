@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -67,6 +68,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Background starts waiting for the window to load (``after_loaded``) run anyway after this.
+LOAD_FALLBACK_MS = 2000
+
 
 def _scrolling(widget: QWidget) -> QScrollArea:
     scroll = QScrollArea()
@@ -116,6 +120,10 @@ class ComposerWindow(QMainWindow):
         self.integration: Integration | None = None
         self._wanted_id = integration_id
         self._fresh_pending = False
+        # Background starts that wait until the window shows its message (``after_loaded``).
+        self._loaded = False
+        self._waiting_for_load: list[Callable[[], object]] = []
+        QTimer.singleShot(LOAD_FALLBACK_MS, self, self._release_loaded)
         self.setWindowTitle("Flowdock Desktop — Composer")
         self._build()
         self._build_menus()
@@ -147,6 +155,7 @@ class ComposerWindow(QMainWindow):
             self.threads_panel,
             show_error=show_error,
             refresh_ms=thread_refresh_ms,
+            start_after=self.after_loaded,
             parent=self,
         )
         self.views = ViewsController(
@@ -186,8 +195,31 @@ class ComposerWindow(QMainWindow):
         self.reload_integrations()
         self.outbox.refresh()
         # Who is signed in (for the author's name) loads the sign-in code, Authlib and httpx
-        # on a worker; that would hold the GIL while the window paints: it waits for that.
-        after_first_paint(self, self._load_author_default, owner=self)
+        # on a worker; that would hold the GIL while the window paints and loads: it waits.
+        self.after_loaded(self._load_author_default)
+
+    def after_loaded(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` on the GUI thread once the window has painted and shows its
+        integration's message (the draft or a fresh one; or no integration to show), or
+        ``LOAD_FALLBACK_MS`` after it was made when loading never ends; never once the window
+        is gone.
+
+        For background starts that load large modules on a worker (the sign-in code,
+        keyring backends, the stream's client): started at the first paint they held the GIL
+        while the window still read its integrations and draft, and the message appeared
+        that much later."""
+        if self._loaded:
+            after_first_paint(self, callback, owner=self)
+        else:
+            self._waiting_for_load.append(callback)
+
+    def _release_loaded(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        waiting, self._waiting_for_load = self._waiting_for_load, []
+        for callback in waiting:
+            after_first_paint(self, callback, owner=self)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -411,6 +443,7 @@ class ComposerWindow(QMainWindow):
             BannerReason.NO_INTEGRATION,
             BannerAction.ADD_INTEGRATION,
         )
+        self._release_loaded()
 
     def select_integration(self, integration_id: str) -> None:
         found = self.integrations.view.find(integration_id)
@@ -484,6 +517,7 @@ class ComposerWindow(QMainWindow):
             self._start_fresh()
         # Loaded: the window and the modules it brought stay as long as it is open.
         settle()
+        self._release_loaded()
 
     def _start_fresh(self) -> None:
         """No draft: a fresh message from the first template, the cursor where to type."""
