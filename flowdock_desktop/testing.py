@@ -10,6 +10,7 @@ its ``SandboxState``):
 - ``fill_history``: many messages at once, for measuring a large history;
 - ``post_status``: a thread's new status posted by another client;
 - ``drop_streams``: cut every open stream's connection, as a network failure would;
+- ``arm_fault``: make the next requests fail or wait, through the sandbox's own fault API;
 - ``connect_demo_source``, ``sign_in_demo_user``: a source and a signed-in session made the
   way the wizard makes them, in an ``AppContext``.
 """
@@ -146,6 +147,12 @@ def drop_streams(sandbox: SandboxServer) -> int:
 
 
 # ---------------------------------------------------------------------- the app's side
+
+
+def arm_fault(sandbox: SandboxServer, **fault: Any) -> None:
+    """Arm a fault over HTTP, as an integrator would (``POST /sandbox/faults``): e.g.
+    ``count=1, latency_ms=1500, path_prefix="/messages"`` delays the next message post."""
+    httpx.post(sandbox.base_url + "/sandbox/faults", json=fault).raise_for_status()
 
 
 def connect_demo_source(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 from person import WAIT, focused, press, press_mnemonic, type_over
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QWidget
 
 from flowdock_desktop.auth import browser as system_browser
 from flowdock_desktop.sandbox import seed
+from flowdock_desktop.testing import arm_fault, messages_by_uuid
 from flowdock_desktop.testing import connect_demo_source as make_integration
-from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.composer import ComposerWindow
+from flowdock_desktop.ui.composer.send import SendController
 
 pytestmark = pytest.mark.gui
 
@@ -121,3 +123,54 @@ def test_choosing_another_integration_leaves_nothing_of_the_previous_one(
     assert window.form.thread_title.text() == ""  # its own fresh message
     assert window.banner.text == ""
     assert "Second" in window.windowTitle()
+
+
+class _Shown(QObject):
+    """Counts the times a widget is shown on screen."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show:
+            self.count += 1
+        return False
+
+
+def test_a_slow_send_shows_the_busy_bar_until_it_is_through(
+    qtbot, composer_context, sandbox, open_composer
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Slow server")
+    arm_fault(
+        sandbox,
+        count=1,
+        latency_ms=SendController.BUSY_BAR_DELAY_MS + 2500,
+        path_prefix="/messages",
+    )
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT + 4000):
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert window.banner.text == "Sending…"
+        qtbot.waitUntil(window.progress.isVisible, timeout=WAIT)
+        assert not window.send_button.isEnabled()
+    assert not window.progress.isVisible()
+    assert window.banner.text.startswith("Sent to Acme / Main at ")
+
+
+def test_a_quick_send_does_not_flash_the_busy_bar(
+    qtbot, composer_context, sandbox, open_composer, monkeypatch
+):
+    # However slow the machine, this send is through long before the bar is due.
+    monkeypatch.setattr(SendController, "BUSY_BAR_DELAY_MS", 600_000)
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    shown = _Shown(window.progress)
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Quick one")
+    send_with_keys(qtbot, window)
+    assert window.banner.text.startswith("Sent to Acme / Main at ")
+    assert shown.count == 0 and not window.progress.isVisible()

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 import pytest
 from person import WAIT, painted_background, press
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
+from flowdock_desktop.testing import arm_fault
 from flowdock_desktop.testing import connect_demo_source as make_integration
 
 pytestmark = pytest.mark.gui
 
 SMALL = (1024, 700)
 LARGE = (1680, 1050)
-
-
-def arm(sandbox, **fault) -> None:
-    httpx.post(sandbox.base_url + "/sandbox/faults", json=fault).raise_for_status()
 
 
 def inside(widget: QWidget, area: QScrollArea) -> bool:
@@ -58,10 +54,10 @@ def test_a_long_problem_never_widens_the_window_past_a_1024_screen(
     window.form.thread_title.setFocus()
     press(qtbot, Qt.Key.Key_End)
     qtbot.keyClicks(window.form.thread_title, "A thread with a long name to make the texts long")
-    arm(sandbox, count=1, status=400, path_prefix="/messages")
+    arm_fault(sandbox, count=1, status=400, path_prefix="/messages")
     window.send()
     qtbot.waitUntil(lambda: "refused" in window.outbox_label.full_text(), timeout=WAIT)
-    arm(sandbox, count=1000, status=503, path_prefix="/messages")
+    arm_fault(sandbox, count=1000, status=503, path_prefix="/messages")
     qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT)
     window.send()
     qtbot.waitUntil(lambda: "waiting" in window.outbox_label.full_text(), timeout=WAIT)
