@@ -134,6 +134,10 @@ class PreviewPane(QTabWidget):
         self.setAccessibleName("Preview")
         self._payload: dict[str, Any] = {}
         self._card_html = ""
+        # What the JSON and curl views were last made from: the threads' listing after each
+        # send refreshes the card alone, and the same payload needs neither made again.
+        self._json_from: dict[str, Any] | None = None
+        self._curl_from: tuple[str, str | None, dict[str, Any]] | None = None
         self._updating = False
         self._api_url = ""
         self._flow_token: str | None = None
@@ -201,8 +205,9 @@ class PreviewPane(QTabWidget):
             self._card_html = html
             self.browser.setHtml(html)
         # While the person types JSON, their text stays; it is re-formatted once they leave it.
-        if not self.json_edit.hasFocus():
+        if not self.json_edit.hasFocus() and payload != self._json_from:
             self.set_json_text(json.dumps(payload, indent=2, ensure_ascii=False))
+            self._json_from = payload
         self._refresh_curl()
 
     def set_json_text(self, text: str) -> None:
@@ -220,6 +225,10 @@ class PreviewPane(QTabWidget):
 
     def _refresh_curl(self) -> None:
         token = self._flow_token if self.reveal_token.isChecked() else None
+        made_from = (self._api_url, token, self._payload)
+        if made_from == self._curl_from:
+            return
+        self._curl_from = made_from
         command = curl_command(self._api_url or "https://…", self._payload, token)
         if command != self.curl_edit.toPlainText():
             self.curl_edit.setPlainText(command)
@@ -228,6 +237,7 @@ class PreviewPane(QTabWidget):
 
     def _json_typed(self) -> None:
         if not self._updating:
+            self._json_from = None  # the person's text: made again (re-formatted) once they leave
             self._json_timer.start()
 
     def json_payload(self) -> dict[str, Any] | None:
