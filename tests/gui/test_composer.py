@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 
 from flowdock_desktop.sandbox import seed
+from flowdock_desktop.testing import arm_fault, messages_by_uuid
 from flowdock_desktop.testing import connect_demo_source as make_integration
-from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.composer import ComposerWindow
 
 pytestmark = pytest.mark.gui
@@ -224,14 +224,8 @@ def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox,
     integration, _ = make_integration(context, sandbox.base_url)
     window = open_window(integration.id)
     fill(qtbot, window)
-    httpx.post(
-        sandbox.base_url + "/sandbox/faults",
-        json={"count": 1, "status": 503, "path_prefix": "/messages"},
-    ).raise_for_status()
-    httpx.post(
-        sandbox.base_url + "/sandbox/faults",
-        json={"count": 1, "drop": True, "path_prefix": "/messages"},
-    ).raise_for_status()
+    arm_fault(sandbox, count=1, status=503, path_prefix="/messages")
+    arm_fault(sandbox, count=1, drop=True, path_prefix="/messages")
 
     shown: list[str] = []
     original = window.banner.show_message
@@ -354,10 +348,7 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     window = open_window(integration.id)
     fill(qtbot, window)
     # The server refuses the next two posts outright (a 400 is not retried by itself).
-    httpx.post(
-        sandbox.base_url + "/sandbox/faults",
-        json={"count": 2, "status": 400, "path_prefix": "/messages"},
-    ).raise_for_status()
+    arm_fault(sandbox, count=2, status=400, path_prefix="/messages")
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: context.outbox.list(integration.id, ("failed",)) != [], timeout=WAIT)
     first = context.outbox.list(integration.id, ("failed",))[0]

@@ -11,7 +11,7 @@ import pytest
 from person import WAIT, retype
 from PySide6.QtCore import Qt
 
-from flowdock_desktop.testing import post_status
+from flowdock_desktop.testing import arm_fault, post_status
 from flowdock_desktop.ui.composer.threads_panel import CHANGED_MARK
 from flowdock_desktop.ui.theme import STATUS_COLOURS
 
@@ -47,10 +47,7 @@ def _post_status(sandbox, flow_token: str, value: str, colour: str) -> dict:
 
 def _fail_streams(sandbox, status: int) -> None:
     """From now on (until the faults are cleared) the stream answers ``status``."""
-    httpx.post(
-        sandbox.base_url + "/sandbox/faults",
-        json={"count": 1000, "status": status, "path_prefix": "/stream"},
-    ).raise_for_status()
+    arm_fault(sandbox, count=1000, status=status, path_prefix="/stream")
 
 
 def _sent_thread(qtbot, window):
