@@ -23,6 +23,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QWidget
 
+from flowdock_desktop.compose import FormState
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import connect_demo_source as make_integration
 from flowdock_desktop.testing import messages_by_uuid
@@ -165,6 +166,34 @@ def test_validation_messages_and_the_banner_clear_as_fields_become_valid(
     qtbot.waitUntil(lambda: not form.message_for("title").is_error, timeout=WAIT)
     qtbot.waitUntil(lambda: window.banner.text == "", timeout=WAIT)
     assert composer_context.outbox.list(integration.id) == []
+
+
+def test_send_checks_what_was_typed_last_even_before_the_form_checked_it(
+    qtbot, composer_context, sandbox, open_composer, monkeypatch
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("full")
+    form = window.form
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Checked once")
+    qtbot.waitSignal(form.validated, timeout=WAIT).wait()  # checked as typed
+    checks: list[FormState] = []
+    check = FormState.errors
+    monkeypatch.setattr(FormState, "errors", lambda state: checks.append(state) or check(state))
+    with qtbot.waitSignal(window.message_sent, timeout=WAIT) as sent:
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert checks == []  # the message as checked a moment ago: not parsed and checked again
+    assert messages_by_uuid(sandbox, sent.args[0].uuid)[0]["thread"]["title"] == "Checked once"
+
+    # Emptied and sent at once, before the check that follows typing: Send checks it anew.
+    press_mnemonic(qtbot, "t")
+    type_over(qtbot, "")
+    press(qtbot, Qt.Key.Key_Backspace)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert len(checks) == 1
+    assert "Fix the marked fields" in window.banner.text
+    assert form.message_for("title").is_error
 
 
 def test_every_mnemonic_on_screen_is_unique(qtbot, composer_context, sandbox, open_composer):

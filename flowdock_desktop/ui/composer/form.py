@@ -79,6 +79,8 @@ class MessageForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = FormState()
+        #: The last state checked and what was found (see ``errors``).
+        self._checked: tuple[FormState, FieldErrors] | None = None
         self._messages: dict[str, FieldMessage] = {}
         self._fields: dict[str, QWidget] = {}
         self._touched: set[str] = set()
@@ -324,7 +326,11 @@ class MessageForm(QWidget):
     # -- validation ---------------------------------------------------------------------------
 
     def errors(self) -> FieldErrors:
-        return self._state.errors()
+        # The form is checked as the person types and again on Send: the same message gets
+        # the answer already found (a fresh copy) instead of being parsed and checked again.
+        if self._checked is None or self._checked[0] != self._state:
+            self._checked = (self._state.copy(), self._state.errors())
+        return {key: list(problems) for key, problems in self._checked[1].items()}
 
     def clear_errors(self) -> None:
         for message in self._messages.values():
