@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -43,12 +43,45 @@ class Swatch(QRadioButton):
     def hitButton(self, pos) -> bool:  # the whole square, not only Qt's indicator
         return self.rect().contains(pos)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        group = self.parentWidget()
+        if not (isinstance(group, ColourSwatches) and group.key_pressed(self, event.key())):
+            super().keyPressEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        # Drawn once per look and kept: the whole form repaints when a notice above it
+        # appears, and eleven antialiased swatches drawn afresh were a third of that.
+        palette = self.palette()
+        ratio = self.devicePixelRatioF()
+        look = (
+            self.colour,
+            self.isChecked(),
+            self.hasFocus(),
+            self.isEnabled(),
+            self.width(),
+            self.height(),
+            ratio,
+            palette.color(QPalette.ColorRole.Highlight).rgba(),
+            palette.color(QPalette.ColorRole.Mid).rgba(),
+            palette.color(QPalette.ColorRole.WindowText).rgba(),
+        )
+        picture = _drawn.get(look)
+        if picture is None:
+            if len(_drawn) > 256:  # a handful of looks per colour; never grows for long
+                _drawn.clear()
+            picture = _drawn[look] = self._draw(palette, ratio)
         painter = QPainter(self)
+        painter.drawPixmap(0, 0, picture)
+        painter.end()
+
+    def _draw(self, palette: QPalette, ratio: float) -> QPixmap:
+        picture = QPixmap(round(self.width() * ratio), round(self.height() * ratio))
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(picture)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if not self.isEnabled():
             painter.setOpacity(0.35)
-        palette = self.palette()
         outer = QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5)
         if self.hasFocus():
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2, Qt.PenStyle.SolidLine)
@@ -78,6 +111,11 @@ class Swatch(QRadioButton):
                     [c + _nudge(-4, 0), c + _nudge(-1, 3), c + _nudge(4, -3)]  # ✓
                 )
         painter.end()
+        return picture
+
+
+#: Each swatch look drawn so far (colour, state, size, scale and palette) -> its picture.
+_drawn: dict[tuple[object, ...], QPixmap] = {}
 
 
 def _nudge(x: float, y: float) -> QPointF:
@@ -109,7 +147,6 @@ class ColourSwatches(QWidget):
             self.group.addButton(button)
             self.buttons[colour] = button
             layout.addWidget(button)
-            button.installEventFilter(self)
         layout.addStretch(1)
         self.buttons[NONE].setChecked(True)
         self._one_tab_stop()
@@ -126,23 +163,22 @@ class ColourSwatches(QWidget):
             tab = Qt.FocusPolicy.StrongFocus if button.isChecked() else Qt.FocusPolicy.ClickFocus
             button.setFocusPolicy(tab)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() != QEvent.Type.KeyPress or not isinstance(watched, Swatch):
-            return False
+    def key_pressed(self, swatch: Swatch, key: int) -> bool:
+        """A key pressed on one of the swatches: True when it moved the choice."""
         order = list(self.buttons.values())
         steps = {
             Qt.Key.Key_Right: 1,
             Qt.Key.Key_Down: 1,
             Qt.Key.Key_Left: -1,
             Qt.Key.Key_Up: -1,
-            Qt.Key.Key_Home: -order.index(watched),
-            Qt.Key.Key_End: len(order) - 1 - order.index(watched),
+            Qt.Key.Key_Home: -order.index(swatch),
+            Qt.Key.Key_End: len(order) - 1 - order.index(swatch),
         }
-        step = steps.get(event.key())
+        step = steps.get(key)
         if step is None:
             return False
         # Like any radio group: the arrows move round the colours and choose as they go.
-        target = order[(order.index(watched) + step) % len(order)]
+        target = order[(order.index(swatch) + step) % len(order)]
         target.setChecked(True)
         target.setFocus(Qt.FocusReason.TabFocusReason)
         return True
