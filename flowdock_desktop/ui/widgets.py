@@ -184,7 +184,12 @@ class Banner(QFrame):
         self.button.setText(shown)
         self.button.setMinimumWidth(widest)
 
-    def show_message(self, kind: str, text: str, action: str | None = None) -> None:
+    def show_message(
+        self, kind: str, text: str, action: str | None = None, *, room_for: str = ""
+    ) -> None:
+        """Show a notice. ``room_for`` is a text expected next ("Sent to …" while "Sending…"
+        shows): the banner is made as tall as that one will need, so the form below does not
+        move (and repaint) once more when it comes."""
         self.kind = kind
         light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
         self._dark = is_dark()
@@ -198,7 +203,7 @@ class Banner(QFrame):
             palette.setColor(QPalette.ColorRole.WindowText, QColor(fg))
             self.label.setPalette(palette)
             self.update()
-        self._hold_height()
+        self._hold_height(room_for)
         self.label.setText(text)
         self.setAccessibleName(f"{kind}: {text}")
         self.button.setVisible(bool(action))
@@ -212,7 +217,7 @@ class Banner(QFrame):
         self.label.setMinimumHeight(0)
         self.setVisible(False)
 
-    def _hold_height(self) -> None:
+    def _hold_height(self, room_for: str = "") -> None:
         """While the banner shows, a shorter notice keeps the height of the one before (a
         longer one grows it): notices that follow each other ("Sending…", "Sent …") do not
         move the form below up and down, which would repaint all of it each time."""
@@ -221,8 +226,31 @@ class Banner(QFrame):
         held = self.button.sizeHint().height()
         if self.isVisible():
             held = max(held, self.label.minimumHeight(), self.label.height())
+        if room_for:
+            shown = self.label.text()
+            self.label.setText(room_for)
+            needed = self.label.heightForWidth(self._label_width())
+            # Two lines at most: room kept for a guess must not leave a tall empty notice
+            # (the column may not be laid out yet when the banner first shows).
+            self.label.setText("M\nM")
+            needed = min(needed, self.label.heightForWidth(self.label.width()))
+            self.label.setText(shown)
+            held = max(held, needed)
         if held != self.label.minimumHeight():
             self.label.setMinimumHeight(held)
+
+    def _label_width(self) -> int:
+        """The text's width once the banner shows: its width now, or (hidden, so not laid
+        out) the width of its column less the banner's margins and the button's room."""
+        column = self.parentWidget().layout() if self.parentWidget() is not None else None
+        if self.isVisible() or column is None:
+            return self.label.width()
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        room = max(self.button.minimumWidth(), self.button.sizeHint().width())
+        width = column.contentsRect().width() - margins.left() - margins.right()
+        width -= 2 * self.frameWidth() + layout.spacing() + room
+        return max(width, self.label.minimumWidth())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if self.colours is None:

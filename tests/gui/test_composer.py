@@ -229,9 +229,9 @@ def test_server_faults_keep_it_queued_then_deliver_once(qtbot, context, sandbox,
 
     shown: list[str] = []
     original = window.banner.show_message
-    window.banner.show_message = lambda kind, text, action=None: (
+    window.banner.show_message = lambda kind, text, action=None, **more: (
         shown.append(text),
-        original(kind, text, action),
+        original(kind, text, action, **more),
     )
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any("Not sent yet" in t for t in shown), timeout=WAIT)

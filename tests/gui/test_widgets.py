@@ -82,3 +82,42 @@ def test_banner_keeps_its_height_while_notices_follow_each_other(qtbot):
     banner.show_message("success", "Sent.", "Open in inbox")
     layout.activate()
     assert below.y() == short
+
+
+def test_a_first_notice_keeps_room_for_the_one_expected_after_it(qtbot):
+    # The first "Sending…" of a session already has the height "Sent to … as message …"
+    # needs in a narrow column, so the form under it moves once, not twice.
+    window = QWidget()
+    layout = QVBoxLayout(window)
+    banner = Banner()
+    below = QLineEdit()
+    layout.addWidget(banner)
+    layout.addWidget(below)
+    layout.addStretch(1)
+    qtbot.addWidget(window)
+    window.resize(300, 400)
+    window.show()
+    qtbot.waitExposed(window)
+    expected = "Sent to Acme / Main at 17:40:12 as message 1000000000."
+
+    banner.show_message("info", "Sending…")
+    layout.activate()
+    one_line = below.y()
+    banner.clear()
+    layout.activate()
+
+    banner.show_message("info", "Sending…", room_for=expected)
+    layout.activate()
+    held = below.y()
+    assert held > one_line  # the expected text wraps at this width: room for two lines
+    banner.show_message("success", expected, "Open in inbox")
+    layout.activate()
+    assert banner.label.height() >= banner.label.heightForWidth(banner.label.width())
+    assert below.y() == held
+
+    # Room is kept for two lines at most: a guess never leaves a tall, mostly empty notice.
+    banner.clear()
+    layout.activate()
+    banner.show_message("info", "Sending…", room_for=expected * 6)
+    layout.activate()
+    assert below.y() == held

@@ -75,9 +75,12 @@ class BannerController(QObject):
         text: str,
         reason: BannerReason = BannerReason.INFO,
         action: BannerAction | None = None,
+        *,
+        room_for: str = "",
     ) -> None:
+        """Show a notice; ``room_for``: a text expected next, that the banner keeps room for."""
         self.reason, self.action = reason, action
-        self.banner.show_message(kind, text, action.value if action else None)
+        self.banner.show_message(kind, text, action.value if action else None, room_for=room_for)
         if kind == "error":
             log.info("composer: %s", text)  # the whole text, for a support person
 

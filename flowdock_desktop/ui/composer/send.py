@@ -68,7 +68,9 @@ class SendController(QObject):
         return self._task is not None
 
     def send(self, integration: Integration, payload: dict[str, Any]) -> None:
-        self._banner.show("info", "Sending…", BannerReason.SENDING)
+        # As tall as the "Sent to … as message …" that usually follows: no second move.
+        expected = sent_text(integration, time.time(), {"id": 10**9})
+        self._banner.show("info", "Sending…", BannerReason.SENDING, room_for=expected)
         self._busy_bar.start(self.BUSY_BAR_DELAY_MS)
         self._button.setEnabled(False)
         service = self._service
