@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -46,6 +46,22 @@ BUSY_TIMEOUT_SECONDS = 10.0
 CHECKPOINT_EVERY = 64
 AUTOCHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
+
+#: The sent outbox rows of a file written before ``_HISTORY_FROM_OUTBOX`` are not history
+#: entries (their entries are in the history table, or were deleted after a 410): what that
+#: migration runs, and ``health`` runs on rows recovered from such a file.
+SENT_ROWS_NOT_ENTRIES = "UPDATE outbox SET in_history = 0 WHERE state = 'sent'"
+
+# A message's history entry is its sent outbox row (store/history.py), so recording the answer
+# is one UPDATE instead of an UPDATE and a history INSERT. The history table keeps the entries
+# that have no such row: those written before this migration (left as written, their outbox
+# rows marked as no entries so none shows twice, and those whose entry a 410 deleted stay
+# hidden) and those of sent messages discarded from the outbox later. in_history = 0 hides a
+# sent row from the history (after a 410).
+_HISTORY_FROM_OUTBOX = f"""
+    ALTER TABLE outbox ADD COLUMN in_history INTEGER NOT NULL DEFAULT 1;
+    {SENT_ROWS_NOT_ENTRIES};
+    """
 
 # Forward migrations. Entry N (1-based) upgrades a database from version N-1 to N.
 # Never edit a released entry: append a new one. Each runs inside one transaction,
@@ -134,8 +150,12 @@ MIGRATIONS: Sequence[str] = (
     CREATE TABLE known_apps (api_url TEXT, client_id TEXT, redirect_uri TEXT, name TEXT,
     sandbox INT, used REAL, PRIMARY KEY (api_url, client_id)) WITHOUT ROWID;
     """,
+    # 4: the history read from the sent outbox rows (see _HISTORY_FROM_OUTBOX).
+    _HISTORY_FROM_OUTBOX,
 )
 
+#: The first schema version whose sent outbox rows are history entries.
+SENT_ROWS_BEFORE_SCHEMA = MIGRATIONS.index(_HISTORY_FROM_OUTBOX) + 1
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -433,8 +453,10 @@ class Database:
             except sqlite3.Error as exc:
                 _raise_translated(exc, self.path)
 
-    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
-        """Run a read-only query and return all rows."""
+    def query(
+        self, sql: str, parameters: Sequence[object] | Mapping[str, object] = ()
+    ) -> list[sqlite3.Row]:
+        """Run a read-only query and return all rows (``?`` or ``:name`` parameters)."""
         conn = self.connection()
         with self._local.in_use:
             if self._closed:

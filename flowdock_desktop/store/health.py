@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from flowdock_desktop.store.db import MIGRATIONS, Database, make_private, open_database
+from flowdock_desktop.store.db import (
+    MIGRATIONS,
+    SENT_ROWS_BEFORE_SCHEMA,
+    SENT_ROWS_NOT_ENTRIES,
+    Database,
+    make_private,
+    open_database,
+    schema_version,
+)
 from flowdock_desktop.store.errors import StoreError, os_problem, sqlite_problem
 from flowdock_desktop.store.profile import lock_if_possible
 
@@ -303,6 +311,9 @@ def _recover(
                         continue
                     copied = _copy_rows(old, fresh, table, columns)
                     recovered[table] = copied
+                if _version(old) < SENT_ROWS_BEFORE_SCHEMA <= len(migrations):
+                    # What the upgrade would have done to these rows (see db.MIGRATIONS).
+                    fresh.execute(SENT_ROWS_NOT_ENTRIES)
                 unsent = fresh.execute(
                     "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')"
                 ).fetchone()[0]
@@ -347,6 +358,14 @@ def _readable_copy(kept: Path, fresh: sqlite3.Connection, scratch: Path) -> Path
             data.extend(bytes(promised - len(data)))
     copy.write_bytes(bytes(data))
     return copy
+
+
+def _version(old: sqlite3.Connection) -> int:
+    """The damaged file's schema version; the newest when it cannot be read."""
+    try:
+        return schema_version(old) or len(MIGRATIONS)
+    except sqlite3.Error:
+        return len(MIGRATIONS)
 
 
 def _tables(conn: sqlite3.Connection) -> list[str]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +68,25 @@ _COLUMNS = (
     "thread_id",
 )
 
+#: What an entry takes from the message posted and from Flowdock's reply, as JSON paths (the
+#: same in SQLite's ``json_extract`` and in ``_at``), in the order ``_derived`` reads them.
+_POSTED = (
+    "event",
+    "title",
+    "external_thread_id",
+    "thread.title",
+    "thread.status.value",
+    "thread.status.color",
+    "thread_id",
+)
+_REPLIED = ("id", "thread_id")
 
-#: The columns a message writes: ``History._values`` gives each by name.
+
+def _paths(paths: tuple[str, ...]) -> str:
+    return ", ".join(f"'$.{path}'" for path in paths)
+
+
+#: The columns a message writes: ``_derived`` gives each by name.
 _WRITTEN = _COLUMNS[1:]
 # Idempotent per uuid: the same message again adds only what a reply brought.
 _UPSERT = (
@@ -78,17 +96,95 @@ _UPSERT = (
     " thread_id = COALESCE(excluded.thread_id, thread_id)"
 )
 
+# The history is two kinds of rows read as one. Entries kept in the history table (written by
+# an earlier version, recorded directly, or left by a sent message discarded from the outbox)
+# come with their columns; a sent outbox row is an entry too (unless a 410 hid it:
+# ``in_history = 0``), and its columns are taken from the JSON it holds, by SQLite in C: each
+# of the two ``json_extract`` calls gives one JSON array of the values at ``_POSTED`` /
+# ``_REPLIED`` (null where a path is missing), which ``_derived`` reads as ``History.record``
+# reads a payload. A uuid in both is listed once, from the history table. A row whose JSON is
+# damaged is left out rather than failing the whole history.
+_KEPT = (
+    f"SELECT {', '.join(_COLUMNS)}, NULL AS posted, NULL AS replied FROM history WHERE {{where}}"
+)
+_SENT = (
+    "SELECT id, integration_id, uuid, NULL, NULL, NULL, NULL, NULL, NULL, sent_at, NULL, NULL,"
+    f" json_extract(payload, {_paths(_POSTED)}),"
+    f" CASE WHEN response IS NOT NULL THEN json_extract(response, {_paths(_REPLIED)}) END"
+    " FROM outbox WHERE {where} AND state = 'sent' AND in_history = 1 AND json_valid(payload)"
+    " AND (response IS NULL OR json_valid(response))"
+    " AND NOT EXISTS (SELECT 1 FROM history WHERE history.uuid = outbox.uuid)"
+)
+
+
+def _entries(where: str) -> str:
+    """Both kinds of entries matching ``where`` (on columns both tables have), newest first."""
+    return (
+        f"{_KEPT.format(where=where)} UNION ALL {_SENT.format(where=where)}"
+        " ORDER BY sent_at DESC, id DESC"
+    )
+
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value != "" else None
 
 
+def _at(value: Any, path: str) -> Any:
+    """The value at a dotted path of nested JSON objects, or None (as ``json_extract``)."""
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _derived(
+    integration_id: str,
+    uuid: Any,
+    posted: Sequence[Any],
+    replied: Sequence[Any],
+    sent_at: float,
+) -> dict[str, Any]:
+    """An entry's columns by name, from the values at ``_POSTED`` in the message posted and at
+    ``_REPLIED`` in Flowdock's reply: the one reading of a sent message."""
+    if not isinstance(uuid, str) or not uuid:
+        raise ValueError("a sent message needs its uuid")
+    event, title, external, thread_title, status_value, status_color, posted_thread = posted
+    reply_id, reply_thread = replied
+    return {
+        "integration_id": integration_id,
+        "uuid": uuid,
+        "event": _text(event) or "message",
+        "title": _text(title),
+        "external_thread_id": _text(external),
+        "thread_title": _text(thread_title),
+        "status_value": _text(status_value),
+        "status_color": _text(status_color),
+        "sent_at": sent_at,
+        "message_id": _int(reply_id),
+        # The reply's thread_id is authoritative; fall back to what we posted to.
+        "thread_id": _text(reply_thread) or _text(posted_thread),
+    }
+
+
 def _entry(row: sqlite3.Row) -> HistoryEntry:
-    return HistoryEntry(**{name: row[name] for name in _COLUMNS})
+    posted = row["posted"]
+    if posted is None:  # kept in the history table
+        return HistoryEntry(**{name: row[name] for name in _COLUMNS})
+    replied = row["replied"]
+    values = _derived(
+        row["integration_id"],
+        row["uuid"],
+        json.loads(posted),
+        (None, None) if replied is None else json.loads(replied),
+        row["sent_at"],
+    )
+    return HistoryEntry(id=row["id"], **values)
 
 
 class History:
-    """The log of sent messages. Written by ``Outbox.mark_sent``; read by the composer."""
+    """The log of sent messages, read by the composer: the sent outbox rows (``Outbox.mark_sent``
+    makes a row one) and the entries kept in the history table (see ``_entries``)."""
 
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
@@ -102,7 +198,8 @@ class History:
         *,
         sent_at: float | None = None,
     ) -> HistoryEntry:
-        """Record a sent message from the payload we posted and, if given, Flowdock's reply.
+        """Record a message sent without the outbox, from the payload posted and, if given,
+        Flowdock's reply, in the history table.
 
         Idempotent per uuid: recording the same message again updates what the reply
         added (message and thread ids) instead of adding a second row. Joins the caller's
@@ -112,9 +209,9 @@ class History:
         with self._db.transaction() as conn:
             # The row as inserted or updated comes back from the statement itself.
             (row,) = conn.execute(_UPSERT + f" RETURNING {', '.join(_COLUMNS)}", values).fetchall()
-        return _entry(row)
+        return HistoryEntry(**{name: row[name] for name in _COLUMNS})
 
-    def write(
+    def keep(
         self,
         conn: sqlite3.Connection,
         integration_id: str,
@@ -123,7 +220,8 @@ class History:
         sent_at: float,
     ) -> None:
         """What :meth:`record` does, in the caller's open transaction on ``conn`` and without
-        reading the row back: ``Outbox.mark_sent`` records every sent message this way."""
+        reading the row back: ``Outbox.discard`` keeps a sent message's entry this way before
+        its outbox row goes."""
         conn.execute(_UPSERT, self._values(integration_id, payload, response, sent_at))
 
     def _values(
@@ -134,51 +232,49 @@ class History:
         sent_at: float | None,
     ) -> dict[str, object]:
         """The row's values by column name (the names in ``_WRITTEN``)."""
-        uuid = payload.get("uuid")
-        if not isinstance(uuid, str) or not uuid:
-            raise ValueError("a sent message needs its uuid")
-        thread = payload.get("thread")
-        thread = thread if isinstance(thread, Mapping) else {}
-        status = thread.get("status")
-        status = status if isinstance(status, Mapping) else {}
-        response = response or {}
-        # The reply's thread_id is authoritative; fall back to what we posted to.
-        thread_id = _text(response.get("thread_id")) or _text(payload.get("thread_id"))
-        return {
-            "integration_id": integration_id,
-            "uuid": uuid,
-            "event": _text(payload.get("event")) or "message",
-            "title": _text(payload.get("title")),
-            "external_thread_id": _text(payload.get("external_thread_id")),
-            "thread_title": _text(thread.get("title")),
-            "status_value": _text(status.get("value")),
-            "status_color": _text(status.get("color")),
-            "sent_at": self._clock() if sent_at is None else sent_at,
-            "message_id": _int(response.get("id")),
-            "thread_id": thread_id,
-        }
+        return _derived(
+            integration_id,
+            payload.get("uuid"),
+            [_at(payload, path) for path in _POSTED],
+            [_at(response, path) for path in _REPLIED],
+            self._clock() if sent_at is None else sent_at,
+        )
 
     def list(self, integration_id: str, *, limit: int | None = None) -> list[HistoryEntry]:
         """Sent messages of one integration, newest first."""
-        sql = (
-            f"SELECT {', '.join(_COLUMNS)} FROM history WHERE integration_id = ?"
-            " ORDER BY sent_at DESC, id DESC"
-        )
-        params: tuple[object, ...] = (integration_id,)
+        sql = _entries("integration_id = :integration")
+        params: dict[str, object] = {"integration": integration_id}
         if limit is not None:
-            sql += " LIMIT ?"
-            params += (limit,)
+            sql += " LIMIT :limit"
+            params["limit"] = limit
         return [_entry(row) for row in self._db.query(sql, params)]
 
     def delete_for(self, integration_id: str) -> int:
-        """Forget everything sent by one integration; returns how many entries went."""
+        """Forget everything sent by one integration; returns how many entries went.
+
+        The sent outbox rows stay (``outbox --all`` still lists them) but are no longer
+        entries; the kept ones are deleted.
+        """
         with self._db.transaction() as conn:
-            cursor = conn.execute("DELETE FROM history WHERE integration_id = ?", (integration_id,))
-        return cursor.rowcount
+            hidden = conn.execute(
+                "UPDATE outbox SET in_history = 0 WHERE integration_id = ? AND state = 'sent'"
+                " AND in_history = 1 AND NOT EXISTS"
+                " (SELECT 1 FROM history WHERE history.uuid = outbox.uuid)",
+                (integration_id,),
+            ).rowcount
+            conn.execute(
+                "UPDATE outbox SET in_history = 0 WHERE integration_id = ? AND state = 'sent'"
+                " AND in_history = 1",
+                (integration_id,),
+            )
+            deleted = conn.execute(
+                "DELETE FROM history WHERE integration_id = ?", (integration_id,)
+            ).rowcount
+        return hidden + deleted
 
     def get(self, uuid: str) -> HistoryEntry | None:
         """The entry for one message uuid, if it was sent."""
-        rows = self._db.query(f"SELECT {', '.join(_COLUMNS)} FROM history WHERE uuid = ?", (uuid,))
+        rows = self._db.query(_entries("uuid = :uuid") + " LIMIT 1", {"uuid": uuid})
         return _entry(rows[0]) if rows else None
 
     def threads(self, integration_id: str) -> list[ThreadSummary]:

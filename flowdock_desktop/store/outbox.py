@@ -128,7 +128,7 @@ class Outbox:
 
     States and moves::
 
-        queued --claim--> sending --mark_sent--> sent          (history row in the same commit)
+        queued --claim--> sending --mark_sent--> sent          (and so in the history)
           ^                  |----mark_retry---> queued        (backoff; same uuid next time)
           |                  |----mark_failed--> failed        (kept, editable, requeue by user)
           |                  '----mark_gone----> gone          (source deleted in Flowdock: 410)
@@ -351,7 +351,8 @@ class Outbox:
         *,
         now: float | None = None,
     ) -> OutboxItem | None:
-        """Record delivery and add the message to the history, in one commit.
+        """Record delivery: the row, now ``sent`` with the answer, is the message's history
+        entry (``History``), so this is one statement in one commit.
 
         ``response`` is the created message when the server returned it (None for 202).
         Returns None if the item is gone (discarded meanwhile); idempotent otherwise.
@@ -370,9 +371,7 @@ class Outbox:
                 # Discarded meanwhile (None), or recorded as sent already (idempotent).
                 row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
                 return None if row is None else _item(row)
-            current = _item(rows[0])
-            self._history.write(conn, current.integration_id, current.payload, response, now)
-        return current
+        return _item(rows[0])
 
     def mark_retry(
         self,
@@ -508,8 +507,26 @@ class Outbox:
         return self._require(item_id)
 
     def discard(self, item_id: int) -> bool:
-        """Delete an item for good. Only for an explicit user action; True if it existed."""
+        """Delete an item for good. Only for an explicit user action; True if it existed.
+
+        A sent message stays in the history: its entry moves to the history table in the same
+        commit (what the history shows of it, not the whole message).
+        """
         with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT integration_id, payload, response, sent_at FROM outbox"
+                " WHERE id = ? AND state = 'sent' AND in_history = 1",
+                (item_id,),
+            ).fetchone()
+            if row is not None:
+                response = row["response"]
+                self._history.keep(
+                    conn,
+                    row["integration_id"],
+                    json.loads(row["payload"]),
+                    None if response is None else json.loads(response),
+                    row["sent_at"],
+                )
             cursor = conn.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
         return cursor.rowcount > 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sqlite3
 import threading
@@ -224,13 +225,13 @@ def test_mark_sent_records_history_atomically(outbox, integration, db, clock):
     assert len(History(db).list(integration.id)) == 1
 
 
-def test_mark_sent_rolls_back_when_history_fails(outbox, integration, db):
+def test_mark_sent_rolls_back_when_recording_fails(outbox, integration, db):
     item = outbox.enqueue(integration.id, PAYLOAD)
     outbox.claim(item)
-    # The history row's insert fails inside SQLite (whatever Python writes it).
+    # Recording the answer (which also makes the row a history entry) fails inside SQLite.
     db.execute(
-        "CREATE TEMP TRIGGER broken_history BEFORE INSERT ON history"
-        " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+        "CREATE TEMP TRIGGER broken_record BEFORE UPDATE OF state ON outbox"
+        " WHEN new.state = 'sent' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
     )
     with pytest.raises(sqlite3.IntegrityError, match="disk trouble"):
         outbox.mark_sent(item, {"id": 1})
@@ -242,6 +243,96 @@ def test_mark_sent_after_discard_returns_none(outbox, integration):
     item = outbox.enqueue(integration.id, PAYLOAD)
     outbox.discard(item.id)
     assert outbox.mark_sent(item) is None
+
+
+# What the history shows of a message sent through the outbox is what ``History.record`` makes
+# of the same payload and reply, odd shapes included (the outbox row is read by SQLite's JSON
+# functions, ``record`` reads the dict in Python).
+ODD_SENDS = [
+    (PAYLOAD, {"id": 42, "thread_id": "thr-1"}),
+    (PAYLOAD, None),
+    (PAYLOAD, {}),
+    ({"event": "discussion", "title": "hi", "thread_id": "thr-9"}, {"id": "17"}),
+    ({"event": "", "title": {"nested": 1}, "thread": "not an object"}, {"id": "¹"}),
+    (
+        {"event": 5, "title": ["x"], "external_thread_id": 7, "thread": {"status": "done"}},
+        {"id": True},
+    ),
+    (
+        {"thread": {"title": "", "status": {"value": None, "color": 3}}},
+        {"id": 2.0, "thread_id": ""},
+    ),
+    (
+        {"external_thread_id": "t", "thread": {"status": {"value": "ok", "color": "green"}}},
+        {"id": -3.5},
+    ),
+    ({"title": "ünïcode ✓", "external_thread_id": "a.b", "thread_id": "x"}, {"thread_id": ["y"]}),
+]
+
+
+@pytest.mark.parametrize(("payload", "response"), ODD_SENDS)
+def test_a_sent_rows_entry_is_what_record_makes_of_it(
+    db, make_integration, clock, payload, response
+):
+    sent_via, recorded_via = make_integration(), make_integration(source_id=2)
+    outbox, history = Outbox(db, clock=clock), History(db, clock=clock)
+    item = outbox.claim(outbox.enqueue(sent_via.id, payload))
+    outbox.mark_sent(item, response)
+    entry = history.get(item.uuid)
+    # The same message recorded under another uuid by the other integration.
+    twin = history.record(
+        recorded_via.id, dict(item.payload, uuid="twin"), response, sent_at=clock.now
+    )
+    assert entry is not None
+    assert dataclasses.replace(entry, id=0, integration_id="", uuid="") == dataclasses.replace(
+        twin, id=0, integration_id="", uuid=""
+    )
+    assert history.list(sent_via.id) == [entry]
+
+
+def test_a_sent_message_discarded_from_the_outbox_stays_in_the_history(outbox, integration, db):
+    first = outbox.mark_sent(outbox.claim(outbox.enqueue(integration.id, PAYLOAD)), {"id": 1})
+    second = outbox.mark_sent(outbox.claim(outbox.enqueue(integration.id, PAYLOAD)), None)
+    history = History(db)
+    before = history.list(integration.id)
+    assert [e.uuid for e in before] == [second.uuid, first.uuid]
+    assert outbox.discard(first.id) and outbox.discard(second.id)
+    assert outbox.list(integration.id) == []
+    after = history.list(integration.id)
+    assert [dataclasses.replace(e, id=0) for e in after] == [
+        dataclasses.replace(e, id=0) for e in before
+    ]
+    assert history.threads(integration.id)[0].message_count == 2
+    # An unsent message discarded never was in the history.
+    unsent = outbox.enqueue(integration.id, PAYLOAD)
+    assert outbox.discard(unsent.id)
+    assert history.get(unsent.uuid) is None
+    assert len(history.list(integration.id)) == 2
+
+
+def test_after_a_410_the_history_is_empty_but_the_sent_messages_stay_listed(
+    outbox, integration, db
+):
+    history = History(db)
+    sent = outbox.mark_sent(outbox.claim(outbox.enqueue(integration.id, PAYLOAD)), {"id": 1})
+    kept = history.record(integration.id, dict(PAYLOAD, uuid="recorded"), None)
+    waiting = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.mark_gone(integration.id)
+    assert history.delete_for(integration.id) == 2
+    assert history.list(integration.id) == []
+    assert history.get(sent.uuid) is None and history.get(kept.uuid) is None
+    assert [(i.id, i.state) for i in outbox.list(integration.id)] == [
+        (sent.id, "sent"),
+        (waiting.id, "gone"),
+    ]
+    # Set up again and resent: only what is sent from now on is in the history.
+    db.execute("UPDATE integrations SET state = 'active' WHERE id = ?", (integration.id,))
+    db.execute("UPDATE outbox SET state = 'queued' WHERE id = ?", (waiting.id,))
+    resent = outbox.mark_sent(outbox.claim(waiting.id), {"id": 2})
+    assert [e.uuid for e in history.list(integration.id)] == [resent.uuid]
+    # Discarding the old sent row does not bring its entry back.
+    assert outbox.discard(sent.id)
+    assert [e.uuid for e in history.list(integration.id)] == [resent.uuid]
 
 
 def test_backoff_grows_exponentially_with_jitter_and_cap(db, clock):
