@@ -84,6 +84,9 @@ _COLUMNS = (
     "claimed_by",
 )
 _RETURNED = ", ".join(_COLUMNS)
+# Every column but the JSON ones.
+_SCALAR_COLUMNS = tuple(c for c in _COLUMNS if c not in ("payload", "response"))
+_SCALARS = ", ".join(_SCALAR_COLUMNS)
 _SELECT = f"SELECT {_RETURNED} FROM outbox"
 
 
@@ -118,9 +121,9 @@ def _claimer_died(claimed_by: str | None) -> bool:
     return False
 
 
-def _dumps(value: Any) -> str:
-    # allow_nan=False: NaN/Infinity are not JSON and the server could not parse them.
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+# allow_nan=False: NaN/Infinity are not JSON and the server could not parse them. One encoder
+# kept (it holds only its settings), instead of one built by json.dumps on every call.
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
 class Outbox:
@@ -360,17 +363,30 @@ class Outbox:
         now = self._now(now)
         item_id = _id(item)
         stored = None if response is None else _dumps(dict(response))
+        # A claimed item given: the JSON columns are not handed back and decoded again. Its
+        # payload cannot change while it is being sent (``edit`` refuses), and the answer is
+        # the one just given; the other columns come back from the statement.
+        claimed = item if isinstance(item, OutboxItem) and item.state == "sending" else None
         with self._db.transaction() as conn:
             # One statement changes the row and hands it back as changed (no read before).
             rows = conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, response = ?, last_error = NULL,"
-                f" claimed_at = NULL WHERE id = ? AND state <> 'sent' RETURNING {_RETURNED}",
+                " claimed_at = NULL WHERE id = ? AND state <> 'sent'"
+                f" RETURNING {_RETURNED if claimed is None else _SCALARS}",
                 (now, stored, item_id),
             ).fetchall()
             if not rows:
                 # Discarded meanwhile (None), or recorded as sent already (idempotent).
                 row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
                 return None if row is None else _item(row)
+        if claimed is not None:
+            row = rows[0]
+            values = {name: row[name] for name in _SCALAR_COLUMNS}
+            return OutboxItem(
+                payload=claimed.payload,
+                response=None if response is None else dict(response),
+                **values,
+            )
         return _item(rows[0])
 
     def mark_retry(

@@ -225,6 +225,15 @@ def test_mark_sent_records_history_atomically(outbox, integration, db, clock):
     assert len(History(db).list(integration.id)) == 1
 
 
+@pytest.mark.parametrize("response", [{"id": 7, "thread_id": "t", "ü": ["ö", 1.5]}, None])
+def test_mark_sent_of_a_claimed_item_returns_the_row_as_stored(outbox, integration, response):
+    claimed = outbox.enqueue(integration.id, PAYLOAD, claim=True)
+    assert claimed.state == "sending"
+    sent = outbox.mark_sent(claimed, response)
+    assert sent == outbox.get(claimed.id)
+    assert sent.state == "sent" and sent.claimed_at is None and sent.response == response
+
+
 def test_mark_sent_rolls_back_when_recording_fails(outbox, integration, db):
     item = outbox.enqueue(integration.id, PAYLOAD)
     outbox.claim(item)
