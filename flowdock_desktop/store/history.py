@@ -17,7 +17,12 @@ __all__ = ["History", "HistoryEntry", "ThreadSummary"]
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One message that Flowdock accepted."""
+    """One message that Flowdock accepted.
+
+    ``id`` is its outbox item's id when the entry is read from the sent outbox row, and the
+    history table's own id for an entry kept there (see ``_KEPT``): it orders entries sent at
+    the same moment, it does not name them across the two.
+    """
 
     id: int
     integration_id: str
