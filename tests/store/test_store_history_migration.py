@@ -1,12 +1,12 @@
 """Schema 4 makes a sent outbox row the message's history entry: a profile written by schema 3
 reads the same after the upgrade, and what a discard or a 410 does to the history is kept.
 
-``data/profile-schema-3.sql`` is a dump of a profile written by the previous version's own code
-(main at c97805e, schema 3, through ``Outbox``, ``History`` and ``IntegrationStore``): "Deploy
-bot" sent messages to two threads (one answered 202 with no body, one posted by Flowdock thread
-id), had one refused and one sent and then discarded from the outbox; "Build bot" sent two,
-had one refused and one claimed when its source answered 410, so its messages are ``gone``,
-it is removed and its history was deleted (``SendService.forget_removed``).
+``data/profile-schema-3.sql`` holds the rows of a profile written by the previous version's own
+code (main at c97805e, schema 3, through ``Outbox``, ``History`` and ``IntegrationStore``):
+"Deploy bot" sent messages to two threads (one answered 202 with no body, one posted by
+Flowdock thread id), had one refused and one sent and then discarded from the outbox; "Build
+bot" sent two, had one refused and one claimed when its source answered 410, so its messages
+are ``gone``, it is removed and its history was deleted (``SendService.forget_removed``).
 ``data/profile-schema-3-reads.json`` is what that version read from it (``_reads`` run with
 its code): the history, the threads the composer lists, the outbox, and the ``outbox``
 command's output.
@@ -26,18 +26,22 @@ import pytest
 
 from flowdock_desktop.auth.credentials import CredentialStore, MemoryKeyring
 from flowdock_desktop.context import AppContext
-from flowdock_desktop.store.db import SCHEMA_VERSION
+from flowdock_desktop.store.db import MIGRATIONS, SCHEMA_VERSION, open_database
 from flowdock_desktop.store.profile import Profile
 
 DATA = Path(__file__).parent / "data"
 
 
 def load_schema_3_profile(directory: Path) -> None:
-    """Write the schema 3 profile's data file into ``directory``."""
+    """Write the schema 3 profile's data file into ``directory``: the schema as the first three
+    migrations make it, then the dumped rows."""
     directory.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(directory / "data.sqlite3")
+    path = directory / "data.sqlite3"
+    open_database(path, migrations=MIGRATIONS[:3]).close()
+    conn = sqlite3.connect(path)  # foreign keys off: the dump lists tables by name
     try:
-        conn.executescript((DATA / "profile-schema-3.sql").read_text(encoding="utf-8"))
+        rows = (DATA / "profile-schema-3.sql").read_text(encoding="utf-8")
+        conn.executescript(f"BEGIN; {rows} COMMIT;")
     finally:
         conn.close()
 
