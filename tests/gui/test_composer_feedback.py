@@ -174,3 +174,28 @@ def test_a_quick_send_does_not_flash_the_busy_bar(
     send_with_keys(qtbot, window)
     assert window.banner.text.startswith("Sent to Acme / Main at ")
     assert shown.count == 0 and not window.progress.isVisible()
+
+
+def test_the_outbox_and_threads_are_read_again_once_the_result_shows(
+    qtbot, composer_context, sandbox, open_composer, monkeypatch
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    qtbot.waitUntil(lambda: window.outbox_label.full_text() != "", timeout=WAIT)
+    reads: list[str] = []
+    for name, controller in (("outbox", window.outbox), ("threads", window.threads)):
+        read = controller.refresh
+        monkeypatch.setattr(
+            controller, "refresh", lambda name=name, read=read: (reads.append(name), read())
+        )
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Read after")
+    # In the pass that shows the result (and may start the next send) nothing is re-read...
+    seen_then: list[list[str]] = []
+    window.message_sent.connect(lambda _result: seen_then.append(list(reads)))
+    send_with_keys(qtbot, window)
+    assert seen_then == [[]]
+    assert window.banner.text.startswith("Sent to Acme / Main at ")
+    # ...a moment later both are, once each, and the footer and the list show the message.
+    qtbot.waitUntil(lambda: {"outbox", "threads"} <= set(reads), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.threads_panel.tree.topLevelItemCount() == 1, timeout=WAIT)

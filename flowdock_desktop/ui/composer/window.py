@@ -71,6 +71,11 @@ log = logging.getLogger(__name__)
 #: Background starts waiting for the window to load (``after_loaded``) run anyway after this.
 LOAD_FALLBACK_MS = 2000
 
+#: The outbox and the threads are read again this long after a send ends: not in the pass
+#: that shows its result and may start the next send, whose work their readers' workers would
+#: compete with for the interpreter lock; and at most once in this time, however many end.
+AFTER_SEND_MS = 150
+
 
 def _scrolling(widget: QWidget) -> QScrollArea:
     scroll = QScrollArea()
@@ -188,6 +193,9 @@ class ComposerWindow(QMainWindow):
         self.request_log.follow(context.exchange_hooks)
         self._preview_timer = QTimer(self, singleShot=True, interval=preview_delay_ms)
         self._preview_timer.timeout.connect(self._refresh_preview)
+        self._after_send = QTimer(self, singleShot=True, interval=AFTER_SEND_MS)
+        self._after_send.timeout.connect(self._read_again_after_send)
+        self._threads_stale = False
         self._wire()
 
         self._refresh_preview()
@@ -612,13 +620,20 @@ class ComposerWindow(QMainWindow):
 
     def _send_finished(self) -> None:
         self.send_button.setEnabled(self.integration is not None and self.integration.is_active)
-        self.outbox.refresh()
+        if not self._after_send.isActive():  # never postponed by the next send ending
+            self._after_send.start()
 
     def _sent(self, result: SendResult) -> None:
         self.drafts.clear(result.item.integration_id)
         self.message_sent.emit(result)
         self.threads.sent_here(result.item.uuid)
-        self.threads.refresh()
+        self._threads_stale = True  # read again with the outbox, a moment after the send
+
+    def _read_again_after_send(self) -> None:
+        self.outbox.refresh()
+        if self._threads_stale:
+            self._threads_stale = False
+            self.threads.refresh()
 
     def _integration_gone(self, text: str | None) -> None:
         self.reload_integrations()
