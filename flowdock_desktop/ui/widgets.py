@@ -188,8 +188,8 @@ class Banner(QFrame):
         self, kind: str, text: str, action: str | None = None, *, room_for: str = ""
     ) -> None:
         """Show a notice. ``room_for`` is a text expected next ("Sent to …" while "Sending…"
-        shows): the banner is made as tall as that one will need, so the form below does not
-        move (and repaint) once more when it comes."""
+        shows): a banner not showing yet appears as tall as that one will need, so the form
+        below does not move (and repaint) once more when it comes."""
         self.kind = kind
         light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
         self._dark = is_dark()
@@ -226,7 +226,7 @@ class Banner(QFrame):
         held = self.button.sizeHint().height()
         if self.isVisible():
             held = max(held, self.label.minimumHeight(), self.label.height())
-        if room_for:
+        if room_for and not self.isVisible():  # showing, it keeps the room it has
             shown = self.label.text()
             self.label.setText(room_for)
             needed = self.label.heightForWidth(self._label_width())
