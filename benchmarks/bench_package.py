@@ -15,7 +15,8 @@ FOLDER = DIST / "flowdock-desktop"
 PROGRAM = FOLDER / "flowdock-desktop"
 AIM_INSTALLED_MIB = 120.0
 AIM_DEB_MIB = 60.0
-STARTS = 7
+# The two starts differ by a few per cent: seven of each read from 0.80 to 1.06 in the third round.
+STARTS = 15
 
 
 def _newest_deb() -> Path:

@@ -62,6 +62,15 @@ if LD_DEBUG=libs "$program" --version 2>&1 | grep -q 'calling init: .*libQt6Core
 else
     ok "--version without loading Qt"
 fi
+# What a start imports is collected as plain .pyc files beside the program, not inflated from
+# PyInstaller's compressed archive (the spec; packaging/start_modules.py finds the packages).
+internal=$inst/opt/flowdock-desktop/_internal
+missing=""
+for pyc in flowdock_desktop/ui/app.pyc logging/__init__.pyc encodings/__init__.pyc PySide6/__init__.pyc; do
+    [ -f "$internal/$pyc" ] || missing="$missing $pyc"
+done
+[ -z "$missing" ] && ok "start modules as plain .pyc" \
+    || fail "not collected as plain .pyc (packaging/start_modules.py):$missing"
 export QT_QPA_PLATFORM=offscreen
 export FLOWDOCK_DESKTOP_HOME="$root/profile"
 if "$program" --self-test >"$root/selftest.log" 2>&1; then

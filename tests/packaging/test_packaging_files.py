@@ -181,3 +181,26 @@ def test_desktop_entry_passes_desktop_file_validate():
     )
     # Errors fail; hints (like several main categories) would be printed and also fail here.
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout
+
+
+def test_importtime_lines_name_each_module_once():
+    start_modules = _load("start_modules", PACKAGING / "start_modules.py")
+    output = "\n".join(
+        [
+            "import time: self [us] | cumulative | imported package",
+            "import time:       260 |        260 |   _io",
+            "import time:       523 |       1383 | encodings.aliases",
+            "something else on stderr",
+            "import time:        10 |         10 | _io",
+        ]
+    )
+    assert start_modules.imported_modules(output) == ["_io", "encodings.aliases"]
+
+
+def test_start_packages_are_what_the_first_window_needs():
+    # The spec collects these as plain .pyc files; what loads later (the embedded sandbox,
+    # the HTTP client, the keyring) stays in PyInstaller's compressed archive.
+    start_modules = _load("start_modules", PACKAGING / "start_modules.py")
+    packages = set(start_modules.start_packages())
+    assert {"flowdock_desktop", "PySide6", "encodings", "logging"} <= packages
+    assert not packages & {"starlette", "uvicorn", "httpx", "keyring"}
