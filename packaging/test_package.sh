@@ -71,6 +71,11 @@ for pyc in flowdock_desktop/ui/app.pyc logging/__init__.pyc encodings/__init__.p
 done
 [ -z "$missing" ] && ok "start modules as plain .pyc" \
     || fail "not collected as plain .pyc (packaging/start_modules.py):$missing"
+# PySide6's signature support ships compiled where PySide looks before compiling its embedded
+# sources on every start (packaging/shiboken_support.py).
+[ -f "$internal/shiboken6/files.dir/shibokensupport/signature/loader.pyc" ] \
+    && ok "PySide6's signature support compiled" \
+    || fail "no compiled shibokensupport in _internal/shiboken6/files.dir (shiboken_support.py)"
 export QT_QPA_PLATFORM=offscreen
 export FLOWDOCK_DESKTOP_HOME="$root/profile"
 if "$program" --self-test >"$root/selftest.log" 2>&1; then

@@ -204,3 +204,16 @@ def test_start_packages_are_what_the_first_window_needs():
     packages = set(start_modules.start_packages())
     assert {"flowdock_desktop", "PySide6", "encodings", "logging"} <= packages
     assert not packages & {"starlette", "uvicorn", "httpx", "keyring"}
+
+
+def test_pyside_signature_support_compiles_outside_pyside(tmp_path):
+    # The build writes PySide6's embedded sources into its own folder (never into the
+    # environment's shiboken6/, which would change every source start too) and compiles them.
+    shiboken_support = _load("shiboken_support", PACKAGING / "shiboken_support.py")
+    entries = shiboken_support.compiled_support(tmp_path / "work")
+    dests = {dest for dest, _src, _kind in entries}
+    assert "shiboken6/files.dir/shibokensupport/signature/loader.pyc" in dests
+    assert all(kind == "DATA" and Path(src).is_file() for _dest, src, kind in entries)
+    import shiboken6
+
+    assert not (Path(shiboken6.__file__).parent / "files.dir").exists()
