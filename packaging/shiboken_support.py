@@ -38,10 +38,13 @@ def compiled_support(work: Path, python: str = sys.executable) -> list[tuple[str
     shutil.rmtree(work, ignore_errors=True)
     sources, compiled = work / "sources", work / "compiled"
     sources.mkdir(parents=True)
-    subprocess.run([python, "-c", _WRITE_SOURCES, str(sources)], check=True)
+    written = subprocess.run([python, "-c", _WRITE_SOURCES, str(sources)], check=False)
     modules = sorted((sources / "shibokensupport").rglob("*.py"))
-    if not modules:
-        raise SystemExit(f"shiboken_support: PySide6 wrote no shibokensupport sources in {sources}")
+    if written.returncode != 0 or not modules:
+        raise SystemExit(
+            f"shiboken_support: PySide6 did not write its shibokensupport sources into {sources} "
+            f"(exit {written.returncode})"
+        )
     entries = []
     for source in modules:
         relative = source.relative_to(sources)

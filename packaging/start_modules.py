@@ -51,15 +51,20 @@ def start_packages(python: str = sys.executable) -> list[str]:
         )
         # One pipe for both streams keeps their order: what was imported before the "ready"
         # line counts, not what a worker imports while the program quits.
-        result = subprocess.run(
-            [python, "-X", "importtime", "-m", "flowdock_desktop"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=TIMEOUT_S,
-        )
+        try:
+            result = subprocess.run(
+                [python, "-X", "importtime", "-m", "flowdock_desktop"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise SystemExit(
+                f"start_modules: the program showed no window within {TIMEOUT_S} s"
+            ) from None
     before, ready, _after = result.stdout.partition("\nready ")
     if result.returncode != 0 or not ready:
         raise SystemExit(
