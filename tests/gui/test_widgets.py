@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 from person import painted_background
-from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QLineEdit,
+    QRadioButton,
+    QStyle,
+    QStyleOptionButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from flowdock_desktop.ui.theme import apply_theme
 from flowdock_desktop.ui.widgets import Banner, StatusBadge, labelled_field
@@ -121,3 +131,62 @@ def test_a_first_notice_keeps_room_for_the_one_expected_after_it(qtbot):
     banner.show_message("info", "Sending…", room_for=expected * 6)
     layout.activate()
     assert below.y() == held
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(colour.red())
+        + 0.7152 * channel(colour.green())
+        + 0.0722 * channel(colour.blue())
+    )
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("kind", [QCheckBox, QRadioButton, QLineEdit])
+def test_an_unticked_box_an_unchosen_option_and_an_empty_field_are_plain_to_see(
+    qtbot, qapp, scheme, kind
+):
+    # WCAG 2.1 (1.4.11): the outline a control is recognised by has 3:1 against what is
+    # around it. Measured on the pixels Qt paints for the control on the window: an
+    # unticked box's or unchosen option's indicator, an empty field's frame.
+    apply_theme(qapp, scheme)
+    try:
+        window = QWidget()
+        window.setAutoFillBackground(True)
+        layout = QVBoxLayout(window)
+        control = QLineEdit() if kind is QLineEdit else kind("Discussion: a comment")
+        layout.addWidget(control)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        background = window.palette().color(QPalette.ColorRole.Window)
+        image = window.grab().toImage()
+        if kind is QLineEdit:
+            box = control.rect()
+        else:  # only the indicator's pixels (the style's own rectangle for it), not the text
+            option = QStyleOptionButton()
+            option.initFrom(control)
+            element = (
+                QStyle.SubElement.SE_CheckBoxIndicator
+                if kind is QCheckBox
+                else QStyle.SubElement.SE_RadioButtonIndicator
+            )
+            box = control.style().subElementRect(element, option, control)
+        box.translate(control.mapTo(window, QPoint(0, 0)))
+        outline = max(
+            _contrast(image.pixelColor(x, y), background)
+            for x in range(box.left(), box.right() + 1)
+            for y in range(box.top(), box.bottom() + 1)
+        )
+        assert outline >= 3.0, f"{kind.__name__} outline {outline:.2f}:1 on {scheme}"
+    finally:
+        apply_theme(qapp, "light")
