@@ -19,13 +19,13 @@ from flowdock_desktop.resources import APP_ICON, resource_path
 STYLE = "Fusion"
 STYLE_ARGUMENTS = ("-style", STYLE)
 
-#: Fusion draws the ring of a check box or radio button, and a text field's frame, in the
-#: window colour darkened: on either palette they were barely there (1.1:1 against a dark
-#: window, 1.7–2.1:1 against a light one; WCAG asks 3:1 for the outline a control is recognised
-#: by), so in dark mode an unticked box, an unchosen option or an empty field all but vanished.
-#: These classes get their palette with a grey window colour, which nothing of theirs but that
-#: outline uses (a lighter grey on dark).
-INDICATOR_CLASSES = ("QCheckBox", "QRadioButton", "QLineEdit")
+#: Fusion draws the ring of a check box or radio button, and the frame of a text field or
+#: text box, in the window colour darkened: on either palette they were barely there (1.1:1
+#: against a dark window, 1.7–2.1:1 against a light one; WCAG asks 3:1 for the outline a
+#: control is recognised by), so in dark mode an unticked box, an unchosen option or an empty
+#: field all but vanished. These classes get their palette with a grey window colour, which
+#: nothing of theirs but that outline uses (a lighter grey on dark).
+INDICATOR_CLASSES = ("QCheckBox", "QRadioButton", "QLineEdit", "QPlainTextEdit", "QTextEdit")
 INDICATOR_WINDOW = {"light": "#8c939b", "dark": "#c0c6cc"}
 
 #: Flowdock's ten thread status colours, as shown on badges.

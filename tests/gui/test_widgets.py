@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QLineEdit,
+    QPlainTextEdit,
     QRadioButton,
     QStyle,
     QStyleOptionButton,
@@ -151,26 +152,27 @@ def _contrast(a: QColor, b: QColor) -> float:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("kind", [QCheckBox, QRadioButton, QLineEdit])
+@pytest.mark.parametrize("kind", [QCheckBox, QRadioButton, QLineEdit, QPlainTextEdit])
 def test_an_unticked_box_an_unchosen_option_and_an_empty_field_are_plain_to_see(
     qtbot, qapp, scheme, kind
 ):
     # WCAG 2.1 (1.4.11): the outline a control is recognised by has 3:1 against what is
     # around it. Measured on the pixels Qt paints for the control on the window: an
-    # unticked box's or unchosen option's indicator, an empty field's frame.
+    # unticked box's or unchosen option's indicator, an empty field's or text box's frame.
     apply_theme(qapp, scheme)
     try:
         window = QWidget()
         window.setAutoFillBackground(True)
         layout = QVBoxLayout(window)
-        control = QLineEdit() if kind is QLineEdit else kind("Discussion: a comment")
+        fields = (QLineEdit, QPlainTextEdit)
+        control = kind() if kind in fields else kind("Discussion: a comment")
         layout.addWidget(control)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
         background = window.palette().color(QPalette.ColorRole.Window)
         image = window.grab().toImage()
-        if kind is QLineEdit:
+        if kind in fields:
             box = control.rect()
         else:  # only the indicator's pixels (the style's own rectangle for it), not the text
             option = QStyleOptionButton()
