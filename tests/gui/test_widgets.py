@@ -56,8 +56,9 @@ def test_status_badge_names_its_status_for_screen_readers(qtbot):
     assert badge.isHidden()
 
 
-def test_banner_keeps_its_height_while_notices_follow_each_other(qtbot):
-    # "Sending…" then "Sent …" on every send: the form under the banner stays where it is.
+def _banner_above_a_field(qtbot, width: int) -> tuple[QWidget, Banner, QLineEdit, QVBoxLayout]:
+    """A shown window ``width`` wide: a banner, a field under it (which moves when the banner
+    grows), and room below. The caller keeps the window: it goes when its last reference does."""
     window = QWidget()
     layout = QVBoxLayout(window)
     banner = Banner()
@@ -66,9 +67,15 @@ def test_banner_keeps_its_height_while_notices_follow_each_other(qtbot):
     layout.addWidget(below)
     layout.addStretch(1)
     qtbot.addWidget(window)
-    window.resize(260, 400)
+    window.resize(width, 400)
     window.show()
     qtbot.waitExposed(window)
+    return window, banner, below, layout
+
+
+def test_banner_keeps_its_height_while_notices_follow_each_other(qtbot):
+    # "Sending…" then "Sent …" on every send: the form under the banner stays where it is.
+    _window, banner, below, layout = _banner_above_a_field(qtbot, 260)
 
     banner.show_message("info", "Sending… " + "a long notice that wraps over lines " * 3)
     layout.activate()
@@ -98,17 +105,7 @@ def test_banner_keeps_its_height_while_notices_follow_each_other(qtbot):
 def test_a_first_notice_keeps_room_for_the_one_expected_after_it(qtbot):
     # The first "Sending…" of a session already has the height "Sent to … as message …"
     # needs in a narrow column, so the form under it moves once, not twice.
-    window = QWidget()
-    layout = QVBoxLayout(window)
-    banner = Banner()
-    below = QLineEdit()
-    layout.addWidget(banner)
-    layout.addWidget(below)
-    layout.addStretch(1)
-    qtbot.addWidget(window)
-    window.resize(300, 400)
-    window.show()
-    qtbot.waitExposed(window)
+    _window, banner, below, layout = _banner_above_a_field(qtbot, 300)
     expected = "Sent to Acme / Main at 17:40:12 as message 1000000000."
 
     banner.show_message("info", "Sending…")
