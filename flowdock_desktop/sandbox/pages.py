@@ -480,8 +480,11 @@ async def inbox_page(request: Request) -> Response:
             for t in threads
         )
         items = items or '<p id="no-threads">No threads yet.</p>'
+        # The stream starts after what this page shows: activity posted between the page and
+        # its stream's first connection is replayed, not missed until a reload.
+        shown = tx.value("SELECT max(seq) FROM messages") or 0
         body += (
-            f'<div id="threads" data-stream="/stream/flows/{e(path)}" '
+            f'<div id="threads" data-stream="/stream/flows/{e(path)}?last_event_id={shown}" '
             f'data-threads="/app/{e(path)}/threads/">{items}</div>'
             f"<script>{_LIVE_SCRIPT}</script>"
         )

@@ -10,7 +10,8 @@ team inbox page's live updates). Two framings, chosen by ``Accept`` (or ``accept
   ``\\n`` as keep-alive when the stream has been quiet for ``stream_keepalive`` seconds;
 - ``text/event-stream``: server-sent events, each with ``id:`` (the message's place in the
   store) and ``data:``, a ``:`` comment as keep-alive; ``Last-Event-ID`` replays from the
-  store what was missed (the JSON framing honours the header too, though it sends no ids).
+  store what was missed (the JSON framing honours the header too, though it sends no ids;
+  ``last_event_id=`` in the query does the same for a first connection).
 
 Events are the stored messages as the messages API shows them; thread messages carry
 ``thread_id`` and the thread's state as that message left it. Who gets what, and what happens
@@ -71,8 +72,11 @@ def _framing(request: Request) -> str:
 
 
 def _last_event_id(request: Request) -> int | None:
-    """The ``Last-Event-ID`` a reconnecting client sends; one that is not ours is ignored."""
+    """The ``Last-Event-ID`` a reconnecting client sends, else ``last_event_id=`` in the query
+    (a browser's ``EventSource`` cannot send the header on its first connection: the team inbox
+    page names there what it already shows); one that is not ours is ignored."""
     value = request.headers.get("last-event-id", "").strip()
+    value = value or request.query_params.get("last_event_id", "").strip()
     if value.isascii() and value.isdigit() and len(value) < 19:
         return int(value)
     return None

@@ -47,7 +47,7 @@ def test_the_page_session_follows_the_flow_stream(live, browser) -> None:
     cookie = page.headers["set-cookie"]
     assert cookie.startswith(PAGE_COOKIE + "=")
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
-    assert 'data-stream="/stream/flows/acme/main"' in page.text
+    assert re.search(r'data-stream="/stream/flows/acme/main\?last_event_id=\d+"', page.text)
     assert "new EventSource(list.dataset.stream)" in page.text
 
     url = live.base_url + "/stream/flows/acme/main"
@@ -129,3 +129,21 @@ def test_the_thread_fragment_shows_the_new_status(browser) -> None:
     assert 'class="badge status-red"' in fragment.text and "failed" in fragment.text
     assert '<div class="state">' in fragment.text and 'class="comment"' in fragment.text
     assert browser.get("/app/acme/main/threads/nope").status_code == 404
+
+
+def test_activity_between_the_page_and_its_stream_is_not_missed(live, browser) -> None:
+    # The page is rendered, then a message is posted, then the page's script connects: the
+    # stream the page names replays what came after the page (a browser's EventSource sends no
+    # Last-Event-ID on its first connection).
+    page = browser.get("/app/acme/main")
+    stream = re.search(r'data-stream="([^"]+)"', page.text)
+    assert stream, "the page names no stream"
+    posted, _ = _thread(browser, "Posted meanwhile", "live:meanwhile")
+    reader = Reader(live.base_url + stream.group(1), headers=SSE, cookies=dict(browser.cookies))
+    reader.start()
+    try:
+        assert reader.response.status_code == 200
+        ((_, event),) = reader.sse_events(1)
+        assert event["id"] == posted["id"] and event["thread"]["title"] == "Posted meanwhile"
+    finally:
+        reader.stop()
