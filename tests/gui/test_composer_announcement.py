@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from person import WAIT, focused, press, press_mnemonic, type_over, type_text
 from PySide6.QtCore import Qt, QTimer
@@ -146,3 +148,30 @@ def test_a_template_asks_for_its_blanks_in_a_dialog_with_room_for_text(
     assert form.message_body.text() == "We are closed.\nBack on Monday."
     assert form.body.text() == ""  # the text is the message's own, not the thread's
     assert form.external_thread_id.text() == "office-closed-friday"
+
+
+def test_the_view_chosen_last_is_the_one_remembered(
+    qtbot, composer_context, sandbox, open_composer, monkeypatch
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    settings = composer_context.settings
+    write = settings.set
+    writes: list[str] = []
+
+    def slow_for_full(key: str, value: object) -> None:
+        if key == "composer_view" and value == "full":
+            time.sleep(0.5)  # this write is still on its way when the next choice is made
+        write(key, value)
+        writes.append(str(value))
+
+    monkeypatch.setattr(settings, "set", slow_for_full)
+    full, announcement = (
+        window.view_switch.group.buttons()[1],
+        window.view_switch.group.buttons()[0],
+    )
+    qtbot.mouseClick(full, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(announcement, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: writes[-1:] == ["announcement"], timeout=WAIT)
+    assert writes == ["full", "announcement"]  # one at a time, the last choice last
+    assert settings.get("composer_view") == "announcement"

@@ -3,6 +3,8 @@ in use (the "Fix the marked fields" banner goes once nothing is marked)."""
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QStackedWidget, QWidget
@@ -13,6 +15,8 @@ from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 from flowdock_desktop.ui.composer.banner import BannerController, BannerReason
 from flowdock_desktop.ui.composer.form import MessageForm
 from flowdock_desktop.ui.tasks import run_task
+
+log = logging.getLogger(__name__)
 
 #: The two ways to write a message, as stored in the settings.
 ANNOUNCEMENT, FULL = "announcement", "full"
@@ -66,6 +70,8 @@ class ViewsController(QObject):
         self.form, self.announcement = form, announcement
         self._stack, self._buttons, self._actions = stack, buttons, actions
         self._settings = settings
+        self._wanted = ""
+        self._writing = False
         self._banner = banner
         buttons.buttonClicked.connect(lambda button: self.show(button.property("mode")))
         for mode, action in actions.items():
@@ -90,9 +96,34 @@ class ViewsController(QObject):
             button.setChecked(button.property("mode") == mode)
         self._actions[mode].setChecked(True)
         if remember:
-            settings = self._settings
-            run_task(lambda: settings.set(VIEW_SETTING, mode), owner=None)
+            self._remember(mode)
             self.focus_first_empty()
+
+    def _remember(self, mode: str) -> None:
+        """Keep the view for the next start, on a worker: one write at a time, the last
+        choice last (two writes in flight could end in either order, and a quick switch back
+        and forth then remembered the view left, not the one chosen)."""
+        self._wanted = mode
+        if self._writing:
+            return  # written once the write in flight ends
+        self._writing = True
+        settings = self._settings
+        run_task(
+            lambda: settings.set(VIEW_SETTING, mode),
+            owner=self,
+            on_done=lambda _: self._written(mode),
+            on_error=lambda error: self._not_written(mode, error),
+        )
+
+    def _not_written(self, mode: str, error: BaseException) -> None:
+        # Not worth a window: the next start opens the Full message view.
+        log.warning("the composer's view was not remembered: %s", type(error).__name__)
+        self._written(mode)
+
+    def _written(self, mode: str) -> None:
+        self._writing = False
+        if self._wanted != mode:
+            self._remember(self._wanted)
 
     def adapt(self) -> None:
         """A new message arrived in the form (a draft, a template): fit it to the view."""
