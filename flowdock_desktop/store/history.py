@@ -110,24 +110,49 @@ _UPSERT = (
 # reads a payload. A uuid in both is listed once, from the history table. A row whose JSON is
 # damaged is left out rather than failing the whole history.
 _KEPT = (
-    f"SELECT {', '.join(_COLUMNS)}, NULL AS posted, NULL AS replied FROM history WHERE {{where}}"
+    f"SELECT {', '.join(_COLUMNS)}, NULL AS posted, NULL AS replied, 0 AS kind FROM history"
+    " WHERE {where}"
 )
-_SENT = (
-    "SELECT id, integration_id, uuid, NULL, NULL, NULL, NULL, NULL, NULL, sent_at, NULL, NULL,"
-    f" json_extract(payload, {_paths(_POSTED)}),"
-    f" CASE WHEN response IS NOT NULL THEN json_extract(response, {_paths(_REPLIED)}) END"
+_SENT_ROWS = (
     " FROM outbox WHERE {where} AND state = 'sent' AND in_history = 1 AND json_valid(payload)"
     " AND (response IS NULL OR json_valid(response))"
     " AND NOT EXISTS (SELECT 1 FROM history WHERE history.uuid = outbox.uuid)"
 )
+_SENT = (
+    "SELECT id, integration_id, uuid, NULL, NULL, NULL, NULL, NULL, NULL, sent_at, NULL, NULL,"
+    f" json_extract(payload, {_paths(_POSTED)}),"
+    f" CASE WHEN response IS NOT NULL THEN json_extract(response, {_paths(_REPLIED)}) END, 1"
+    + _SENT_ROWS
+)
+
+#: The order of entries, oldest first: ``id`` orders those sent at the same moment, and an
+#: entry kept in the history table comes before a sent row with the same time and id.
+_ORDER = ("sent_at", "id", "kind")
 
 
 def _entries(where: str) -> str:
     """Both kinds of entries matching ``where`` (on columns both tables have), newest first."""
     return (
         f"{_KEPT.format(where=where)} UNION ALL {_SENT.format(where=where)}"
-        " ORDER BY sent_at DESC, id DESC"
+        f" ORDER BY {', '.join(column + ' DESC' for column in _ORDER)}"
     )
+
+
+# What ``History.threads`` reads of each entry of one integration, oldest first: its time and
+# one JSON text ``[[event, external id, thread title, status value, status colour, thread id],
+# thread id replied]``, the values at ``_THREADED`` in the message posted and the thread id in
+# Flowdock's reply (a kept entry's columns put in the same places, its thread id as posted),
+# built by SQLite so that Python decodes the whole history in one ``json.loads``.
+_THREADED = tuple(path for path in _POSTED if path != "title")
+_THREAD_ENTRIES = (
+    "SELECT sent_at, json_array(json_array(event, external_thread_id, thread_title,"
+    " status_value, status_color, thread_id), NULL) AS thread_values, id, 0 AS kind"
+    " FROM history WHERE integration_id = :integration"
+    f" UNION ALL SELECT sent_at, json_array(json_extract(payload, {_paths(_THREADED)}),"
+    " CASE WHEN response IS NOT NULL THEN json_extract(response, '$.thread_id') END), id, 1"
+    + _SENT_ROWS.format(where="integration_id = :integration")
+    + f" ORDER BY {', '.join(_ORDER)}"
+)
 
 
 def _text(value: Any) -> str | None:
@@ -288,42 +313,75 @@ class History:
         A thread's title and status are those of the latest message that carried them,
         since every Flowdock thread message carries the thread's whole new state.
         """
-        summaries: dict[str, dict[str, Any]] = {}
+        rows = self._db.query(_THREAD_ENTRIES, {"integration": integration_id})
+        values = json.loads(f"[{','.join(row['thread_values'] for row in rows)}]")
+        threads: dict[str, _Thread] = {}
         # A message posted by Flowdock thread id belongs with the same thread's messages
         # posted by external id: map the Flowdock id to the key the thread first got.
         key_of_thread_id: dict[str, str] = {}
-        # Oldest first, so later messages overwrite the state of earlier ones.
-        for entry in reversed(self.list(integration_id)):
-            if entry.external_thread_id:
-                key = entry.external_thread_id
-            elif entry.thread_id:
-                key = key_of_thread_id.get(entry.thread_id, entry.thread_id)
+        # Oldest first, so later messages overwrite the state of earlier ones. The values are
+        # read as ``_derived`` reads them (a kept entry's were read so when it was written).
+        for row, (posted, replied) in zip(rows, values, strict=True):
+            event, external, title, status_value, status_color, thread_id = posted
+            external = _text(external)
+            thread_id = _text(replied) or _text(thread_id)
+            if external:
+                key = external
+            elif thread_id:
+                key = key_of_thread_id.get(thread_id, thread_id)
             else:
                 continue
-            summary = summaries.setdefault(
-                key,
-                {
-                    "integration_id": integration_id,
-                    "key": key,
-                    "external_thread_id": entry.external_thread_id,
-                    "thread_id": None,
-                    "title": None,
-                    "status_value": None,
-                    "status_color": None,
-                    "message_count": 0,
-                },
+            thread = threads.get(key)
+            if thread is None:
+                thread = threads[key] = _Thread(external)
+            thread.message_count += 1
+            thread.last_event = event if row["kind"] == 0 else _text(event) or "message"
+            thread.last_sent_at = row["sent_at"]
+            if thread_id:
+                thread.thread_id = thread_id
+                key_of_thread_id.setdefault(thread_id, key)
+            if title := _text(title):
+                thread.title = title
+            status_value, status_color = _text(status_value), _text(status_color)
+            if status_value or status_color:
+                thread.status = (status_value, status_color)
+        result = [
+            ThreadSummary(
+                integration_id=integration_id,
+                key=key,
+                external_thread_id=thread.external_thread_id,
+                thread_id=thread.thread_id,
+                title=thread.title,
+                status_value=thread.status[0],
+                status_color=thread.status[1],
+                last_event=thread.last_event,
+                last_sent_at=thread.last_sent_at,
+                message_count=thread.message_count,
             )
-            summary["message_count"] += 1
-            summary["last_event"] = entry.event
-            summary["last_sent_at"] = entry.sent_at
-            if entry.thread_id:
-                summary["thread_id"] = entry.thread_id
-                key_of_thread_id.setdefault(entry.thread_id, key)
-            if entry.thread_title:
-                summary["title"] = entry.thread_title
-            if entry.status_value or entry.status_color:
-                summary["status_value"] = entry.status_value
-                summary["status_color"] = entry.status_color
-        result = [ThreadSummary(**s) for s in summaries.values()]
-        result.sort(key=lambda s: s.last_sent_at, reverse=True)
+            for key, thread in threads.items()
+        ]
+        result.sort(key=lambda summary: summary.last_sent_at, reverse=True)
         return result
+
+
+class _Thread:
+    """A thread's summary while ``History.threads`` reads its messages, oldest first."""
+
+    __slots__ = (
+        "external_thread_id",
+        "last_event",
+        "last_sent_at",
+        "message_count",
+        "status",
+        "thread_id",
+        "title",
+    )
+
+    def __init__(self, external_thread_id: str | None) -> None:
+        self.external_thread_id = external_thread_id
+        self.thread_id: str | None = None
+        self.title: str | None = None
+        self.status: tuple[str | None, str | None] = (None, None)
+        self.message_count = 0
+        self.last_event = ""
+        self.last_sent_at = 0.0
