@@ -57,6 +57,15 @@ def _bare() -> int:
     return app.exec()
 
 
+def _settle_after_first_paint(router) -> None:
+    # As run_gui does once the first window is up: what the start made is kept out of later
+    # collections, and the collector's start-up pause ends unless the window holds it.
+    from flowdock_desktop.ui.collector import settle
+    from flowdock_desktop.ui.first_paint import after_first_paint
+
+    after_first_paint(router.windows[-1], settle)
+
+
 def _app() -> int:
     from PySide6.QtCore import QTimer
 
@@ -67,6 +76,7 @@ def _app() -> int:
     context = AppContext()
     router = WindowRouter(context)
     router.show_wizard()
+    _settle_after_first_paint(router)
     QTimer.singleShot(0, lambda: _ready(app))
     try:
         return app.exec()
@@ -147,6 +157,7 @@ def _composer() -> int:
     if window.objectName() != "composer":
         print("the profile was not seeded: no composer (seed_composer_profile)", file=sys.stderr)
         return 2
+    _settle_after_first_paint(router)
     deadline_ms = 5000
 
     # Wait until the composer has loaded its integrations and draft (worker tasks), so the

@@ -7,13 +7,15 @@ import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from flowdock_desktop import __version__
-from flowdock_desktop.ui import feature_check
+from flowdock_desktop.ui import collector, feature_check
 from flowdock_desktop.ui.theme import STYLE_ARGUMENTS, app_icon, apply_theme
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.integrations import Integration
 
@@ -31,6 +33,8 @@ def application() -> QApplication:
     if app is None:
         # The style as an argument: Qt sets it up without a Python QStyle object (ui.theme).
         app = QApplication([*sys.argv[:1], *STYLE_ARGUMENTS])
+        # Little of what the start makes is garbage: no collections until it has settled.
+        collector.pause_start()
         app.setApplicationName("Flowdock Desktop")
         app.setOrganizationName("Flowdock Desktop")
         app.setApplicationVersion(__version__)
@@ -114,6 +118,8 @@ class WindowRouter(QObject):
         try:
             from flowdock_desktop.ui.composer import ComposerWindow
         except ImportError:
+            from PySide6.QtWidgets import QMessageBox
+
             # The composer is built separately; until it ships, say what was set up.
             box = QMessageBox(
                 QMessageBox.Icon.Information,
@@ -173,6 +179,8 @@ class WindowRouter(QObject):
         try:
             self.open_link(message)
         except (SetupLinkError, ConnectError) as exc:
+            from PySide6.QtWidgets import QMessageBox
+
             QMessageBox.warning(None, "Flowdock Desktop", str(exc))
 
     def show_configure(self, integration: Integration) -> QWidget:

@@ -54,3 +54,22 @@ def test_the_composer_loads_its_dialogs_and_setup_code_when_used():
         "flowdock_desktop.api.stream",
     }
     assert loaded & later == set()
+
+
+def test_a_gui_start_finds_its_icon_and_makes_no_message_box_before_one_is_shown():
+    # The icon is a plain file next to the package: found without importlib.resources and its
+    # readers. QMessageBox's Python type (and its enums) is made only when a box is shown.
+    code = (
+        "import os\n"
+        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6 import QtWidgets\n"
+        "from flowdock_desktop.ui.app import application\n"
+        "import flowdock_desktop.ui.composer.window\n"
+        "import flowdock_desktop.ui.wizard.wizard\n"
+        "application()\n"
+        "if 'QMessageBox' in vars(QtWidgets):\n"
+        "    sys.modules['QMessageBox made'] = QtWidgets\n"
+    )
+    loaded = set(_loaded_after(code))
+    assert "importlib.resources" not in loaded
+    assert "QMessageBox made" not in loaded

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from flowdock_desktop.compose.presenters import (
     IntegrationGroups,
@@ -118,6 +118,8 @@ class IntegrationsController(QObject):
         if not ok:
             return
         if not name.strip():
+            from PySide6.QtWidgets import QMessageBox
+
             QMessageBox.information(
                 self._parent, "Rename integration", "The name cannot be empty; it was kept."
             )
@@ -149,6 +151,8 @@ class IntegrationsController(QObject):
                 text = f"Forget “{current.source_name}”, which was removed in Flowdock?"
                 if unsent:
                     text += f" Its {count(unsent, 'message')} not sent will be deleted too."
+            from PySide6.QtWidgets import QMessageBox
+
             answer = QMessageBox.question(self._parent, title, text)
             if answer != QMessageBox.StandardButton.Yes:
                 return

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from flowdock_desktop.compose.presenters import summarize_outbox
 from flowdock_desktop.ui.composer.outbox_panel import OutboxPanel
@@ -125,6 +125,8 @@ class OutboxController(QObject):
 
     def discard(self, item_id: int, *, confirm: bool = True) -> None:
         if confirm:
+            from PySide6.QtWidgets import QMessageBox  # its Qt type and enums: when first asked
+
             answer = QMessageBox.question(
                 self._parent,
                 "Discard message",

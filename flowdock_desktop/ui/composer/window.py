@@ -41,7 +41,7 @@ from flowdock_desktop.compose.presenters import outbox_names
 from flowdock_desktop.problems import NextStep, explain_and_report
 from flowdock_desktop.sending import SendResult, SendService
 from flowdock_desktop.store.integrations import Integration
-from flowdock_desktop.ui.collector import settle
+from flowdock_desktop.ui import collector
 from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.composer.drafts import DraftsController
@@ -129,6 +129,8 @@ class ComposerWindow(QMainWindow):
         self._loaded = False
         self._waiting_for_load: list[Callable[[], object]] = []
         QTimer.singleShot(LOAD_FALLBACK_MS, self, self._release_loaded)
+        # A paused collector (the app's start) stays paused until the message shows.
+        collector.hold()
         self.setWindowTitle("Flowdock Desktop — Composer")
         self._build()
         self._build_menus()
@@ -225,6 +227,7 @@ class ComposerWindow(QMainWindow):
         if self._loaded:
             return
         self._loaded = True
+        collector.release()
         waiting, self._waiting_for_load = self._waiting_for_load, []
         for callback in waiting:
             after_first_paint(self, callback, owner=self)
@@ -524,7 +527,7 @@ class ComposerWindow(QMainWindow):
         else:
             self._start_fresh()
         # Loaded: the window and the modules it brought stay as long as it is open.
-        settle()
+        collector.settle()
         self._release_loaded()
 
     def _start_fresh(self) -> None:

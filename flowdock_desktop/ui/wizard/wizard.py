@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
+from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
 from flowdock_desktop.ui.wizard.base import WizardPage
 from flowdock_desktop.ui.wizard.state import WizardState
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.integrations import Integration
     from flowdock_desktop.ui.wizard.application_page import ApplicationPage
@@ -299,6 +301,8 @@ class SetupWizard(QWizard):
         super().reject()
 
     def _ask_before_discarding(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # its Qt type and enums: when first asked
+
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Discard what you typed?",
