@@ -66,15 +66,24 @@ def _settle_after_first_paint(router) -> None:
     after_first_paint(router.windows[-1], settle)
 
 
+def _gui():
+    """``ui.app``, imported first as the app's own start does (``ui.commands`` imports it, then
+    ``run_gui`` imports the context and the rest): PySide and the GUI's cheaper import check
+    (``ui.feature_check``) come with it, before the context's modules load."""
+    from flowdock_desktop.ui import app
+
+    return app
+
+
 def _app() -> int:
+    gui = _gui()
     from PySide6.QtCore import QTimer
 
     from flowdock_desktop.context import AppContext
-    from flowdock_desktop.ui.app import WindowRouter, application
 
-    app = application()
+    app = gui.application()
     context = AppContext()
-    router = WindowRouter(context)
+    router = gui.WindowRouter(context)
     router.show_wizard()
     _settle_after_first_paint(router)
     QTimer.singleShot(0, lambda: _ready(app))
@@ -142,17 +151,17 @@ def seed_composer_profile(profile_dir: Path, keyring_file: Path) -> None:
 
 
 def _composer() -> int:
+    gui = _gui()
     from PySide6.QtCore import QTimer
 
     from flowdock_desktop.context import AppContext
-    from flowdock_desktop.ui.app import WindowRouter, application
 
-    app = application()
+    app = gui.application()
     context = AppContext()
     # What run_gui does on a profile that holds data: check the data file before any
     # window, then show the start window, which is the composer when integrations exist.
     context.db  # noqa: B018
-    router = WindowRouter(context)
+    router = gui.WindowRouter(context)
     window = router.show_start()
     if window.objectName() != "composer":
         print("the profile was not seeded: no composer (seed_composer_profile)", file=sys.stderr)

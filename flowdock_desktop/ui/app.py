@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def application() -> QApplication:
     """The one QApplication (created on first use), themed."""
-    # Before the windows' modules load: PySide's import hook checks each one (ui.feature_check).
+    # In place already when this module was imported (ui.feature_check); never twice.
     feature_check.install()
     app = QApplication.instance()
     if app is None:

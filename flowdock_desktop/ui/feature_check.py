@@ -13,6 +13,11 @@ compiled extension module (which has no source, PySide's answer too). Anything e
 modules, the frozen build's archive, a file that cannot be read) still goes to PySide's own
 check, so the answer never differs. Nothing happens when this PySide has no
 such check (another version): the hook is then left as it is.
+
+Importing this module installs it: ``ui.app`` imports it right after PySide, before the rest of
+the GUI's modules (the theme, the context, the stores, the windows) load. Installed only in
+``application()`` it came after the 40 (probe) to 100 (``run_gui``) modules imported before
+the QApplication, each checked PySide's way.
 """
 
 from __future__ import annotations
@@ -59,3 +64,6 @@ def install() -> bool:
         return False
     setattr(feature, CHECK_NAME, reads_source_file(check))
     return True
+
+
+install()

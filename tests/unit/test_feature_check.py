@@ -61,3 +61,19 @@ def test_installed_once_with_the_application(qapp):
     check = getattr(sys.modules[feature_check.FEATURE_MODULE], feature_check.CHECK_NAME)
     assert getattr(check, "reads_source_file", False)
     assert feature_check.install() is False  # already in place: not wrapped twice
+
+
+def test_in_place_as_soon_as_the_gui_module_loads():
+    # Before the context, the stores and the windows are imported (run_gui imports them after
+    # ui.app), so none of them gets PySide's own, slower check.
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "import flowdock_desktop.ui.app\n"
+        "from flowdock_desktop.ui import feature_check\n"
+        "check = getattr(sys.modules[feature_check.FEATURE_MODULE], feature_check.CHECK_NAME)\n"
+        "print(getattr(check, 'reads_source_file', False))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True"]
