@@ -12,6 +12,7 @@ from person import WAIT, retype
 from PySide6.QtCore import Qt
 
 from flowdock_desktop.testing import arm_fault, post_status
+from flowdock_desktop.ui.composer import ComposerWindow
 from flowdock_desktop.ui.composer.threads_panel import CHANGED_MARK
 from flowdock_desktop.ui.theme import STATUS_COLOURS
 
@@ -267,3 +268,29 @@ def test_while_live_a_send_does_not_ask_the_server_for_threads_it_follows(
     assert panel.views[0].remote.status.value == "deployed"
     assert any(path.endswith("/messages") for path in asked)  # the hook saw the send
     assert not [path for path in asked if f"/threads/{thread_id}" in path]
+
+
+def test_after_a_restart_another_clients_status_shows_in_the_threads_listed(
+    qtbot, context, sandbox, open_window
+):
+    # The thread was sent before this start: the listing comes before the stream (which waits
+    # until the window shows its message), and what the stream brings lands on that listing.
+    integration, source = connect(context, sandbox.base_url)
+    first = open_window(integration.id)
+    fill(qtbot, first)
+    send(qtbot, first)
+    first.close()
+
+    # A restart straight into the Threads tab: the listing comes in before the stream starts
+    # (it waits until the window shows its message).
+    window = ComposerWindow(context, integration.id)
+    qtbot.addWidget(window)
+    window.show()
+    window.right_tabs.setCurrentWidget(window.threads_panel)
+    panel = window.threads_panel
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.views[0].remote is not None, timeout=WAIT)
+    _post_status(sandbox, source.flow_token, "failed", "red")
+    qtbot.waitUntil(lambda: panel.tree.topLevelItem(0).text(0) == "failed", timeout=WAIT)
+    assert panel.tree.topLevelItemCount() == 1

@@ -144,10 +144,17 @@ class ThreadsFollower(QObject):
         self.live.state_changed.connect(self._state_changed)
         panel.thread_selected.connect(self._looked_at)
 
+    def forget(self) -> None:
+        """Another integration is shown: what was known of the threads listed goes."""
+        self.board = ThreadBoard()
+
     def follow(self, integration_id: str | None) -> None:
-        """Another integration (or the same one again after a failure)."""
+        """Follow an integration's flow (the same one again after a failure restarts it).
+
+        The board stays: the listing of the integration shown can come in before its stream
+        starts (which waits until the window shows its message), and what the stream brings
+        must land on that listing (``forget`` is for a change of integration)."""
         if integration_id != self.live.integration_id:
-            self.board = ThreadBoard()
             self.panel.people = {}
             if integration_id is not None:
                 service = self._service

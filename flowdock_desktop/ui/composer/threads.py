@@ -73,6 +73,7 @@ class ThreadsController(QObject):
         """Another integration was chosen: empty the tab, follow its flow, list its threads."""
         self.integration_id = integration_id
         self.panel.clear()
+        self.follower.forget()
         self.listed.emit([])
         self._follow(integration_id)
         self.refresh()
