@@ -14,8 +14,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from person import press_mnemonic, type_over
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QRadioButton, QStyle, QStyleOptionButton
 from wizard_support import (
     WAIT,
     enter_until,
@@ -29,6 +31,7 @@ from wizard_support import (
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox.server import SandboxServer
 from flowdock_desktop.store.profile import Profile
+from flowdock_desktop.testing import messages_by_uuid
 from flowdock_desktop.ui.app import WindowRouter
 from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
@@ -333,3 +336,110 @@ def test_no_keyring_first_run_then_restart_offers_reconnect(
         again.close()
         server.stop()
         quit_app()
+
+
+def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_restart(
+    qtbot, qapp, profile_dir, scripted_browser
+):
+    """This round's changes walked as a person, at 1,024x700 in the dark theme, without a
+    keyring: what they see while a message goes (the form under the notice moves once),
+    the unchosen option they can still see, and the view they chose after a second start."""
+    import keyring
+    from keyring.backends import fail
+
+    from flowdock_desktop.auth import credentials as credentials_module
+    from flowdock_desktop.ui.composer import ComposerWindow
+    from flowdock_desktop.ui.theme import apply_theme
+    from tests.gui.test_widgets import _contrast
+
+    keyring.set_keyring(fail.Keyring())  # no usable keyring (the fixture restores its own)
+    credentials_module._fallback._items.clear()
+    apply_theme(qapp, "dark")
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+    try:
+        router = WindowRouter(context)
+        wizard = router.show_start()
+        assert isinstance(wizard, SetupWizard)
+        qtbot.addWidget(wizard)
+        wizard.resize(1024, 700)
+        wizard.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        enter_until(qtbot, wizard, PageId.DONE)
+        wizard.accept()
+
+        composer = router.show_start()
+        assert isinstance(composer, ComposerWindow)
+        qtbot.addWidget(composer)
+        composer.resize(1024, 700)
+        composer.activateWindow()
+        qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+
+        # Ctrl+2: the full form; the unchosen "Discussion" option is plain to see in the dark.
+        press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: composer.views.mode == "full", timeout=WAIT)
+        discussion = next(
+            b for b in composer.form.findChildren(QRadioButton) if "Discussion" in b.text()
+        )
+        option = QStyleOptionButton()
+        option.initFrom(discussion)
+        ring = discussion.style().subElementRect(
+            QStyle.SubElement.SE_RadioButtonIndicator, option, discussion
+        )
+        image = discussion.grab().toImage()
+        window_colour = composer.palette().color(QPalette.ColorRole.Window)
+        outline = max(
+            _contrast(image.pixelColor(x, y), window_colour)
+            for x in range(ring.left(), ring.right() + 1)
+            for y in range(ring.top(), ring.bottom() + 1)
+        )
+        assert outline >= 3.0
+
+        # Typed into whatever has focus, sent with Ctrl+Enter: the banner appears and the
+        # form under it moves once, not again when "Sending…" becomes "Sent to …".
+        # The author's name comes from the signed-in user a moment after the window shows.
+        qtbot.waitUntil(lambda: composer.form.author_name.text() != "", timeout=WAIT)
+        press_mnemonic(qtbot, "i")
+        type_over(qtbot, "Dark theme check")
+        press_mnemonic(qtbot, "t")
+        type_over(qtbot, "checked the dark theme")
+        form_top = composer.stack.mapTo(composer, QPoint(0, 0)).y()
+        moves: list[int] = []
+        with qtbot.waitSignal(composer.message_sent, timeout=WAIT) as sent:
+            press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+            assert composer.banner.text == "Sending…"
+            qtbot.waitUntil(lambda: composer.stack.mapTo(composer, QPoint(0, 0)).y() > form_top)
+            moves.append(composer.stack.mapTo(composer, QPoint(0, 0)).y())
+        qtbot.waitUntil(lambda: composer.banner.text.startswith("Sent to "), timeout=WAIT)
+        moves.append(composer.stack.mapTo(composer, QPoint(0, 0)).y())
+        assert moves[0] == moves[1]  # "Sent to … as message …" needed no more room
+        assert not composer.progress.isVisible()
+        stored = messages_by_uuid(server, sent.args[0].uuid)[0]
+        assert stored["title"] == "checked the dark theme"
+
+        # Ctrl+1: the Announcement view, the last choice, is what the next start opens.
+        press(qtbot, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(
+            lambda: context.settings.get("composer_view") == "announcement", timeout=WAIT
+        )
+        composer.close()
+    finally:
+        context.sandbox = None
+        context.close()
+    credentials_module._fallback._items.clear()  # quitting forgets secrets without a keyring
+
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = server
+    try:
+        composer = WindowRouter(again).show_start()
+        assert isinstance(composer, ComposerWindow)
+        qtbot.addWidget(composer)
+        composer.resize(1024, 700)
+        qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
+        assert composer.views.mode == "announcement"
+        assert composer.width() <= 1024 and composer.height() <= 700
+    finally:
+        again.close()
+        server.stop()
+        apply_theme(qapp, "light")
