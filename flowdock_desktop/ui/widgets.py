@@ -240,10 +240,10 @@ class Banner(QFrame):
             self.label.setMinimumHeight(held)
 
     def _label_width(self) -> int:
-        """The text's width once the banner shows: its width now, or (hidden, so not laid
-        out) the width of its column less the banner's margins and the button's room."""
+        """The text's width once the hidden (so not laid out) banner shows: the width of its
+        column less the banner's margins and the button's room."""
         column = self.parentWidget().layout() if self.parentWidget() is not None else None
-        if self.isVisible() or column is None:
+        if column is None:
             return self.label.width()
         layout = self.layout()
         margins = layout.contentsMargins()

@@ -14,7 +14,6 @@ from flowdock_desktop.problems import explain_briefly
 from flowdock_desktop.sending import ThreadListing, ThreadView
 from flowdock_desktop.ui.composer.live import ThreadsFollower
 from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
-from flowdock_desktop.ui.first_paint import after_first_paint
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -43,7 +42,7 @@ class ThreadsController(QObject):
         *,
         show_error: Callable[[BaseException], Any],
         refresh_ms: int,
-        start_after: Callable[[Callable[[], object]], None] | None = None,
+        start_after: Callable[[Callable[[], object]], None],
         parent: QObject,
     ) -> None:
         super().__init__(parent)
@@ -58,13 +57,10 @@ class ThreadsController(QObject):
         self.follower.changed.connect(self.changed)
         self.follower.live_changed.connect(self._live_changed)
         # The stream's task loads the sign-in code and httpx on a worker, holding the GIL
-        # while the window paints: it starts once the window has painted, or later when
-        # ``start_after`` says when (the composer: once it shows its message).
-        self._painted = False
-        if start_after is None:
-            after_first_paint(panel, self._window_painted, owner=self)
-        else:
-            start_after(self._window_painted)
+        # while the window paints and loads: it starts when ``start_after`` says (the
+        # composer: once it has painted and shows its message).
+        self._ready = False
+        start_after(self._window_ready)
         panel.refresh_requested.connect(self.refresh)
         panel.thread_selected.connect(self._load_timeline)
         panel.update_requested.connect(self.update_thread)
@@ -78,12 +74,12 @@ class ThreadsController(QObject):
         self._follow(integration_id)
         self.refresh()
 
-    def _window_painted(self) -> None:
-        self._painted = True
+    def _window_ready(self) -> None:
+        self._ready = True
         self._follow(self.integration_id)
 
     def _follow(self, integration_id: str | None) -> None:
-        if self._painted:
+        if self._ready:
             self.follower.follow(integration_id)
 
     def stop(self) -> None:
