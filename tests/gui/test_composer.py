@@ -8,7 +8,8 @@ import httpx
 import pytest
 from person import WAIT, retype
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import arm_fault, messages_by_uuid
@@ -142,6 +143,77 @@ def test_ctrl_enter_sends(qtbot, context, sandbox, open_window):
     with qtbot.waitSignal(window.message_sent, timeout=WAIT) as blocker:
         qtbot.keyClick(window.form.title, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert len(messages_by_uuid(sandbox, blocker.args[0].uuid)) == 1
+
+
+def _composer_before_the_author_is_known(qtbot, context, integration_id, monkeypatch, name):
+    """A composer that has shown its message while the look-up of who is signed in is held
+    (as a slow keyring would hold it); ``release()`` lets it answer. With ``name`` None it
+    answers that nobody is signed in."""
+    import threading
+
+    asked, answer = threading.Event(), threading.Event()
+    signed_in = context.session
+
+    def slow_session():
+        asked.set()
+        answer.wait(WAIT / 1000)
+        return signed_in() if name else None
+
+    monkeypatch.setattr(context, "session", slow_session)
+    window = ComposerWindow(context, integration_id, draft_delay_ms=50, preview_delay_ms=10)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window._draft_ready and asked.is_set(), timeout=WAIT)
+    return window, answer.set
+
+
+def test_send_pressed_before_the_authors_name_arrives_waits_for_it(
+    qtbot, context, sandbox, monkeypatch
+):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window, release = _composer_before_the_author_is_known(
+        qtbot, context, integration.id, monkeypatch, seed.DEMO_USER_NAME
+    )
+    assert window.form.author_name.text() == ""
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    QTest.keyClicks(QApplication.focusWidget(), "Deployed the fix")
+    sent: list = []
+    window.message_sent.connect(sent.append)
+    QTest.keyClick(
+        QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+    )
+    qtbot.wait(100)
+    # Nothing is refused while the name is on its way, and nothing goes without it.
+    assert not window.form.message_for("author.name").is_error
+    assert sent == [] and window.banner.kind != "error"
+
+    release()
+    qtbot.waitUntil(lambda: len(sent) == 1, timeout=WAIT)
+    assert window.form.author_name.text() == seed.DEMO_USER_NAME
+    stored = messages_by_uuid(sandbox, sent[0].uuid)
+    assert [m["author"]["name"] for m in stored] == [seed.DEMO_USER_NAME]
+    assert "Deployed the fix" in json.dumps(stored[0])  # typed where the cursor was
+
+
+def test_send_waiting_for_a_name_that_never_comes_marks_the_field(
+    qtbot, context, sandbox, monkeypatch
+):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window, release = _composer_before_the_author_is_known(
+        qtbot, context, integration.id, monkeypatch, None
+    )
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    QTest.keyClicks(QApplication.focusWidget(), "Deployed the fix")
+    QTest.keyClick(
+        QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+    )
+    assert not window.form.message_for("author.name").is_error
+    release()  # nobody is signed in: there is no name to fill in
+    qtbot.waitUntil(lambda: window.form.message_for("author.name").is_error, timeout=WAIT)
+    assert "author name" in window.form.message_for("author.name").text()
+    assert window.service.pending(integration.id) == []
 
 
 def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox, open_window):

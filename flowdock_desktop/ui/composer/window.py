@@ -75,6 +75,9 @@ LOAD_FALLBACK_MS = 2000
 #: that shows its result and may start the next send, whose work their readers' workers would
 #: compete with for the interpreter lock; and at most once in this time, however many end.
 AFTER_SEND_MS = 150
+#: How long Send waits for the signed-in person's name when it is the form's only gap: the
+#: look-up normally answers within a moment of the window showing its message.
+AUTHOR_WAIT_MS = 3000
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -206,6 +209,9 @@ class ComposerWindow(QMainWindow):
         self.outbox.refresh()
         # Who is signed in (for the author's name) loads the sign-in code, Authlib and httpx
         # on a worker; that would hold the GIL while the window paints and loads: it waits.
+        # Until it answers, a Send that lacks only the author's name waits for it.
+        self._author_pending = True
+        self._send_when_author_known = False
         self.after_loaded(self._load_author_default)
 
     def after_loaded(self, callback: Callable[[], object]) -> None:
@@ -517,8 +523,17 @@ class ComposerWindow(QMainWindow):
         def done(name: str | None) -> None:
             if name and not self.form.state().author_name:
                 self.form.apply(lambda state: setattr(state, "author_name", name))
+            self._author_known()
 
-        run_task(who, owner=self, on_done=done, on_error=lambda _: None)
+        run_task(who, owner=self, on_done=done, on_error=lambda _: self._author_known())
+
+    def _author_known(self) -> None:
+        """The name look-up answered (or Send waited long enough): a waiting Send goes on,
+        and is checked afresh, so a name still missing is marked as usual."""
+        self._author_pending = False
+        if self._send_when_author_known:
+            self._send_when_author_known = False
+            self.send()
 
     def _draft_loaded(self, draft: dict[str, Any] | None) -> None:
         if draft:
@@ -615,6 +630,12 @@ class ComposerWindow(QMainWindow):
             self._show_removed(None)
             return
         errors = self.form.errors()
+        if errors and self._author_pending and set(errors) <= {"author", "author.name"}:
+            # Pressed before the signed-in person's name has arrived: sent once it has.
+            if not self._send_when_author_known:
+                self._send_when_author_known = True
+                QTimer.singleShot(AUTHOR_WAIT_MS, self, self._author_known)
+            return
         if errors:
             self.views.mark(errors)
             return
