@@ -21,9 +21,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from flowdock_desktop.sandbox import uploads
+from flowdock_desktop.sandbox import presence, uploads
 from flowdock_desktop.sandbox.downloads import DownloadLinks
 from flowdock_desktop.sandbox.guard import FormTokens, is_multipart
+from flowdock_desktop.sandbox.hub import StreamHub
 from flowdock_desktop.sandbox.state import (
     ApiError,
     SandboxState,
@@ -509,6 +510,8 @@ def _post(tx: Tx, call: Call, *, flow_in_path: bool, thread: bool, parent: bool)
         call.flow_id(tx)  # must exist, though the flow token decides the flow
     if isinstance(body, Mapping) and "flow_token" in body:
         body = {k: v for k, v in body.items() if k != "flow_token"}
+    if isinstance(body, Mapping) and body.get("event") == presence.EVENT:
+        return _post_presence(tx, call, body, flow_id, created=flow_in_path)
     if parent and isinstance(body, Mapping):
         body = {**body, "event": body.get("event", "comment")}
     seq, _created = messages.post(
@@ -524,20 +527,50 @@ def _post(tx: Tx, call: Call, *, flow_in_path: bool, thread: bool, parent: bool)
     return posted(tx, call, seq, created=flow_in_path and principal.kind == "user")
 
 
+def _post_presence(
+    tx: Tx, call: Call, body: Mapping[str, Any], flow_id: str | None, *, created: bool
+) -> Response:
+    """``activity.user`` posted by a person: handed to the flow's streams, never stored.
+    Answered as any post (``posted``), with the event, which has no ``id``."""
+    principal = call.user
+    if principal.kind != "user":
+        raise validation_error(
+            {"event": ["activity.user tells who is here: post it as a person, not a flow token"]}
+        )
+    flow_id = messages.posting_flow(tx, principal, flow_id or body.get("flow"))
+    content = presence.posted_content(body)
+    hub: StreamHub = call.request.app.state.hub
+    event = hub.post_presence(flow_id, principal.user_id or 0, content)
+    return _answer_post(call, created, lambda: (event, {}))
+
+
 def posted(tx: Tx, call: Call, seq: int, *, created: bool) -> Response:
     """The answer to a stored post: 202 ``{}``, or the message (201, or ``wait_status``
     when the client sent ``X-flowdock-wait-for-message``) when ``created`` or waited for."""
+
+    def answer() -> tuple[dict[str, Any], dict[str, str]]:
+        message = messages.view(tx, seq)
+        headers = {}
+        if message.get("flow"):
+            path = views.flow_path(tx, message["flow"])
+            comments = f"{call.base_url}/flows/{path}/messages/{message['id']}/comments"
+            headers["Link"] = f'<{comments}>; rel="comments"'
+        return message, headers
+
+    return _answer_post(call, created, answer)
+
+
+def _answer_post(
+    call: Call, created: bool, answer: Callable[[], tuple[dict[str, Any], dict[str, str]]]
+) -> Response:
+    """202 ``{}``; or, when ``created`` or the client waits, what ``answer`` gives (the body
+    and its headers) with 201 (``wait_status`` when waited for)."""
     waited = call.request.headers.get(WAIT_HEADER) is not None
     if not (waited or created):
         return reply({}, call.user, 202)
-    message = messages.view(tx, seq)
+    body, headers = answer()
     status = sandbox_state(call.request).config.wait_status if waited else 201
-    headers = {}
-    if message.get("flow"):
-        path = views.flow_path(tx, message["flow"])
-        comments = f"{call.base_url}/flows/{path}/messages/{message['id']}/comments"
-        headers["Link"] = f'<{comments}>; rel="comments"'
-    return reply(message, call.user, status, **headers)
+    return reply(body, call.user, status, **headers)
 
 
 @endpoint(body=True, flow_token=True)

@@ -218,6 +218,7 @@ def create_app(config: SandboxConfig | None = None, *, host: str | None = None) 
         max_streams=config.max_streams,
         max_streams_per_client=config.max_streams_per_client,
         keepalive=config.stream_keepalive,
+        presence_interval=config.presence_interval,
     )
     state.listen(hub.announce, hub.listening)
     app.state.hub = hub

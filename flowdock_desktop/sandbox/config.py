@@ -65,6 +65,9 @@ class SandboxConfig:
     #: ordinary requests need.
     max_streams: int = 500
     max_streams_per_client: int = 64
+    #: Seconds between a present stream's ``activity.user`` events (``active=true|idle``); a
+    #: person posting ``activity.user`` is shown present for twice this long.
+    presence_interval: float = 60.0
     #: Host names (besides loopback names, IP addresses and the bound host) the sandbox
     #: answers to; others are refused so a DNS-rebinding web page cannot reach it.
     allowed_hosts: tuple[str, ...] = ()

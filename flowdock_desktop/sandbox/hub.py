@@ -23,6 +23,12 @@ freed) and its response ends; an SSE client resumes from its last id and loses n
 JSON client (no ids) reconnects and continues from then on, as with Flowdock. A reader that
 stops reading altogether leaves its answer blocked on a full socket: the server's write
 timeout (``SandboxConfig.write_timeout``) closes that connection.
+
+Presence (``activity.user``, ``sandbox/presence.py``) goes through the hub too, but never
+through the store: a stream opened with ``active=`` announces its person to the other streams
+of its flows when it opens and every ``presence_interval`` seconds while it is open, and a
+posted ``activity.user`` goes to every stream of its flow. These events wait in the same
+queues (and count against the same limit) as stored ones; they carry no SSE id.
 """
 
 from __future__ import annotations
@@ -30,12 +36,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any
 
+from flowdock_desktop.sandbox import presence
 from flowdock_desktop.sandbox.state import ApiError, Tx, views
 
 #: Stored messages replayed per database call when a stream resumes.
@@ -79,6 +88,30 @@ class StreamEvent:
         return b"id: %d\ndata: %s\n\n" % (self.seq, _dumps(self.view))
 
 
+class PresenceEvent:
+    """An ``activity.user`` event for the streams of one flow (``sandbox/presence.py``);
+    never stored, so it has no place in the store: no SSE ``id``, and a stream that has
+    replayed from the store never skips it as already sent."""
+
+    seq = math.inf
+
+    def __init__(self, view: Mapping[str, Any]) -> None:
+        self.view = view
+
+    @property
+    def flow_id(self) -> str:
+        return self.view["flow"]
+
+    @cached_property
+    def json_line(self) -> bytes:
+        return _dumps(self.view) + b"\r\n"
+
+    @cached_property
+    def sse_frame(self) -> bytes:
+        """Data only: a client's last id stays that of the last stored message it got."""
+        return b"data: %s\n\n" % _dumps(self.view)
+
+
 def _dumps(view: Mapping[str, Any]) -> bytes:
     # JSON escapes every line break, so the event is one line in either framing.
     return json.dumps(view, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -96,11 +129,25 @@ class Subscriber:
     """
 
     def __init__(
-        self, flows: Iterable[str], user_id: int | None, client: str, framing: str, limit: int
+        self,
+        flows: Iterable[str],
+        user_id: int | None,
+        client: str,
+        framing: str,
+        limit: int,
+        *,
+        person: int | None = None,
+        presence: str | None = None,
     ) -> None:
         self.flows = frozenset(flows)
         #: Whose private messages it follows (``user=1``), or None.
         self.user_id = user_id
+        #: Whose stream it is, and whether it shows them present (``active=``: ``presence.
+        #: ACTIVE`` or ``IDLE``) in its flows; None: it says nothing about anyone.
+        self.person = person
+        self.presence = presence if person is not None and self.flows else None
+        #: When it last announced its person active (ms), for the admin read.
+        self.last_activity: int | None = None
         self.client = client
         self.framing = framing
         self.after_seq = 0
@@ -108,7 +155,7 @@ class Subscriber:
         #: When the stream last sent something (monotonic seconds); keep-alives go by it.
         self.last_sent = time.monotonic()
         self._limit = max(1, limit)
-        self._pending: deque[StreamEvent] = deque()
+        self._pending: deque[StreamEvent | PresenceEvent] = deque()
         self._wake = asyncio.Event()
         self._ping = False
 
@@ -123,7 +170,7 @@ class Subscriber:
             return event.flow_id in self.flows
         return self.user_id is not None and self.user_id in event.user_ids
 
-    def offer(self, event: StreamEvent) -> bool:
+    def offer(self, event: StreamEvent | PresenceEvent) -> bool:
         """Queue ``event``; False (and the stream ends) when the queue is full."""
         if len(self._pending) >= self._limit:
             self.end("the reader fell too far behind")
@@ -147,7 +194,7 @@ class Subscriber:
         self._ping = True
         self._wake.set()
 
-    async def take(self) -> list[StreamEvent]:
+    async def take(self) -> list[StreamEvent | PresenceEvent]:
         """Every waiting event, oldest first; [] when a keep-alive is due instead.
 
         Raises StreamEnded when the stream has to end.
@@ -178,9 +225,11 @@ class StreamHub:
         max_streams: int,
         max_streams_per_client: int,
         keepalive: float,
+        presence_interval: float = 60.0,
     ) -> None:
         self.queue_limit = queue_limit
         self.keepalive = keepalive
+        self.presence_interval = max(0.01, presence_interval)
         self.max_streams = max(1, max_streams)
         self.max_streams_per_client = max(1, max_streams_per_client)
         self._subscribers: set[Subscriber] = set()
@@ -188,6 +237,11 @@ class StreamHub:
         self._closed = False
         self._pinger: asyncio.Task[None] | None = None
         self._flush: asyncio.TimerHandle | None = None
+        self._beat: asyncio.Task[None] | None = None
+        #: Presence posted as ``activity.user`` messages (any thread): (flow id, user id) ->
+        #: (content, monotonic seconds when posted); forgotten ``2 * presence_interval`` on.
+        self._posted: dict[tuple[str, int], tuple[dict[str, int], float]] = {}
+        self._posted_lock = threading.Lock()
 
     @property
     def open_streams(self) -> int:
@@ -206,9 +260,50 @@ class StreamHub:
                 "client": s.client,
                 "framing": s.framing,
                 "queued": s.queued,
+                "presence": s.presence,
             }
             for s in self._subscribers
         ]
+
+    def present(self) -> list[dict[str, Any]]:
+        """Who is present in which flow now, for the admin read: one entry per flow and
+        person, from their open ``active=`` streams and their recent posted presence;
+        ``flow`` is the flow's id, ``user`` the person's (as a string, as in events)."""
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+
+        def entry(flow_id: str, person: int) -> dict[str, Any]:
+            return found.setdefault(
+                (flow_id, person),
+                {"flow": flow_id, "user": str(person), "state": presence.IDLE,
+                 "last_activity": None, "streams": 0, "posted": False},
+            )  # fmt: skip
+
+        def seen(item: dict[str, Any], state: str, last: int | None) -> None:
+            if state == presence.ACTIVE:
+                item["state"] = presence.ACTIVE
+            if last is not None and (item["last_activity"] or 0) < last:
+                item["last_activity"] = last
+
+        for subscriber in self._subscribers:
+            if subscriber.presence is None or subscriber.person is None:
+                continue
+            for flow_id in subscriber.flows:
+                item = entry(flow_id, subscriber.person)
+                item["streams"] += 1
+                seen(item, subscriber.presence, subscriber.last_activity)
+        for (flow_id, person), (content, _at) in self._recent_posts().items():
+            item = entry(flow_id, person)
+            item["posted"] = True
+            last = content.get("last_activity")
+            seen(item, presence.ACTIVE if last is not None else presence.IDLE, last)
+        return sorted(found.values(), key=lambda item: (item["flow"], int(item["user"])))
+
+    def _recent_posts(self) -> dict[tuple[str, int], tuple[dict[str, int], float]]:
+        forget_before = time.monotonic() - 2 * self.presence_interval
+        with self._posted_lock:
+            for key in [k for k, (_c, at) in self._posted.items() if at < forget_before]:
+                del self._posted[key]
+            return dict(self._posted)
 
     # -- from the store (any thread) --------------------------------------------------------
 
@@ -225,6 +320,9 @@ class StreamHub:
         for subscriber in list(self._subscribers):
             if subscriber.wants(event) and not subscriber.offer(event):
                 self._subscribers.discard(subscriber)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         # Streams are written together a moment later, so the messages that arrive meanwhile
         # go out in the same writes: one write per stream per flush, not per message.
         if self._flush is None and self._loop is not None:
@@ -238,9 +336,20 @@ class StreamHub:
     # -- streams (on the event loop) --------------------------------------------------------
 
     def open(
-        self, flows: Iterable[str], user_id: int | None, client: str, framing: str
+        self,
+        flows: Iterable[str],
+        user_id: int | None,
+        client: str,
+        framing: str,
+        *,
+        person: int | None = None,
+        presence: str | None = None,
     ) -> Subscriber:
-        """Register a stream; 429 when the caps are reached, 503 while the server stops."""
+        """Register a stream; 429 when the caps are reached, 503 while the server stops.
+
+        ``person`` is whose stream it is; with ``presence`` (``active=``) the flows' other
+        streams are told at once that they are present, and again every
+        ``presence_interval`` seconds while it stays open."""
         self._loop = asyncio.get_running_loop()
         if self._closed:
             raise ApiError(503, "The sandbox is stopping")
@@ -252,11 +361,61 @@ class StreamHub:
                 "(filter=org/flow,org/other)",
                 headers={"Retry-After": "5"},
             )
-        subscriber = Subscriber(flows, user_id, client, framing, self.queue_limit)
+        subscriber = Subscriber(
+            flows, user_id, client, framing, self.queue_limit, person=person, presence=presence
+        )
         self._subscribers.add(subscriber)
         if self._pinger is None or self._pinger.done():
             self._pinger = self._loop.create_task(self._keep_alive())
+        if subscriber.presence is not None:
+            self._announce_presence(subscriber)
+            if self._beat is None or self._beat.done():
+                self._beat = self._loop.create_task(self._presence_beat())
         return subscriber
+
+    # -- presence (``activity.user``; see sandbox/presence.py) -------------------------------
+
+    async def _presence_beat(self) -> None:
+        """One timer for every present stream: each announces its person again every
+        ``presence_interval`` seconds. Ends when no stream shows anyone present."""
+        while any(s.presence is not None for s in self._subscribers):
+            await asyncio.sleep(self.presence_interval)
+            for subscriber in list(self._subscribers):
+                if subscriber.presence is not None and subscriber in self._subscribers:
+                    self._announce_presence(subscriber)
+
+    def _announce_presence(self, origin: Subscriber) -> None:
+        """Tell the other streams of ``origin``'s flows that its person is present."""
+        assert origin.person is not None
+        sent = presence.now_ms()
+        content: dict[str, int] = {}
+        if origin.presence == presence.ACTIVE:
+            origin.last_activity = content["last_activity"] = sent
+        for flow_id in sorted(origin.flows):
+            view = presence.event_view(flow_id, origin.person, content, sent)
+            self._presence_out(PresenceEvent(view), origin)
+
+    def post_presence(self, flow_id: str, person: int, content: dict[str, int]) -> dict:
+        """A person posted ``activity.user`` to a flow (any thread): every stream of the
+        flow gets it, and the admin read shows them there for ``2 * presence_interval``.
+        Returns the event's view."""
+        view = presence.event_view(flow_id, person, content, presence.now_ms())
+        with self._posted_lock:
+            self._posted[(flow_id, person)] = (dict(content), time.monotonic())
+        loop = self._loop
+        if loop is not None and self._subscribers:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody to tell
+                loop.call_soon_threadsafe(self._presence_out, PresenceEvent(view), None)
+        return view
+
+    def _presence_out(self, event: PresenceEvent, origin: Subscriber | None) -> None:
+        flow_id = event.flow_id
+        for subscriber in list(self._subscribers):
+            if subscriber is origin or flow_id not in subscriber.flows:
+                continue
+            if not subscriber.offer(event):
+                self._subscribers.discard(subscriber)
+        self._schedule_flush()
 
     async def _keep_alive(self) -> None:
         """One timer for every stream: each that has been quiet for ``keepalive`` seconds

@@ -35,10 +35,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from flowdock_desktop.sandbox import presence
 from flowdock_desktop.sandbox.api import credentials, sandbox_state
 from flowdock_desktop.sandbox.hub import BACKLOG_PAGE, StreamEnded, StreamHub, Subscriber, backlog
 from flowdock_desktop.sandbox.pages import page_session
-from flowdock_desktop.sandbox.state import Tx, flows, not_found, validation_error
+from flowdock_desktop.sandbox.state import Tx, flows, not_found, validation_error, views
 from flowdock_desktop.sandbox.state.principals import Credentials, Principal, authenticate
 
 JSON = "json"
@@ -104,6 +105,7 @@ async def _open(request: Request, wanted: list[str]) -> Response | EventStream:
         raise validation_error({"filter": ["give one or more flows (org/flow or flow ids)"]})
     if len(wanted) > MAX_FLOWS:
         raise validation_error({"filter": [f"can name at most {MAX_FLOWS} flows"]})
+    shown = presence.stream_state(request.query_params.get("active"))
     caller = _caller(request)
 
     def work(tx: Tx) -> tuple[Principal, list[str]]:
@@ -121,7 +123,12 @@ async def _open(request: Request, wanted: list[str]) -> Response | EventStream:
     principal, flow_ids = await sandbox_state(request).call(work)
     client = request.client.host if request.client else ""
     subscriber = stream_hub(request).open(
-        flow_ids, principal.user_id if private else None, client, _framing(request)
+        flow_ids,
+        principal.user_id if private else None,
+        client,
+        _framing(request),
+        person=principal.user_id,
+        presence=shown,
     )
     return EventStream(subscriber, principal, resume_after=_last_event_id(request))
 
@@ -214,8 +221,23 @@ async def open_streams(request: Request) -> Response:
     return JSONResponse({"open": hub.open_streams, "streams": hub.describe()})
 
 
+async def present(request: Request) -> Response:
+    """``GET /sandbox/presence``: who is present in which flow now (admin API), with each
+    flow's ``org/flow`` and each person's nick."""
+    entries = stream_hub(request).present()
+
+    def work(tx: Tx) -> list[dict[str, Any]]:
+        for entry in entries:
+            entry["flow_path"] = views.flow_path(tx, entry["flow"])
+            entry["nick"] = tx.value("SELECT nick FROM users WHERE id = ?", (int(entry["user"]),))
+        return entries
+
+    return JSONResponse({"present": await sandbox_state(request).call(work)})
+
+
 routes: list[BaseRoute] = [
     Route("/stream/flows", stream_flows, methods=["GET"]),
     Route("/stream/flows/{org}/{flow}", stream_flow, methods=["GET"]),
     Route("/sandbox/streams", open_streams, methods=["GET"]),
+    Route("/sandbox/presence", present, methods=["GET"]),
 ]

@@ -10,8 +10,7 @@ import pytest
 
 from flowdock_desktop.sandbox import SandboxServer
 from flowdock_desktop.sandbox.pages import PAGE_COOKIE
-from tests.sandbox.conftest import API_AUTH, activity, create_source
-from tests.sandbox.test_stream import SSE, WAIT, Reader
+from tests.sandbox.conftest import API_AUTH, SSE, WAIT, Reader, activity, create_source
 
 
 @pytest.fixture

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-import queue
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,114 +11,20 @@ import pytest
 from flowdock_desktop.sandbox import SandboxConfig, SandboxServer
 from flowdock_desktop.sandbox.seed import SECOND_USER_API_TOKEN
 from flowdock_desktop.testing import mint_token
-from tests.sandbox.conftest import API_AUTH, activity, bearer, create_source
-
-WAIT = 10.0
-SSE = {"Accept": "text/event-stream"}
-
-
-class Reader:
-    """A stream read on a background thread: ``start`` returns once the answer's head is in
-    (the stream is subscribed then), ``chunks`` collects what arrives, as it arrives."""
-
-    def __init__(self, url: str, **request) -> None:
-        self.url = url
-        self.request = request
-        self.chunks: queue.Queue[bytes | None] = queue.Queue()
-        self.response: httpx.Response | None = None
-        self._ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.buffer = bytearray()
-        self._seen: dict[bytes, int] = {}
-
-    def start(self) -> Reader:
-        self._thread.start()
-        assert self._ready.wait(WAIT), "the stream did not answer"
-        return self
-
-    def _run(self) -> None:
-        try:
-            with httpx.stream("GET", self.url, timeout=WAIT, **self.request) as response:
-                self.response = response
-                self._ready.set()
-                for chunk in response.iter_raw():
-                    self.chunks.put(chunk)
-                    if self._stop.is_set():
-                        return
-        except httpx.HTTPError:
-            pass
-        finally:
-            self._ready.set()
-            self.chunks.put(None)
-
-    def read_until(self, marker: bytes, count: int) -> bytes:
-        """Everything read so far once ``marker`` has arrived ``count`` times."""
-        deadline = time.monotonic() + WAIT
-        self._seen.setdefault(marker, self.buffer.count(marker))
-        while self._seen[marker] < count:
-            try:
-                chunk = self.chunks.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail(f"the stream did not deliver in time; got {self.buffer[-300:]!r}")
-            if chunk is None:
-                pytest.fail(f"the stream ended early; got {self.buffer[-300:]!r}")
-            start = len(self.buffer)
-            self.buffer += chunk
-            for seen in self._seen:
-                # Count only what ends in the new chunk (long streams stay linear).
-                self._seen[seen] += self.buffer.count(seen, max(0, start - len(seen) + 1))
-        return bytes(self.buffer)
-
-    def json_events(self, count: int) -> list[dict]:
-        data = self.read_until(b"\r\n", count)
-        return [json.loads(part) for part in data.split(b"\r\n")[:count]]
-
-    def sse_events(self, count: int) -> list[tuple[int, dict]]:
-        data = self.read_until(b"\ndata: ", count)
-        events = []
-        for frame in data.split(b"\n\n"):
-            fields = dict(line.split(b": ", 1) for line in frame.split(b"\n") if b": " in line)
-            if b"data" in fields:
-                events.append((int(fields[b"id"]), json.loads(fields[b"data"])))
-        return events[:count]
-
-    def stop(self) -> None:
-        """Hang up at once (closing the answer from another thread would not wake the
-        reading thread; shutting the socket down does)."""
-        self._stop.set()
-        if self.response is not None:
-            raw = self.response.extensions["network_stream"].get_extra_info("socket")
-            with contextlib.suppress(OSError):
-                raw.shutdown(socket.SHUT_RDWR)
-        self._thread.join(WAIT)
-
-
-@pytest.fixture
-def readers() -> Iterator[Callable[..., Reader]]:
-    opened: list[Reader] = []
-
-    def open_reader(url: str, **request) -> Reader:
-        request.setdefault("auth", API_AUTH)
-        reader = Reader(url, **request).start()
-        opened.append(reader)
-        return reader
-
-    yield open_reader
-    for reader in opened:
-        reader.stop()
+from tests.sandbox.conftest import (
+    API_AUTH,
+    SSE,
+    WAIT,
+    Reader,
+    activity,
+    bearer,
+    create_source,
+    wait_for,
+)
 
 
 def open_streams(server: SandboxServer) -> int:
     return httpx.get(server.base_url + "/sandbox/streams").json()["open"]
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def post(http: httpx.Client, message: dict) -> dict:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import httpx
 
 from tests.sandbox.conftest import API_AUTH, SAM_AUTH, activity, create_source
-from tests.sandbox.test_stream import readers  # noqa: F401 (a fixture)
 
 WAIT = {"X-flowdock-wait-for-message": "true"}
 
 
-def test_edits_tag_changes_and_removals_are_streamed(http: httpx.Client, readers) -> None:  # noqa: F811
+def test_edits_tag_changes_and_removals_are_streamed(http: httpx.Client, readers) -> None:
     server = http.server  # type: ignore[attr-defined]
     stream = readers(server.base_url + "/stream/flows", params={"filter": "acme/main"})
     mine = http.post("/flows/acme/main/messages", json={"event": "message", "content": "v1"})
@@ -34,7 +33,7 @@ def test_edits_tag_changes_and_removals_are_streamed(http: httpx.Client, readers
     assert events[4]["content"] == {"message": inbox["id"]}
 
 
-def test_private_messages_reach_both_peoples_user_streams(http: httpx.Client, readers) -> None:  # noqa: F811
+def test_private_messages_reach_both_peoples_user_streams(http: httpx.Client, readers) -> None:
     server = http.server  # type: ignore[attr-defined]
     demo = readers(server.base_url + "/stream/flows", params={"user": "1"}, auth=API_AUTH)
     sam = readers(server.base_url + "/stream/flows", params={"user": "1"}, auth=SAM_AUTH)

@@ -161,6 +161,19 @@ def next_id(tx: Tx, conversation: str) -> int:
     ) + 1
 
 
+def posting_flow(tx: Tx, principal: Principal, target: Any) -> str:
+    """The id of the flow a person posts to: named in the path or by a ``flow`` field (a flow
+    id), visible to them and joined; 400, 404 or 403 otherwise."""
+    principal.require_scope("flow")
+    if target is None or target == "":
+        raise validation_error({"flow": ["can't be blank"]})
+    if not isinstance(target, str):
+        raise validation_error({"flow": ["must be a flow id"]})
+    conversation = flows.user_flow(tx, principal, target)["id"]
+    flows.require_member(tx, principal, conversation)
+    return conversation
+
+
 def post(
     tx: Tx,
     principal: Principal,
@@ -183,14 +196,7 @@ def post(
         assert principal.flow_id is not None
         conversation = principal.flow_id
     else:
-        principal.require_scope("flow")
-        target = flow_id or data.get("flow")
-        if target is None or target == "":
-            raise validation_error({"flow": ["can't be blank"]})
-        if not isinstance(target, str):
-            raise validation_error({"flow": ["must be a flow id"]})
-        conversation = flows.user_flow(tx, principal, target)["id"]
-        flows.require_member(tx, principal, conversation)
+        conversation = posting_flow(tx, principal, flow_id or data.get("flow"))
 
     errors = validate_message(
         data, thread_in_path=thread_id is not None, parent_in_path=parent_id is not None
