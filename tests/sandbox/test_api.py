@@ -312,6 +312,36 @@ def test_message_listing_filters(make_server) -> None:
         assert comment.status_code == 201 and "influx:1" in comment.json()["tags"]
 
 
+def test_search_results_are_paged_with_skip(make_server) -> None:
+    server = make_server()
+    with httpx.Client(base_url=server.base_url, auth=API_AUTH) as http:
+        for index in range(5):
+            body = {"event": "message", "content": f"paged note {index}"}
+            assert http.post("/flows/acme/main/messages", json=body).status_code == 201
+
+        def search(**params) -> list[str]:
+            params = {"search": "paged", "limit": 2, **params}
+            answer = http.get("/flows/acme/main/messages", params=params)
+            assert answer.status_code == 200, answer.text
+            return [m["content"] for m in answer.json()]
+
+        # Newest first by default: each page goes further back, still shown in id order.
+        pages = [search(skip=skip) for skip in (0, 2, 4)]
+        assert pages == [
+            ["paged note 3", "paged note 4"],
+            ["paged note 1", "paged note 2"],
+            ["paged note 0"],
+        ]
+        assert search(skip=2, sort="asc") == ["paged note 2", "paged note 3"]
+        assert search(skip=5) == []
+        # Without a search, skip pages nothing (since_id/until_id do that).
+        plain = http.get("/flows/acme/main/messages", params={"limit": 2, "skip": 2}).json()
+        assert [m["content"] for m in plain] == ["paged note 3", "paged note 4"]
+        for bad in ("-1", "two"):
+            answer = http.get("/flows/acme/main/messages", params={"search": "x", "skip": bad})
+            assert answer.status_code == 400 and "skip" in answer.json()["errors"]
+
+
 def test_thread_paging_link_header(make_server) -> None:
     server = make_server()
     with httpx.Client(base_url=server.base_url, auth=API_AUTH) as http:

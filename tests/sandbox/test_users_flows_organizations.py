@@ -305,3 +305,23 @@ def test_tags_are_read_out_of_chat_text(http: httpx.Client) -> None:
         "/private/2/messages", json={"event": "message", "content": "@Sam see #later"}
     ).json()
     assert private["tags"] == ["later", ":user:2"]
+
+
+def test_a_message_with_a_link_is_tagged_url(http: httpx.Client) -> None:
+    def tags(content: str) -> list[str]:
+        answer = http.post(
+            "/flows/acme/main/messages", json={"event": "message", "content": content}
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["tags"]
+
+    assert tags("see https://example.com/a?b=1 #bug") == ["bug", ":url"]
+    assert tags("at www.example.org, or HTTP://EXAMPLE.COM") == [":url"]
+    # Not links: a bare word, an email address, a scheme with nothing after it.
+    assert tags("example.com, me@www.example.com and http://") == []
+    linked = http.get("/flows/acme/main/messages", params={"tags": ":url"}).json()
+    assert len(linked) == 2 and all(":url" in m["tags"] for m in linked)
+    private = http.post(
+        "/private/2/messages", json={"event": "message", "content": "https://example.com"}
+    ).json()
+    assert private["tags"] == [":url"]

@@ -44,6 +44,8 @@ def _to_int(value: Any) -> int | None:
 
 _HASHTAG = re.compile(r"(?<![\w&#])#(\w[\w-]*)")
 _MENTION = re.compile(r"(?<![\w@])@(\w[\w.-]*\w|\w)")
+#: A link in a message's text (Flowdock tagged such messages ``:url``).
+_URL = re.compile(r"(?<![\w@/])(?:https?://|www\.)[^\s<>\"]+\w", re.IGNORECASE)
 #: Mentions that mean everyone in the conversation (Flowdock's ``:user:everyone``).
 EVERYONE = ("all", "everyone", "team")
 
@@ -51,10 +53,13 @@ EVERYONE = ("all", "everyone", "team")
 def text_tags(tx: Tx, text: Any, user_ids: list[int]) -> list[str]:
     """The tags Flowdock read out of a chat message's text: ``#hashtags`` (without the
     ``#``), and mentions as user tags (``@Sam`` → ``:user:2`` for someone in the
-    conversation, ``@all``/``@everyone``/``@team`` → ``:user:everyone``)."""
+    conversation, ``@all``/``@everyone``/``@team`` → ``:user:everyone``), and ``:url`` when
+    it holds a link."""
     if not isinstance(text, str):
         return []
     found = list(_HASHTAG.findall(text))
+    if _URL.search(text):
+        found.append(":url")
     names = _MENTION.findall(text)
     if names and user_ids:
         marks = ",".join("?" * len(user_ids))
@@ -446,13 +451,16 @@ def query(
 ) -> list[dict[str, Any]]:
     """A conversation's messages (a flow's, or a private one's) filtered by Flowdock's
     listing parameters (``event``, ``limit``, ``since_id``, ``until_id``, ``sort``, ``tags``,
-    ``tag_mode``, ``search``); ascending by id."""
+    ``tag_mode``, ``search``, and ``skip`` to page through search results); ascending by id."""
     errors: dict[str, list[str]] = {}
     limit = _int_param(params, "limit", MESSAGE_LIMIT_DEFAULT, errors)
     if limit is not None and not 1 <= limit <= MESSAGE_LIMIT_MAX:
         errors.setdefault("limit", []).append("must be between 1 and 100")
     since_id = _int_param(params, "since_id", None, errors)
     until_id = _int_param(params, "until_id", None, errors)
+    skip = _int_param(params, "skip", 0, errors) or 0
+    if skip < 0:
+        errors.setdefault("skip", []).append("must be 0 or more")
     if errors:
         raise validation_error(errors)
     where = ["conversation = ?", "NOT deleted"]
@@ -480,6 +488,7 @@ def query(
             where.append(f"instr({_SEARCHABLE}, ?) > 0")
             args.append(word)
     else:
+        skip = 0  # only search results are paged by skipping
         if since_id is not None:
             where.append("id > ?")
             args.append(since_id)
@@ -489,8 +498,8 @@ def query(
     ascending = params.get("sort") == "asc"
     rows = tx.all(
         f"SELECT * FROM messages WHERE {' AND '.join(where)} "
-        f"ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?",
-        (*args, limit or MESSAGE_LIMIT_DEFAULT),
+        f"ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ? OFFSET ?",
+        (*args, limit or MESSAGE_LIMIT_DEFAULT, skip),
     )
     if not ascending:
         rows.reverse()
