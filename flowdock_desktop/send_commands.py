@@ -417,7 +417,7 @@ def _outbox(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> None:
-    from flowdock_desktop.compose.presenters import message_title, outbox_names, summarize_outbox
+    from flowdock_desktop.compose.presenters import outbox_names, outbox_title, summarize_outbox
     from flowdock_desktop.store.commands import print_table
 
     if not items:
@@ -427,7 +427,7 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
     rows = [("ITEM", "INTEGRATION", "STATE", "TRIES", "NEXT TRY", "TITLE", "LAST ERROR")]
     for item in items:
         next_try = _when(item.next_attempt_at) if item.state == "queued" else "-"
-        title = message_title(item.payload)
+        title = outbox_title(item)
         rows.append(
             (
                 str(item.id),
@@ -442,6 +442,13 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
     print_table(rows, out)
     for line in summarize_outbox([i for i in items if i.state != "sent"]).lines():
         print(line, file=out)  # the same summary as the composer's footer
+    for item in items:
+        if item.damaged:
+            print(
+                f"Message {item.id}'s stored text is damaged and cannot be sent; discard it: "
+                f"flowdock-desktop outbox --discard {item.id}",
+                file=out,
+            )
 
 
 def _flush(context: AppContext, out: TextIO) -> int:
@@ -463,10 +470,10 @@ def _flush(context: AppContext, out: TextIO) -> int:
 
 
 def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
-    from flowdock_desktop.compose.presenters import message_title
+    from flowdock_desktop.compose.presenters import outbox_title
 
     item = context.outbox.get(outcome.item.id) or outcome.item
-    what = message_title(item.payload)
+    what = outbox_title(item)
     if outcome.result == "sent":
         return f"Sent {item.id} ({what})."
     if outcome.result == "retry":

@@ -187,7 +187,9 @@ def deliver_due(
     outcomes: list[DeliveryOutcome] = []
     attempted: set[int] = {o.item.id for o in after}
     # Integrations whose earlier item did not go through.
-    blocked: set[str] = {o.item.integration_id for o in after if o.result != "sent"}
+    blocked: set[str] = {
+        o.item.integration_id for o in after if o.result != "sent" and not o.item.damaged
+    }
     while max_items is None or len(outcomes) < max_items:
         moment = outbox.now() if now is None else now
         batch = [
@@ -205,7 +207,8 @@ def deliver_due(
             if outcome is None:
                 continue  # someone else claimed it first
             outcomes.append(outcome)
-            if outcome.result != "sent":
+            # A damaged item holds nothing back: what it said is lost, and it never goes.
+            if outcome.result != "sent" and not item.damaged:
                 blocked.add(item.integration_id)
     return outcomes
 
@@ -223,7 +226,13 @@ def deliver_claimed(
     outbox: Outbox, send: Sender, claimed: OutboxItem, now: float
 ) -> DeliveryOutcome:
     """Post an item this process has claimed (``sending``) and record what the answer means:
-    the one policy behind ``deliver_due``, also used for a message stored already claimed."""
+    the one policy behind ``deliver_due``, also used for a message stored already claimed.
+    A damaged item (its stored text unreadable) is never posted: it is marked failed."""
+    if claimed.damaged:
+        from flowdock_desktop.store.outbox import DAMAGED_TEXT
+
+        updated = outbox.mark_failed(claimed, DAMAGED_TEXT, now=now)
+        return DeliveryOutcome(updated or claimed, "failed", DAMAGED_TEXT)
     try:
         response = send(claimed)
     except GoneError as exc:

@@ -21,6 +21,7 @@ __all__ = [
     "integration_label",
     "message_title",
     "outbox_names",
+    "outbox_title",
     "replacement_for",
     "sent_text",
     "summarize_outbox",
@@ -38,6 +39,11 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def message_title(payload: dict) -> str:
     """What an outbox row is called: its title, else its event."""
     return str(payload.get("title") or payload.get("event") or "message")
+
+
+def outbox_title(item: OutboxItem) -> str:
+    """What an outbox listing calls an item: its message's title, or that it is damaged."""
+    return "(damaged message)" if item.damaged else message_title(item.payload)
 
 
 def integration_label(integration: Integration) -> str:

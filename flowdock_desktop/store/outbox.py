@@ -22,6 +22,7 @@ from flowdock_desktop.store.db import Database
 from flowdock_desktop.store.history import History
 
 __all__ = [
+    "DAMAGED_TEXT",
     "PENDING_STATES",
     "Outbox",
     "OutboxItem",
@@ -40,6 +41,9 @@ _SECRET_KEYS = frozenset({"flow_token", "access_token"})
 # message for days.
 MAX_RETRY_AFTER = 3600.0
 
+#: What a row whose stored message is not readable JSON (a damaged file) says as its error.
+DAMAGED_TEXT = "This message's stored text is damaged and cannot be sent; discard it."
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
@@ -47,6 +51,10 @@ class OutboxItem:
 
     ``payload`` is the Flowdock message JSON without the flow token; ``payload["uuid"]``
     always equals ``uuid``. ``last_error`` is in plain words, fit to show a person.
+
+    ``damaged``: the stored message could not be read (a damaged file). Its ``payload`` is
+    then empty, ``last_error`` says so (``DAMAGED_TEXT``), and it is never posted: delivery
+    marks it failed, and the person can only discard it.
     """
 
     id: int
@@ -62,6 +70,7 @@ class OutboxItem:
     response: dict[str, Any] | None
     claimed_at: float | None = None
     claimed_by: str | None = None
+    damaged: bool = False
 
     @property
     def is_pending(self) -> bool:
@@ -92,9 +101,26 @@ _SELECT = f"SELECT {_RETURNED} FROM outbox"
 
 def _item(row: sqlite3.Row) -> OutboxItem:
     values = {name: row[name] for name in _COLUMNS}
-    values["payload"] = json.loads(values["payload"])
-    values["response"] = None if values["response"] is None else json.loads(values["response"])
+    payload = _object(values["payload"])
+    # A damaged answer only loses what the server said of a message; the message itself is
+    # still what was (or will be) sent.
+    values["response"] = _object(values["response"])
+    if payload is None:
+        values.update(payload={}, damaged=True, last_error=DAMAGED_TEXT)
+    else:
+        values["payload"] = payload
     return OutboxItem(**values)
+
+
+def _object(text: str | None) -> dict[str, Any] | None:
+    """A stored JSON object, or None when there is none or it cannot be read (damaged)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def this_process() -> str:
@@ -506,19 +532,27 @@ class Outbox:
         return self._require(item_id)
 
     def requeue(self, item: OutboxItem | int, *, now: float | None = None) -> OutboxItem:
-        """Send a failed item again (the user fixed it, or wants to try anyway), due now."""
+        """Send a failed item again (the user fixed it, or wants to try anyway), due now.
+
+        A damaged item (``OutboxItem.damaged``) is refused with ``DAMAGED_TEXT``: it could
+        never be sent.
+        """
         now = self._now(now)
         item_id = _id(item)
         with self._db.transaction() as conn:
+            # (json_type on text that is not JSON is an error, hence the CASE.)
             cursor = conn.execute(
                 "UPDATE outbox SET state = 'queued', next_attempt_at = ?, attempts = 0"
-                " WHERE id = ? AND state = 'failed'",
+                " WHERE id = ? AND state = 'failed'"
+                " AND CASE WHEN json_valid(payload) THEN json_type(payload) = 'object' END",
                 (now, item_id),
             )
         if not cursor.rowcount:
             current = self.get(item_id)
             if current is None:
                 raise KeyError(item_id)
+            if current.damaged:
+                raise ValueError(DAMAGED_TEXT)
             raise ValueError(f"only failed messages can be requeued, not {current.state} ones")
         return self._require(item_id)
 
@@ -535,14 +569,12 @@ class Outbox:
                 (item_id,),
             ).fetchone()
             if row is not None:
-                response = row["response"]
-                self._history.keep(
-                    conn,
-                    row["integration_id"],
-                    json.loads(row["payload"]),
-                    None if response is None else json.loads(response),
-                    row["sent_at"],
-                )
+                payload, response = _object(row["payload"]), _object(row["response"])
+                # A damaged row is not in the history (it leaves such rows out): nothing kept.
+                if payload is not None and (response is not None or row["response"] is None):
+                    self._history.keep(
+                        conn, row["integration_id"], payload, response, row["sent_at"]
+                    )
             cursor = conn.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
         return cursor.rowcount > 0
 

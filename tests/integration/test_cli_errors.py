@@ -26,7 +26,7 @@ from flowdock_desktop.problems import (
     EXIT_QUEUED,
     EXIT_USAGE,
 )
-from flowdock_desktop.testing import connect_demo_source, sign_in_demo_user
+from flowdock_desktop.testing import connect_demo_source, messages_by_uuid, sign_in_demo_user
 
 
 @pytest.fixture
@@ -311,3 +311,56 @@ def test_without_a_keyring_the_terminal_gets_words_not_log_lines(sandbox, tmp_pa
     assert done.returncode == 1  # no one signed in, as `gh auth status` says
     assert "no usable system keyring" in done.stdout
     assert "keyring backend" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_damaged_outbox_row_is_listed_failed_and_discarded(child, sandbox, profile_dir):
+    """A row whose stored message cannot be read (a damaged file) is shown with plain words,
+    never posted, refused for retry, and discarded; the other rows go on as before."""
+    from flowdock_desktop.store.outbox import DAMAGED_TEXT
+
+    def thread_message(thread: str, title: str) -> dict:
+        return {
+            "event": "activity",
+            "title": title,
+            "author": {"name": "CI"},
+            "external_thread_id": thread,
+            "thread": {"title": thread},
+        }
+
+    with AppContext() as context:
+        outbox = context.outbox
+        damaged = outbox.enqueue(child.integration_id, thread_message("deploy:1", "lost"))
+        good = outbox.enqueue(child.integration_id, thread_message("deploy:2", "kept"))
+        context.db.execute(
+            'UPDATE outbox SET payload = \'{"event": "activ\' WHERE id = ?', (damaged.id,)
+        )
+
+    status, out, err = child("outbox")
+    assert (status, err) == (0, "")
+    assert DAMAGED_TEXT in out and "(damaged message)" in out and "kept" in out
+    assert f"flowdock-desktop outbox --discard {damaged.id}" in out
+
+    status, out, err = child("outbox", "--flush")
+    assert status == EXIT_FAILED and "Traceback" not in err
+    assert f"Not sent {damaged.id} ((damaged message)): {DAMAGED_TEXT}" in out
+    assert f"Sent {good.id} (kept)." in out
+    assert messages_by_uuid(sandbox, damaged.uuid) == []
+    assert len(messages_by_uuid(sandbox, good.uuid)) == 1
+
+    status, _, err = child("outbox", "--retry", str(damaged.id))
+    assert status == EXIT_FAILED
+    assert_plain(err)
+    assert DAMAGED_TEXT in err
+
+    # The history (read by ``thread``) and ``outbox --all`` go on around the damaged row.
+    status, out, err = child(
+        "thread", "--integration", child.integration_id, "--external-thread-id", "deploy:2"
+    )
+    assert status == 0 and "Thread: deploy:2" in out and "Traceback" not in err
+    status, out, _ = child("outbox", "--all")
+    assert status == 0 and "(damaged message)" in out and "kept" in out
+
+    status, out, err = child("outbox", "--discard", str(damaged.id))
+    assert (status, err) == (0, "") and f"Discarded message {damaged.id}." in out
+    status, out, _ = child("outbox", "--all")
+    assert status == 0 and "damaged" not in out and "kept" in out

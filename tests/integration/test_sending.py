@@ -236,3 +236,33 @@ def test_a_refused_flow_token_is_read_again(context, sandbox, memory_keyring):
     assert [o.result for o in service.flush()] == ["sent"]
     # Kept until the post failed, then read afresh for the next attempt.
     assert asked.count(key) == 1
+
+
+def test_a_damaged_outbox_row_is_failed_not_posted_and_holds_nothing_back(context, sandbox):
+    from flowdock_desktop.store.outbox import DAMAGED_TEXT
+
+    integration, _ = make_integration(context, sandbox.base_url)
+    damaged = context.outbox.enqueue(integration.id, message())
+    waiting = context.outbox.enqueue(integration.id, message(status="done", colour="green"))
+    context.db.execute("UPDATE outbox SET payload = 'not json' WHERE id = ?", (damaged.id,))
+
+    with SendService(context) as service:
+        outcomes = service.flush()
+        assert {o.item.id: (o.result, o.error) for o in outcomes} == {
+            damaged.id: ("failed", DAMAGED_TEXT),
+            waiting.id: ("sent", None),
+        }
+        assert [i.id for i in service.problems()] == [damaged.id]
+        assert service.pending() == []
+        # A send behind a damaged row (queued again by hand, as an older version might have
+        # left it) goes through; the damaged row is failed once more, never posted.
+        context.db.execute("UPDATE outbox SET state = 'queued' WHERE id = ?", (damaged.id,))
+        result = service.send(integration.id, message(status="later"))
+    assert result.state == "sent"
+    assert len(messages_by_uuid(sandbox, result.uuid)) == 1
+    assert len(messages_by_uuid(sandbox, waiting.uuid)) == 1
+    assert messages_by_uuid(sandbox, damaged.uuid) == []
+    failed = context.outbox.get(damaged.id)
+    assert (failed.state, failed.damaged, failed.last_error) == ("failed", True, DAMAGED_TEXT)
+    assert context.outbox.discard(damaged.id)
+    assert [i.state for i in context.outbox.list()] == ["sent", "sent"]

@@ -20,7 +20,7 @@ from flowdock_desktop.api.errors import (
 from flowdock_desktop.auth.errors import KeyringUnavailable
 from flowdock_desktop.sending import deliver_due
 from flowdock_desktop.store.history import History
-from flowdock_desktop.store.outbox import Outbox, OutboxItem
+from flowdock_desktop.store.outbox import DAMAGED_TEXT, Outbox, OutboxItem
 
 PAYLOAD = {
     "event": "activity",
@@ -284,3 +284,26 @@ def test_item_claimed_elsewhere_is_skipped(outbox, integration, server):
     assert deliver_due(outbox, server.send) == []
     assert server.calls == []
     assert outbox.get(item.id).state == "sending"
+
+
+def test_a_damaged_item_is_never_posted_and_holds_nothing_back(
+    outbox, server, make_integration, db
+):
+    a, b = make_integration(), make_integration(source_id=2)
+    damaged = outbox.enqueue(a.id, PAYLOAD)
+    after, other = outbox.enqueue(a.id, PAYLOAD), outbox.enqueue(b.id, PAYLOAD)
+    db.execute('UPDATE outbox SET payload = \'{"event": "act\' WHERE id = ?', (damaged.id,))
+
+    outcomes = deliver_due(outbox, server.send)
+    assert {o.item.id: o.result for o in outcomes} == {
+        damaged.id: "failed",
+        after.id: "sent",
+        other.id: "sent",
+    }
+    assert damaged.uuid not in server.calls and sorted(server.calls) == sorted(
+        [after.uuid, other.uuid]
+    )
+    failed = outbox.get(damaged.id)
+    assert (failed.state, failed.last_error) == ("failed", DAMAGED_TEXT)
+    assert next(o for o in outcomes if o.item.id == damaged.id).error == DAMAGED_TEXT
+    assert deliver_due(outbox, server.send, ignore_backoff=True) == []

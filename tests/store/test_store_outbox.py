@@ -12,7 +12,7 @@ import pytest
 from flowdock_desktop.store.db import Database
 from flowdock_desktop.store.history import History
 from flowdock_desktop.store.integrations import IntegrationStore
-from flowdock_desktop.store.outbox import MAX_RETRY_AFTER, Outbox
+from flowdock_desktop.store.outbox import DAMAGED_TEXT, MAX_RETRY_AFTER, Outbox
 
 PAYLOAD = {
     "event": "activity",
@@ -501,3 +501,79 @@ def test_concurrent_claims_give_each_item_to_one_thread(outbox, integration):
     for t in threads:
         t.join()
     assert sorted(wins) == [i.id for i in items]
+
+
+# -- a damaged row (the file was damaged: a row's JSON cannot be read) -----------------------
+
+
+def _damage(db, item_id: int, column: str = "payload", text: str = '{"title": "deplo') -> None:
+    db.execute(f"UPDATE outbox SET {column} = ? WHERE id = ?", (text, item_id))
+
+
+@pytest.mark.parametrize("text", ['{"title": "deplo', "[1, 2]", "", "\x00\xff"])
+def test_a_damaged_row_is_listed_with_plain_words_and_can_be_discarded(
+    outbox, make_integration, db, text
+):
+    a, b = make_integration(), make_integration(source_id=2)
+    first, second, other = (
+        outbox.enqueue(a.id, PAYLOAD),
+        outbox.enqueue(a.id, PAYLOAD),
+        outbox.enqueue(b.id, PAYLOAD),
+    )
+    _damage(db, first.id, text=text)
+
+    listed = outbox.list()
+    assert [i.id for i in listed] == [first.id, second.id, other.id]
+    damaged = listed[0]
+    assert damaged.damaged and damaged.state == "queued" and damaged.payload == {}
+    assert damaged.last_error == DAMAGED_TEXT
+    assert damaged.created_at == first.created_at and damaged.uuid == first.uuid
+    assert listed[1:] == [second, other]  # the other rows are read as before
+    assert not any(i.damaged for i in listed[1:])
+    assert outbox.get(first.id) == damaged == outbox.get_by_uuid(first.uuid)
+    assert [i.id for i in outbox.due()] == [first.id, other.id]
+    assert [i.id for i in outbox.list(states=("queued",))] == [first.id, second.id, other.id]
+
+    assert outbox.discard(first.id)
+    assert outbox.get(first.id) is None
+    assert [i.id for i in outbox.list()] == [second.id, other.id]
+    assert [i.id for i in outbox.due()] == [second.id, other.id]
+
+
+def test_a_damaged_failed_row_cannot_be_requeued(outbox, integration, db):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.claim(item)
+    outbox.mark_failed(item, "The server rejected the message.")
+    _damage(db, item.id)
+    with pytest.raises(ValueError, match="damaged and cannot be sent; discard it"):
+        outbox.requeue(item.id)
+    assert outbox.get(item.id).state == "failed"
+    assert outbox.discard(item.id)
+
+
+def test_a_sent_row_with_a_damaged_answer_stays_sent(outbox, integration, db):
+    history = History(db)
+    kept = outbox.enqueue(integration.id, PAYLOAD)
+    broken = outbox.enqueue(integration.id, {**PAYLOAD, "title": "second"})
+    for item in (kept, broken):
+        outbox.mark_sent(outbox.claim(item), {"id": item.id, "uuid": item.uuid})
+    _damage(db, broken.id, column="response", text='{"id": 2, "uu')
+    row = outbox.get(broken.id)
+    # The message itself went and is readable: only the server's answer is lost.
+    assert (row.state, row.damaged, row.response) == ("sent", False, None)
+    assert row.payload["title"] == "second"
+    # The history leaves the row out; discarding it keeps nothing of it either, and the
+    # other sent message stays in the history as before.
+    assert [e.uuid for e in history.list(integration.id)] == [kept.uuid]
+    assert outbox.discard(broken.id) and outbox.discard(kept.id)
+    assert [e.uuid for e in history.list(integration.id)] == [kept.uuid]
+
+
+def test_discarding_a_sent_row_with_a_damaged_message_keeps_no_history(outbox, integration, db):
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    outbox.mark_sent(outbox.claim(item), None)
+    _damage(db, item.id)
+    assert outbox.get(item.id).damaged
+    assert History(db).list(integration.id) == []
+    assert outbox.discard(item.id)
+    assert History(db).list(integration.id) == [] and outbox.list() == []
