@@ -113,12 +113,17 @@ def payload_errors(payload: Any) -> FieldErrors:
     return message.validate()
 
 
+# What ``json.dumps(value, ensure_ascii=False)`` does, with one encoder kept instead of one
+# built on every call.
+_encode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _all_text(value: Any) -> bool:
     """True when no string in ``value`` holds a lone surrogate: the common case, answered in
     C by encoding the whole value once (a lone surrogate cannot be encoded as UTF-8) instead
     of walking it in Python. False also when the value is not JSON: ``_not_text`` decides."""
     try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        _encode_text(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
         return False
     return True
@@ -264,7 +269,12 @@ def deliver_claimed(
         text = f"The message could not be sent because of an internal error ({type(exc).__name__})."
         updated = outbox.mark_failed(claimed, text, now=now)
         return DeliveryOutcome(updated or claimed, "failed", text)
-    sent = outbox.mark_sent(claimed, response, now=now)
+    # The answer's text as the server sent it is kept as it is (not encoded again). (Imported
+    # here: the client module, with httpx, is loaded by the time anything was posted.)
+    from flowdock_desktop.api.client import PostedMessage
+
+    text = response.json_text if isinstance(response, PostedMessage) else None
+    sent = outbox.mark_sent(claimed, response, now=now, response_text=text)
     return DeliveryOutcome(sent or claimed, "sent", None, response)
 
 
