@@ -442,13 +442,6 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
     print_table(rows, out)
     for line in summarize_outbox([i for i in items if i.state != "sent"]).lines():
         print(line, file=out)  # the same summary as the composer's footer
-    for item in items:
-        if item.damaged:
-            print(
-                f"Message {item.id}'s stored text is damaged and cannot be sent; discard it: "
-                f"flowdock-desktop outbox --discard {item.id}",
-                file=out,
-            )
 
 
 def _flush(context: AppContext, out: TextIO) -> int:

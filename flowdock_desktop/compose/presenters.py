@@ -70,8 +70,9 @@ def sent_text(integration: Integration | None, when: float, response: dict | Non
 class OutboxSummary:
     """How many messages wait, were refused, or lost their integration, and what is next.
 
-    ``waiting`` are queued or being sent (the app sends them by itself); ``refused`` and
-    ``orphaned`` (their integration was removed in Flowdock) wait for the person.
+    ``waiting`` are queued or being sent (the app sends them by itself); ``refused``,
+    ``orphaned`` (their integration was removed in Flowdock) and ``damaged`` (their stored
+    text cannot be read, so they can never be sent) wait for the person.
     """
 
     waiting: int = 0
@@ -80,6 +81,7 @@ class OutboxSummary:
     next_try_in: int | None = None
     last_problem: str | None = None
     last_refusal: str | None = None
+    damaged: int = 0
 
     @property
     def pending(self) -> int:
@@ -104,6 +106,8 @@ class OutboxSummary:
             if self.last_refusal:
                 text += f": {self.last_refusal}"
             parts.append(text)
+        if self.damaged:
+            parts.append(f"{self.damaged} damaged and cannot be sent (discard in the Outbox tab)")
         if parts:
             return " — ".join(parts)
         # Messages of removed integrations are not counted, but not called sent either.
@@ -125,6 +129,11 @@ class OutboxSummary:
                 f"{count(self.orphaned, 'message')} not sent because the integration was "
                 "removed in Flowdock: set it up again to resend them, or discard them."
             )
+        if self.damaged:
+            lines.append(
+                f"{count(self.damaged, 'message')} damaged (the stored text cannot be read) "
+                "and cannot be sent: discard (outbox --discard ITEM)."
+            )
         return lines or ["Nothing waits to be sent."]
 
 
@@ -136,6 +145,9 @@ def summarize_outbox(
     now = time.time() if now is None else now
     skipped = set(ignore)
     items = [i for i in items if i.integration_id not in skipped]
+    # A damaged item never goes, whatever its state says: counted apart, not as waiting.
+    damaged = sum(1 for i in items if i.damaged and i.state != "sent")
+    items = [i for i in items if not i.damaged]
     waiting = [i for i in items if i.state in ("queued", "sending")]
     refused = [i for i in items if i.state == "failed"]
     queued = [i.next_attempt_at for i in waiting if i.state == "queued"]
@@ -147,6 +159,7 @@ def summarize_outbox(
         next_try_in=wait or None,
         last_problem=next((i.last_error for i in waiting if i.last_error), None),
         last_refusal=refused[-1].last_error if refused else None,
+        damaged=damaged,
     )
 
 

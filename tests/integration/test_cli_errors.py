@@ -338,7 +338,8 @@ def test_a_damaged_outbox_row_is_listed_failed_and_discarded(child, sandbox, pro
     status, out, err = child("outbox")
     assert (status, err) == (0, "")
     assert DAMAGED_TEXT in out and "(damaged message)" in out and "kept" in out
-    assert f"flowdock-desktop outbox --discard {damaged.id}" in out
+    assert "1 message damaged (the stored text cannot be read) and cannot be sent" in out
+    assert "1 message waiting to be sent" in out  # the damaged one is not counted as waiting
 
     status, out, err = child("outbox", "--flush")
     assert status == EXIT_FAILED and "Traceback" not in err

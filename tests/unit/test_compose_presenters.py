@@ -61,6 +61,27 @@ def test_the_footer_counts_what_is_still_to_be_sent():
     assert summarize_outbox([item("queued")], ignore=["a"]).footer() == "Outbox empty: all sent."
 
 
+def test_a_damaged_message_is_counted_apart_and_named_as_such():
+    from flowdock_desktop.compose.presenters import outbox_title
+    from flowdock_desktop.store.outbox import DAMAGED_TEXT
+
+    damaged = [
+        dataclasses.replace(item(state), payload={}, damaged=True, last_error=DAMAGED_TEXT)
+        for state in ("queued", "failed")
+    ]
+    summary = summarize_outbox([*damaged, item("failed", error="x")], now=NOW)
+    assert (summary.waiting, summary.refused, summary.damaged) == (0, 1, 2)
+    assert summary.footer() == (
+        "1 refused by the server (see the Outbox tab): x — "
+        "2 damaged and cannot be sent (discard in the Outbox tab)"
+    )
+    assert summary.lines()[-1] == (
+        "2 messages damaged (the stored text cannot be read) and cannot be sent: "
+        "discard (outbox --discard ITEM)."
+    )
+    assert [outbox_title(i) for i in (damaged[0], item("queued"))] == ["(damaged message)", "t"]
+
+
 def test_a_removed_integration_set_up_again_is_replaced_by_the_new_one():
     old = integration("old", state="removed", removed=NOW - 50)
     new = integration("new", created=NOW - 10)
