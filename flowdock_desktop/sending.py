@@ -269,12 +269,7 @@ def deliver_claimed(
         text = f"The message could not be sent because of an internal error ({type(exc).__name__})."
         updated = outbox.mark_failed(claimed, text, now=now)
         return DeliveryOutcome(updated or claimed, "failed", text)
-    # The answer's text as the server sent it is kept as it is (not encoded again). (Imported
-    # here: the client module, with httpx, is loaded by the time anything was posted.)
-    from flowdock_desktop.api.client import PostedMessage
-
-    text = response.json_text if isinstance(response, PostedMessage) else None
-    sent = outbox.mark_sent(claimed, response, now=now, response_text=text)
+    sent = outbox.mark_sent(claimed, response, now=now)
     return DeliveryOutcome(sent or claimed, "sent", None, response)
 
 

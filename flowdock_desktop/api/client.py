@@ -94,26 +94,6 @@ def _unexpected_answer(response: httpx.Response) -> FlowdockError:
     )
 
 
-class PostedMessage(dict[str, Any]):
-    """The message the server stored, as ``post_message`` returns it: a dict, plus
-    ``json_text``, the answer's JSON as the server sent it (None when it was not UTF-8), so
-    that whoever keeps the answer (the outbox) need not encode it again."""
-
-    __slots__ = ("json_text",)
-
-    def __init__(self, data: Mapping[str, Any], json_text: str | None) -> None:
-        super().__init__(data)
-        self.json_text = json_text
-
-
-def _utf8(content: bytes) -> str | None:
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return None if text.startswith("\ufeff") else text  # a byte-order mark is not JSON
-
-
 class FlowdockClient:
     """Typed access to the Flowdock REST API (or the sandbox) over one httpx client.
 
@@ -367,7 +347,7 @@ class FlowdockClient:
         data = self._json(response)
         if not isinstance(data, dict):
             raise _unexpected_answer(response)
-        return PostedMessage(data, _utf8(response.content))
+        return data
 
     def post_thread_message(
         self, message: ThreadMessage, *, flow_token: str, wait: bool = True
@@ -468,4 +448,4 @@ class FlowdockClient:
         return [Message.from_json(item) for item in items if isinstance(item, Mapping)]
 
 
-__all__ = ["WAIT_HEADER", "Exchange", "ExchangeHook", "FlowdockClient", "PostedMessage"]
+__all__ = ["WAIT_HEADER", "Exchange", "ExchangeHook", "FlowdockClient"]

@@ -379,22 +379,16 @@ class Outbox:
         response: Mapping[str, Any] | None = None,
         *,
         now: float | None = None,
-        response_text: str | None = None,
     ) -> OutboxItem | None:
         """Record delivery: the row, now ``sent`` with the answer, is the message's history
         entry (``History``), so this is one statement in one commit.
 
-        ``response`` is the created message when the server returned it (None for 202);
-        ``response_text``, when given, is that answer's JSON as the server sent it, stored
-        as it is instead of encoding ``response`` again.
+        ``response`` is the created message when the server returned it (None for 202).
         Returns None if the item is gone (discarded meanwhile); idempotent otherwise.
         """
         now = self._now(now)
         item_id = _id(item)
-        if response is None:
-            stored = None
-        else:
-            stored = _dumps(dict(response)) if response_text is None else response_text
+        stored = None if response is None else _dumps(dict(response))
         # A claimed item given: the JSON columns are not handed back and decoded again. Its
         # payload cannot change while it is being sent (``edit`` refuses), and the answer is
         # the one just given; the other columns come back from the statement.
