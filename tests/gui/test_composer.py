@@ -460,6 +460,59 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     assert messages_by_uuid(sandbox, second.uuid) == []
 
 
+def test_a_damaged_or_unreadable_outbox_message_is_explained_and_can_be_discarded(
+    qtbot, context, sandbox, open_window, monkeypatch
+):
+    """A damaged data file can leave an outbox row whose message cannot be read, or one this
+    form cannot show: the tab says so, offers only what can work, and nothing else breaks."""
+    integration, _ = make_integration(context, sandbox.base_url)
+    damaged = context.outbox.enqueue(integration.id, {"event": "activity", "title": "a"})
+    odd = context.outbox.enqueue(integration.id, {"event": "activity", "title": "b"})
+    context.db.execute(
+        "UPDATE outbox SET state = 'failed', payload = ? WHERE id = ?",
+        ('{"event": "ac', damaged.id),
+    )
+    context.db.execute(
+        "UPDATE outbox SET state = 'failed', payload = ? WHERE id = ?",
+        ('{"event": "activity", "shape": "not this form\'s"}', odd.id),
+    )
+    window = open_window(integration.id)
+    panel = window.outbox_panel
+    window.right_tabs.setCurrentWidget(panel)
+    window.outbox.refresh()
+
+    def row(item_id: int):
+        tree = panel.tree
+        return next(
+            tree.topLevelItem(i)
+            for i in range(tree.topLevelItemCount())
+            if tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == item_id
+        )
+
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 2, timeout=WAIT)
+    shown = row(damaged.id)
+    assert (shown.text(0), shown.text(2)) == ("damaged", "(damaged message)")
+    assert "damaged" in shown.text(5) and "discard it" in shown.text(5)
+    panel.tree.setCurrentItem(shown)
+    assert not panel.retry_button.isEnabled() and not panel.load_button.isEnabled()
+    assert panel.discard_button.isEnabled()
+
+    # One the form cannot show: loading it says why and leaves the form as it was.
+    panel.tree.setCurrentItem(row(odd.id))
+    before = window.form.state()
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    assert window.banner.kind == "error"
+    assert "cannot be loaded into the form" in window.banner.text and "shape" in window.banner.text
+    assert window.form.state() == before
+    assert context.outbox.get(odd.id) is not None
+
+    panel.tree.setCurrentItem(row(damaged.id))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: context.outbox.get(damaged.id) is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+
+
 def test_a_loaded_composer_is_kept_out_of_full_collections(context, sandbox, open_window):
     """A full garbage collection must not walk the window and all that was loaded before it
     (tens of milliseconds on the GUI thread, mid-send): once loaded, they are frozen."""

@@ -120,7 +120,7 @@ class OutboxController(QObject):
 
     def _load(self, item_id: int) -> None:
         item = next((i for i in self.panel.items if i.id == item_id), None)
-        if item is not None:
+        if item is not None and not item.damaged:
             self.load_requested.emit(dict(item.payload))
 
     def discard(self, item_id: int, *, confirm: bool = True) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.compose.presenters import message_title
+from flowdock_desktop.compose.presenters import outbox_title
 from flowdock_desktop.store.outbox import OutboxItem
 
 
@@ -95,9 +95,9 @@ class OutboxPanel(QWidget):
             )
             row = QTreeWidgetItem(
                 [
-                    self._STATE_WORDS.get(item.state, item.state),
+                    "damaged" if item.damaged else self._STATE_WORDS.get(item.state, item.state),
                     names.get(item.integration_id, "(removed integration)"),
-                    message_title(item.payload),
+                    outbox_title(item),
                     str(item.attempts),
                     next_try,
                     item.last_error or "",
@@ -127,6 +127,8 @@ class OutboxPanel(QWidget):
     def _update_buttons(self) -> None:
         item = self.current()
         self.send_now_button.setEnabled(any(i.state == "queued" for i in self.items))
-        self.retry_button.setEnabled(item is not None and item.state == "failed")
-        self.load_button.setEnabled(item is not None)
+        # A damaged message (its stored text unreadable) can only be discarded.
+        readable = item is not None and not item.damaged
+        self.retry_button.setEnabled(readable and item.state == "failed")
+        self.load_button.setEnabled(readable)
         self.discard_button.setEnabled(item is not None and item.state != "sending")

@@ -36,6 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdock_desktop.api.messages import PayloadError
+from flowdock_desktop.api.validation import describe_errors
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.compose.presenters import outbox_names
 from flowdock_desktop.problems import NextStep, explain_and_report
@@ -588,8 +590,20 @@ class ComposerWindow(QMainWindow):
 
     def _load_payload(self, payload: dict[str, Any]) -> None:
         """An outbox message goes back into the form to be fixed and sent again."""
+        try:
+            state = FormState.from_payload(payload, previous=self.form.state())
+        except PayloadError as exc:
+            # Stored by something other than this form (an older version, the command line):
+            # the form cannot show it, and the form is left as it was.
+            self.banners.show(
+                "error",
+                "This message cannot be loaded into the form ("
+                + "; ".join(describe_errors(exc.field_errors).splitlines())
+                + "). It stays in the outbox: retry or discard it there.",
+            )
+            return
         self.views.show(FULL, remember=False)
-        self.form.set_state(FormState.from_payload(payload, previous=self.form.state()))
+        self.form.set_state(state)
         self.banners.show(
             "info",
             "The message is in the form. Fix it and send it as a new message; discard the old "
