@@ -8,7 +8,7 @@ from typing import Any
 
 from flowdock_desktop.api.validation import validate_flow_name
 from flowdock_desktop.sandbox.seed import new_api_token, new_flow_id
-from flowdock_desktop.sandbox.state import views
+from flowdock_desktop.sandbox.state import messages, views
 from flowdock_desktop.sandbox.state.errors import ApiError, not_found, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
 from flowdock_desktop.sandbox.state.store import Row, Tx
@@ -245,6 +245,7 @@ def update_flow(
                 "INSERT INTO flow_members (flow_id, user_id) VALUES (?, ?)",
                 (flow["id"], principal.user_id),
             )
+            store_action(tx, flow["id"], principal.user_id, "join", _nick(tx, principal.user_id))
         else:
             tx.execute(
                 "UPDATE flow_members SET open = ? WHERE flow_id = ? AND user_id = ?",
@@ -274,9 +275,11 @@ def add_flow_user(tx: Tx, principal: Principal, flow_id: str, data: Mapping[str,
     # Someone is in the organization when they are in one of its flows.
     if not -(2**63) <= user_id < 2**63 or flow["org_id"] not in visible_org_ids(tx, user_id):
         raise not_found()
-    tx.execute(
+    added = tx.execute(
         "INSERT OR IGNORE INTO flow_members (flow_id, user_id) VALUES (?, ?)", (flow["id"], user_id)
     )
+    if added.rowcount:
+        store_action(tx, flow["id"], principal.user_id, "add_people", _nick(tx, user_id))
 
 
 def block_flow_user(
@@ -293,7 +296,8 @@ def block_flow_user(
         errors["disabled"] = ["can't be blank"]
     if errors:
         raise validation_error(errors)
-    if _membership(tx, flow["id"], user_id) is None:
+    member = _membership(tx, flow["id"], user_id)
+    if member is None:
         raise not_found()
     if is_admin(tx, flow["org_id"], user_id) and not is_admin(
         tx, flow["org_id"], principal.user_id
@@ -303,6 +307,38 @@ def block_flow_user(
         "UPDATE flow_members SET disabled = ? WHERE flow_id = ? AND user_id = ?",
         (int(bool(disabled)), flow["id"], user_id),
     )
+    if disabled and not member["disabled"]:
+        store_action(tx, flow["id"], principal.user_id, "block", {"user": user_id})
+
+
+# ---------------------------------------------------------------------- action messages
+
+
+def store_action(tx: Tx, flow_id: str, user_id: int | None, action: str, description: Any) -> int:
+    """Store Flowdock's ``action`` message in a flow: ``content: {type, description}``,
+    ``user`` the person who acted (who joined, who added, who blocked), so listings and
+    streams show what happened to the flow's people. Returns its ``seq``."""
+    return messages.store_message(
+        tx,
+        flow_id,
+        {
+            "id": messages.next_id(tx, flow_id),
+            "event": "action",
+            "content": {"type": action, "description": description},
+            "tags": [],
+            "uuid": None,
+            "user": str(user_id or 0),
+            "sent": tx.now_ms(),
+            "flow": flow_id,
+            "app": "chat",
+            "attachments": [],
+            "edited": None,
+        },
+    )
+
+
+def _nick(tx: Tx, user_id: int | None) -> str:
+    return tx.value("SELECT nick FROM users WHERE id = ?", (user_id,)) or ""
 
 
 def is_admin(tx: Tx, org_id: int, user_id: int | None) -> bool:

@@ -1,0 +1,101 @@
+"""What happens to a flow's people, as Flowdock stored and tagged it, over real loopback
+sockets: ``action`` messages (joining, being added, being blocked), the ``:unread:`` and
+``:highlight:`` tags of mentions, listing by ``@Nick``, people's ``last_activity`` and
+``last_ping`` from presence, and presence in a flow the person has not joined."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from flowdock_desktop.sandbox import SandboxConfig, SandboxServer
+from tests.sandbox.conftest import API_AUTH, SAM_AUTH, WAIT, Reader
+
+WAITED = {"X-flowdock-wait-for-message": "1"}
+
+
+@pytest.fixture
+def server(make_server) -> SandboxServer:
+    return make_server(SandboxConfig(stream_keepalive=0.3, presence_interval=0.2))
+
+
+@pytest.fixture
+def http(server) -> httpx.Client:
+    with httpx.Client(base_url=server.base_url, timeout=WAIT, auth=API_AUTH) as client:
+        yield client
+
+
+def stream(readers, server: SandboxServer, path: str, **params) -> Reader:
+    auth = params.pop("auth", API_AUTH)
+    return readers(server.base_url + f"/stream/flows/{path}", params=params, auth=auth)
+
+
+def actions(http: httpx.Client, path: str, **auth) -> list[dict]:
+    listed = http.get(f"/flows/{path}/messages", params={"event": "action"}, **auth)
+    assert listed.status_code == 200, listed.text
+    return listed.json()
+
+
+# ---------------------------------------------------------------------- action messages
+
+
+def test_joining_a_flow_stores_a_join_action_that_streams_show(server, http, readers) -> None:
+    random_id = http.get("/flows/acme/random").json()["id"]
+    assert actions(http, "acme/random") == []
+    watching = stream(readers, server, "acme/random", auth=SAM_AUTH)
+
+    joined = http.put("/flows/acme/random", json={"open": True})
+    assert joined.status_code == 200 and joined.json()["joined"] is True
+
+    [action] = actions(http, "acme/random")
+    assert action["event"] == "action"
+    assert action["content"] == {"type": "join", "description": "Demo"}
+    assert action["user"] == "1"  # who joined
+    assert action["flow"] == random_id and action["app"] == "chat" and action["tags"] == []
+    assert isinstance(action["id"], int) and action["created_at"].endswith("Z")
+    [streamed] = watching.json_events(1)
+    assert streamed == action
+    # Opening the tab again, or closing it, is no new join.
+    http.put("/flows/acme/random", json={"open": False})
+    http.put("/flows/acme/random", json={"open": True})
+    assert len(actions(http, "acme/random")) == 1
+
+
+def test_adding_someone_stores_add_people_once(http) -> None:
+    assert http.post("/flows/acme/announcements/users", json={"id": 2}).status_code == 200
+    [action] = actions(http, "acme/announcements")
+    assert action["content"] == {"type": "add_people", "description": "Sam"}
+    assert action["user"] == "1"  # who added them
+    # Adding someone who is already there adds nobody, and stores nothing.
+    assert http.post("/flows/acme/announcements/users", json={"id": 2}).status_code == 200
+    assert len(actions(http, "acme/announcements")) == 1
+    # Sam now reads the flow, the action included.
+    assert actions(http, "acme/announcements", auth=SAM_AUTH) == [action]
+
+
+def test_blocking_someone_stores_a_block_action_naming_them(http) -> None:
+    blocked = http.put("/flows/acme/main/users/2", json={"disabled": True})
+    assert blocked.status_code == 200
+    [action] = actions(http, "acme/main")
+    assert action["content"] == {"type": "block", "description": {"user": 2}}
+    assert action["user"] == "1"  # who blocked them
+    # Blocking again, and unblocking (Flowdock had no action for it), store nothing more.
+    http.put("/flows/acme/main/users/2", json={"disabled": True})
+    http.put("/flows/acme/main/users/2", json={"disabled": False})
+    assert len(actions(http, "acme/main")) == 1
+    # A refused block stores nothing either.
+    assert http.put("/flows/acme/main/users/1", json={"disabled": True}, auth=SAM_AUTH).status_code
+    assert len(actions(http, "acme/main")) == 1
+
+
+def test_actions_count_in_the_flow_and_leave_chat_filters_alone(http) -> None:
+    http.post("/flows/acme/announcements/users", json={"id": 2})
+    posted = http.post(
+        "/flows/acme/announcements/messages", json={"event": "message", "content": "hi"}
+    )
+    assert posted.status_code == 201
+    everything = http.get("/flows/acme/announcements/messages").json()
+    assert [m["event"] for m in everything] == ["action", "message"]
+    assert everything[1]["id"] == everything[0]["id"] + 1
+    chat = http.get("/flows/acme/announcements/messages", params={"event": "message"}).json()
+    assert [m["content"] for m in chat] == ["hi"]
