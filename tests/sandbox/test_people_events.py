@@ -99,3 +99,71 @@ def test_actions_count_in_the_flow_and_leave_chat_filters_alone(http) -> None:
     assert everything[1]["id"] == everything[0]["id"] + 1
     chat = http.get("/flows/acme/announcements/messages", params={"event": "message"}).json()
     assert [m["content"] for m in chat] == ["hi"]
+
+
+# ---------------------------------------------------------------------- :unread: and :highlight:
+
+
+def post(http: httpx.Client, content: str, path: str = "acme/main", **fields) -> dict:
+    reply = http.post(
+        f"/flows/{path}/messages", json={"event": "message", "content": content, **fields}
+    )
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def test_a_mention_asks_the_mentioned_person_to_read_it(http) -> None:
+    # Flowdock's tags page: "@Marty, ..." → ":user:16", ":unread:16" (no highlight).
+    assert post(http, "@sam, look")["tags"] == [":user:2", ":unread:2"]
+    # Sam mentioning themselves is tagged, but asks nobody to read it.
+    mine = http.post(
+        "/flows/acme/main/messages",
+        json={"event": "message", "content": "note to @Sam"},
+        auth=SAM_AUTH,
+    ).json()
+    assert mine["tags"] == [":user:2"]
+
+
+def test_everyone_asks_everyone_but_the_author(http) -> None:
+    http.post("/flows/acme/main/users", json={"id": 2})
+    for word in ("@everyone", "@All", "@everybody", "@anyone", "@anybody"):
+        tags = post(http, f"{word} standup now")["tags"]
+        assert tags == [":user:everyone", ":unread:2"], word
+    by_sam = http.post(
+        "/flows/acme/main/messages",
+        json={"event": "message", "content": "@everyone lunch"},
+        auth=SAM_AUTH,
+    ).json()
+    assert by_sam["tags"] == [":user:everyone", ":unread:1"]
+
+
+def test_a_nick_without_the_at_highlights(http) -> None:
+    assert post(http, "thanks sam!")["tags"] == [":highlight:2"]
+    assert post(http, "Sam: and SAM.")["tags"] == [":highlight:2"]
+    # Not inside other words, hashtags, addresses or links, and never the author.
+    assert post(http, "samuel #sam sam@example.com x.sam https://example.com/sam")["tags"] == [
+        "sam",
+        ":url",
+    ]
+    assert post(http, "demo time")["tags"] == []
+
+
+def test_given_user_tags_are_translated(http) -> None:
+    tags = post(http, "see this", tags=["@Sam", "#ops", "@nobody"])["tags"]
+    assert tags == [":user:2", ":unread:2", "#ops", "@nobody"]
+    assert post(http, "all hands", tags="@everyone")["tags"] == [":user:everyone", ":unread:2"]
+
+
+def test_blocked_people_are_not_mentioned(http) -> None:
+    assert http.put("/flows/acme/main/users/2", json={"disabled": True}).status_code == 200
+    assert post(http, "@Sam and sam, @all")["tags"] == [":user:everyone"]
+
+
+def test_private_mentions_and_unread_listing(http) -> None:
+    private = http.post(
+        "/private/2/messages", json={"event": "message", "content": "@Sam ping, sam"}
+    ).json()
+    assert private["tags"] == [":user:2", ":unread:2", ":highlight:2"]
+    posted = post(http, "@sam please review")
+    unread = http.get("/flows/acme/main/messages", params={"tags": ":unread:2"}).json()
+    assert [m["id"] for m in unread] == [posted["id"]]

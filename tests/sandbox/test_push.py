@@ -41,8 +41,9 @@ def test_chat_as_the_ruby_gem_posts_it(http: httpx.Client) -> None:
         "deploybot",
         "chat",
     )
-    # Tags given, then those read out of the text (#v2 is given already; @all is everyone).
-    assert message["tags"] == ["ops", "v2", ":user:everyone"]
+    # Tags given, then those read out of the text (#v2 is given already; @all is everyone,
+    # and asks both of Main's people to read it).
+    assert message["tags"] == ["ops", "v2", ":user:everyone", ":unread:1", ":unread:2"]
     as_json = http.post(
         f"/v1/messages/chat/{token}", json={"content": "json", "external_user_name": "bot"}
     )

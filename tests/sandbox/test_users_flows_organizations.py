@@ -298,13 +298,13 @@ def test_tags_are_read_out_of_chat_text(http: httpx.Client) -> None:
             "tags": ["todo", "#Awesome"],
         },
     ).json()
-    assert message["tags"] == ["todo", "#Awesome", ":user:2", ":user:everyone"]
+    assert message["tags"] == ["todo", "#Awesome", ":user:2", ":unread:2", ":user:everyone"]
     mentioned = http.get("/flows/acme/main/messages", params={"tags": ":user:2"}).json()
     assert [m["id"] for m in mentioned] == [message["id"]]
     private = http.post(
         "/private/2/messages", json={"event": "message", "content": "@Sam see #later"}
     ).json()
-    assert private["tags"] == ["later", ":user:2"]
+    assert private["tags"] == ["later", ":user:2", ":unread:2"]
 
 
 def test_a_message_with_a_link_is_tagged_url(http: httpx.Client) -> None:

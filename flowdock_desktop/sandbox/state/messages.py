@@ -44,35 +44,82 @@ def _to_int(value: Any) -> int | None:
 
 _HASHTAG = re.compile(r"(?<![\w&#])#(\w[\w-]*)")
 _MENTION = re.compile(r"(?<![\w@])@(\w[\w.-]*\w|\w)")
+#: A word that may be someone's nick written without the ``@`` (which highlights them).
+_WORD = re.compile(r"(?<![\w@#/.-])(\w[\w.-]*\w|\w)(?![\w.-]*@)")
 #: A link in a message's text (Flowdock tagged such messages ``:url``).
 _URL = re.compile(r"(?<![\w@/])(?:https?://|www\.)[^\s<>\"]+\w", re.IGNORECASE)
-#: Mentions that mean everyone in the conversation (Flowdock's ``:user:everyone``).
-EVERYONE = ("all", "everyone", "team")
+#: Mentions that mean everyone in the conversation (Flowdock's ``:user:everyone``): the
+#: words of Flowdock's tags page, and ``@team``.
+EVERYONE = ("all", "everyone", "everybody", "anyone", "anybody", "team")
 
 
-def text_tags(tx: Tx, text: Any, user_ids: list[int]) -> list[str]:
+def nicks_of(tx: Tx, user_ids: list[int]) -> dict[str, int]:
+    """The people a conversation's mentions can name: lower-cased nick → id."""
+    if not user_ids:
+        return {}
+    marks = ",".join("?" * len(user_ids))
+    rows = tx.all(f"SELECT id, nick FROM users WHERE id IN ({marks})", list(user_ids))
+    return {row["nick"].lower(): row["id"] for row in rows}
+
+
+def mention_tags(names: list[str], nicks: Mapping[str, int], author: int | None) -> list[str]:
+    """The tags of ``@name`` mentions, as Flowdock's tags page gives them: ``:user:<id>`` for
+    a person and ``:user:everyone`` for ``@everyone`` and its like, each with ``:unread:<id>``
+    for whoever it asks to read the message (everyone named, not the author)."""
+    found: list[str] = []
+    for name in names:
+        if name.lower() in EVERYONE:
+            found.append(":user:everyone")
+            found += [f":unread:{uid}" for uid in nicks.values() if uid != author]
+        elif name.lower() in nicks:
+            uid = nicks[name.lower()]
+            found.append(f":user:{uid}")
+            if uid != author:
+                found.append(f":unread:{uid}")
+    return found
+
+
+def text_tags(tx: Tx, text: Any, user_ids: list[int], author: int | None = None) -> list[str]:
     """The tags Flowdock read out of a chat message's text: ``#hashtags`` (without the
-    ``#``), and mentions as user tags (``@Sam`` → ``:user:2`` for someone in the
-    conversation, ``@all``/``@everyone``/``@team`` → ``:user:everyone``), and ``:url`` when
-    it holds a link."""
+    ``#``), ``:url`` when it holds a link, mentions of people in the conversation
+    (``user_ids``, blocked people left out) as ``:user:`` and ``:unread:`` tags
+    (``mention_tags``), and ``:highlight:<id>`` for someone whose nick the text says
+    without the ``@``. The author is never asked to read or highlighted by their own text."""
     if not isinstance(text, str):
         return []
     found = list(_HASHTAG.findall(text))
     if _URL.search(text):
         found.append(":url")
-    names = _MENTION.findall(text)
-    if names and user_ids:
-        marks = ",".join("?" * len(user_ids))
-        nicks = {
-            row["nick"].lower(): row["id"]
-            for row in tx.all(f"SELECT id, nick FROM users WHERE id IN ({marks})", user_ids)
-        }
-        for name in names:
-            if name.lower() in EVERYONE:
-                found.append(":user:everyone")
-            elif name.lower() in nicks:
-                found.append(f":user:{nicks[name.lower()]}")
+    nicks = nicks_of(tx, user_ids)
+    found += mention_tags(_MENTION.findall(text), nicks, author)
+    for word in _WORD.findall(text):
+        uid = nicks.get(word.lower())
+        if uid is not None and uid != author:
+            found.append(f":highlight:{uid}")
     return found
+
+
+def user_tags(tx: Tx, tags: list[str], user_ids: list[int], author: int | None = None) -> list[str]:
+    """Tags given with a message, user tags translated as Flowdock did: ``@Nick`` of
+    someone in the conversation (or ``@everyone``) becomes its ``mention_tags``; an
+    ``@name`` nobody has stays as it was given."""
+    if not any(tag.startswith("@") for tag in tags):
+        return tags
+    nicks = nicks_of(tx, user_ids)
+    result: list[str] = []
+    for tag in tags:
+        translated = mention_tags([tag[1:]], nicks, author) if tag.startswith("@") else []
+        result += translated or [tag]
+    return with_text_tags([], result)
+
+
+def conversation_people(tx: Tx, flow_id: str) -> list[int]:
+    """Who a flow's mentions can name: its members, not those blocked from it."""
+    rows = tx.all(
+        "SELECT user_id FROM flow_members WHERE flow_id = ? AND NOT disabled ORDER BY rowid",
+        (flow_id,),
+    )
+    return [row[0] for row in rows]
 
 
 def with_text_tags(tags: list[str], derived: list[str]) -> list[str]:
@@ -231,9 +278,10 @@ def post(
     tags = [t.strip() for t in (split_tags(data.get("tags")) or []) if isinstance(t, str)]
     content = data.get("content") if event not in THREAD_EVENTS else ""
     if event in ("message", "comment"):
-        members = [row[0] for row in tx.all(
-            "SELECT user_id FROM flow_members WHERE flow_id = ?", (conversation,))]  # fmt: skip
-        tags = with_text_tags(tags, text_tags(tx, content, members))
+        people = conversation_people(tx, conversation)
+        author = principal.user_id if principal.kind == "user" else None
+        tags = user_tags(tx, tags, people, author)
+        tags = with_text_tags(tags, text_tags(tx, content, people, author))
     if event == "file":
         content = attachments[0]
         tags.append(":file")

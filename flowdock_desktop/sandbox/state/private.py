@@ -138,7 +138,9 @@ def post(tx: Tx, principal: Principal, other_id: int, data: Any) -> int:
     content = data["content"]
     tags = [t.strip() for t in split_tags(data.get("tags")) or []]
     if data["event"] == "message":
-        tags = messages.with_text_tags(tags, messages.text_tags(tx, content, [me, other_id]))
+        people = [me, other_id]
+        tags = messages.user_tags(tx, tags, people, me)
+        tags = messages.with_text_tags(tags, messages.text_tags(tx, content, people, me))
     attaching = files.Attaching(conversation)
     attachments = []
     if data["event"] == "file":
