@@ -167,3 +167,33 @@ def test_private_mentions_and_unread_listing(http) -> None:
     posted = post(http, "@sam please review")
     unread = http.get("/flows/acme/main/messages", params={"tags": ":unread:2"}).json()
     assert [m["id"] for m in unread] == [posted["id"]]
+
+
+# ---------------------------------------------------------------------- listing by @Nick
+
+
+def test_listing_by_a_user_tag_means_the_persons_user_tag(http) -> None:
+    to_sam = post(http, "@Sam have a look")
+    post(http, "nothing for anyone")
+    everyone = post(http, "@all hands")
+    given = post(http, "tagged", tags=["@nobody"])
+    for wanted in ("@Sam", "@sam", "@SAM", ":user:2"):
+        listed = http.get("/flows/acme/main/messages", params={"tags": wanted}).json()
+        assert [m["id"] for m in listed] == [to_sam["id"]], wanted
+    for wanted in ("@everyone", "@All"):
+        listed = http.get("/flows/acme/main/messages", params={"tags": wanted}).json()
+        assert [m["id"] for m in listed] == [everyone["id"]], wanted
+    either = http.get(
+        "/flows/acme/main/messages", params={"tags": "@sam,@everyone", "tag_mode": "or"}
+    ).json()
+    assert [m["id"] for m in either] == [to_sam["id"], everyone["id"]]
+    # A name nobody in the flow has is matched as the tag it is.
+    listed = http.get("/flows/acme/main/messages", params={"tags": "@Nobody"}).json()
+    assert [m["id"] for m in listed] == [given["id"]]
+    # Private conversations: the two people's nicks.
+    private = http.post(
+        "/private/2/messages", json={"event": "message", "content": "@sam hi"}
+    ).json()
+    http.post("/private/2/messages", json={"event": "message", "content": "no mention"})
+    listed = http.get("/private/2/messages", params={"tags": "@Sam"}).json()
+    assert [m["id"] for m in listed] == [private["id"]]

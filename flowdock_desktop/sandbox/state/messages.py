@@ -15,7 +15,7 @@ from typing import Any
 
 from flowdock_desktop.api.html import sanitize_body, sanitize_title
 from flowdock_desktop.api.validation import THREAD_EVENTS, split_tags, validate_message
-from flowdock_desktop.sandbox.state import files, flows, views
+from flowdock_desktop.sandbox.state import files, flows, private, views
 from flowdock_desktop.sandbox.state.errors import not_found, validation_error
 from flowdock_desktop.sandbox.state.principals import Principal
 from flowdock_desktop.sandbox.state.store import Row, Tx, dumps, loads
@@ -520,8 +520,10 @@ def query(
     if events:
         where.append(f"event IN ({','.join('?' * len(events))})")
         args += events
-    tags = list(dict.fromkeys(t.strip().lower() for t in params.get("tags", "").split(",")))
-    tags = [t for t in tags if t]
+    tags = [t.strip().lower() for t in params.get("tags", "").split(",")]
+    if any(t.startswith("@") for t in tags):
+        tags = listing_user_tags(tx, conversation, tags)
+    tags = [t for t in dict.fromkeys(tags) if t]
     if tags and params.get("tag_mode") == "or":
         marks = ",".join("?" * len(tags))
         where.append(f"seq IN (SELECT seq FROM message_tags WHERE tag IN ({marks}))")
@@ -552,6 +554,25 @@ def query(
     if not ascending:
         rows.reverse()
     return [views.message_view(tx, row) for row in rows]
+
+
+def listing_user_tags(tx: Tx, conversation: str, tags: list[str]) -> list[str]:
+    """A listing's ``tags`` with user tags as Flowdock's docs accept them: ``@Nick`` (any
+    case) of someone in the conversation means ``:user:<id>``, ``@everyone`` and the other
+    words for everyone ``:user:everyone``; an ``@name`` nobody there has stays as given."""
+    pair = private.participants(conversation)
+    people = list(pair) if pair else [row[0] for row in tx.all(
+        "SELECT user_id FROM flow_members WHERE flow_id = ?", (conversation,))]  # fmt: skip
+    nicks = nicks_of(tx, people)
+    result = []
+    for tag in tags:
+        name = tag[1:] if tag.startswith("@") else None
+        if name in EVERYONE:
+            tag = ":user:everyone"
+        elif name is not None and name in nicks:
+            tag = f":user:{nicks[name]}"
+        result.append(tag)
+    return result
 
 
 def show(tx: Tx, principal: Principal, flow_id: str, message_id: int) -> dict[str, Any]:
