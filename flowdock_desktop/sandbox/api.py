@@ -284,6 +284,12 @@ class Call:
         value = self.query.get(name)
         return value is not None and value.lower() not in ("", "0", "false", "no")
 
+    def seen(self) -> views.Seen:
+        """What presence knows of people in flows now (the stream hub's), for flows' user
+        lists."""
+        hub: StreamHub = self.request.app.state.hub
+        return hub.seen()
+
     def flow_id(self, tx: Tx) -> str:
         """The flow named by ``/flows/:org/:flow`` in the path, else 404."""
         return flows.require_by_path(tx, self.path["org"], self.path["flow"])
@@ -365,13 +371,17 @@ def update_user(tx: Tx, call: Call) -> Any:
 @endpoint()
 def list_flows(tx: Tx, call: Call) -> Any:
     call.user.require_scope("flow", "manage")
-    return flows.list_flows(tx, call.user, call.base_url, all_flows=False, users=call.flag("users"))
+    return flows.list_flows(
+        tx, call.user, call.base_url, all_flows=False, users=call.flag("users"), seen=call.seen()
+    )
 
 
 @endpoint()
 def list_all_flows(tx: Tx, call: Call) -> Any:
     call.user.require_scope("flow", "manage")
-    return flows.list_flows(tx, call.user, call.base_url, all_flows=True, users=call.flag("users"))
+    return flows.list_flows(
+        tx, call.user, call.base_url, all_flows=True, users=call.flag("users"), seen=call.seen()
+    )
 
 
 @endpoint()
@@ -379,13 +389,13 @@ def find_flow(tx: Tx, call: Call) -> Any:
     # The documented setup sequence asks only for "profile integration" and then calls
     # /flows/find, so integration may read a single flow too.
     call.user.require_scope("flow", "manage", "integration")
-    return flows.show_flow(tx, call.user, call.query.get("id"), call.base_url)
+    return flows.show_flow(tx, call.user, call.query.get("id"), call.base_url, call.seen())
 
 
 @endpoint()
 def get_flow(tx: Tx, call: Call) -> Any:
     call.user.require_scope("flow", "manage", "integration")
-    return flows.show_flow(tx, call.user, call.flow_id(tx), call.base_url)
+    return flows.show_flow(tx, call.user, call.flow_id(tx), call.base_url, call.seen())
 
 
 @endpoint(body=True, status=201)
@@ -397,12 +407,12 @@ def create_flow(tx: Tx, call: Call) -> Any:
 @endpoint(body=True)
 def update_flow(tx: Tx, call: Call) -> Any:
     body = require_object(call.body)
-    return flows.update_flow(tx, call.user, call.flow_id(tx), body, call.base_url)
+    return flows.update_flow(tx, call.user, call.flow_id(tx), body, call.base_url, call.seen())
 
 
 @endpoint()
 def list_flow_users(tx: Tx, call: Call) -> Any:
-    return flows.list_flow_users(tx, call.user, call.flow_id(tx), call.base_url)
+    return flows.list_flow_users(tx, call.user, call.flow_id(tx), call.base_url, call.seen())
 
 
 @endpoint(body=True)

@@ -241,7 +241,12 @@ class StreamHub:
         #: Presence posted as ``activity.user`` messages (any thread): (flow id, user id) ->
         #: (content, monotonic seconds when posted); forgotten ``2 * presence_interval`` on.
         self._posted: dict[tuple[str, int], tuple[dict[str, int], float]] = {}
-        self._posted_lock = threading.Lock()
+        #: What presence has told of each person in each flow: (flow id, user id) ->
+        #: (last ``last_activity`` ms or None, last event ms). Kept after their streams close,
+        #: as Flowdock's user lists kept showing when someone was last seen.
+        self._seen: dict[tuple[str, int], tuple[int | None, int]] = {}
+        #: Guards ``_posted`` and ``_seen``, which the database thread reads and writes too.
+        self._lock = threading.Lock()
 
     @property
     def open_streams(self) -> int:
@@ -298,9 +303,22 @@ class StreamHub:
             seen(item, presence.ACTIVE if last is not None else presence.IDLE, last)
         return sorted(found.values(), key=lambda item: (item["flow"], int(item["user"])))
 
+    def seen(self) -> dict[tuple[str, int], tuple[int | None, int]]:
+        """What presence knows of people in flows (any thread): (flow id, user id) ->
+        (``last_activity`` ms or None, ``last_ping`` ms), for flows' user lists."""
+        with self._lock:
+            return dict(self._seen)
+
+    def _saw(self, flow_id: str, person: int, content: Mapping[str, Any], sent: int) -> None:
+        last = content.get("last_activity")
+        with self._lock:
+            if last is None:
+                last = self._seen.get((flow_id, person), (None, 0))[0]
+            self._seen[(flow_id, person)] = (last, sent)
+
     def _recent_posts(self) -> dict[tuple[str, int], tuple[dict[str, int], float]]:
         forget_before = time.monotonic() - 2 * self.presence_interval
-        with self._posted_lock:
+        with self._lock:
             for key in [k for k, (_c, at) in self._posted.items() if at < forget_before]:
                 del self._posted[key]
             return dict(self._posted)
@@ -393,6 +411,7 @@ class StreamHub:
             origin.last_activity = content["last_activity"] = sent
         for flow_id in sorted(origin.flows):
             view = presence.event_view(flow_id, origin.person, content, sent)
+            self._saw(flow_id, origin.person, content, sent)
             self._presence_out(PresenceEvent(view), origin)
 
     def post_presence(self, flow_id: str, person: int, content: dict[str, int]) -> dict:
@@ -400,7 +419,8 @@ class StreamHub:
         flow gets it, and the admin read shows them there for ``2 * presence_interval``.
         Returns the event's view."""
         view = presence.event_view(flow_id, person, content, presence.now_ms())
-        with self._posted_lock:
+        self._saw(flow_id, person, content, view["sent"])
+        with self._lock:
             self._posted[(flow_id, person)] = (dict(content), time.monotonic())
         loop = self._loop
         if loop is not None and self._subscribers:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from flowdock_desktop.sandbox import SandboxConfig, SandboxServer
-from tests.sandbox.conftest import API_AUTH, SAM_AUTH, WAIT, Reader
+from tests.sandbox.conftest import API_AUTH, SAM_AUTH, WAIT, Reader, wait_for
 
 WAITED = {"X-flowdock-wait-for-message": "1"}
 
@@ -197,3 +197,53 @@ def test_listing_by_a_user_tag_means_the_persons_user_tag(http) -> None:
     http.post("/private/2/messages", json={"event": "message", "content": "no mention"})
     listed = http.get("/private/2/messages", params={"tags": "@Sam"}).json()
     assert [m["id"] for m in listed] == [private["id"]]
+
+
+# ---------------------------------------------------------------------- last_activity, last_ping
+
+
+def sam_in(http: httpx.Client, path: str = "/flows/acme/main/users") -> dict:
+    listed = http.get(path).json()
+    users = listed["users"] if isinstance(listed, dict) else listed
+    return next(u for u in users if u["id"] == 2)
+
+
+def sams_streams(server: SandboxServer) -> int:
+    present = httpx.get(server.base_url + "/sandbox/presence", timeout=WAIT).json()["present"]
+    return sum(p["streams"] for p in present if p["user"] == "2")
+
+
+def test_user_lists_show_presence_when_the_sandbox_has_it(server, http, readers) -> None:
+    # Nobody has been present: the store's clock, as before.
+    before = sam_in(http)
+    assert before["last_ping"] == before["last_activity"]
+    posted = http.post(
+        "/flows/acme/main/messages",
+        json={"event": "activity.user", "content": {"last_activity": 1_500_000_000_000}},
+        auth=SAM_AUTH,
+    )
+    assert posted.status_code == 201
+    sent = posted.json()["sent"]
+    for path in ("/flows/acme/main/users", "/flows/acme/main"):
+        shown = sam_in(http, path)
+        assert (shown["last_activity"], shown["last_ping"]) == (1_500_000_000_000, sent), path
+    main = next(f for f in http.get("/flows", params={"users": 1}).json() if f["name"] == "Main")
+    shown = next(u for u in main["users"] if u["id"] == 2)
+    assert (shown["last_activity"], shown["last_ping"]) == (1_500_000_000_000, sent)
+    # Presence in Main says nothing of Sam elsewhere: Random's list keeps the clock.
+    assert sam_in(http, "/flows/acme/random/users")["last_activity"] != 1_500_000_000_000
+
+    # An idle stream pings without saying Sam did anything.
+    idle = stream(readers, server, "acme/main", active="idle", auth=SAM_AUTH)
+    wait_for(lambda: sam_in(http)["last_ping"] > sent, "an idle ping")
+    assert sam_in(http)["last_activity"] == 1_500_000_000_000
+    idle.stop()
+    # An active one says Sam is active now, and the list keeps the last of it once it closes.
+    active = stream(readers, server, "acme/main", active="true", auth=SAM_AUTH)
+    wait_for(lambda: sam_in(http)["last_activity"] > sent, "Sam's activity")
+    active.stop()
+    wait_for(lambda: not sams_streams(server), "Sam's stream to close")
+    last = sam_in(http)
+    assert last["last_activity"] > sent and last["last_ping"] >= last["last_activity"]
+    http.post("/flows/acme/main/messages", json={"event": "message", "content": "tick"})
+    assert sam_in(http) == last  # the clock moved on; what presence saw did not

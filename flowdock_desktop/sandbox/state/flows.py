@@ -99,13 +99,23 @@ def visible_flow_ids(tx: Tx, principal: Principal) -> list[str]:
     return [row["id"] for row in rows if _can_see(tx, row, principal.user_id)]
 
 
-def show_flow(tx: Tx, principal: Principal, flow_id: str | None, base_url: str) -> dict:
+def show_flow(
+    tx: Tx, principal: Principal, flow_id: str | None, base_url: str, seen: views.Seen | None = None
+) -> dict:
     flow = user_flow(tx, principal, flow_id)
-    return views.flow_view(tx, flow["id"], base_url, user_id=principal.user_id, users=True)
+    return views.flow_view(
+        tx, flow["id"], base_url, user_id=principal.user_id, users=True, seen=seen
+    )
 
 
 def list_flows(
-    tx: Tx, principal: Principal, base_url: str, *, all_flows: bool, users: bool
+    tx: Tx,
+    principal: Principal,
+    base_url: str,
+    *,
+    all_flows: bool,
+    users: bool,
+    seen: views.Seen | None = None,
 ) -> list[dict[str, Any]]:
     """Joined flows (``all_flows``: also those the user could join); archived ones never."""
     uid = principal.user_id
@@ -113,7 +123,7 @@ def list_flows(
     for flow_id in visible_flow_ids(tx, principal):
         if not all_flows and _membership(tx, flow_id, uid) is None:
             continue
-        result.append(views.flow_view(tx, flow_id, base_url, user_id=uid, users=users))
+        result.append(views.flow_view(tx, flow_id, base_url, user_id=uid, users=users, seen=seen))
     return result
 
 
@@ -204,7 +214,12 @@ def create_flow(
 
 
 def update_flow(
-    tx: Tx, principal: Principal, flow_id: str, data: Mapping[str, Any], base_url: str
+    tx: Tx,
+    principal: Principal,
+    flow_id: str,
+    data: Mapping[str, Any],
+    base_url: str,
+    seen: views.Seen | None = None,
 ) -> dict[str, Any]:
     """``PUT /flows/:org/:flow``: ``open`` (``true`` joins a flow open to the organization,
     ``false`` closes its tab), and, for members, ``name``, ``disabled`` and ``access_mode``."""
@@ -251,15 +266,17 @@ def update_flow(
                 "UPDATE flow_members SET open = ? WHERE flow_id = ? AND user_id = ?",
                 (int(is_open), flow["id"], principal.user_id),
             )
-    return views.flow_view(tx, flow["id"], base_url, user_id=principal.user_id, users=True)
+    return views.flow_view(
+        tx, flow["id"], base_url, user_id=principal.user_id, users=True, seen=seen
+    )
 
 
 def list_flow_users(
-    tx: Tx, principal: Principal, flow_id: str, base_url: str
+    tx: Tx, principal: Principal, flow_id: str, base_url: str, seen: views.Seen | None = None
 ) -> list[dict[str, Any]]:
     principal.require_scope("flow", "manage", "profile")
     flow = user_flow(tx, principal, flow_id)
-    return views.flow_users(tx, flow["id"], base_url)
+    return views.flow_users(tx, flow["id"], base_url, seen)
 
 
 def add_flow_user(tx: Tx, principal: Principal, flow_id: str, data: Mapping[str, Any]) -> None:

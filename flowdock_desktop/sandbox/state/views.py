@@ -38,6 +38,10 @@ def fill_uri(template: str, values: Mapping[str, str], append: Mapping[str, str]
 
 # ---------------------------------------------------------------------- flows and users
 
+#: What presence knows of people in flows: (flow id, user id) → (``last_activity`` ms or
+#: None, ``last_ping`` ms). The stream hub keeps it; routes pass it down to the views.
+Seen = Mapping[tuple[str, int], tuple[int | None, int]]
+
 
 def flow_path(tx: Tx, flow_id: str) -> str | None:
     """``org/flow`` for a flow id, or None."""
@@ -53,10 +57,18 @@ def flow_path(tx: Tx, flow_id: str) -> str | None:
 
 
 def user_view(
-    tx: Tx, user_id: int, base_url: str, *, full: bool = False, member: Row | None = None
+    tx: Tx,
+    user_id: int,
+    base_url: str,
+    *,
+    full: bool = False,
+    member: Row | None = None,
+    seen: tuple[int | None, int] | None = None,
 ) -> dict[str, Any]:
-    """A user as ``/users`` shows them; ``full`` adds presence (flows' user lists), and
-    ``member`` (their ``flow_members`` row) adds ``in_flow`` and whether they are blocked."""
+    """A user as ``/users`` shows them; ``full`` adds presence (flows' user lists): their
+    ``last_activity`` and ``last_ping`` from ``seen`` (what presence knows of them), else the
+    store's clock; ``member`` (their ``flow_members`` row) adds ``in_flow`` and whether they
+    are blocked."""
     user = tx.one("SELECT * FROM users WHERE id = ?", (user_id,))
     if user is None:
         raise not_found()
@@ -70,18 +82,32 @@ def user_view(
     }
     if full:
         last = tx.clock.last_ms or None
-        view.update(status=user["status"], disabled=False, last_activity=last, last_ping=last)
+        activity, ping = seen if seen is not None else (last, last)
+        view.update(
+            status=user["status"],
+            disabled=False,
+            last_activity=activity if activity is not None else last,
+            last_ping=ping,
+        )
     if member is not None:
         view["in_flow"] = True
         view["disabled"] = bool(member["disabled"])
     return view
 
 
-def flow_users(tx: Tx, flow_id: str, base_url: str) -> list[dict[str, Any]]:
-    """A flow's members with presence, ``in_flow`` and ``disabled`` (bots learn their own
-    nick from these)."""
+def flow_users(
+    tx: Tx, flow_id: str, base_url: str, seen: Seen | None = None
+) -> list[dict[str, Any]]:
+    """A flow's members with presence (from ``seen`` where it knows them), ``in_flow`` and
+    ``disabled`` (bots learn their own nick from these)."""
     members = tx.all("SELECT * FROM flow_members WHERE flow_id = ? ORDER BY rowid", (flow_id,))
-    return [user_view(tx, m["user_id"], base_url, full=True, member=m) for m in members]
+    seen = seen or {}
+    return [
+        user_view(
+            tx, m["user_id"], base_url, full=True, member=m, seen=seen.get((flow_id, m["user_id"]))
+        )
+        for m in members
+    ]
 
 
 def organization_summary(tx: Tx, org: Row, base_url: str) -> dict[str, Any]:
@@ -103,7 +129,13 @@ def organization_summary(tx: Tx, org: Row, base_url: str) -> dict[str, Any]:
 
 
 def flow_view(
-    tx: Tx, flow_id: str, base_url: str, *, user_id: int | None, users: bool
+    tx: Tx,
+    flow_id: str,
+    base_url: str,
+    *,
+    user_id: int | None,
+    users: bool,
+    seen: Seen | None = None,
 ) -> dict[str, Any]:
     flow = tx.one("SELECT * FROM flows WHERE id = ?", (flow_id,))
     if flow is None:
@@ -133,7 +165,7 @@ def flow_view(
             f"{base_url}/invitations/{flow['join_hash']}-{flow['parameterized_name']}"
         )
     if users:
-        view["users"] = flow_users(tx, flow_id, base_url)
+        view["users"] = flow_users(tx, flow_id, base_url, seen)
     return view
 
 
