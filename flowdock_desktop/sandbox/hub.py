@@ -138,14 +138,18 @@ class Subscriber:
         *,
         person: int | None = None,
         presence: str | None = None,
+        present_in: Iterable[str] | None = None,
     ) -> None:
         self.flows = frozenset(flows)
+        #: The flows it shows its person present in: those followed that they have joined
+        #: (all it follows when not said).
+        self.present_in = self.flows if present_in is None else self.flows & set(present_in)
         #: Whose private messages it follows (``user=1``), or None.
         self.user_id = user_id
         #: Whose stream it is, and whether it shows them present (``active=``: ``presence.
         #: ACTIVE`` or ``IDLE``) in its flows; None: it says nothing about anyone.
         self.person = person
-        self.presence = presence if person is not None and self.flows else None
+        self.presence = presence if person is not None and self.present_in else None
         #: When it last announced its person active (ms), for the admin read.
         self.last_activity: int | None = None
         self.client = client
@@ -292,7 +296,7 @@ class StreamHub:
         for subscriber in self._subscribers:
             if subscriber.presence is None or subscriber.person is None:
                 continue
-            for flow_id in subscriber.flows:
+            for flow_id in subscriber.present_in:
                 item = entry(flow_id, subscriber.person)
                 item["streams"] += 1
                 seen(item, subscriber.presence, subscriber.last_activity)
@@ -362,12 +366,14 @@ class StreamHub:
         *,
         person: int | None = None,
         presence: str | None = None,
+        present_in: Iterable[str] | None = None,
     ) -> Subscriber:
         """Register a stream; 429 when the caps are reached, 503 while the server stops.
 
-        ``person`` is whose stream it is; with ``presence`` (``active=``) the flows' other
-        streams are told at once that they are present, and again every
-        ``presence_interval`` seconds while it stays open."""
+        ``person`` is whose stream it is; with ``presence`` (``active=``) the other streams
+        of the flows they have joined (``present_in``, default every flow it follows) are
+        told at once that they are present, and again every ``presence_interval`` seconds
+        while it stays open."""
         self._loop = asyncio.get_running_loop()
         if self._closed:
             raise ApiError(503, "The sandbox is stopping")
@@ -380,7 +386,14 @@ class StreamHub:
                 headers={"Retry-After": "5"},
             )
         subscriber = Subscriber(
-            flows, user_id, client, framing, self.queue_limit, person=person, presence=presence
+            flows,
+            user_id,
+            client,
+            framing,
+            self.queue_limit,
+            person=person,
+            presence=presence,
+            present_in=present_in,
         )
         self._subscribers.add(subscriber)
         if self._pinger is None or self._pinger.done():
@@ -409,7 +422,7 @@ class StreamHub:
         content: dict[str, int] = {}
         if origin.presence == presence.ACTIVE:
             origin.last_activity = content["last_activity"] = sent
-        for flow_id in sorted(origin.flows):
+        for flow_id in sorted(origin.present_in):
             view = presence.event_view(flow_id, origin.person, content, sent)
             self._saw(flow_id, origin.person, content, sent)
             self._presence_out(PresenceEvent(view), origin)

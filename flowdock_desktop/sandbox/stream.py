@@ -108,7 +108,7 @@ async def _open(request: Request, wanted: list[str]) -> Response | EventStream:
     shown = presence.stream_state(request.query_params.get("active"))
     caller = _caller(request)
 
-    def work(tx: Tx) -> tuple[Principal, list[str]]:
+    def work(tx: Tx) -> tuple[Principal, list[str], list[str]]:
         principal = caller if isinstance(caller, Principal) else authenticate(tx, caller)
         if principal.kind != "user":
             raise not_found()  # a flow token names a source, which has no streams
@@ -118,9 +118,14 @@ async def _open(request: Request, wanted: list[str]) -> Response | EventStream:
             # A flow the caller cannot see answers as one that does not exist.
             flow_id = flows.by_path_or_id(tx, name)
             flow_ids.append(flows.user_flow(tx, principal, flow_id)["id"])
-        return principal, list(dict.fromkeys(flow_ids))
+        flow_ids = list(dict.fromkeys(flow_ids))
+        # A person is shown present only where they could post: Flowdock answered 403 to a
+        # post (``activity.user`` included) in a flow they had not joined or were blocked
+        # from, so their stream reads such a flow but says nothing of them there.
+        joined = [fid for fid in flow_ids if flows.is_member(tx, principal, fid)]
+        return principal, flow_ids, joined
 
-    principal, flow_ids = await sandbox_state(request).call(work)
+    principal, flow_ids, joined = await sandbox_state(request).call(work)
     client = request.client.host if request.client else ""
     subscriber = stream_hub(request).open(
         flow_ids,
@@ -129,6 +134,7 @@ async def _open(request: Request, wanted: list[str]) -> Response | EventStream:
         _framing(request),
         person=principal.user_id,
         presence=shown,
+        present_in=joined,
     )
     return EventStream(subscriber, principal, resume_after=_last_event_id(request))
 

@@ -247,3 +247,67 @@ def test_user_lists_show_presence_when_the_sandbox_has_it(server, http, readers)
     assert last["last_activity"] > sent and last["last_ping"] >= last["last_activity"]
     http.post("/flows/acme/main/messages", json={"event": "message", "content": "tick"})
     assert sam_in(http) == last  # the clock moved on; what presence saw did not
+
+
+# ---------------------------------------------------------------------- presence where not joined
+
+
+def test_an_active_stream_reads_a_flow_not_joined_but_shows_nobody_there(
+    server, http, readers
+) -> None:
+    # Demo sees Random (open to the organization) without having joined it: posting there,
+    # presence included, is 403, so an active stream reads Random but never shows Demo in it.
+    refused = http.post("/flows/acme/random/messages", json={"event": "activity.user"})
+    assert refused.status_code == 403
+    random_id = http.get("/flows/acme/random").json()["id"]
+    main_id = http.get("/flows/acme/main").json()["id"]
+    sam = stream(readers, server, "acme/random", auth=SAM_AUTH)
+    demo = readers(
+        server.base_url + "/stream/flows",
+        params={"filter": "acme/random,acme/main", "active": "true"},
+    )
+    said = http.post(
+        "/flows/acme/random/messages",
+        json={"event": "message", "content": "hello Random"},
+        auth=SAM_AUTH,
+    )
+    assert said.status_code == 201
+    # Demo's stream reads Random...
+    demo.read_until(b"hello Random", 1)
+    # ...and shows Demo present in Main only.
+    wait_for(lambda: any(p["user"] == "1" for p in present_now(server)), "Demo in Main")
+    assert [(p["flow"], p["user"]) for p in present_now(server)] == [(main_id, "1")]
+    streams = httpx.get(server.base_url + "/sandbox/streams", timeout=WAIT).json()["streams"]
+    assert sorted(str(s["presence"]) for s in streams) == ["None", "active"]
+    # Sam's stream of Random has heard Sam's message and nothing about Demo. A later
+    # message shows it is read up to there, with no activity.user on the way.
+    http.post(
+        "/flows/acme/random/messages", json={"event": "message", "content": "end"}, auth=SAM_AUTH
+    )
+    events = sam.json_events(2)
+    assert [e["event"] for e in events] == ["message", "message"]
+    assert random_id in {e["flow"] for e in events}
+    # Only a stream of Random alone: the stream opens, and says nothing of Demo at all.
+    alone = stream(readers, server, "acme/random", active="true")
+    assert alone.response is not None and alone.response.status_code == 200
+    assert all(p["flow"] != random_id for p in present_now(server))
+    # Once Demo joins, a new active stream shows them there.
+    assert http.put("/flows/acme/random", json={"open": True}).status_code == 200
+    stream(readers, server, "acme/random", active="true")
+    wait_for(
+        lambda: any(p["flow"] == random_id and p["user"] == "1" for p in present_now(server)),
+        "Demo in Random",
+    )
+
+
+def test_a_blocked_person_is_not_shown_present(server, http, readers) -> None:
+    assert http.put("/flows/acme/main/users/2", json={"disabled": True}).status_code == 200
+    blocked = stream(readers, server, "acme/main", active="true", auth=SAM_AUTH)
+    assert blocked.response is not None and blocked.response.status_code == 200
+    streams = httpx.get(server.base_url + "/sandbox/streams", timeout=WAIT).json()["streams"]
+    assert [s["presence"] for s in streams] == [None]
+    assert present_now(server) == []
+
+
+def present_now(server: SandboxServer) -> list[dict]:
+    return httpx.get(server.base_url + "/sandbox/presence", timeout=WAIT).json()["present"]

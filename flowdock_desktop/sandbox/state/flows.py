@@ -93,6 +93,15 @@ def require_member(tx: Tx, principal: Principal, flow_id: str) -> None:
         raise ApiError(403, "This flow has been archived (disabled)")
 
 
+def is_member(tx: Tx, principal: Principal, flow_id: str) -> bool:
+    """Whether the user may post to the flow (``require_member`` would let them)."""
+    try:
+        require_member(tx, principal, flow_id)
+    except ApiError:
+        return False
+    return True
+
+
 def visible_flow_ids(tx: Tx, principal: Principal) -> list[str]:
     """Flows the user can see that are not archived, in the order they were made."""
     rows = tx.all("SELECT * FROM flows WHERE NOT disabled ORDER BY rowid")
