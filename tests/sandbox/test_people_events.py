@@ -311,3 +311,24 @@ def test_a_blocked_person_is_not_shown_present(server, http, readers) -> None:
 
 def present_now(server: SandboxServer) -> list[dict]:
     return httpx.get(server.base_url + "/sandbox/presence", timeout=WAIT).json()["present"]
+
+
+def test_a_tags_edit_translates_user_tags_too(http) -> None:
+    posted = post(http, "deploy done", tags=["ops"])
+    changed = http.put(
+        f"/flows/acme/main/messages/{posted['id']}", json={"tags": ["ops", "@SAM", "@ghost"]}
+    )
+    assert changed.status_code == 200
+    shown = http.get(f"/flows/acme/main/messages/{posted['id']}").json()
+    assert shown["tags"] == ["ops", ":user:2", ":unread:2", "@ghost"]
+    [change] = http.get("/flows/acme/main/messages", params={"event": "tag-change"}).json()
+    assert change["content"]["add"] == [":user:2", ":unread:2", "@ghost"]
+    listed = http.get("/flows/acme/main/messages", params={"tags": "@sam"}).json()
+    assert [m["id"] for m in listed] == [posted["id"]]
+
+
+def test_listing_by_a_blocked_persons_nick_still_finds_their_mentions(http) -> None:
+    mention = post(http, "@Sam welcome")
+    assert http.put("/flows/acme/main/users/2", json={"disabled": True}).status_code == 200
+    listed = http.get("/flows/acme/main/messages", params={"tags": "@Sam"}).json()
+    assert [m["id"] for m in listed] == [mention["id"]]

@@ -110,6 +110,9 @@ def _change_content(tx: Tx, row: Row, principal: Principal, text: str) -> None:
 
 
 def _change_tags(tx: Tx, row: Row, principal: Principal, wanted: list[str]) -> None:
+    # ``@Nick`` and ``@everyone`` become user tags, as when the message was posted.
+    people = messages.conversation_people(tx, row["conversation"])
+    wanted = messages.user_tags(tx, wanted, people, principal.user_id)
     old: list[str] = loads(row["tags"], [])
     kept = [tag for tag in old if _is_system_tag(tag)]
     new = kept + [tag for tag in dict.fromkeys(wanted) if tag not in kept]

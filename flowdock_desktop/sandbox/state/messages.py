@@ -113,11 +113,15 @@ def user_tags(tx: Tx, tags: list[str], user_ids: list[int], author: int | None =
     return with_text_tags([], result)
 
 
-def conversation_people(tx: Tx, flow_id: str) -> list[int]:
-    """Who a flow's mentions can name: its members, not those blocked from it."""
+def conversation_people(tx: Tx, conversation: str, *, blocked: bool = False) -> list[int]:
+    """Who a conversation's user tags can name: a private conversation's two people, or a
+    flow's members (those blocked from it only with ``blocked``)."""
+    pair = private.participants(conversation)
+    if pair is not None:
+        return list(pair)
     rows = tx.all(
-        "SELECT user_id FROM flow_members WHERE flow_id = ? AND NOT disabled ORDER BY rowid",
-        (flow_id,),
+        "SELECT user_id FROM flow_members WHERE flow_id = ? AND (? OR NOT disabled) ORDER BY rowid",
+        (conversation, blocked),
     )
     return [row[0] for row in rows]
 
@@ -560,10 +564,8 @@ def listing_user_tags(tx: Tx, conversation: str, tags: list[str]) -> list[str]:
     """A listing's ``tags`` with user tags as Flowdock's docs accept them: ``@Nick`` (any
     case) of someone in the conversation means ``:user:<id>``, ``@everyone`` and the other
     words for everyone ``:user:everyone``; an ``@name`` nobody there has stays as given."""
-    pair = private.participants(conversation)
-    people = list(pair) if pair else [row[0] for row in tx.all(
-        "SELECT user_id FROM flow_members WHERE flow_id = ?", (conversation,))]  # fmt: skip
-    nicks = nicks_of(tx, people)
+    # Old messages may name people blocked since; they are still who the tag means.
+    nicks = nicks_of(tx, conversation_people(tx, conversation, blocked=True))
     result = []
     for tag in tags:
         name = tag[1:] if tag.startswith("@") else None
