@@ -122,7 +122,7 @@ async def _open(request: Request, wanted: list[str]) -> Response | EventStream:
         # A person is shown present only where they could post: Flowdock answered 403 to a
         # post (``activity.user`` included) in a flow they had not joined or were blocked
         # from, so their stream reads such a flow but says nothing of them there.
-        joined = [fid for fid in flow_ids if flows.is_member(tx, principal, fid)]
+        joined = [fid for fid in flow_ids if flows.can_post(tx, principal, fid)]
         return principal, flow_ids, joined
 
     principal, flow_ids, joined = await sandbox_state(request).call(work)

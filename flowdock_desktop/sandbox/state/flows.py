@@ -93,7 +93,7 @@ def require_member(tx: Tx, principal: Principal, flow_id: str) -> None:
         raise ApiError(403, "This flow has been archived (disabled)")
 
 
-def is_member(tx: Tx, principal: Principal, flow_id: str) -> bool:
+def can_post(tx: Tx, principal: Principal, flow_id: str) -> bool:
     """Whether the user may post to the flow (``require_member`` would let them)."""
     try:
         require_member(tx, principal, flow_id)

@@ -44,8 +44,9 @@ def _to_int(value: Any) -> int | None:
 
 _HASHTAG = re.compile(r"(?<![\w&#])#(\w[\w-]*)")
 _MENTION = re.compile(r"(?<![\w@])@(\w[\w.-]*\w|\w)")
-#: A word that may be someone's nick written without the ``@`` (which highlights them).
-_WORD = re.compile(r"(?<![\w@#/.-])(\w[\w.-]*\w|\w)(?![\w.-]*@)")
+#: A run of characters that may be someone's nick written without the ``@`` (see
+#: ``_plain_words``).
+_WORD = re.compile(r"[\w.-]+")
 #: A link in a message's text (Flowdock tagged such messages ``:url``).
 _URL = re.compile(r"(?<![\w@/])(?:https?://|www\.)[^\s<>\"]+\w", re.IGNORECASE)
 #: Mentions that mean everyone in the conversation (Flowdock's ``:user:everyone``): the
@@ -92,11 +93,26 @@ def text_tags(tx: Tx, text: Any, user_ids: list[int], author: int | None = None)
         found.append(":url")
     nicks = nicks_of(tx, user_ids)
     found += mention_tags(_MENTION.findall(text), nicks, author)
-    for word in _WORD.findall(text):
+    for word in _plain_words(text):
         uid = nicks.get(word.lower())
         if uid is not None and uid != author:
             found.append(f":highlight:{uid}")
     return found
+
+
+def _plain_words(text: str) -> list[str]:
+    """The words of a text that could be a nick said without the ``@``: not a mention, a
+    hashtag, part of an address (``sam@…``) or of a path or link (``…/sam``). In one pass,
+    so a long text costs no more than its length."""
+    words = []
+    for match in _WORD.finditer(text):
+        start, end = match.span()
+        if text[start - 1 : start] in ("@", "#", "/") or text[end : end + 1] == "@":
+            continue
+        word = match.group().strip(".-")
+        if word:
+            words.append(word)
+    return words
 
 
 def user_tags(tx: Tx, tags: list[str], user_ids: list[int], author: int | None = None) -> list[str]:
