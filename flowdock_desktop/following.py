@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowdock_desktop.api.html import html_to_text
-from flowdock_desktop.api.models import Message
 from flowdock_desktop.sending import ThreadView
+
+if TYPE_CHECKING:
+    from flowdock_desktop.api.models import Message
 
 __all__ = ["ThreadBoard", "describe", "thread_message"]
 
@@ -26,6 +28,9 @@ def thread_message(data: Mapping[str, Any]) -> Message | None:
     """The stream message as a ``Message`` when it belongs to a thread, else None."""
     if not isinstance(data.get("thread_id"), str):
         return None
+    # Read only from a live stream, after the window is up: not loaded with the composer.
+    from flowdock_desktop.api.models import Message
+
     return Message.from_json(data)
 
 

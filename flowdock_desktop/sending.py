@@ -31,7 +31,6 @@ from flowdock_desktop.api.errors import (
     ValidationError,
 )
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
-from flowdock_desktop.api.models import Message, Thread
 from flowdock_desktop.api.redact import REDACTED
 from flowdock_desktop.api.retry import NO_RETRY, RetryPolicy
 from flowdock_desktop.api.validation import FieldErrors, describe_errors
@@ -42,6 +41,7 @@ from flowdock_desktop.store.outbox import Outbox, OutboxItem, this_process
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.client import FlowdockClient
+    from flowdock_desktop.api.models import Message, Thread
     from flowdock_desktop.api.stream import FlowStream
     from flowdock_desktop.auth.session import Session
     from flowdock_desktop.context import AppContext

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from flowdock_desktop.api.models import Message, Thread
 from flowdock_desktop.cancel import Cancelled
 from flowdock_desktop.following import ThreadBoard, thread_message
 from flowdock_desktop.problems import explain_briefly
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 
 if TYPE_CHECKING:
+    from flowdock_desktop.api.models import Message, Thread
     from flowdock_desktop.api.stream import StreamItem, StreamStatus
     from flowdock_desktop.sending import SendService, ThreadView
     from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QPalette
@@ -21,9 +21,11 @@ from PySide6.QtWidgets import (
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
-from flowdock_desktop.api.models import Thread
 from flowdock_desktop.sending import curl_command
 from flowdock_desktop.ui.widgets import FieldMessage, badge_html
+
+if TYPE_CHECKING:
+    from flowdock_desktop.api.models import Thread
 
 
 def card_html(

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdock_desktop.api.messages import Status
-from flowdock_desktop.api.models import Thread
 from flowdock_desktop.problems import explain_briefly
 from flowdock_desktop.sending import ThreadListing, ThreadView
 from flowdock_desktop.ui.composer.live import ThreadsFollower
@@ -17,6 +16,7 @@ from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
+    from flowdock_desktop.api.models import Thread
     from flowdock_desktop.sending import SendService
 
 
@@ -165,6 +165,8 @@ class ThreadsController(QObject):
                 if view.status_value
                 else None
             )
+            from flowdock_desktop.api.models import Thread  # after a send: not at start
+
             self.update_ready.emit(view.key, Thread(title=view.title, status=status))
             return
         integration_id, thread_id = self.integration_id, view.thread_id

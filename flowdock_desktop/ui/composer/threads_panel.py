@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
-from flowdock_desktop.api.models import Message
 from flowdock_desktop.compose.presenters import count
 from flowdock_desktop.sending import ThreadView
 from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
+
+if TYPE_CHECKING:
+    from flowdock_desktop.api.models import Message
 
 
 def _when(value: datetime | float | None) -> str:
