@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -24,22 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.ui.theme import STATUS_COLOURS, is_dark, status_text_colour
-
-#: A light/dark switch reaches a widget as one of these, depending on its style sheet (a
-#: widget whose style sheet set its palette may get only the style change).
-_PALETTE_EVENTS = (
-    QEvent.Type.PaletteChange,
-    QEvent.Type.ApplicationPaletteChange,
-    QEvent.Type.StyleChange,
-)
-
-
-def _scheme_changed(event: QEvent, shown_dark: bool | None) -> bool:
-    """Whether ``event`` may mean the colours shown (made for ``shown_dark``) are stale."""
-    if event.type() == QEvent.Type.StyleChange:
-        return shown_dark is not None and shown_dark != is_dark()  # not our own setStyleSheet
-    return event.type() in _PALETTE_EVENTS
+from flowdock_desktop.ui.theme import STATUS_COLOURS, follow_scheme, is_dark, status_text_colour
 
 
 class FieldMessage(QLabel):
@@ -47,8 +32,7 @@ class FieldMessage(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._restyling = False
-        self._dark: bool | None = None  # the scheme the colours shown were made for
+        self._following_scheme = False
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setVisible(False)
@@ -71,25 +55,23 @@ class FieldMessage(QLabel):
     def is_error(self) -> bool:
         return self._is_error and self.isVisibleTo(self.parentWidget()) and bool(self.text())
 
-    def changeEvent(self, event: QEvent) -> None:
+    def _scheme_applied(self) -> None:
         # Light/dark switched while a message shows: pick the colour for the new palette.
-        super().changeEvent(event)
-        if _scheme_changed(event, self._dark) and self.text() and not self._restyling:
-            self._restyling = True  # setStyleSheet below sends another PaletteChange
-            try:
-                if self._is_error:
-                    self.show_error(self.text())
-                else:
-                    self.show_hint(self.text())
-            finally:
-                self._restyling = False
+        if not self.text():
+            return
+        if self._is_error:
+            self.show_error(self.text())
+        else:
+            self.show_hint(self.text())
 
     def _show(self, text: str, colour: str) -> None:
         if not text:
             self.clear_message()
             return
+        if not self._following_scheme:  # from the first message: most fields never show one
+            self._following_scheme = True
+            follow_scheme(self._scheme_applied)
         self.setText(text)
-        self._dark = is_dark()
         self.setStyleSheet(f"color: {colour}; font-size: 90%;")
         self.setAccessibleName(text)
         self.setVisible(True)
@@ -144,7 +126,7 @@ class Banner(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._dark: bool | None = None  # the scheme the colours shown were made for
+        self._following_scheme = False
         self.setObjectName("banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QHBoxLayout(self)
@@ -191,9 +173,11 @@ class Banner(QFrame):
         shows): a banner not showing yet appears as tall as that one will need, so the form
         below does not move (and repaint) once more when it comes."""
         self.kind = kind
+        if not self._following_scheme:
+            self._following_scheme = True
+            follow_scheme(self._scheme_applied)
         light_bg, light_fg, dark_bg, dark_fg = self._COLOURS.get(kind, self._COLOURS["info"])
-        self._dark = is_dark()
-        bg, fg = (dark_bg, dark_fg) if self._dark else (light_bg, light_fg)
+        bg, fg = (dark_bg, dark_fg) if is_dark() else (light_bg, light_fg)
         # Painted here and coloured through the label's palette, not with a style sheet: a
         # new style sheet re-polishes the banner and its children (twice per send, a
         # millisecond or two of the GUI thread each time, and more to paint through it).
@@ -263,11 +247,9 @@ class Banner(QFrame):
         # Half a pixel in, so the one-pixel border falls on whole pixels.
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
 
-    def changeEvent(self, event: QEvent) -> None:
+    def _scheme_applied(self) -> None:
         # Light/dark switched while the banner shows: re-colour it for the new palette.
-        super().changeEvent(event)
-        # (Re-colouring sends no change event back here: no style sheet is set.)
-        if _scheme_changed(event, self._dark) and self.label.text():
+        if self.label.text():
             action = self.button.text() if not self.button.isHidden() else None
             self.show_message(self.kind, self.label.text(), action)
 

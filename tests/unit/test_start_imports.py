@@ -75,3 +75,43 @@ def test_a_gui_start_finds_its_icon_and_makes_no_message_box_before_one_is_shown
     loaded = set(_loaded_after(code))
     assert "importlib.resources" not in loaded
     assert "QMessageBox made" not in loaded
+
+
+def test_a_gui_start_makes_the_python_types_of_only_the_events_it_handles():
+    # A Python handler taking a plain QEvent (an event filter, changeEvent) makes PySide create
+    # the Python type of every QEvent subclass the first time it runs. The wizard's first
+    # paint, a field's message and a banner shown (each re-colours on a light/dark switch)
+    # must not: events nobody here handles keep no Python type.
+    code = (
+        "import os, tempfile\n"
+        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "os.environ['FLOWDOCK_DESKTOP_HOME'] = tempfile.mkdtemp()\n"
+        "from PySide6 import QtGui, QtWidgets\n"
+        "from PySide6.QtWidgets import QLineEdit, QVBoxLayout\n"
+        "from flowdock_desktop.ui import app as gui\n"
+        "from flowdock_desktop.ui.first_paint import after_first_paint\n"
+        "from flowdock_desktop.ui.widgets import Banner, labelled_field\n"
+        "from flowdock_desktop.context import AppContext\n"
+        "app = gui.application()\n"
+        "context = AppContext()\n"
+        "wizard = gui.WindowRouter(context).show_wizard()\n"
+        "box = QtWidgets.QWidget()\n"
+        "layout = QVBoxLayout(box)\n"
+        "banner = Banner()\n"
+        "field, message = labelled_field('Name', QLineEdit())\n"
+        "layout.addWidget(banner)\n"
+        "layout.addWidget(field)\n"
+        "box.show()\n"
+        "banner.show_message('error', 'The server is unreachable.', 'Try again')\n"
+        "message.show_error('Enter a name.')\n"
+        "painted = []\n"
+        "after_first_paint(wizard, lambda: (painted.append(1), app.quit()))\n"
+        "app.exec()\n"
+        "context.close()\n"
+        "assert painted\n"
+        "for name in ('QFileOpenEvent', 'QTabletEvent', 'QHelpEvent', 'QStatusTipEvent'):\n"
+        "    if name in vars(QtGui) or name in vars(QtWidgets):\n"
+        "        sys.modules[name + ' made'] = QtGui\n"
+    )
+    loaded = set(_loaded_after(code))
+    assert [name for name in loaded if name.endswith(" made")] == []

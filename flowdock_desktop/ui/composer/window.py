@@ -59,7 +59,7 @@ from flowdock_desktop.ui.composer.templates import TemplateBar, TemplatesControl
 from flowdock_desktop.ui.composer.threads import ThreadsController
 from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 from flowdock_desktop.ui.composer.views import ANNOUNCEMENT, FULL, ViewsController, ViewSwitch
-from flowdock_desktop.ui.first_paint import after_first_paint
+from flowdock_desktop.ui.first_paint import ReportsFirstPaint, after_first_paint
 from flowdock_desktop.ui.help_actions import add_help_actions, open_team_inbox
 from flowdock_desktop.ui.reconnect import show_flow_token_state
 from flowdock_desktop.ui.tasks import run_task
@@ -90,7 +90,7 @@ def _scrolling(widget: QWidget) -> QScrollArea:
     return scroll
 
 
-class ComposerWindow(QMainWindow):
+class ComposerWindow(ReportsFirstPaint, QMainWindow):
     """The composer: integrations (left), the message (centre), preview and more (right).
 
     Signals:

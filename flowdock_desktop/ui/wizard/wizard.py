@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
+from flowdock_desktop.ui.first_paint import ReportsFirstPaint
 from flowdock_desktop.ui.wizard.base import WizardPage
 from flowdock_desktop.ui.wizard.state import WizardState
 
@@ -53,7 +54,7 @@ _PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
 }
 
 
-class SetupWizard(QWizard):
+class SetupWizard(ReportsFirstPaint, QWizard):
     """Sets up one integration: server, application, sign-in, flow, name, confirm, done.
 
     Signals:
