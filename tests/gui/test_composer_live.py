@@ -134,6 +134,49 @@ def test_background_starts_wait_until_the_message_shows(qtbot, context, sandbox,
     window.close()
 
 
+def test_the_message_is_painted_before_the_background_starts(qtbot, context, sandbox, monkeypatch):
+    """Once the draft is read the window paints it at once, then says so (``message_shown``),
+    and only then do the background starts run: left to the event loop, the paint came after
+    them, while their workers held the GIL."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from flowdock_desktop.compose import FormState
+    from flowdock_desktop.ui.composer import window as composer_window
+
+    monkeypatch.setattr(composer_window, "LOAD_FALLBACK_MS", 600_000)
+    integration, _ = connect(context, sandbox.base_url)
+    reads = []
+    monkeypatch.setattr(
+        composer_window.DraftsController, "load", lambda _self, *args: reads.append(args)
+    )
+    window = ComposerWindow(context, integration.id)
+    qtbot.addWidget(window)
+    window.resize(1200, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: len(reads) == 1, timeout=WAIT)
+    field = window.form.author_name
+    assert field.isVisible()
+    order = []
+
+    class Paints(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint and field.text() == "Release bot":
+                order.append("painted")
+            return False
+
+    paints = Paints(field)
+    field.installEventFilter(paints)
+    window.message_shown.connect(lambda: order.append("shown"))
+    window.after_loaded(lambda: order.append("started"))
+    window.drafts.integration_id = integration.id
+    window._draft_loaded(FormState(author_name="Release bot").to_dict())
+    qtbot.waitUntil(lambda: "started" in order, timeout=WAIT)
+    assert "painted" in order
+    assert order.index("painted") < order.index("shown") < order.index("started")
+    window.close()
+
+
 def test_background_starts_run_even_when_loading_never_ends(qtbot, context, sandbox, monkeypatch):
     from flowdock_desktop.ui.composer import ComposerWindow
     from flowdock_desktop.ui.composer import window as composer_window

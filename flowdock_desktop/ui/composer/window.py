@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFrame,
     QHBoxLayout,
@@ -100,6 +101,10 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         (``ui/reconnect.py``).
         ``message_sent(object)``: a ``SendResult`` once a message reached Flowdock.
         ``delivery_finished(list)``: outcomes of each background outbox run (tests wait on it).
+        ``message_shown``: once, when the window shows its integration's message (the draft or
+        a fresh one) or that it has none, painted; the background starts (``after_loaded``)
+        come after it (or ``LOAD_FALLBACK_MS`` after the window was made when loading never
+        ends).
     Attributes: ``form`` (the full form), ``announcement`` (the Announcement view), ``preview``,
     ``integrations_panel``, ``threads_panel``, ``outbox_panel``, ``request_log``, ``banner``
     (the widget) and ``banners`` (its controller), ``send_button``, ``outbox_label``,
@@ -113,6 +118,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     reconnect_requested = Signal(str)
     message_sent = Signal(object)
     delivery_finished = Signal(list)
+    message_shown = Signal()
 
     def __init__(
         self,
@@ -236,6 +242,13 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             return
         self._loaded = True
         collector.release()
+        if self.isVisible():
+            # The message just set is laid out and painted now: left to the event loop, it
+            # would come after the zero timers below, whose background starts then hold the
+            # GIL while the window paints it.
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            QApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)
+        self.message_shown.emit()
         waiting, self._waiting_for_load = self._waiting_for_load, []
         for callback in waiting:
             after_first_paint(self, callback, owner=self)
