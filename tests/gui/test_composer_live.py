@@ -96,29 +96,35 @@ def test_the_stream_starts_once_the_window_has_painted(qtbot, context, sandbox, 
     window.close()
 
 
-def test_background_starts_wait_until_the_message_shows(qtbot, context, sandbox, monkeypatch):
-    """The stream, the author look-up and the flow-token check load large modules on workers;
-    they start once the window has painted and shows its message, not while it still reads
-    the integration and its draft."""
-    from flowdock_desktop.ui import first_paint
-    from flowdock_desktop.ui.composer import ComposerWindow
+def _shown_before_its_draft(qtbot, context, sandbox, monkeypatch):
+    """A composer shown, its integration chosen, whose draft is read only when the test says
+    so (``window._draft_loaded``): until then its message is not shown."""
     from flowdock_desktop.ui.composer import window as composer_window
 
-    monkeypatch.setattr(first_paint, "FALLBACK_MS", 600_000)
     monkeypatch.setattr(composer_window, "LOAD_FALLBACK_MS", 600_000)
     integration, _ = connect(context, sandbox.base_url)
-    # The draft is read only when the test says so: until then the message is not shown.
     reads = []
     monkeypatch.setattr(
         composer_window.DraftsController, "load", lambda _self, *args: reads.append(args)
     )
     window = ComposerWindow(context, integration.id)
     qtbot.addWidget(window)
-    seen = []
-    window.after_loaded(lambda: seen.append(window.integration.id))
     window.show()
     qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: len(reads) == 1, timeout=WAIT)
+    return window, integration
+
+
+def test_background_starts_wait_until_the_message_shows(qtbot, context, sandbox, monkeypatch):
+    """The stream, the author look-up and the flow-token check load large modules on workers;
+    they start once the window has painted and shows its message, not while it still reads
+    the integration and its draft."""
+    from flowdock_desktop.ui import first_paint
+
+    monkeypatch.setattr(first_paint, "FALLBACK_MS", 600_000)
+    window, integration = _shown_before_its_draft(qtbot, context, sandbox, monkeypatch)
+    seen = []
+    window.after_loaded(lambda: seen.append(window.integration.id))
     qtbot.wait(200)  # painted, integration chosen: still nothing started
     assert seen == []
     assert window.threads.follower.live.integration_id is None
@@ -141,20 +147,8 @@ def test_the_message_is_painted_before_the_background_starts(qtbot, context, san
     from PySide6.QtCore import QEvent, QObject
 
     from flowdock_desktop.compose import FormState
-    from flowdock_desktop.ui.composer import window as composer_window
 
-    monkeypatch.setattr(composer_window, "LOAD_FALLBACK_MS", 600_000)
-    integration, _ = connect(context, sandbox.base_url)
-    reads = []
-    monkeypatch.setattr(
-        composer_window.DraftsController, "load", lambda _self, *args: reads.append(args)
-    )
-    window = ComposerWindow(context, integration.id)
-    qtbot.addWidget(window)
-    window.resize(1200, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: len(reads) == 1, timeout=WAIT)
+    window, integration = _shown_before_its_draft(qtbot, context, sandbox, monkeypatch)
     field = window.form.author_name
     assert field.isVisible()
     order = []
