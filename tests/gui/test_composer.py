@@ -440,6 +440,12 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
 
     qtbot.waitUntil(lambda: rows() == ["refused", "refused"], timeout=WAIT)
     assert not panel.retry_button.isEnabled()  # nothing chosen yet
+    assert not panel.details.isVisible()
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(1))
+    assert panel.details.text() == (
+        "“started deploying version 1.4” was not sent. The server rejected the message: "
+        "Sandbox fault. Retry it, or load it into the form to fix it."
+    )
     screenshot(window, "composer-outbox-refused")
 
     # Retry the first: it is sent, once.
@@ -461,7 +467,7 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
 
 
 def test_a_damaged_or_unreadable_outbox_message_is_explained_and_can_be_discarded(
-    qtbot, context, sandbox, open_window, monkeypatch
+    qtbot, context, sandbox, open_window, monkeypatch, screenshot
 ):
     """A damaged data file can leave an outbox row whose message cannot be read, or one this
     form cannot show: the tab says so, offers only what can work, and nothing else breaks."""
@@ -496,6 +502,9 @@ def test_a_damaged_or_unreadable_outbox_message_is_explained_and_can_be_discarde
     panel.tree.setCurrentItem(shown)
     assert not panel.retry_button.isEnabled() and not panel.load_button.isEnabled()
     assert panel.discard_button.isEnabled()
+    # The whole reason shows under the list, wrapped (the Problem column is often cut off).
+    assert panel.details.isVisible() and "discard it" in panel.details.text()
+    screenshot(window, "composer-outbox-damaged")
 
     # One the form cannot show: loading it says why and leaves the form as it was.
     panel.tree.setCurrentItem(row(odd.id))

@@ -48,6 +48,28 @@ def test_banner_and_field_message_recolour_on_theme_switch(qtbot, qapp):
     assert "#b42318" in message.styleSheet()
 
 
+def test_the_preview_card_takes_the_colours_of_the_scheme_applied(qtbot, qapp):
+    from PySide6.QtGui import QPalette
+
+    from flowdock_desktop.ui.composer.preview import PreviewPane
+
+    pane = PreviewPane()
+    qtbot.addWidget(pane)
+    pane.show_payload({"event": "activity", "title": "deployed", "author": {"name": "CI"}})
+
+    def muted() -> str:
+        return pane.browser.palette().color(QPalette.ColorRole.PlaceholderText).name()
+
+    light = muted()
+    assert f"color:{light}" in pane._card_html
+    apply_theme(qapp, "dark")
+    assert muted() != light
+    # Its muted text is readable on the dark background without another edit of the form.
+    assert f"color:{muted()}" in pane._card_html and f"color:{light}" not in pane._card_html
+    apply_theme(qapp, "light")
+    assert f"color:{light}" in pane._card_html
+
+
 def test_status_badge_names_its_status_for_screen_readers(qtbot):
     badge = StatusBadge("deploying", "yellow")
     qtbot.addWidget(badge)

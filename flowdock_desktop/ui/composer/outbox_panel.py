@@ -58,6 +58,12 @@ class OutboxPanel(QWidget):
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         layout.addWidget(self.tree, 1)
+        # The chosen message's whole story, wrapped: the Problem column is often cut off.
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setAccessibleName("What happened to the chosen message")
+        layout.addWidget(self.details)
         bar = QHBoxLayout()
         self.send_now_button = QPushButton("Send now")
         self.send_now_button.setAccessibleName("Send waiting messages now")
@@ -132,3 +138,26 @@ class OutboxPanel(QWidget):
         self.retry_button.setEnabled(readable and item.state == "failed")
         self.load_button.setEnabled(readable)
         self.discard_button.setEnabled(item is not None and item.state != "sending")
+        self.details.setText("" if item is None else _story(item))
+        self.details.setVisible(item is not None)
+
+
+def _story(item: OutboxItem) -> str:
+    """What happened to an outbox message, in a sentence or two."""
+    problem = (item.last_error or "").strip()
+    if problem and problem[-1] not in ".!?":
+        problem += "."
+    if item.damaged:
+        return problem
+    title = f"“{outbox_title(item)}”"
+    if item.state == "queued":
+        when = time.strftime("%H:%M:%S", time.localtime(item.next_attempt_at))
+        text = f"{title} waits to be sent; next try at {when}."
+        return f"{text} Last try: {problem}" if problem else text
+    if item.state == "sending":
+        return f"{title} is being sent now."
+    if item.state == "failed":
+        return f"{title} was not sent. {problem} Retry it, or load it into the form to fix it."
+    if item.state == "gone":
+        return f"{title} cannot be sent: its integration was removed. {problem}".strip()
+    return f"{title}: {item.state}. {problem}".strip()

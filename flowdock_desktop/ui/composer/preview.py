@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
 from flowdock_desktop.sending import curl_command
+from flowdock_desktop.ui.theme import follow_scheme
 from flowdock_desktop.ui.widgets import FieldMessage, badge_html
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ class PreviewPane(QTabWidget):
         super().__init__(parent)
         self.setAccessibleName("Preview")
         self._payload: dict[str, Any] = {}
+        self._current: Thread | None = None
         self._card_html = ""
         # What the JSON and curl views were last made from: the threads' listing after each
         # send refreshes the card alone, and the same payload needs neither made again.
@@ -180,6 +182,7 @@ class PreviewPane(QTabWidget):
         layout.addLayout(row)
         self.addTab(curl_page, "c&url")
 
+        follow_scheme(self._scheme_applied)
         self._json_timer = QTimer(self, singleShot=True, interval=300)
         self._json_timer.timeout.connect(self._apply_json)
         self.json_edit.textChanged.connect(self._json_typed)
@@ -194,7 +197,7 @@ class PreviewPane(QTabWidget):
         """Refresh every view from the form's payload (the JSON is left alone while typed in);
         ``current`` is the thread as the flow shows it now, when the message goes to a known
         thread."""
-        self._payload = payload
+        self._payload, self._current = payload, current
         palette = self.browser.palette()
         html = card_html(
             payload,
@@ -211,6 +214,11 @@ class PreviewPane(QTabWidget):
             self.set_json_text(json.dumps(payload, indent=2, ensure_ascii=False))
             self._json_from = payload
         self._refresh_curl()
+
+    def _scheme_applied(self) -> None:
+        # The card's border and muted text take their colours from the palette when it is
+        # made: made again in the colours of the scheme now applied.
+        self.show_payload(self._payload, self._current)
 
     def set_json_text(self, text: str) -> None:
         if text != self.json_edit.toPlainText():
