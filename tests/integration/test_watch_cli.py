@@ -27,7 +27,8 @@ class Watching:
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flowdock_desktop", "watch", *args],
+            # faulthandler: a child that hangs can be made to show where (``interrupt``).
+            [sys.executable, "-X", "faulthandler", "-m", "flowdock_desktop", "watch", *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -35,8 +36,12 @@ class Watching:
         )
         self.out: queue.Queue[str] = queue.Queue()
         self.err: queue.Queue[str] = queue.Queue()
-        for pipe, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
-            threading.Thread(target=self._pump, args=(pipe, lines), daemon=True).start()
+        self._pumps = [
+            threading.Thread(target=self._pump, args=(pipe, lines), daemon=True)
+            for pipe, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err))
+        ]
+        for pump in self._pumps:
+            pump.start()
 
     @staticmethod
     def _pump(pipe, lines: queue.Queue[str]) -> None:
@@ -54,7 +59,18 @@ class Watching:
 
     def interrupt(self) -> int:
         self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=WAIT)
+        try:
+            return self.process.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            # Where it is stuck: SIGABRT makes faulthandler print every thread's stack.
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(timeout=WAIT)
+            for pump in self._pumps:
+                pump.join(timeout=5)
+            stacks = []
+            while not self.err.empty():
+                stacks.append(self.err.get())
+            pytest.fail("watch did not stop on Ctrl+C; its threads were:\n" + "\n".join(stacks))
 
 
 @pytest.fixture
