@@ -16,7 +16,6 @@ import json
 import logging
 import shlex
 import threading
-import uuid as uuid_module
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -438,6 +437,8 @@ class SendService:
         result is ``queued`` with the reason, and a later delivery sends it with the same
         uuid. Only when it is not in the outbox does the error propagate.
         """
+        import uuid as uuid_module  # here, not at start: it loads `platform`
+
         outbox = self.context.outbox
         chosen = str(uuid_module.uuid4())
         integration = self.context.integrations.get(integration_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -107,6 +106,8 @@ class IntegrationStore:
         account_user_id: str | int | None = None,
     ) -> Integration:
         """Remember a newly created source and return it with a fresh local id."""
+        import uuid  # here, not at start: it loads `platform`
+
         integration = Integration(
             id=uuid.uuid4().hex,
             api_url=normalize_api_url(api_url),

@@ -13,7 +13,6 @@ import random
 import socket
 import sqlite3
 import time
-import uuid as uuid_module
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -216,6 +215,8 @@ class Outbox:
         body = _clean_payload(payload)
         existing = body.get("uuid")
         if existing is None:
+            import uuid as uuid_module  # here, not at start: it loads `platform`
+
             body["uuid"] = str(uuid_module.uuid4())
         elif not isinstance(existing, str) or not existing.strip():
             raise ValueError("the message uuid must be a non-empty string")
