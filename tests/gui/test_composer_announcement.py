@@ -175,3 +175,34 @@ def test_the_view_chosen_last_is_the_one_remembered(
     qtbot.waitUntil(lambda: writes[-1:] == ["announcement"], timeout=WAIT)
     assert writes == ["full", "announcement"]  # one at a time, the last choice last
     assert settings.get("composer_view") == "announcement"
+
+
+def test_the_announcement_view_is_built_when_first_shown_and_tab_goes_through_it_in_place(
+    qtbot, composer_context, sandbox, open_composer
+):
+    # A start in the full form builds no Announcement view; once shown, Tab goes through its
+    # fields where they are (title, text, status, colour), then on to Send, as in a view
+    # built with the window; not after the side tabs.
+    from flowdock_desktop.ui.composer.announcement import AnnouncementForm
+
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    assert window.findChildren(AnnouncementForm) == []
+
+    press(qtbot, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # View > Announcement
+    view = window.announcement
+    qtbot.waitUntil(view.isVisible, timeout=WAIT)
+    assert window.findChildren(AnnouncementForm) == [view]
+    assert focused() is view.title
+    expected = [
+        view.text.format,
+        view.text.edit,
+        view.status_value,
+        view.swatches.buttons[view.swatches.colour()],
+        window.send_button,
+    ]
+    reached = []
+    for _ in expected:
+        press(qtbot, Qt.Key.Key_Tab)
+        reached.append(focused())
+    assert reached == expected

@@ -4,6 +4,8 @@ in use (the "Fix the marked fields" banner goes once nothing is marked)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
@@ -11,10 +13,12 @@ from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QStackedWi
 
 from flowdock_desktop.api.validation import FieldErrors
 from flowdock_desktop.store.profile import Settings
-from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 from flowdock_desktop.ui.composer.banner import BannerController, BannerReason
 from flowdock_desktop.ui.composer.form import MessageForm
 from flowdock_desktop.ui.tasks import run_task
+
+if TYPE_CHECKING:
+    from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +56,14 @@ class ViewsController(QObject):
     """Switches between the views in ``stack`` (page 0 the Announcement view, page 1 the
     full form), keeps the toggle ``buttons`` and menu ``actions`` in step, remembers the
     choice in ``settings`` (written in the background) and shows problems in the view in use.
+    ``announcement`` gives the Announcement view, which it builds when first asked for: it
+    is asked for only when that view is shown or in use.
     """
 
     def __init__(
         self,
         form: MessageForm,
-        announcement: AnnouncementForm,
+        announcement: Callable[[], AnnouncementForm],
         stack: QStackedWidget,
         buttons: QButtonGroup,
         actions: dict[str, QAction],
@@ -67,7 +73,7 @@ class ViewsController(QObject):
         parent: QObject,
     ) -> None:
         super().__init__(parent)
-        self.form, self.announcement = form, announcement
+        self.form, self._announcement = form, announcement
         self._stack, self._buttons, self._actions = stack, buttons, actions
         self._settings = settings
         self._wanted = ""
@@ -78,6 +84,10 @@ class ViewsController(QObject):
             action.triggered.connect(lambda _=False, m=mode: self.show(m))
         form.validated.connect(self._revalidated)
         self.show(settings.get(VIEW_SETTING) or FULL, remember=False)
+
+    @property
+    def announcement(self) -> AnnouncementForm:
+        return self._announcement()
 
     @property
     def mode(self) -> str:
@@ -91,6 +101,7 @@ class ViewsController(QObject):
         mode = ANNOUNCEMENT if mode == ANNOUNCEMENT else FULL
         if mode == ANNOUNCEMENT:
             self.form.apply(lambda state: state.as_announcement())
+            self.announcement  # noqa: B018 (built, in its page, before the page shows)
         self._stack.setCurrentIndex(0 if mode == ANNOUNCEMENT else 1)
         for button in self._buttons.buttons():
             button.setChecked(button.property("mode") == mode)

@@ -45,7 +45,6 @@ from flowdock_desktop.problems import NextStep, explain_and_report
 from flowdock_desktop.sending import SendResult, SendService
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui import collector
-from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.composer.drafts import DraftsController
 from flowdock_desktop.ui.composer.form import MessageForm
@@ -68,6 +67,7 @@ from flowdock_desktop.ui.widgets import Banner, ElidedLabel
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,12 @@ AFTER_SEND_MS = 150
 AUTHOR_WAIT_MS = 3000
 
 
-def _scrolling(widget: QWidget) -> QScrollArea:
+def _scrolling(widget: QWidget | None) -> QScrollArea:
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidget(widget)
+    if widget is not None:
+        scroll.setWidget(widget)
     return scroll
 
 
@@ -105,7 +106,8 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         a fresh one) or that it has none, painted; the background starts (``after_loaded``)
         come after it (or ``LOAD_FALLBACK_MS`` after the window was made when loading never
         ends).
-    Attributes: ``form`` (the full form), ``announcement`` (the Announcement view), ``preview``,
+    Attributes: ``form`` (the full form), ``announcement`` (the Announcement view, built when
+    first asked for: shown, or used), ``preview``,
     ``integrations_panel``, ``threads_panel``, ``outbox_panel``, ``request_log``, ``banner``
     (the widget) and ``banners`` (its controller), ``send_button``, ``outbox_label``,
     ``template_box``, ``service``, the controllers ``integrations``, ``drafts``,
@@ -178,7 +180,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         )
         self.views = ViewsController(
             self.form,
-            self.announcement,
+            lambda: self.announcement,
             self.stack,
             self.view_switch.group,
             self.view_actions,
@@ -258,7 +260,11 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     def _build(self) -> None:
         self.integrations_panel = IntegrationList()
         self.form = MessageForm()
-        self.announcement = AnnouncementForm(self.form)
+        # The Announcement view (about 40 widgets, each refreshed on every edit of the form)
+        # is built the first time it is asked for (``announcement``): most starts show the
+        # full form. Its page holds its place in the stack and in the focus chain meanwhile.
+        self._announcement: AnnouncementForm | None = None
+        self._editable = True
         self.banner = Banner()
         self.send_button = QPushButton("Send")
         self.send_button.setAccessibleName("Send message")
@@ -284,7 +290,8 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         header.addStretch(1)
 
         self.stack = QStackedWidget()
-        self.stack.addWidget(_scrolling(self.announcement))
+        self._announcement_page = _scrolling(None)
+        self.stack.addWidget(self._announcement_page)
         self.stack.addWidget(_scrolling(self.form))
 
         centre = QWidget()
@@ -328,6 +335,32 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self).activated.connect(self.send)
         self.setTabOrder(self.integrations_panel.list, self.form.thread_title)
+
+    @property
+    def announcement(self) -> AnnouncementForm:
+        """The Announcement view, built (bound to the full form) the first time it is asked
+        for."""
+        if self._announcement is None:
+            from flowdock_desktop.ui.composer.announcement import AnnouncementForm
+
+            view = AnnouncementForm(self.form)
+            view.set_editable(self._editable)
+            page = self._announcement_page
+            page.setWidget(view)
+            # Added to a window already put together, its widgets came last in the focus
+            # chain (after the side tabs): Tab goes through them where their page is, as
+            # when the view was built with the window.
+            # (Qt orders only widgets that take the focus.)
+            chain: list[QWidget] = []
+            widget = view.nextInFocusChain()
+            while view.isAncestorOf(widget):
+                if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                    chain.append(widget)
+                widget = widget.nextInFocusChain()
+            for before, widget in zip([page, *chain], chain, strict=False):
+                QWidget.setTabOrder(before, widget)
+            self._announcement = view
+        return self._announcement
 
     def _build_menus(self) -> None:
         self.file_menu = self.menuBar().addMenu("&File")
@@ -497,7 +530,9 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.preview.set_target(integration.api_url if integration else "", None)
         active = integration is not None and integration.is_active
         self.form.set_editable(active)
-        self.announcement.set_editable(active)
+        self._editable = active
+        if self._announcement is not None:
+            self._announcement.set_editable(active)
         self.send_button.setEnabled(active and not self.sender.busy)
         if integration is None:
             self.setWindowTitle("Flowdock Desktop — Composer")
