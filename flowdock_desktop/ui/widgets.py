@@ -5,6 +5,7 @@
 - ``StatusBadge``: a Flowdock thread status as a coloured pill.
 - ``labelled_field``: a label, a widget and its ``FieldMessage`` wired for accessibility.
 - ``ElidedLabel``: one line of status that is cut to fit instead of widening its window.
+- ``keep_focus_place``, ``show_built``: for parts built after their window was put together.
 """
 
 from __future__ import annotations
@@ -107,6 +108,44 @@ def labelled_field(
         field.setAccessibleDescription(hint)
         field.setToolTip(hint)
     return box, message
+
+
+def keep_focus_place(built: QWidget, after: QWidget | None = None) -> None:
+    """Tab order for ``built``, a part made after its window was put together (a view or tab
+    built when first shown), as if it had been made with the window.
+
+    Qt puts a widget added to a window last in the window's focus chain, so Tab would reach
+    it after everything else. Its widgets that take the focus are moved, in their own order,
+    to follow ``after``, by default the last widget before ``built`` that takes the focus
+    (``built`` itself is where it was placed when the window was put together)."""
+    if after is None:
+        after = built.previousInFocusChain()
+        while after is not built and after.focusPolicy() == Qt.FocusPolicy.NoFocus:
+            after = after.previousInFocusChain()
+        if after is built:
+            return  # nothing before it takes the focus: its place is as good as any
+    chain: list[QWidget] = []
+    widget = built.nextInFocusChain()
+    while built.isAncestorOf(widget):
+        if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:  # Qt orders only these
+            chain.append(widget)
+        widget = widget.nextInFocusChain()
+    for before, widget in zip([after, *chain], chain, strict=False):
+        QWidget.setTabOrder(before, widget)
+
+
+def show_built(parent: QWidget) -> None:
+    """Show now the widgets just built into ``parent``, which is showing.
+
+    Qt shows a widget added to a shown parent at its next pass through the event loop, so a
+    tab built as it comes up would first be drawn empty. Widgets hidden on purpose stay
+    hidden, as Qt would leave them."""
+    if not parent.isVisible():
+        return
+    on_purpose = Qt.WidgetAttribute.WA_WState_ExplicitShowHide
+    for child in parent.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        if not (child.isHidden() and child.testAttribute(on_purpose)):
+            child.show()
 
 
 class Banner(QFrame):

@@ -6,10 +6,10 @@ import json
 
 import httpx
 import pytest
-from person import WAIT, retype
+from person import WAIT, press_mnemonic, retype
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox, QTreeWidget
 
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.testing import arm_fault, messages_by_uuid
@@ -464,6 +464,33 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     qtbot.waitUntil(lambda: context.outbox.get(second.id) is None, timeout=WAIT)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
     assert messages_by_uuid(sandbox, second.uuid) == []
+
+
+def test_the_outbox_and_request_log_tabs_are_built_when_first_shown(
+    qtbot, context, sandbox, open_window
+):
+    """Most starts never show these tabs: their widgets are made when each is first shown
+    (Alt+O, Alt+Q), with what they were given meanwhile: the waiting message, the requests."""
+    integration, _ = make_integration(context, sandbox.base_url)
+    refused = context.outbox.enqueue(integration.id, {"event": "activity", "title": "a"})
+    context.db.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (refused.id,))
+    window = open_window(integration.id)
+    outbox, log = window.outbox_panel, window.request_log
+    qtbot.waitUntil(lambda: [i.id for i in outbox.items] == [refused.id], timeout=WAIT)
+    qtbot.waitUntil(lambda: log.entries != [], timeout=WAIT)  # the author's name, asked for
+    assert outbox.findChildren(QTreeWidget) == [] and log.findChildren(QTreeWidget) == []
+
+    press_mnemonic(qtbot, "o")  # &Outbox
+    assert window.right_tabs.currentWidget() is outbox
+    assert outbox.tree.topLevelItemCount() == 1
+    assert outbox.tree.topLevelItem(0).text(0) == "refused"
+    assert outbox.discard_button.isVisible() and not outbox.discard_button.isEnabled()
+
+    press_mnemonic(qtbot, "q")  # Re&quest log
+    assert window.right_tabs.currentWidget() is log
+    assert log.tree.topLevelItemCount() == len(log.entries)
+    assert log.tree.topLevelItem(0).text(2) == log.entries[0]["url"]
+    assert log.entries[0]["url"] in log.detail.toPlainText()  # the first, chosen
 
 
 def test_a_damaged_or_unreadable_outbox_message_is_explained_and_can_be_discarded(

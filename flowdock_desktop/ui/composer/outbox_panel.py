@@ -29,6 +29,8 @@ class OutboxPanel(QWidget):
     it, load it into the form to fix it, or discard it.
     Signals: ``send_now_requested``, ``retry_requested(int)``, ``load_requested(int)``,
     ``discard_requested(int)`` (outbox item ids).
+    Its widgets (``note``, ``tree``, the buttons) are made by ``build``, which the window calls
+    when the tab is first shown; until then ``set_items`` only keeps the items.
     """
 
     send_now_requested = Signal()
@@ -47,6 +49,14 @@ class OutboxPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items: list[OutboxItem] = []
+        self._names: dict[str, str] = {}
+        self.built = False
+
+    def build(self) -> None:
+        """Make the tab's widgets and show the items kept so far (once)."""
+        if self.built:
+            return
+        self.built = True
         layout = QVBoxLayout(self)
         self.note = QLabel("Messages waiting to be sent, and those the server refused.")
         self.note.setWordWrap(True)
@@ -87,11 +97,16 @@ class OutboxPanel(QWidget):
         self.load_button.clicked.connect(lambda: self._emit(self.load_requested))
         self.discard_button.clicked.connect(lambda: self._emit(self.discard_requested))
         self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
-        self._update_buttons()
+        self._show_items(None)
 
     def set_items(self, items: list[OutboxItem], names: dict[str, str]) -> None:
         current = self.current()
-        self.items = list(items)
+        self.items, self._names = list(items), names
+        if self.built:
+            self._show_items(current)
+
+    def _show_items(self, current: OutboxItem | None) -> None:
+        names = self._names
         self.tree.clear()
         for item in self.items:
             next_try = (
@@ -119,6 +134,8 @@ class OutboxPanel(QWidget):
         self._update_buttons()
 
     def current(self) -> OutboxItem | None:
+        if not self.built:
+            return None  # never shown: nothing chosen
         row = self.tree.currentItem()
         if row is None:
             return None

@@ -30,6 +30,8 @@ class RequestLog(QWidget):
     """Every request the composer made, with status, timing, headers and bodies — redacted.
 
     Fed with ``Exchange.redacted()`` dictionaries, which already have every secret hidden.
+    Its widgets (``tree``, ``detail``, ``clear_button``) are made by ``build``, which the
+    window calls when the tab is first shown; until then entries are only kept.
     """
 
     MAX_ENTRIES = 500
@@ -37,6 +39,13 @@ class RequestLog(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.entries: list[dict[str, Any]] = []
+        self.built = False
+
+    def build(self) -> None:
+        """Make the tab's widgets and list the entries kept so far (once)."""
+        if self.built:
+            return
+        self.built = True
         layout = QVBoxLayout(self)
         split = QSplitter(Qt.Orientation.Vertical)
         self.tree = QTreeWidget()
@@ -62,13 +71,20 @@ class RequestLog(QWidget):
         layout.addWidget(self.clear_button)
         self.clear_button.clicked.connect(self.clear)
         self.tree.currentItemChanged.connect(self._show_current)
+        for entry in self.entries:
+            self._add_row(entry)
 
     def add(self, entry: dict[str, Any]) -> None:
         entry = dict(entry, logged_at=time.time())
         self.entries.append(entry)
         if len(self.entries) > self.MAX_ENTRIES:
             self.entries.pop(0)
-            self.tree.takeTopLevelItem(0)
+            if self.built:
+                self.tree.takeTopLevelItem(0)
+        if self.built:
+            self._add_row(entry)
+
+    def _add_row(self, entry: dict[str, Any]) -> None:
         status = entry.get("status")
         item = QTreeWidgetItem(
             [
@@ -106,8 +122,9 @@ class RequestLog(QWidget):
 
     def clear(self) -> None:
         self.entries.clear()
-        self.tree.clear()
-        self.detail.clear()
+        if self.built:
+            self.tree.clear()
+            self.detail.clear()
 
     def _show_current(self, *_: Any) -> None:
         item = self.tree.currentItem()

@@ -63,7 +63,7 @@ from flowdock_desktop.ui.first_paint import ReportsFirstPaint, after_first_paint
 from flowdock_desktop.ui.help_actions import add_help_actions, open_team_inbox
 from flowdock_desktop.ui.reconnect import show_flow_token_state
 from flowdock_desktop.ui.tasks import run_task
-from flowdock_desktop.ui.widgets import Banner, ElidedLabel
+from flowdock_desktop.ui.widgets import Banner, ElidedLabel, keep_focus_place, show_built
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
@@ -345,20 +345,9 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
 
             view = AnnouncementForm(self.form)
             view.set_editable(self._editable)
-            page = self._announcement_page
-            page.setWidget(view)
-            # Added to a window already put together, its widgets came last in the focus
-            # chain (after the side tabs): Tab goes through them where their page is, as
-            # when the view was built with the window.
-            # (Qt orders only widgets that take the focus.)
-            chain: list[QWidget] = []
-            widget = view.nextInFocusChain()
-            while view.isAncestorOf(widget):
-                if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
-                    chain.append(widget)
-                widget = widget.nextInFocusChain()
-            for before, widget in zip([page, *chain], chain, strict=False):
-                QWidget.setTabOrder(before, widget)
+            self._announcement_page.setWidget(view)
+            # Tab goes through it where its page is, not after the side tabs.
+            keep_focus_place(view, after=self._announcement_page)
             self._announcement = view
         return self._announcement
 
@@ -756,8 +745,15 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     # -- threads ------------------------------------------------------------------------------
 
     def _tab_changed(self, index: int) -> None:
-        if self.right_tabs.widget(index) is self.threads_panel:
+        page = self.right_tabs.widget(index)
+        if page is self.threads_panel:
             self.threads.refresh()
+        elif page in (self.outbox_panel, self.request_log) and not page.built:
+            # Built when first shown (most starts never show them); Tab goes through them
+            # where their tab is.
+            page.build()
+            show_built(page)
+            keep_focus_place(page)
 
     def refresh_threads(self) -> None:
         self.threads.refresh()
