@@ -14,7 +14,6 @@ import enum
 import errno
 import logging
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -221,6 +220,8 @@ def write_crash_report(error: BaseException, directory: Path | None) -> Path:
     The report (version, platform, command line, traceback) goes through the log's redaction,
     so no token or secret is kept; the file is readable by its owner only. Returns its path.
     """
+    import platform  # its regular expressions: not at every start, only for a report
+
     from flowdock_desktop import __version__
     from flowdock_desktop.logs import redacting_filter
 
