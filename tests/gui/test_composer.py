@@ -6,8 +6,8 @@ import json
 
 import httpx
 import pytest
-from person import WAIT, press_mnemonic, retype
-from PySide6.QtCore import Qt
+from person import WAIT, focused, press, press_mnemonic, retype
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox, QTreeWidget
 
@@ -547,6 +547,111 @@ def test_a_damaged_or_unreadable_outbox_message_is_explained_and_can_be_discarde
     qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: context.outbox.get(damaged.id) is None, timeout=WAIT)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+
+
+def _tab_to(qtbot, widget, most: int = 40) -> None:
+    """Press Tab, as a person does, until ``widget`` has the focus."""
+    for _ in range(most):
+        if focused() is widget:
+            return
+        press(qtbot, Qt.Key.Key_Tab)
+    raise AssertionError(f"Tab never reached {widget.accessibleName() or widget}")
+
+
+def test_a_person_finds_a_damaged_message_and_discards_it_by_keys(
+    qtbot, context, sandbox, open_window
+):
+    """At 1,024x700, by keys alone: Alt+O for the Outbox tab, Tab to the list, Down to the
+    message, its story under the list; Discard's question answered with Esc first (nothing
+    goes), then with Discard."""
+    integration, _ = make_integration(context, sandbox.base_url)
+    item = context.outbox.enqueue(integration.id, {"event": "activity", "title": "Deployed"})
+    context.db.execute("UPDATE outbox SET payload = ? WHERE id = ?", ('{"event": "act', item.id))
+    window = open_window(integration.id, size=(1024, 700))
+    panel = window.outbox_panel
+
+    press_mnemonic(qtbot, "o")
+    qtbot.waitUntil(lambda: window.right_tabs.currentWidget() is panel, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+    _tab_to(qtbot, panel.tree)
+    press(qtbot, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: panel.current() is not None, timeout=WAIT)
+    assert panel.details.isVisible()
+    assert panel.details.text() == (
+        "This message's stored text is damaged and cannot be sent; discard it."
+    )
+    # Within the window: the whole story is on screen, not cut off at its edge.
+    shown = panel.details.mapTo(window, panel.details.rect().bottomRight())
+    assert window.rect().contains(shown)
+    assert not panel.retry_button.isEnabled() and not panel.load_button.isEnabled()
+
+    asked: list[str] = []
+
+    def answer(key: Qt.Key, tries: int = 0) -> None:
+        """Keys for the question once it shows, where its own focus is (it is the active
+        window); it is closed unanswered if the keys never end it, so a failure is no hang."""
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            if tries < 200:
+                QTimer.singleShot(20, lambda: answer(key, tries + 1))
+            return
+        asked.append(box.text())
+        QTimer.singleShot(WAIT, box, box.reject)
+        if key == Qt.Key.Key_Escape:
+            qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Escape)
+            return
+        discard = box.button(QMessageBox.StandardButton.Discard)
+        for _ in range(len(box.buttons())):
+            if box.focusWidget() is discard:
+                break
+            qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Tab)
+        qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Space)
+
+    _tab_to(qtbot, panel.discard_button)
+    QTimer.singleShot(0, lambda: answer(Qt.Key.Key_Escape))
+    press(qtbot, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: len(asked) == 1 and QApplication.activeModalWidget() is None)
+    assert context.outbox.get(item.id) is not None  # Esc: nothing discarded
+    # The window manager gives the window back its activation (offscreen has none to do it);
+    # the focus is where it was, on Discard….
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.discard_button, timeout=WAIT)
+
+    _tab_to(qtbot, panel.discard_button)
+    QTimer.singleShot(0, lambda: answer(Qt.Key.Key_Space))
+    press(qtbot, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: context.outbox.get(item.id) is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
+    assert "Discard this message" in asked[1]
+    assert not panel.details.isVisible()
+
+
+def test_the_outbox_read_again_leaves_the_keyboard_focus_where_it_was(
+    qtbot, context, sandbox, open_window
+):
+    """The tab reads the outbox every few seconds (here every 50 ms): a person who has
+    Tabbed to Discard… keeps their place whether the list changed or not."""
+    integration, _ = make_integration(context, sandbox.base_url)
+    first = context.outbox.enqueue(integration.id, {"event": "activity", "title": "One"})
+    context.db.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (first.id,))
+    window = open_window(integration.id, size=(1024, 700))
+    panel = window.outbox_panel
+    press_mnemonic(qtbot, "o")
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+    _tab_to(qtbot, panel.tree)
+    press(qtbot, Qt.Key.Key_Down)
+    _tab_to(qtbot, panel.discard_button)
+
+    reads: list[object] = []
+    window.outbox.items_changed.connect(reads.append)
+    qtbot.waitUntil(lambda: len(reads) >= 3, timeout=WAIT)  # the same list, read again
+    assert focused() is panel.discard_button
+    second = context.outbox.enqueue(integration.id, {"event": "activity", "title": "Two"})
+    context.db.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (second.id,))
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 2, timeout=WAIT)  # changed
+    qtbot.waitUntil(lambda: len(reads) >= 6, timeout=WAIT)
+    assert focused() is panel.discard_button
+    assert panel.current().id == first.id
 
 
 def test_a_loaded_composer_is_kept_out_of_full_collections(context, sandbox, open_window):

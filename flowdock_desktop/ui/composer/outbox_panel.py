@@ -100,12 +100,25 @@ class OutboxPanel(QWidget):
         self._show_items(None)
 
     def set_items(self, items: list[OutboxItem], names: dict[str, str]) -> None:
+        if items == self.items and names == self._names:
+            return  # read again every few seconds: the same list is not rebuilt
         current = self.current()
-        self.items, self._names = list(items), names
+        self.items, self._names = list(items), dict(names)
         if self.built:
             self._show_items(current)
 
     def _show_items(self, current: OutboxItem | None) -> None:
+        # While the list is rebuilt nothing is chosen: the buttons are not told so, or the one
+        # with the keyboard focus would be disabled for a moment and Qt would move the focus
+        # elsewhere (a person Tabbing to Discard… would lose their place at each reading).
+        self.tree.blockSignals(True)
+        try:
+            self._fill(current)
+        finally:
+            self.tree.blockSignals(False)
+        self._update_buttons()
+
+    def _fill(self, current: OutboxItem | None) -> None:
         names = self._names
         self.tree.clear()
         for item in self.items:
@@ -131,7 +144,6 @@ class OutboxPanel(QWidget):
                 self.tree.setCurrentItem(row)
         for column in range(len(self.COLUMNS) - 1):
             self.tree.resizeColumnToContents(column)
-        self._update_buttons()
 
     def current(self) -> OutboxItem | None:
         if not self.built:
