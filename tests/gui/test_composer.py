@@ -617,9 +617,8 @@ def test_a_person_finds_a_damaged_message_and_discards_it_by_keys(
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.discard_button, timeout=WAIT)
 
-    _tab_to(qtbot, panel.discard_button)
     QTimer.singleShot(0, lambda: answer(Qt.Key.Key_Space))
-    press(qtbot, Qt.Key.Key_Space)
+    press_mnemonic(qtbot, "c")  # Dis&card…
     qtbot.waitUntil(lambda: context.outbox.get(item.id) is None, timeout=WAIT)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
     assert "Discard this message" in asked[1]

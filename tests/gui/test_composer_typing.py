@@ -207,3 +207,5 @@ def test_every_mnemonic_on_screen_is_unique(qtbot, composer_context, sandbox, op
             letters = {letter for letter, _ in mnemonics(window)}
             assert {"f", "w", "h", "m", "y", "t", "x", "s", "o", "q"} <= letters
             assert duplicate_mnemonics(window) == {}, (view, window.right_tabs.tabText(tab))
+            if window.right_tabs.currentWidget() is window.outbox_panel:
+                assert {"r", "c"} <= letters  # Load into fo&rm, Dis&card…

@@ -79,9 +79,9 @@ class OutboxPanel(QWidget):
         self.send_now_button.setAccessibleName("Send waiting messages now")
         self.retry_button = QPushButton("Retry")
         self.retry_button.setAccessibleName("Retry the refused message")
-        self.load_button = QPushButton("Load into form")
+        self.load_button = QPushButton("Load into fo&rm")
         self.load_button.setAccessibleName("Load the message into the form to fix it")
-        self.discard_button = QPushButton("Discard…")
+        self.discard_button = QPushButton("Dis&card…")
         self.discard_button.setAccessibleName("Discard the message")
         for button in (
             self.send_now_button,
