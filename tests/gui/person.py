@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QGroupBox,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QTabBar,
     QWidget,
 )
@@ -88,3 +89,37 @@ def duplicate_mnemonics(window: QWidget) -> dict[str, list[str]]:
 def painted_background(widget: QWidget) -> str:
     """The colour a person sees at the left edge of a notice, inside its border ("#rrggbb")."""
     return widget.grab().toImage().pixelColor(4, widget.height() // 2).name()
+
+
+def tab_to(qtbot, widget: QWidget, most: int = 40) -> None:
+    """Press Tab, as a person does, until ``widget`` has the focus."""
+    for _ in range(most):
+        if focused() is widget:
+            return
+        press(qtbot, Qt.Key.Key_Tab)
+    raise AssertionError(f"Tab never reached {widget.accessibleName() or widget}")
+
+
+def answer_question(
+    qtbot, asked: list[str], button: QMessageBox.StandardButton | None, tries: int = 0
+) -> None:
+    """Call before the key that opens a question box: once it shows, its text goes into
+    ``asked`` and it is answered by keys where its own focus is (it is the active window):
+    Tab to ``button`` and Space, or Esc for None. Closed unanswered after ``WAIT`` if the
+    keys never end it, so a failing test does not hang in the box."""
+    box = QApplication.activeModalWidget()
+    if not isinstance(box, QMessageBox):
+        if tries < 200:
+            QTimer.singleShot(20, lambda: answer_question(qtbot, asked, button, tries + 1))
+        return
+    asked.append(box.text())
+    QTimer.singleShot(WAIT, box, box.reject)
+    if button is None:
+        qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Escape)
+        return
+    target = box.button(button)
+    for _ in range(len(box.buttons())):
+        if box.focusWidget() is target:
+            break
+        qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Tab)
+    qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Space)

@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from person import WAIT, focused, press, press_mnemonic, retype
+from person import WAIT, answer_question, focused, press, press_mnemonic, retype, tab_to
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox, QTreeWidget
@@ -549,15 +549,6 @@ def test_a_damaged_or_unreadable_outbox_message_is_explained_and_can_be_discarde
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
 
 
-def _tab_to(qtbot, widget, most: int = 40) -> None:
-    """Press Tab, as a person does, until ``widget`` has the focus."""
-    for _ in range(most):
-        if focused() is widget:
-            return
-        press(qtbot, Qt.Key.Key_Tab)
-    raise AssertionError(f"Tab never reached {widget.accessibleName() or widget}")
-
-
 def test_a_person_finds_a_damaged_message_and_discards_it_by_keys(
     qtbot, context, sandbox, open_window
 ):
@@ -573,7 +564,7 @@ def test_a_person_finds_a_damaged_message_and_discards_it_by_keys(
     press_mnemonic(qtbot, "o")
     qtbot.waitUntil(lambda: window.right_tabs.currentWidget() is panel, timeout=WAIT)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
-    _tab_to(qtbot, panel.tree)
+    tab_to(qtbot, panel.tree)
     press(qtbot, Qt.Key.Key_Down)
     qtbot.waitUntil(lambda: panel.current() is not None, timeout=WAIT)
     assert panel.details.isVisible()
@@ -586,29 +577,8 @@ def test_a_person_finds_a_damaged_message_and_discards_it_by_keys(
     assert not panel.retry_button.isEnabled() and not panel.load_button.isEnabled()
 
     asked: list[str] = []
-
-    def answer(key: Qt.Key, tries: int = 0) -> None:
-        """Keys for the question once it shows, where its own focus is (it is the active
-        window); it is closed unanswered if the keys never end it, so a failure is no hang."""
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            if tries < 200:
-                QTimer.singleShot(20, lambda: answer(key, tries + 1))
-            return
-        asked.append(box.text())
-        QTimer.singleShot(WAIT, box, box.reject)
-        if key == Qt.Key.Key_Escape:
-            qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Escape)
-            return
-        discard = box.button(QMessageBox.StandardButton.Discard)
-        for _ in range(len(box.buttons())):
-            if box.focusWidget() is discard:
-                break
-            qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Tab)
-        qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Space)
-
-    _tab_to(qtbot, panel.discard_button)
-    QTimer.singleShot(0, lambda: answer(Qt.Key.Key_Escape))
+    tab_to(qtbot, panel.discard_button)
+    QTimer.singleShot(0, lambda: answer_question(qtbot, asked, None))
     press(qtbot, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: len(asked) == 1 and QApplication.activeModalWidget() is None)
     assert context.outbox.get(item.id) is not None  # Esc: nothing discarded
@@ -617,7 +587,7 @@ def test_a_person_finds_a_damaged_message_and_discards_it_by_keys(
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.discard_button, timeout=WAIT)
 
-    QTimer.singleShot(0, lambda: answer(Qt.Key.Key_Space))
+    QTimer.singleShot(0, lambda: answer_question(qtbot, asked, QMessageBox.StandardButton.Discard))
     press_mnemonic(qtbot, "c")  # Dis&card…
     qtbot.waitUntil(lambda: context.outbox.get(item.id) is None, timeout=WAIT)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
@@ -637,9 +607,9 @@ def test_the_outbox_read_again_leaves_the_keyboard_focus_where_it_was(
     panel = window.outbox_panel
     press_mnemonic(qtbot, "o")
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
-    _tab_to(qtbot, panel.tree)
+    tab_to(qtbot, panel.tree)
     press(qtbot, Qt.Key.Key_Down)
-    _tab_to(qtbot, panel.discard_button)
+    tab_to(qtbot, panel.discard_button)
 
     reads: list[object] = []
     window.outbox.items_changed.connect(reads.append)

@@ -443,3 +443,106 @@ def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_
         again.close()
         server.stop()
         apply_theme(qapp, "light")
+
+
+def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_after_a_restart(
+    qtbot, profile_dir, scripted_browser
+):
+    """The fifth round's changes walked as a person without a keyring, at 1,024x700: a
+    message sent the moment the composer shows (the author's name is not typed: it comes from
+    the sign-in), one the server refuses found in the Outbox tab by keys with its whole
+    reason on screen, and after a second start still there, discarded with Alt+C."""
+    import keyring
+    from keyring.backends import fail
+    from person import answer_question, tab_to
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from flowdock_desktop.auth import credentials as credentials_module
+    from flowdock_desktop.sandbox import seed
+    from flowdock_desktop.testing import arm_fault
+    from flowdock_desktop.ui.composer import ComposerWindow
+
+    keyring.set_keyring(fail.Keyring())  # no usable keyring (the fixture restores its own)
+    credentials_module._fallback._items.clear()
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+
+    def open_composer(router: WindowRouter) -> ComposerWindow:
+        composer = router.show_start()
+        assert isinstance(composer, ComposerWindow)
+        qtbot.addWidget(composer)
+        composer.resize(1024, 700)
+        composer.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        assert composer.width() <= 1024 and composer.height() <= 700
+        return composer
+
+    def outbox_rows(composer: ComposerWindow) -> list[str]:
+        tree = composer.outbox_panel.tree
+        return [tree.topLevelItem(i).text(2) for i in range(tree.topLevelItemCount())]
+
+    try:
+        router = WindowRouter(context)
+        wizard = _start(context, qtbot)
+        enter_until(qtbot, wizard, PageId.DONE)
+        wizard.accept()
+        composer = open_composer(router)
+
+        # Typed and sent at once, without waiting to see the author's name appear.
+        qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
+        press_mnemonic(qtbot, "i")
+        type_over(qtbot, "Office news")
+        press_mnemonic(qtbot, "t")
+        type_over(qtbot, "Lunch is at noon")
+        with qtbot.waitSignal(composer.message_sent, timeout=WAIT) as sent:
+            press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        stored = messages_by_uuid(server, sent.args[0].uuid)
+        assert [m["author"]["name"] for m in stored] == [seed.DEMO_USER_NAME]
+        assert stored[0]["title"] == "Lunch is at noon"
+
+        # The next one is refused; the Outbox tab says why, in full, within the screen.
+        arm_fault(server, count=1, status=400, path_prefix="/messages")
+        press_mnemonic(qtbot, "t")
+        type_over(qtbot, "Lunch moved to one")
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: composer.banner.kind == "error", timeout=WAIT)
+        panel = composer.outbox_panel
+        press_mnemonic(qtbot, "o")
+        qtbot.waitUntil(lambda: outbox_rows(composer) == ["Lunch moved to one"], timeout=WAIT)
+        tab_to(qtbot, panel.tree)
+        press(qtbot, Qt.Key.Key_Down)
+        qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
+        assert panel.details.text().startswith("“Lunch moved to one” was not sent.")
+        corner = panel.details.mapTo(composer, panel.details.rect().bottomRight())
+        assert composer.rect().contains(corner)
+        composer.close()
+    finally:
+        context.sandbox = None
+        context.close()
+    credentials_module._fallback._items.clear()  # quitting forgets secrets without a keyring
+
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = server
+    try:
+        composer = open_composer(WindowRouter(again))
+        panel = composer.outbox_panel
+        press_mnemonic(qtbot, "o")
+        # Nothing was lost over the restart: the refused message waits for the person.
+        qtbot.waitUntil(lambda: outbox_rows(composer) == ["Lunch moved to one"], timeout=WAIT)
+        tab_to(qtbot, panel.tree)
+        press(qtbot, Qt.Key.Key_Down)
+        qtbot.waitUntil(lambda: panel.current() is not None, timeout=WAIT)
+        asked: list[str] = []
+        QTimer.singleShot(
+            0, lambda: answer_question(qtbot, asked, QMessageBox.StandardButton.Discard)
+        )
+        press_mnemonic(qtbot, "c")  # Dis&card…
+        qtbot.waitUntil(lambda: outbox_rows(composer) == [], timeout=WAIT)
+        assert asked and "Discard this message" in asked[0]
+        # Only the refused one went: the sent one stays, as the history's entry.
+        assert [i.payload["title"] for i in again.outbox.list()] == ["Lunch is at noon"]
+        composer.close()
+    finally:
+        again.close()
+        server.stop()
