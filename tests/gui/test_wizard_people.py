@@ -99,6 +99,43 @@ def _sources(server: SandboxServer, flow_path: str) -> list[dict]:
     return server.state.flow_sources(flow_id, server.base_url)
 
 
+def _without_keyring() -> None:
+    """No usable keyring (the ``profile_dir`` fixture restores its own): secrets live in the
+    process only, as the app keeps them then."""
+    import keyring
+    from keyring.backends import fail
+
+    from flowdock_desktop.auth import credentials as credentials_module
+
+    keyring.set_keyring(fail.Keyring())
+    credentials_module._fallback._items.clear()
+
+
+def _quit(context: AppContext) -> None:
+    """The app quits (its sandbox left running for the next start): without a keyring, the
+    secrets it held go with it."""
+    from flowdock_desktop.auth import credentials as credentials_module
+
+    context.sandbox = None
+    context.close()
+    credentials_module._fallback._items.clear()
+
+
+def _composer_on_a_small_screen(qtbot, router: WindowRouter):
+    """The composer the router opens at start, at 1,024x700, with the keyboard focus in it."""
+    from flowdock_desktop.ui.composer import ComposerWindow
+
+    composer = router.show_start()
+    assert isinstance(composer, ComposerWindow)
+    qtbot.addWidget(composer)
+    composer.resize(1024, 700)
+    composer.activateWindow()
+    qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    assert composer.width() <= 1024 and composer.height() <= 700
+    return composer
+
+
 def test_newcomer_presses_only_enter_then_starts_again(qtbot, profile_dir, scripted_browser):
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()
@@ -344,16 +381,10 @@ def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_
     """This round's changes walked as a person, at 1,024x700 in the dark theme, without a
     keyring: what they see while a message goes (the form under the notice moves once),
     the unchosen option they can still see, and the view they chose after a second start."""
-    import keyring
-    from keyring.backends import fail
-
-    from flowdock_desktop.auth import credentials as credentials_module
-    from flowdock_desktop.ui.composer import ComposerWindow
     from flowdock_desktop.ui.theme import apply_theme
     from tests.gui.test_widgets import _contrast
 
-    keyring.set_keyring(fail.Keyring())  # no usable keyring (the fixture restores its own)
-    credentials_module._fallback._items.clear()
+    _without_keyring()
     apply_theme(qapp, "dark")
     context = AppContext(Profile.resolve(profile_dir))
     server = context.sandbox = start_server()
@@ -368,13 +399,7 @@ def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_
         enter_until(qtbot, wizard, PageId.DONE)
         wizard.accept()
 
-        composer = router.show_start()
-        assert isinstance(composer, ComposerWindow)
-        qtbot.addWidget(composer)
-        composer.resize(1024, 700)
-        composer.activateWindow()
-        qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        composer = _composer_on_a_small_screen(qtbot, router)
 
         # Ctrl+2: the full form; the unchosen "Discussion" option is plain to see in the dark.
         press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
@@ -425,20 +450,13 @@ def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_
         )
         composer.close()
     finally:
-        context.sandbox = None
-        context.close()
-    credentials_module._fallback._items.clear()  # quitting forgets secrets without a keyring
+        _quit(context)
 
     again = AppContext(Profile.resolve(profile_dir))
     again.sandbox = server
     try:
-        composer = WindowRouter(again).show_start()
-        assert isinstance(composer, ComposerWindow)
-        qtbot.addWidget(composer)
-        composer.resize(1024, 700)
-        qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
+        composer = _composer_on_a_small_screen(qtbot, WindowRouter(again))
         assert composer.views.mode == "announcement"
-        assert composer.width() <= 1024 and composer.height() <= 700
     finally:
         again.close()
         server.stop()
@@ -452,33 +470,18 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
     message sent the moment the composer shows (the author's name is not typed: it comes from
     the sign-in), one the server refuses found in the Outbox tab by keys with its whole
     reason on screen, and after a second start still there, discarded with Alt+C."""
-    import keyring
-    from keyring.backends import fail
     from person import answer_question, tab_to
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
-    from flowdock_desktop.auth import credentials as credentials_module
     from flowdock_desktop.sandbox import seed
     from flowdock_desktop.testing import arm_fault
-    from flowdock_desktop.ui.composer import ComposerWindow
 
-    keyring.set_keyring(fail.Keyring())  # no usable keyring (the fixture restores its own)
-    credentials_module._fallback._items.clear()
+    _without_keyring()
     context = AppContext(Profile.resolve(profile_dir))
     server = context.sandbox = start_server()
 
-    def open_composer(router: WindowRouter) -> ComposerWindow:
-        composer = router.show_start()
-        assert isinstance(composer, ComposerWindow)
-        qtbot.addWidget(composer)
-        composer.resize(1024, 700)
-        composer.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-        assert composer.width() <= 1024 and composer.height() <= 700
-        return composer
-
-    def outbox_rows(composer: ComposerWindow) -> list[str]:
+    def outbox_rows(composer) -> list[str]:
         tree = composer.outbox_panel.tree
         return [tree.topLevelItem(i).text(2) for i in range(tree.topLevelItemCount())]
 
@@ -487,10 +490,9 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
         wizard = _start(context, qtbot)
         enter_until(qtbot, wizard, PageId.DONE)
         wizard.accept()
-        composer = open_composer(router)
+        composer = _composer_on_a_small_screen(qtbot, router)
 
         # Typed and sent at once, without waiting to see the author's name appear.
-        qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
         press_mnemonic(qtbot, "i")
         type_over(qtbot, "Office news")
         press_mnemonic(qtbot, "t")
@@ -518,14 +520,12 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
         assert composer.rect().contains(corner)
         composer.close()
     finally:
-        context.sandbox = None
-        context.close()
-    credentials_module._fallback._items.clear()  # quitting forgets secrets without a keyring
+        _quit(context)
 
     again = AppContext(Profile.resolve(profile_dir))
     again.sandbox = server
     try:
-        composer = open_composer(WindowRouter(again))
+        composer = _composer_on_a_small_screen(qtbot, WindowRouter(again))
         panel = composer.outbox_panel
         press_mnemonic(qtbot, "o")
         # Nothing was lost over the restart: the refused message waits for the person.
