@@ -22,11 +22,9 @@ from flowdock_desktop.auth.errors import (
     TokenEndpointError,
 )
 from flowdock_desktop.auth.oauth import OAuthApp, refresh_tokens
+from flowdock_desktop.auth.recorded import ACCOUNT_SETTING
 from flowdock_desktop.auth.tokens import TokenSet, parse_scopes
 from flowdock_desktop.store.profile import Profile, lock_if_possible
-
-#: The settings key holding the signed-in account's non-secret details.
-ACCOUNT_SETTING = "account"
 
 #: Refresh this many seconds before the access token expires.
 DEFAULT_REFRESH_MARGIN = 60.0

@@ -145,75 +145,76 @@ def test_ctrl_enter_sends(qtbot, context, sandbox, open_window):
     assert len(messages_by_uuid(sandbox, blocker.args[0].uuid)) == 1
 
 
-def _composer_before_the_author_is_known(qtbot, context, integration_id, monkeypatch, name):
-    """A composer that has shown its message while the look-up of who is signed in is held
-    (as a slow keyring would hold it); ``release()`` lets it answer. With ``name`` None it
-    answers that nobody is signed in."""
+def _composer_with_the_keyring_held(qtbot, context, integration_id, monkeypatch):
+    """A composer opened while every look-up of the sign-in waits (as a slow or locked
+    keyring would hold it); ``release()`` lets them answer."""
     import threading
 
-    asked, answer = threading.Event(), threading.Event()
+    answer = threading.Event()
     signed_in = context.session
 
     def slow_session():
-        asked.set()
         answer.wait(WAIT / 1000)
-        return signed_in() if name else None
+        return signed_in()
 
     monkeypatch.setattr(context, "session", slow_session)
     window = ComposerWindow(context, integration_id, draft_delay_ms=50, preview_delay_ms=10)
     qtbot.addWidget(window)
+    shown: list[str] = []
+    window.message_shown.connect(lambda: shown.append(window.form.author_name.text()))
     window.show()
     window.activateWindow()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window._draft_ready and asked.is_set(), timeout=WAIT)
-    return window, answer.set
+    qtbot.waitUntil(lambda: shown != [], timeout=WAIT)
+    return window, shown[0], answer.set
 
 
-def test_send_pressed_before_the_authors_name_arrives_waits_for_it(
+def test_the_authors_name_is_there_when_the_message_shows_and_send_goes_at_once(
     qtbot, context, sandbox, monkeypatch
 ):
     integration, _ = make_integration(context, sandbox.base_url)
-    window, release = _composer_before_the_author_is_known(
-        qtbot, context, integration.id, monkeypatch, seed.DEMO_USER_NAME
+    window, author_when_shown, release = _composer_with_the_keyring_held(
+        qtbot, context, integration.id, monkeypatch
     )
-    assert window.form.author_name.text() == ""
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-    QTest.keyClicks(QApplication.focusWidget(), "Deployed the fix")
-    sent: list = []
-    window.message_sent.connect(sent.append)
-    QTest.keyClick(
-        QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
-    )
-    qtbot.wait(100)
-    # Nothing is refused while the name is on its way, and nothing goes without it.
-    assert not window.form.message_for("author.name").is_error
-    assert sent == [] and window.banner.kind != "error"
-
-    release()
-    qtbot.waitUntil(lambda: len(sent) == 1, timeout=WAIT)
-    assert window.form.author_name.text() == seed.DEMO_USER_NAME
-    stored = messages_by_uuid(sandbox, sent[0].uuid)
-    assert [m["author"]["name"] for m in stored] == [seed.DEMO_USER_NAME]
-    assert "Deployed the fix" in json.dumps(stored[0])  # typed where the cursor was
+    try:
+        # From the profile's record of the sign-in: no keyring look-up to wait for.
+        assert author_when_shown == seed.DEMO_USER_NAME
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        QTest.keyClicks(QApplication.focusWidget(), "Deployed the fix")
+        with qtbot.waitSignal(window.message_sent, timeout=WAIT) as sent:
+            QTest.keyClick(
+                QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+            )
+        stored = messages_by_uuid(sandbox, sent.args[0].uuid)
+        assert [m["author"]["name"] for m in stored] == [seed.DEMO_USER_NAME]
+        assert "Deployed the fix" in json.dumps(stored[0])  # typed where the cursor was
+    finally:
+        release()
 
 
-def test_send_waiting_for_a_name_that_never_comes_marks_the_field(
+def test_with_nobody_signed_in_send_marks_the_authors_name_at_once(
     qtbot, context, sandbox, monkeypatch
 ):
+    from flowdock_desktop.auth.recorded import ACCOUNT_SETTING
+
     integration, _ = make_integration(context, sandbox.base_url)
-    window, release = _composer_before_the_author_is_known(
-        qtbot, context, integration.id, monkeypatch, None
+    context.settings.remove(ACCOUNT_SETTING)  # as after signing out
+    window, author_when_shown, release = _composer_with_the_keyring_held(
+        qtbot, context, integration.id, monkeypatch
     )
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-    QTest.keyClicks(QApplication.focusWidget(), "Deployed the fix")
-    QTest.keyClick(
-        QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
-    )
-    assert not window.form.message_for("author.name").is_error
-    release()  # nobody is signed in: there is no name to fill in
-    qtbot.waitUntil(lambda: window.form.message_for("author.name").is_error, timeout=WAIT)
-    assert "author name" in window.form.message_for("author.name").text()
-    assert window.service.pending(integration.id) == []
+    try:
+        assert author_when_shown == ""
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        QTest.keyClicks(QApplication.focusWidget(), "Deployed the fix")
+        QTest.keyClick(
+            QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+        )
+        # Nothing to wait for: the field is marked, with what to fix, and nothing is queued.
+        assert window.form.message_for("author.name").is_error
+        assert "author name" in window.form.message_for("author.name").text()
+        assert window.service.pending(integration.id) == []
+    finally:
+        release()
 
 
 def test_every_validation_message_is_shown_by_its_field(qtbot, context, sandbox, open_window):

@@ -116,7 +116,7 @@ def _shown_before_its_draft(qtbot, context, sandbox, monkeypatch):
 
 
 def test_background_starts_wait_until_the_message_shows(qtbot, context, sandbox, monkeypatch):
-    """The stream, the author look-up and the flow-token check load large modules on workers;
+    """The stream and the flow-token check load large modules on workers;
     they start once the window has painted and shows its message, not while it still reads
     the integration and its draft."""
     from flowdock_desktop.ui import first_paint

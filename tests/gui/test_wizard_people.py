@@ -29,6 +29,7 @@ from wizard_support import (
 )
 
 from flowdock_desktop.context import AppContext
+from flowdock_desktop.sandbox import seed
 from flowdock_desktop.sandbox.server import SandboxServer
 from flowdock_desktop.store.profile import Profile
 from flowdock_desktop.testing import messages_by_uuid
@@ -423,8 +424,8 @@ def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_
 
         # Typed into whatever has focus, sent with Ctrl+Enter: the banner appears and the
         # form under it moves once, not again when "Sending…" becomes "Sent to …".
-        # The author's name comes from the signed-in user a moment after the window shows.
-        qtbot.waitUntil(lambda: composer.form.author_name.text() != "", timeout=WAIT)
+        # The author's name is the signed-in person's, in the form as the message shows.
+        assert composer.form.author_name.text() == seed.DEMO_USER_NAME
         press_mnemonic(qtbot, "i")
         type_over(qtbot, "Dark theme check")
         press_mnemonic(qtbot, "t")
@@ -469,12 +470,13 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
     """The fifth round's changes walked as a person without a keyring, at 1,024x700: a
     message sent the moment the composer shows (the author's name is not typed: it comes from
     the sign-in), one the server refuses found in the Outbox tab by keys with its whole
-    reason on screen, and after a second start still there, discarded with Alt+C."""
+    reason on screen, and after a second start still there, discarded with Alt+C. After the
+    restart the author's name is still the person's, though the sign-in's tokens went with the
+    keyring: the profile records who signed in."""
     from person import answer_question, tab_to
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
-    from flowdock_desktop.sandbox import seed
     from flowdock_desktop.testing import arm_fault
 
     _without_keyring()
@@ -526,6 +528,7 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
     again.sandbox = server
     try:
         composer = _composer_on_a_small_screen(qtbot, WindowRouter(again))
+        assert composer.form.author_name.text() == seed.DEMO_USER_NAME
         panel = composer.outbox_panel
         press_mnemonic(qtbot, "o")
         # Nothing was lost over the restart: the refused message waits for the person.

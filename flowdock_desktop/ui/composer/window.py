@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from flowdock_desktop.api.messages import PayloadError
 from flowdock_desktop.api.validation import describe_errors
+from flowdock_desktop.auth.recorded import recorded_name
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.compose.presenters import outbox_names
 from flowdock_desktop.problems import NextStep, explain_and_report
@@ -80,7 +81,6 @@ LOAD_FALLBACK_MS = 2000
 AFTER_SEND_MS = 150
 #: How long Send waits for the signed-in person's name when it is the form's only gap: the
 #: look-up normally answers within a moment of the window showing its message.
-AUTHOR_WAIT_MS = 3000
 
 
 def _scrolling(widget: QWidget | None) -> QScrollArea:
@@ -217,12 +217,6 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.templates.reload()
         self.reload_integrations()
         self.outbox.refresh()
-        # Who is signed in (for the author's name) loads the sign-in code, Authlib and httpx
-        # on a worker; that would hold the GIL while the window paints and loads: it waits.
-        # Until it answers, a Send that lacks only the author's name waits for it.
-        self._author_pending = True
-        self._send_when_author_known = False
-        self.after_loaded(self._load_author_default)
 
     def after_loaded(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` on the GUI thread once the window has painted and shows its
@@ -552,27 +546,13 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.form.set_state(state)
         self.views.adapt()
 
-    def _load_author_default(self) -> None:
-        context = self.context
-
-        def who() -> str | None:
-            session = context.session()
-            return (session.account.name or session.account.nick) if session else None
-
-        def done(name: str | None) -> None:
-            if name and not self.form.state().author_name:
-                self.form.apply(lambda state: setattr(state, "author_name", name))
-            self._author_known()
-
-        run_task(who, owner=self, on_done=done, on_error=lambda _: self._author_known())
-
-    def _author_known(self) -> None:
-        """The name look-up answered (or Send waited long enough): a waiting Send goes on,
-        and is checked afresh, so a name still missing is marked as usual."""
-        self._author_pending = False
-        if self._send_when_author_known:
-            self._send_when_author_known = False
-            self.send()
+    def _fill_in_the_author(self) -> None:
+        """An empty author's name becomes the signed-in person's, as the profile records it:
+        read from the settings in memory, with no keyring look-up, so it is in the form when
+        the message shows and a Send pressed at once has it."""
+        name = recorded_name(self.context.settings)
+        if name and not self.form.state().author_name:
+            self.form.apply(lambda state: setattr(state, "author_name", name))
 
     def _draft_loaded(self, draft: dict[str, Any] | None) -> None:
         if draft:
@@ -580,6 +560,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             self.views.focus_first_empty()
         else:
             self._start_fresh()
+        self._fill_in_the_author()
         # Loaded: the window and the modules it brought stay as long as it is open.
         collector.settle()
         self._release_loaded()
@@ -681,12 +662,6 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             self._show_removed(None)
             return
         errors = self.form.errors()
-        if errors and self._author_pending and set(errors) <= {"author", "author.name"}:
-            # Pressed before the signed-in person's name has arrived: sent once it has.
-            if not self._send_when_author_known:
-                self._send_when_author_known = True
-                QTimer.singleShot(AUTHOR_WAIT_MS, self, self._author_known)
-            return
         if errors:
             self.views.mark(errors)
             return
