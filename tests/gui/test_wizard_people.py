@@ -137,6 +137,78 @@ def _composer_on_a_small_screen(qtbot, router: WindowRouter):
     return composer
 
 
+def test_enter_pressed_twice_on_sign_in_waits_for_the_browser_and_a_pasted_address_signs_in(
+    qtbot, profile_dir, scripted_browser
+):
+    """Found walking `make run` under a real X server with real key presses: Enter on Sign in
+    with the browser, and Enter again while the browser was still coming, went back to the
+    Application page and ended the sign-in (the disabled button had handed the focus to
+    Back). The focus now goes to the paste field, where a second Enter says what it is for,
+    and the address the browser ended on, typed there, signs in."""
+    scripted_browser.enabled = False  # the browser opens, but nobody approves in it yet
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot)
+        enter_until(qtbot, wizard, PageId.SIGN_IN)
+        page = wizard.sign_in_page
+        assert focused() is page.sign_in_button
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(page.copy_button.isEnabled, timeout=WAIT)
+        assert focused() is page.paste_edit
+
+        press(qtbot, Qt.Key.Key_Return)  # again, impatient
+        assert wizard.currentId() == PageId.SIGN_IN and page.working
+        assert page.paste_message.is_error
+        assert "Paste the address your browser ended on" in page.paste_message.text()
+
+        # The address the browser ends on after approving, typed where the cursor is.
+        answer = httpx.get(scripted_browser.urls[-1], follow_redirects=False, timeout=10)
+        type_text(qtbot, answer.headers["location"])
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(page.isComplete, timeout=WAIT)
+        enter_until(qtbot, wizard, PageId.FLOW)
+        wizard.discard()
+    finally:
+        context.close()
+
+
+def test_approved_in_the_browser_the_wizard_comes_back_to_the_front_ready_for_enter(
+    qtbot, profile_dir, scripted_browser
+):
+    """The person approves in their browser, which has the front; the wizard comes back to
+    the front by itself, with Next ready for Enter."""
+    from PySide6.QtWidgets import QWidget, QWizard
+
+    scripted_browser.enabled = False  # the test plays the browser below
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    try:
+        wizard = _start(context, qtbot)
+        enter_until(qtbot, wizard, PageId.SIGN_IN)
+        page = wizard.sign_in_page
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(page.copy_button.isEnabled, timeout=WAIT)
+
+        the_browser = QWidget()
+        qtbot.addWidget(the_browser)
+        the_browser.show()
+        the_browser.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is the_browser, timeout=WAIT)
+        httpx.get(scripted_browser.urls[-1], follow_redirects=True, timeout=10)  # approved
+
+        qtbot.waitUntil(page.isComplete, timeout=WAIT)
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: focused() is wizard.button(QWizard.WizardButton.NextButton), timeout=WAIT
+        )
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: wizard.currentId() == PageId.FLOW, timeout=WAIT)
+        wizard.discard()
+    finally:
+        context.close()
+
+
 def test_newcomer_presses_only_enter_then_starts_again(qtbot, profile_dir, scripted_browser):
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()

@@ -37,8 +37,8 @@ class SignInPage(WizardPage):
             context,
             state,
             "Sign in",
-            "Sign in to the server in your browser and approve Flowdock Desktop. The browser "
-            "comes back here by itself when you are done.",
+            "Sign in to the server in your browser and approve Flowdock Desktop. This window "
+            "comes back by itself when you are done.",
         )
         self.sign_in_button = QPushButton("&Sign in with the browser")
         self.sign_in_button.setAccessibleName("Sign in with the browser")
@@ -190,6 +190,11 @@ class SignInPage(WizardPage):
         self.status_label.setText("Starting the sign-in…")
         self.paste_box.setVisible(True)
         self.paste_edit.clear()
+        # Disabling the sign-in button gave its focus to the next widget in the chain: Back,
+        # where a second Enter (the browser is slow to appear, say) left the page and ended
+        # the sign-in. The paste field is the keyboard's next step instead; Enter there with
+        # nothing pasted says what the field is for.
+        self.paste_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _started(self, value: tuple[str, bool]) -> None:
         url, opened = value
@@ -248,6 +253,11 @@ class SignInPage(WizardPage):
         self.state.session = session
         self._show_signed_in(reused=False)
         self.setup_wizard().sign_in_checked()
+        # The person is still in their browser: the wizard comes back to the front, with
+        # Next ready for Enter (desktops that refuse a window the focus flash it instead).
+        wizard = self.setup_wizard()
+        wizard.raise_()
+        wizard.activateWindow()
 
     def _failed(self, error: BaseException) -> None:
         self._ticker.stop()
