@@ -306,6 +306,7 @@ def _send_now(args: argparse.Namespace) -> int:
 
 def _thread(args: argparse.Namespace) -> int:
     from flowdock_desktop.api.html import html_to_text
+    from flowdock_desktop.compose.presenters import count
     from flowdock_desktop.sending import SendService
 
     with _context() as context:
@@ -329,7 +330,7 @@ def _thread(args: argparse.Namespace) -> int:
         if view.remote is not None:
             for item in view.remote.fields:
                 print(f"{html_to_text(item.label)}: {html_to_text(item.value)}", file=out)
-            print(f"Activity: {view.activity_count} messages", file=out)
+            print(f"Activity: {count(view.activity_count, 'message')}", file=out)
             if view.updated_at is not None:
                 print(f"Updated: {view.updated_at.isoformat()}", file=out)
         else:

@@ -79,6 +79,9 @@ def test_after_a_send_the_banner_has_the_time_and_opens_the_team_inbox(
     text = window.banner.text
     assert text.startswith("Sent to Acme / Main at ") and f"message {first.response['id']}" in text
     assert window.banner.button.text() == "Open in inbox"
+    # The preview's card says where the thread stands now, in words that agree with the count.
+    card = window.preview.browser
+    qtbot.waitUntil(lambda: "1 activity, 0 comments" in card.toPlainText(), timeout=WAIT)
 
     qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
     inbox = f"{sandbox.base_url}/app/{seed.ORG_SLUG}/{seed.MAIN_FLOW}"
@@ -90,6 +93,7 @@ def test_after_a_send_the_banner_has_the_time_and_opens_the_team_inbox(
     second = send_with_keys(qtbot, window)
     assert window.banner.text != text and f"message {second.response['id']}" in window.banner.text
     assert "2 activities," in httpx.get(inbox).text
+    qtbot.waitUntil(lambda: "2 activities, 0 comments" in card.toPlainText(), timeout=WAIT)
 
 
 def test_choosing_another_integration_leaves_nothing_of_the_previous_one(

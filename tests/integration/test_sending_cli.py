@@ -15,7 +15,7 @@ from flowdock_desktop import cli
 from flowdock_desktop.auth.credentials import CredentialStore
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.testing import connect_demo_source as make_integration
-from flowdock_desktop.testing import messages_by_uuid
+from flowdock_desktop.testing import messages_by_uuid, sign_in_demo_user
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +66,17 @@ def test_send_command_posts_and_thread_command_reads(sandbox, profile_dir, capsy
     assert "Status: shipped (green)" in captured.out
     assert "Thread: Releases" in captured.out
     assert "Sign in" in captured.err
+
+    # Signed in, the thread as Flowdock has it now, counted in words that agree.
+    with AppContext() as context:
+        sign_in_demo_user(context, sandbox.base_url)
+    assert (
+        cli.main(["thread", "--integration", integration.id, "--external-thread-id", "releases"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Version: 1.4" in out
+    assert "Activity: 1 message\n" in out
 
 
 def test_send_command_explains_validation_errors(sandbox, profile_dir, capsys):

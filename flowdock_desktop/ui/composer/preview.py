@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
+from flowdock_desktop.compose.presenters import count
 from flowdock_desktop.sending import curl_command
 from flowdock_desktop.ui.theme import follow_scheme
 from flowdock_desktop.ui.widgets import FieldMessage, badge_html
@@ -112,7 +113,8 @@ def _current_html(thread: Thread, muted: str) -> str:
     return (
         f"<p style='color:{muted}; font-size:small; margin:0 0 6px 0'>In the flow now: "
         f"</p><p style='margin:0 0 6px 0'>{badge} <span style='color:{muted}; "
-        f"font-size:small'>{thread.activities} activities, {comments} comments{when}</span></p>"
+        f"font-size:small'>{count(thread.activities, 'activity')}, {count(comments, 'comment')}"
+        f"{when}</span></p>"
     )
 
 
