@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QWidget, QWizard
 from wizard_support import WAIT, ScriptedBrowser, go_to, press_next, register_application
 from wizard_support import start_server as _server
 
@@ -399,3 +399,15 @@ def test_pages_are_built_when_first_needed(qtbot, wizard):
     go_to(qtbot, wizard, PageId.APPLICATION)
     assert wizard.application_page is application_page
     assert len(wizard.pages()) == 2
+
+
+def test_once_the_integration_is_made_cancel_becomes_close_and_keeps_it(qtbot, wizard, context):
+    cancel = wizard.button(QWizard.WizardButton.CancelButton)
+    assert cancel.text() != "Close"
+    go_to(qtbot, wizard, PageId.DONE)
+    # Nothing is left to cancel: the button says what it does, and does only that.
+    assert cancel.text() == "Close" and cancel.isVisible()
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
+    assert wizard.findChild(QWidget, "discard-question") is None
+    assert len(context.integrations.list()) == 1

@@ -102,6 +102,7 @@ class SetupWizard(ReportsFirstPaint, QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveCustomButton1, False)
         self.setButtonText(QWizard.WizardButton.CustomButton1, "Set up &another")
+        self._cancel_text = self.buttonText(QWizard.WizardButton.CancelButton)
         self.button(QWizard.WizardButton.CustomButton1).setAccessibleName("Set up another")
         self.customButtonClicked.connect(self._custom_button)
         self._built: dict[PageId, WizardPage] = {}
@@ -249,7 +250,13 @@ class SetupWizard(ReportsFirstPaint, QWizard):
             self.set_up_another()
 
     def _page_changed(self, page_id: int) -> None:
-        self.setOption(QWizard.WizardOption.HaveCustomButton1, page_id == PageId.DONE)
+        done = page_id == PageId.DONE
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, done)
+        # Once the integration is made there is nothing to cancel: the button only closes,
+        # and says so (a person feared "Cancel" would undo what was just set up).
+        self.setButtonText(
+            QWizard.WizardButton.CancelButton, "Close" if done else self._cancel_text
+        )
         page = self.currentPage()
         if isinstance(page, WizardPage):
             # After QWizard has finished showing the page, which moves the focus itself.
