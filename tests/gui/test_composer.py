@@ -6,7 +6,16 @@ import json
 
 import httpx
 import pytest
-from person import WAIT, answer_question, focused, press, press_mnemonic, retype, tab_to
+from person import (
+    WAIT,
+    answer_question,
+    focused,
+    press,
+    press_mnemonic,
+    retype,
+    tab_to,
+    type_over,
+)
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox, QTreeWidget
@@ -382,6 +391,24 @@ def test_draft_is_saved_and_restored(qtbot, context, sandbox, open_window):
     assert again.form.swatches.colour() == "yellow"
     assert again.form.fields.values() == [("Service", "api")]
     assert "**faster**" in again.form.body.text()
+
+
+def test_ctrl_q_quits_and_keeps_what_was_typed_as_the_draft(qtbot, context, sandbox, open_window):
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Typed just before quitting")
+    press(qtbot, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)  # File > Quit
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            (context.drafts.load(integration.id) or {}).get("thread_title")
+            == "Typed just before quitting"
+        ),
+        timeout=WAIT,
+    )
 
 
 def test_templates_apply_and_save(qtbot, context, sandbox, open_window):

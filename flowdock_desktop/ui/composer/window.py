@@ -359,6 +359,13 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         close = self.file_menu.addAction("&Close")
         close.setShortcut(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
+        # Every window closes as it would by itself (a draft is kept, a wizard with typed
+        # details asks first); the app ends when the last one has.
+        quit_app = self.file_menu.addAction("&Quit")
+        # Spelled out: the standard Quit key is Ctrl+Q on Linux desktops (and Cmd+Q on a Mac,
+        # which Qt maps Ctrl to) but none on Windows or without a desktop's theme.
+        quit_app.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_app.triggered.connect(QApplication.closeAllWindows)
 
         self.view_menu = self.menuBar().addMenu("Vie&w")
         group = QActionGroup(self)
