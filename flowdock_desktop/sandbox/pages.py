@@ -145,7 +145,8 @@ def sign_in_page(
         '<form method="post" action="/oauth/authorize/sign_in">'
         f"{hidden_fields(params)}{csrf_field(csrf)}"
         f'<label>Email <input name="email" type="email" value="{e(seed.DEMO_EMAIL)}"></label>'
-        '<label>Password <input name="password" type="password"></label>'
+        # The email is filled in: the cursor waits in the password, so a person just types.
+        '<label>Password <input name="password" type="password" autofocus></label>'
         f'<p class="muted">Demo account: {e(seed.DEMO_EMAIL)} / {e(seed.DEMO_PASSWORD)}</p>'
         '<button type="submit">Sign in</button></form>'
     )

@@ -1,5 +1,6 @@
-"""The sandbox's team inbox page in a real browser (headless Chromium driven by Playwright):
-new activity appears without a reload, and a person comments on a thread from the page.
+"""The sandbox's pages in a real browser (headless Chromium driven by Playwright): on the team
+inbox page new activity appears without a reload and a person comments on a thread; on the
+sign-in page a person signs in by keys alone.
 
 The page's live updates are a few lines of JavaScript; only a browser proves they run.
 """
@@ -110,4 +111,37 @@ def test_a_person_comments_on_a_thread_from_the_page(sandbox, flow_token, page):
         if m.get("content") == "Looks good from here"
     ]
     assert len(comments) == 1 and comments[0]["thread_id"] == stored["thread_id"]
+    assert page.errors == []
+
+
+@pytest.fixture
+def asking_sandbox():
+    """A sandbox that asks a person to sign in and approve (not auto-approving)."""
+    from flowdock_desktop.sandbox import SandboxConfig
+    from flowdock_desktop.sandbox.server import SandboxServer
+
+    server = SandboxServer(SandboxConfig(auto_approve=False), host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_person_signs_in_to_the_sandbox_by_typing_the_password_and_enter(asking_sandbox, page):
+    # The sign-in page as the wizard opens it: the email is filled in and the cursor waits in
+    # the password field.
+    sandbox = asking_sandbox
+    query = (
+        "response_type=code&client_id=sandbox-client-id&scope=flow+profile+integration"
+        "&state=s1&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback"
+    )
+    page.goto(f"{sandbox.base_url}/oauth/authorize?{query}")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.name === 'password'", timeout=WAIT_MS
+    )
+    page.keyboard.type(seed.DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Authorize", timeout=WAIT_MS)
+    assert f"Signed in as {seed.DEMO_USER_NAME}" in page.content()
     assert page.errors == []
