@@ -20,6 +20,7 @@ __all__ = [
     "group_integrations",
     "integration_label",
     "message_title",
+    "outbox_heading",
     "outbox_names",
     "outbox_title",
     "replacement_for",
@@ -44,6 +45,17 @@ def message_title(payload: dict) -> str:
 def outbox_title(item: OutboxItem) -> str:
     """What an outbox listing calls an item: its message's title, or that it is damaged."""
     return "(damaged message)" if item.damaged else message_title(item.payload)
+
+
+def outbox_heading(item: OutboxItem) -> str:
+    """What the composer's Outbox tab calls an item: its thread's title, then its own
+    (``Office closed Friday: posted an announcement``). Every announcement's own title is
+    "posted an announcement": the thread's title, which the person typed, tells them apart.
+    (The command line keeps ``outbox_title``: a table, read by scripts too.)"""
+    thread = item.payload.get("thread") if not item.damaged else None
+    thread_title = str(thread.get("title") or "").strip() if isinstance(thread, dict) else ""
+    title = outbox_title(item)
+    return f"{thread_title}: {title}" if thread_title else title
 
 
 def integration_label(integration: Integration) -> str:
@@ -88,12 +100,21 @@ class OutboxSummary:
         return self.waiting
 
     def footer(self) -> str:
-        """The composer's one-line status: what is still to be sent, and what needs you.
+        """The composer's one-line status: what needs you first, then what is still to be
+        sent. The line is cut to the window's width: each part starts with its count and
+        where to look, and the reasons come last.
 
         Messages of removed integrations are left to the Outbox tab and the integration
         list: they wait for a decision, not for the network.
         """
         parts = []
+        if self.refused:
+            text = f"{self.refused} refused: see the Outbox tab"
+            if self.last_refusal:
+                text += f" · {self.last_refusal}"
+            parts.append(text)
+        if self.damaged:
+            parts.append(f"{self.damaged} damaged: discard in the Outbox tab")
         if self.waiting:
             text = f"{self.waiting} waiting to be sent"
             if self.next_try_in:
@@ -101,13 +122,6 @@ class OutboxSummary:
             if self.last_problem:
                 text += f" · last problem: {self.last_problem}"
             parts.append(text)
-        if self.refused:
-            text = f"{self.refused} refused by the server (see the Outbox tab)"
-            if self.last_refusal:
-                text += f": {self.last_refusal}"
-            parts.append(text)
-        if self.damaged:
-            parts.append(f"{self.damaged} damaged and cannot be sent (discard in the Outbox tab)")
         if parts:
             return " — ".join(parts)
         # Messages of removed integrations are not counted, but not called sent either.

@@ -68,6 +68,8 @@ def test_a_long_problem_never_widens_the_window_past_a_1024_screen(
     assert window.width() == SMALL[0]
     assert window.minimumSizeHint().width() <= SMALL[0]
     assert footer.text() != footer.full_text() and footer.text().endswith("…")  # cut to fit
+    # Cut, it still says what needs the person and where to look.
+    assert footer.text().startswith("1 refused: see the Outbox tab")
     assert footer.toolTip() == footer.full_text()  # the whole text on hover...
     assert any(footer.full_text() in r.getMessage() for r in caplog.records)  # ...and logged
     for pane in (window.integrations_panel, window.right_tabs, window.send_button):

@@ -51,9 +51,10 @@ def test_the_footer_counts_what_is_still_to_be_sent():
         ],
         now=NOW,
     )
+    # What needs the person comes first: the line is cut to the window's width.
     assert waiting.footer() == (
-        "1 waiting to be sent · next try in 12 s · last problem: The server had a problem. — "
-        "1 refused by the server (see the Outbox tab): x"
+        "1 refused: see the Outbox tab · x — "
+        "1 waiting to be sent · next try in 12 s · last problem: The server had a problem."
     )
     orphaned = summarize_outbox([item("gone")], now=NOW)
     assert orphaned.footer() == "Nothing waiting to be sent."  # not counted, not called sent
@@ -72,8 +73,7 @@ def test_a_damaged_message_is_counted_apart_and_named_as_such():
     summary = summarize_outbox([*damaged, item("failed", error="x")], now=NOW)
     assert (summary.waiting, summary.refused, summary.damaged) == (0, 1, 2)
     assert summary.footer() == (
-        "1 refused by the server (see the Outbox tab): x — "
-        "2 damaged and cannot be sent (discard in the Outbox tab)"
+        "1 refused: see the Outbox tab · x — 2 damaged: discard in the Outbox tab"
     )
     assert summary.lines()[-1] == (
         "2 messages damaged (the stored text cannot be read) and cannot be sent: "
@@ -104,3 +104,17 @@ def test_after_a_send_the_words_say_when_and_which_message():
     one = integration("a")
     assert sent_text(one, when, {"id": 42}) == "Sent to Acme / Main at 09:30:15 as message 42."
     assert sent_text(None, when) == "Sent at 09:30:15."
+
+
+def test_the_outbox_tab_heads_an_item_with_its_threads_title_then_its_own():
+    from flowdock_desktop.compose.presenters import outbox_heading, outbox_title
+
+    announcement = dataclasses.replace(
+        item("failed"),
+        payload={"title": "posted an announcement", "thread": {"title": "Office closed Friday"}},
+    )
+    # Every announcement's own title is the same; the thread's title is what was typed.
+    assert outbox_heading(announcement) == "Office closed Friday: posted an announcement"
+    assert outbox_title(announcement) == "posted an announcement"  # the command line's column
+    comment = dataclasses.replace(item("failed"), payload={"event": "discussion"})
+    assert outbox_heading(comment) == "discussion"
