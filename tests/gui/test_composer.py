@@ -471,7 +471,8 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     assert not panel.details.isVisible()
     panel.tree.setCurrentItem(panel.tree.topLevelItem(1))
     assert panel.details.text() == (
-        "“started deploying version 1.4” was not sent. The server rejected the message: "
+        "“Production deploys: started deploying version 1.4” was not sent. The server rejected "
+        "the message: "
         "Sandbox fault. Retry it, or load it into the form to fix it."
     )
     screenshot(window, "composer-outbox-refused")

@@ -585,11 +585,13 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
         qtbot.waitUntil(lambda: composer.banner.kind == "error", timeout=WAIT)
         panel = composer.outbox_panel
         press_mnemonic(qtbot, "o")
-        qtbot.waitUntil(lambda: outbox_rows(composer) == ["Lunch moved to one"], timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: outbox_rows(composer) == ["Office news: Lunch moved to one"], timeout=WAIT
+        )
         tab_to(qtbot, panel.tree)
         press(qtbot, Qt.Key.Key_Down)
         qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
-        assert panel.details.text().startswith("“Lunch moved to one” was not sent.")
+        assert panel.details.text().startswith("“Office news: Lunch moved to one” was not sent.")
         corner = panel.details.mapTo(composer, panel.details.rect().bottomRight())
         assert composer.rect().contains(corner)
         composer.close()
@@ -604,7 +606,9 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
         panel = composer.outbox_panel
         press_mnemonic(qtbot, "o")
         # Nothing was lost over the restart: the refused message waits for the person.
-        qtbot.waitUntil(lambda: outbox_rows(composer) == ["Lunch moved to one"], timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: outbox_rows(composer) == ["Office news: Lunch moved to one"], timeout=WAIT
+        )
         tab_to(qtbot, panel.tree)
         press(qtbot, Qt.Key.Key_Down)
         qtbot.waitUntil(lambda: panel.current() is not None, timeout=WAIT)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.compose.presenters import outbox_title
+from flowdock_desktop.compose.presenters import outbox_heading
 from flowdock_desktop.store.outbox import OutboxItem
 
 
@@ -131,7 +131,7 @@ class OutboxPanel(QWidget):
                 [
                     "damaged" if item.damaged else self._STATE_WORDS.get(item.state, item.state),
                     names.get(item.integration_id, "(removed integration)"),
-                    outbox_title(item),
+                    outbox_heading(item),
                     str(item.attempts),
                     next_try,
                     item.last_error or "",
@@ -178,7 +178,7 @@ def _story(item: OutboxItem) -> str:
         problem += "."
     if item.damaged:
         return problem
-    title = f"“{outbox_title(item)}”"
+    title = f"“{outbox_heading(item)}”"
     if item.state == "queued":
         when = time.strftime("%H:%M:%S", time.localtime(item.next_attempt_at))
         text = f"{title} waits to be sent; next try at {when}."
