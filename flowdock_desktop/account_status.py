@@ -77,9 +77,16 @@ def _secrets_row(context: AppContext) -> str:
     return f"the system keyring ({name})"
 
 
-def collect_status(context: AppContext, *, check_sandbox: bool = True) -> AccountStatus:
+#: How to sign in, said where nobody is: the command line's way by default.
+SIGN_IN_HINT = "sign in with the setup wizard or `login`"
+
+
+def collect_status(
+    context: AppContext, *, check_sandbox: bool = True, sign_in_hint: str = SIGN_IN_HINT
+) -> AccountStatus:
     """Read the profile, the keyring and the local data; touches the network only to ask
-    whether the embedded sandbox is running (``check_sandbox``). Call it off the GUI thread."""
+    whether the embedded sandbox is running (``check_sandbox``). Call it off the GUI thread.
+    ``sign_in_hint``: how to sign in, in the words of where the status is shown."""
     from flowdock_desktop.connect import without_flow_token
     from flowdock_desktop.store.servers import KnownServers
 
@@ -93,7 +100,7 @@ def collect_status(context: AppContext, *, check_sandbox: bool = True) -> Accoun
         rows.append(("Server", "none chosen yet (the setup wizard asks)"))
     session = context.session()
     if session is None:
-        rows.append(("Signed in", "no one (sign in with the setup wizard or `login`)"))
+        rows.append(("Signed in", f"no one ({sign_in_hint})"))
     else:
         account = session.account
         status.signed_in = True

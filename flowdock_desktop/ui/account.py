@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
 
 
+#: How a person signs in from the app's windows (no command line words here).
+SIGN_IN_HINT = "File > Add integration… signs you in"
+
+
 class AccountDialog(QDialog):
     """Server, signed-in person, application, scopes, token expiry, keyring, sandbox, inboxes.
 
@@ -59,7 +63,7 @@ class AccountDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640, 360)
         run_task(
-            lambda: collect_status(context),
+            lambda: collect_status(context, sign_in_hint=SIGN_IN_HINT),
             owner=self,
             on_done=self._show,
             on_error=lambda e: self.banner.show_message(

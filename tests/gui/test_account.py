@@ -61,3 +61,19 @@ def test_open_team_inbox_opens_the_flows_inbox_page(qtbot, window, sandbox, monk
     assert opened == [f"{sandbox.base_url}/app/acme/main"]
     page = httpx.get(opened[0], timeout=10)
     assert page.status_code == 200 and "Team inbox: acme/main" in page.text
+
+
+def test_with_nobody_signed_in_the_dialog_says_how_in_the_apps_own_words(
+    qtbot, profile_dir, sandbox
+):
+    context = AppContext()
+    try:
+        context.api_url = sandbox.base_url
+        dialog = AccountDialog(context)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.status is not None, timeout=WAIT)
+        shown = {label.accessibleName(): label.text() for label in dialog.findChildren(QLabel)}
+        assert shown["Signed in"] == "no one (File > Add integration… signs you in)"
+    finally:
+        context.close()
