@@ -112,6 +112,7 @@ def test_a_removed_integration_can_be_forgotten(
 
     monkeypatch.setattr(QMessageBox, "question", answer)
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: asked != [], timeout=WAIT)  # asked once the outbox is counted
     assert "1 message not sent will be deleted too" in asked[0]
     qtbot.waitUntil(lambda: len(rows(window)) == 1, timeout=WAIT)
     assert rows(window)[0].startswith("Kept")
@@ -119,3 +120,42 @@ def test_a_removed_integration_can_be_forgotten(
     with pytest.raises(UnknownIntegrationError):
         composer_context.integrations.get(gone.id)
     qtbot.waitUntil(lambda: window.integration_id == kept.id, timeout=WAIT)
+
+
+def test_removing_a_working_integration_says_what_is_not_sent_and_enter_keeps_it(
+    qtbot, composer_context, sandbox, open_composer
+):
+    """Remove… on an integration with a refused message: the question counts it, and Enter
+    (a person hurrying past the box) keeps everything; Yes is needed to delete."""
+    from person import press, tab_to
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    refused = composer_context.outbox.enqueue(integration.id, {"event": "activity", "title": "x"})
+    composer_context.db.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (refused.id,))
+    window = open_composer(integration.id, size=(1024, 700))
+    panel = window.integrations_panel
+    asked: list[tuple[str, bool]] = []
+
+    def answer_with_enter(tries: int = 0) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            if tries < 200:
+                QTimer.singleShot(20, lambda: answer_with_enter(tries + 1))
+            return
+        no = box.button(QMessageBox.StandardButton.No)
+        asked.append((box.text(), box.defaultButton() is no))
+        QTimer.singleShot(WAIT, box, box.reject)
+        qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)
+
+    tab_to(qtbot, panel.remove_button)
+    QTimer.singleShot(0, answer_with_enter)
+    press(qtbot, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: asked != [] and QApplication.activeModalWidget() is None)
+    text, no_is_default = asked[0]
+    assert "Its 1 message not sent will be deleted too." in text
+    assert no_is_default
+    qtbot.wait(200)  # nothing is removed in the background either
+    assert composer_context.integrations.get(integration.id).is_active
+    assert [i.id for i in composer_context.outbox.list(integration.id)] == [refused.id]

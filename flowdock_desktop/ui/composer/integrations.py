@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from flowdock_desktop.sending import SendService
 
 
+#: What forgetting an integration would delete unsent: everything not sent yet, whatever
+#: it waits for.
+NOT_SENT_STATES = ("queued", "sending", "failed", "gone")
+
+
 @dataclass
 class IntegrationsView:
     """What the list shows: the groups, and how many messages each integration has unsent
@@ -133,29 +138,46 @@ class IntegrationsController(QObject):
         )
 
     def remove(self, integration_id: str, *, confirm: bool = True) -> None:
-        """Forget the integration here (its flow token, drafts, history, unsent messages)."""
+        """Forget the integration here (its flow token, drafts, history, unsent messages),
+        once the person has said yes to a question that counts what is not sent yet."""
         current = self.view.find(integration_id)
         if current is None:
             return
-        if confirm:
-            unsent = self.view.unsent.get(integration_id, 0)
-            if current.is_active:
-                title = "Remove integration"
-                text = (
-                    f"Forget “{current.source_name}” on this computer? Its flow token, drafts "
-                    "and history here are deleted. The source stays in Flowdock until removed "
-                    "there."
-                )
-            else:
-                title = "Forget the removed integration"
-                text = f"Forget “{current.source_name}”, which was removed in Flowdock?"
-                if unsent:
-                    text += f" Its {count(unsent, 'message')} not sent will be deleted too."
-            from PySide6.QtWidgets import QMessageBox
+        if not confirm:
+            self._forget(integration_id)
+            return
+        outbox = self._service.context.outbox
+        run_task(
+            lambda: len(outbox.list(integration_id, NOT_SENT_STATES)),
+            owner=self,
+            on_done=lambda unsent: self._ask_then_forget(current, unsent),
+            on_error=self._show_error,
+        )
 
-            answer = QMessageBox.question(self._parent, title, text)
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+    def _ask_then_forget(self, current: Integration, unsent: int) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        if self.view.find(current.id) is None:
+            return  # gone meanwhile
+        lost = f" Its {count(unsent, 'message')} not sent will be deleted too." if unsent else ""
+        if current.is_active:
+            title = "Remove integration"
+            text = (
+                f"Forget “{current.source_name}” on this computer? Its flow token, drafts "
+                f"and history here are deleted.{lost} The source stays in Flowdock until "
+                "removed there."
+            )
+        else:
+            title = "Forget the removed integration"
+            text = f"Forget “{current.source_name}”, which was removed in Flowdock?{lost}"
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+        # With messages to lose, Enter keeps them: deleting them takes a deliberate Yes.
+        default = QMessageBox.StandardButton.No if unsent else QMessageBox.StandardButton.Yes
+        answer = QMessageBox.question(self._parent, title, text, buttons, default)
+        if answer == QMessageBox.StandardButton.Yes:
+            self._forget(current.id)
+
+    def _forget(self, integration_id: str) -> None:
         if self.current_id == integration_id:
             self.current_id = None
         service = self._service
