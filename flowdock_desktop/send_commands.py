@@ -231,13 +231,11 @@ def build_payload(args: argparse.Namespace, default_author: str | None) -> dict[
 
 
 def _default_author(context: AppContext) -> str | None:
-    try:
-        session = context.session()
-    except Exception:  # a locked keyring must not stop sending with --author
-        return None
-    if session is None:
-        return None
-    return session.account.name or session.account.nick or None
+    """The signed-in person's name as the profile records it, as the composer has it: no
+    keyring look-up (a locked one asks, a forgetful one has lost the tokens) for a name."""
+    from flowdock_desktop.auth.recorded import recorded_name
+
+    return recorded_name(context.settings) or None
 
 
 def _integration(context: AppContext, integration_id: str):

@@ -149,3 +149,22 @@ def test_killed_mid_send_is_delivered_exactly_once_after_restart(
         assert context.history.get(item.uuid) is not None
     # Exactly one message with that uuid on the server.
     assert len(messages_by_uuid(sandbox, item.uuid)) == 1
+
+
+def test_send_without_author_uses_the_recorded_sign_in_even_when_the_tokens_are_gone(
+    sandbox, profile_dir, capsys
+):
+    from flowdock_desktop.sandbox import seed
+
+    with AppContext() as context:
+        sign_in_demo_user(context, sandbox.base_url)
+        integration, _ = make_integration(context, sandbox.base_url, "CLI bot")
+        account = context.session().account
+        context.credentials.delete_token_set(account.key)  # as a keyring that forgot them
+    status = cli.main(
+        ["send", "--integration", integration.id, "--title", "no author", "--thread-title", "T"]
+    )
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    (stored,) = messages_by_uuid(sandbox, out.rsplit("uuid ", 1)[1].strip())
+    assert stored["author"]["name"] == seed.DEMO_USER_NAME
