@@ -65,18 +65,30 @@ def add_sample_integration():
     return add
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    """A running sandbox (auto-approve) on a free loopback port, shared by a module."""
+def _running_sandbox(*, auto_approve: bool):
+    """A sandbox on a free loopback port, stopped when the generator ends."""
     from flowdock_desktop.sandbox import SandboxConfig
     from flowdock_desktop.sandbox.server import SandboxServer
 
-    server = SandboxServer(SandboxConfig(auto_approve=True), host="127.0.0.1", port=0)
+    server = SandboxServer(SandboxConfig(auto_approve=auto_approve), host="127.0.0.1", port=0)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A running sandbox (auto-approve) on a free loopback port, shared by a module."""
+    yield from _running_sandbox(auto_approve=True)
+
+
+@pytest.fixture(scope="module")
+def consent_sandbox():
+    """A sandbox that shows the sign-in and consent pages (no auto-approve), shared by a
+    module."""
+    yield from _running_sandbox(auto_approve=False)
 
 
 @pytest.fixture

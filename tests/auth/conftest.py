@@ -6,10 +6,8 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import httpx
-import pytest
 
 from flowdock_desktop.auth.oauth import OAuthApp
-from flowdock_desktop.sandbox import SandboxConfig
 from flowdock_desktop.sandbox.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -67,17 +65,6 @@ def authorize_redirect(url: str) -> str:
     response = httpx.get(url, follow_redirects=False, timeout=10)
     assert response.status_code in (302, 303), response.text
     return response.headers["location"]
-
-
-@pytest.fixture(scope="module")
-def consent_sandbox():
-    """A sandbox that shows the sign-in and consent pages (no auto-approve)."""
-    server = SandboxServer(SandboxConfig(auto_approve=False), host="127.0.0.1", port=0)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def demo_app(server: SandboxServer, **overrides) -> OAuthApp:

@@ -137,6 +137,18 @@ def _composer_on_a_small_screen(qtbot, router: WindowRouter):
     return composer
 
 
+def _signing_in_by_enter(context: AppContext, qtbot):
+    """The wizard walked by Enter to the sign-in page, and Enter there: the browser is out
+    (the scripted one, which does not approve by itself). Returns the wizard and the page."""
+    wizard = _start(context, qtbot)
+    enter_until(qtbot, wizard, PageId.SIGN_IN)
+    page = wizard.sign_in_page
+    assert focused() is page.sign_in_button
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(page.copy_button.isEnabled, timeout=WAIT)
+    return wizard, page
+
+
 def test_enter_pressed_twice_on_sign_in_waits_for_the_browser_and_a_pasted_address_signs_in(
     qtbot, profile_dir, scripted_browser
 ):
@@ -149,12 +161,7 @@ def test_enter_pressed_twice_on_sign_in_waits_for_the_browser_and_a_pasted_addre
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()
     try:
-        wizard = _start(context, qtbot)
-        enter_until(qtbot, wizard, PageId.SIGN_IN)
-        page = wizard.sign_in_page
-        assert focused() is page.sign_in_button
-        press(qtbot, Qt.Key.Key_Return)
-        qtbot.waitUntil(page.copy_button.isEnabled, timeout=WAIT)
+        wizard, page = _signing_in_by_enter(context, qtbot)
         assert focused() is page.paste_edit
 
         press(qtbot, Qt.Key.Key_Return)  # again, impatient
@@ -184,12 +191,7 @@ def test_approved_in_the_browser_the_wizard_comes_back_to_the_front_ready_for_en
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()
     try:
-        wizard = _start(context, qtbot)
-        enter_until(qtbot, wizard, PageId.SIGN_IN)
-        page = wizard.sign_in_page
-        press(qtbot, Qt.Key.Key_Return)
-        qtbot.waitUntil(page.copy_button.isEnabled, timeout=WAIT)
-
+        wizard, page = _signing_in_by_enter(context, qtbot)
         the_browser = QWidget()
         qtbot.addWidget(the_browser)
         the_browser.show()

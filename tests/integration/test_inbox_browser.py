@@ -114,24 +114,10 @@ def test_a_person_comments_on_a_thread_from_the_page(sandbox, flow_token, page):
     assert page.errors == []
 
 
-@pytest.fixture
-def asking_sandbox():
-    """A sandbox that asks a person to sign in and approve (not auto-approving)."""
-    from flowdock_desktop.sandbox import SandboxConfig
-    from flowdock_desktop.sandbox.server import SandboxServer
-
-    server = SandboxServer(SandboxConfig(auto_approve=False), host="127.0.0.1", port=0)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_a_person_signs_in_to_the_sandbox_by_typing_the_password_and_enter(asking_sandbox, page):
+def test_a_person_signs_in_to_the_sandbox_by_typing_the_password_and_enter(consent_sandbox, page):
     # The sign-in page as the wizard opens it: the email is filled in and the cursor waits in
     # the password field.
-    sandbox = asking_sandbox
+    sandbox = consent_sandbox
     query = (
         "response_type=code&client_id=sandbox-client-id&scope=flow+profile+integration"
         "&state=s1&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback"
