@@ -33,10 +33,7 @@ from flowdock_desktop.api.messages import PayloadError, ThreadMessage
 from flowdock_desktop.api.redact import REDACTED
 from flowdock_desktop.api.retry import NO_RETRY, RetryPolicy
 from flowdock_desktop.api.validation import FieldErrors, describe_errors
-from flowdock_desktop.auth.errors import KeyringUnavailable
-from flowdock_desktop.store.history import ThreadSummary
 from flowdock_desktop.store.integrations import Integration, UnknownIntegrationError
-from flowdock_desktop.store.outbox import Outbox, OutboxItem, this_process
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.client import FlowdockClient
@@ -44,6 +41,8 @@ if TYPE_CHECKING:
     from flowdock_desktop.api.stream import FlowStream
     from flowdock_desktop.auth.session import Session
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.history import ThreadSummary
+    from flowdock_desktop.store.outbox import Outbox, OutboxItem
 
 __all__ = [
     "DeliveryOutcome",
@@ -166,7 +165,7 @@ class DeliveryOutcome:
     response: dict[str, Any] | None = None
 
 
-Sender = Callable[[OutboxItem], "dict[str, Any] | None"]
+Sender = Callable[["OutboxItem"], "dict[str, Any] | None"]
 
 
 def deliver_due(
@@ -232,6 +231,8 @@ def deliver_claimed(
     """Post an item this process has claimed (``sending``) and record what the answer means:
     the one policy behind ``deliver_due``, also used for a message stored already claimed.
     A damaged item (its stored text unreadable) is never posted: it is marked failed."""
+    from flowdock_desktop.auth.errors import KeyringUnavailable  # loaded with the first post
+
     if claimed.damaged:
         from flowdock_desktop.store.outbox import DAMAGED_TEXT
 
@@ -438,6 +439,8 @@ class SendService:
         uuid. Only when it is not in the outbox does the error propagate.
         """
         import uuid as uuid_module  # here, not at start: it loads `platform`
+
+        from flowdock_desktop.store.outbox import this_process
 
         outbox = self.context.outbox
         chosen = str(uuid_module.uuid4())

@@ -74,7 +74,8 @@ def _now_badge(window) -> str:
 
 def test_the_stream_starts_once_the_window_has_painted(qtbot, context, sandbox, monkeypatch):
     """Following the stream loads the sign-in code and httpx on a worker; it waits for the
-    window's first paint, so it never competes with it. The listing does not wait."""
+    window's first paint, so it never competes with it. So does the first listing of the
+    threads (the history's store and its reads are not part of the first paint)."""
     from flowdock_desktop.ui import first_paint
     from flowdock_desktop.ui.composer import ComposerWindow
 
@@ -84,16 +85,36 @@ def test_the_stream_starts_once_the_window_has_painted(qtbot, context, sandbox, 
     window = ComposerWindow(context, integration.id)
     qtbot.addWidget(window)
     live = window.threads.follower.live
-    # Not shown yet: the integration is chosen and its threads listed, not followed.
+    # Not shown yet: the integration is chosen and its message loaded; its threads are
+    # neither listed nor followed.
     qtbot.waitUntil(lambda: window.threads.integration_id == integration.id, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.drafts.ready, timeout=WAIT)
     note = window.threads_panel.note
-    qtbot.waitUntil(lambda: note.text() == "Nothing sent from this integration yet.", timeout=WAIT)
+    before = note.text()
+    assert before != "Nothing sent from this integration yet."
     assert live.integration_id is None and live._task is None
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: note.text() == "Nothing sent from this integration yet.", timeout=WAIT)
     qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
     assert live.integration_id == integration.id
     window.close()
+
+
+def test_a_thread_list_answering_after_the_window_closed_follows_no_stream(
+    qtbot, context, sandbox, open_window
+):
+    """A listing follows the stream again when it answers (after a sign-in, say); one that
+    answers after the window closed must not: that stream would run, unseen, until the app
+    quits, holding one of the task threads."""
+    integration, _ = connect(context, sandbox.base_url)
+    window = open_window(integration.id)
+    qtbot.waitUntil(lambda: _live(window), timeout=WAIT)
+    live = window.threads.follower.live
+    with qtbot.waitSignal(window.threads.listed, timeout=WAIT):
+        window.threads.refresh()  # its answer comes after the close below
+        window.close()
+    assert live._task is None  # no stream task started again
 
 
 def _shown_before_its_draft(qtbot, context, sandbox, monkeypatch):

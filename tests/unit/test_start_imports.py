@@ -55,6 +55,11 @@ def test_the_composer_loads_its_dialogs_and_setup_code_when_used():
         "flowdock_desktop.setup_links",
         "flowdock_desktop.api.stream",
         "flowdock_desktop.api.models",
+        # The outbox's and the history's stores (and the socket module the outbox names its
+        # claims with): read once the message shows, on a worker.
+        "flowdock_desktop.store.outbox",
+        "flowdock_desktop.store.history",
+        "socket",
         # The standard library's uuid and platform (its regular expressions): ids are made
         # and crash reports written later.
         "uuid",
@@ -120,3 +125,48 @@ def test_a_gui_start_makes_the_python_types_of_only_the_events_it_handles():
     )
     loaded = set(_loaded_after(code))
     assert [name for name in loaded if name.endswith(" made")] == []
+
+
+def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
+    # The message a person waits for needs neither the outbox (the footer's line) nor the
+    # thread list (the id field's suggestions): both are read right after it shows, so their
+    # stores' modules (and the socket module the outbox's claims name the host with) are not
+    # loaded before it. Then the footer says what the outbox holds.
+    code = (
+        "import os, tempfile\n"
+        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "os.environ['FLOWDOCK_DESKTOP_HOME'] = tempfile.mkdtemp()\n"
+        "from flowdock_desktop.ui import app as gui\n"
+        "from flowdock_desktop.context import AppContext\n"
+        "from PySide6.QtCore import QTimer\n"
+        "with AppContext() as seeding:\n"
+        "    seeding.integrations.add(api_url='http://127.0.0.1:9', flow_id='f1',\n"
+        "        flow_name='Main', organization_name='Acme', org_slug='acme',\n"
+        "        flow_slug='main', source_id=1, source_name='Bot',\n"
+        "        source_url='http://127.0.0.1:9/flows/acme/main/sources/1')\n"
+        "app = gui.application()\n"
+        "context = AppContext()\n"
+        "window = gui.WindowRouter(context).show_start()\n"
+        "footer = []\n"
+        "def shown():\n"
+        "    for name in ('flowdock_desktop.store.outbox', 'flowdock_desktop.store.history',\n"
+        "                 'socket'):\n"
+        "        if name in sys.modules:\n"
+        "            sys.modules['loaded before the message: ' + name] = sys\n"
+        "    def footer_filled():\n"
+        "        if window.outbox_label.full_text():\n"
+        "            footer.append(window.outbox_label.full_text())\n"
+        "            app.quit()\n"
+        "        else:\n"
+        "            QTimer.singleShot(20, footer_filled)\n"
+        "    footer_filled()\n"
+        "window.message_shown.connect(shown)\n"
+        "QTimer.singleShot(30_000, app.quit)\n"
+        "app.exec()\n"
+        "window.close()\n"
+        "context.close()\n"
+        "sys.modules['footer: ' + ''.join(footer)] = sys\n"
+    )
+    loaded = set(_loaded_after(code))
+    assert [name for name in loaded if name.startswith("loaded before")] == []
+    assert "footer: Outbox empty: all sent." in loaded

@@ -4,7 +4,7 @@ integration, with what the person can do about each."""
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.compose.presenters import outbox_heading
-from flowdock_desktop.store.outbox import OutboxItem
+
+if TYPE_CHECKING:
+    from flowdock_desktop.store.outbox import OutboxItem
 
 
 class OutboxPanel(QWidget):

@@ -58,8 +58,9 @@ class ThreadsController(QObject):
         self.follower.live_changed.connect(self._live_changed)
         # The stream's task loads the sign-in code and httpx on a worker, holding the GIL
         # while the window paints and loads: it starts when ``start_after`` says (the
-        # composer: once it has painted and shows its message).
+        # composer: once it has painted and shows its message), and so does the first list.
         self._ready = False
+        self._stopped = False
         start_after(self._window_ready)
         panel.refresh_requested.connect(self.refresh)
         panel.thread_selected.connect(self._load_timeline)
@@ -72,17 +73,24 @@ class ThreadsController(QObject):
         self.follower.forget()
         self.listed.emit([])
         self._follow(integration_id)
-        self.refresh()
+        if self._ready:
+            self.refresh()
 
     def _window_ready(self) -> None:
         self._ready = True
         self._follow(self.integration_id)
+        # Listed once the window shows its message, as the stream starts: the list (the
+        # history and the outbox's modules with it) is not part of the first paint.
+        self.refresh()
 
     def _follow(self, integration_id: str | None) -> None:
-        if self._ready:
+        if self._ready and not self._stopped:
             self.follower.follow(integration_id)
 
     def stop(self) -> None:
+        """The window closed: no stream is followed from now on, not even by a listing that
+        answers after this (it follows the stream again, after a sign-in say)."""
+        self._stopped = True
         self.timer.stop()
         self.follower.stop()
 

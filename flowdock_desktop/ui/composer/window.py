@@ -216,7 +216,9 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self._refresh_preview()
         self.templates.reload()
         self.reload_integrations()
-        self.outbox.refresh()
+        # The outbox is read once the message shows: its store's modules (and the footer's
+        # line) are not needed to paint the message.
+        self.after_loaded(self.outbox.refresh)
 
     def after_loaded(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` on the GUI thread once the window has painted and shows its
