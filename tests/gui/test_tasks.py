@@ -122,5 +122,35 @@ def test_a_result_with_nobody_left_to_take_it_is_dropped_quietly(qtbot, capfd):
     shiboken6.delete(handle.relay)  # what tearing down the application does to it
     release.set()
     assert finished.wait(10)
-    assert tasks.thread_pool().waitForDone(10_000)
+    assert tasks.thread_pool().wait_for_done(10_000)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_worker_keeps_what_its_thread_keeps_from_one_task_to_the_next(qtbot, profile_dir):
+    """What a thread keeps for itself (a ``threading.local``: the store's SQLite connection)
+    is made once per worker thread, not once per task: forty reads one after another, as
+    the composer's outbox timer makes them, leave the profile's database with at most one
+    connection per worker (and the GUI thread's), not forty more."""
+    from flowdock_desktop.context import AppContext
+    from flowdock_desktop.store.profile import Profile
+
+    context = AppContext(Profile.resolve(profile_dir))
+    kept = threading.local()
+    made: list[int] = []
+
+    def work():
+        if not hasattr(kept, "thread"):
+            kept.thread = threading.get_ident()
+            made.append(kept.thread)
+        context.templates.list()
+        return threading.get_ident()
+
+    used = set()
+    for _ in range(40):
+        handle = run_task(work, owner=None, on_done=used.add)
+        qtbot.waitUntil(lambda handle=handle: handle.done)
+    assert sorted(made) == sorted(used)  # once per thread that ran a task
+    assert len(used) <= tasks.MAX_WORKERS
+    connections = context.db._all  # the store's list of every connection it opened
+    assert len(connections) <= tasks.MAX_WORKERS + 1
+    context.close()
