@@ -22,7 +22,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
     QFrame,
     QHBoxLayout,
     QMainWindow,
@@ -67,6 +66,8 @@ from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import Banner, ElidedLabel, keep_focus_place, show_built
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
+
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 
