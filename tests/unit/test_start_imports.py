@@ -11,6 +11,17 @@ import sys
 HEAVY = ("starlette", "uvicorn", "keyring", "httpx", "authlib", "sqlite3", "PySide6")
 
 
+#: The start of a child that opens windows offscreen on a fresh profile; ``report(text)``
+#: puts ``text`` among the names ``_loaded_after`` returns.
+GUI_CHILD = (
+    "import os, tempfile\n"
+    "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+    "os.environ['FLOWDOCK_DESKTOP_HOME'] = tempfile.mkdtemp()\n"
+    "def report(text):\n"
+    "    sys.modules[text] = sys\n"
+)
+
+
 def _loaded_after(code: str) -> list[str]:
     script = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
@@ -92,10 +103,7 @@ def test_a_gui_start_makes_the_python_types_of_only_the_events_it_handles():
     # the Python type of every QEvent subclass the first time it runs. The wizard's first
     # paint, a field's message and a banner shown (each re-colours on a light/dark switch)
     # must not: events nobody here handles keep no Python type.
-    code = (
-        "import os, tempfile\n"
-        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
-        "os.environ['FLOWDOCK_DESKTOP_HOME'] = tempfile.mkdtemp()\n"
+    code = GUI_CHILD + (
         "from PySide6 import QtGui, QtWidgets\n"
         "from PySide6.QtWidgets import QLineEdit, QVBoxLayout\n"
         "from flowdock_desktop.ui import app as gui\n"
@@ -121,7 +129,7 @@ def test_a_gui_start_makes_the_python_types_of_only_the_events_it_handles():
         "assert painted\n"
         "for name in ('QFileOpenEvent', 'QTabletEvent', 'QHelpEvent', 'QStatusTipEvent'):\n"
         "    if name in vars(QtGui) or name in vars(QtWidgets):\n"
-        "        sys.modules[name + ' made'] = QtGui\n"
+        "        report(name + ' made')\n"
     )
     loaded = set(_loaded_after(code))
     assert [name for name in loaded if name.endswith(" made")] == []
@@ -132,10 +140,7 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
     # thread list (the id field's suggestions): both are read right after it shows, so their
     # stores' modules (and the socket module the outbox's claims name the host with) are not
     # loaded before it. Then the footer says what the outbox holds.
-    code = (
-        "import os, tempfile\n"
-        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
-        "os.environ['FLOWDOCK_DESKTOP_HOME'] = tempfile.mkdtemp()\n"
+    code = GUI_CHILD + (
         "from flowdock_desktop.ui import app as gui\n"
         "from flowdock_desktop.context import AppContext\n"
         "from PySide6.QtCore import QTimer\n"
@@ -149,13 +154,13 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
         "window = gui.WindowRouter(context).show_start()\n"
         "footer = []\n"
         "def shown():\n"
-        "    for name in ('flowdock_desktop.store.outbox', 'flowdock_desktop.store.history',\n"
-        "                 'socket'):\n"
+        "    stores = ('flowdock_desktop.store.outbox', 'flowdock_desktop.store.history')\n"
+        "    for name in [*stores, 'socket']:\n"
         "        if name in sys.modules:\n"
-        "            sys.modules['loaded before the message: ' + name] = sys\n"
+        "            report('loaded before the message: ' + name)\n"
         "    def footer_filled():\n"
-        "        if window.outbox_label.full_text():\n"
-        "            footer.append(window.outbox_label.full_text())\n"
+        "        footer.append(window.outbox_label.full_text())\n"
+        "        if footer[-1]:\n"
         "            app.quit()\n"
         "        else:\n"
         "            QTimer.singleShot(20, footer_filled)\n"
@@ -165,7 +170,7 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
         "app.exec()\n"
         "window.close()\n"
         "context.close()\n"
-        "sys.modules['footer: ' + ''.join(footer)] = sys\n"
+        "report('footer: ' + footer[-1])\n"
     )
     loaded = set(_loaded_after(code))
     assert [name for name in loaded if name.startswith("loaded before")] == []
