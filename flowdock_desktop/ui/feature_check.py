@@ -22,6 +22,7 @@ the QApplication, each checked PySide's way.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib.machinery import EXTENSION_SUFFIXES as _SUFFIXES
@@ -35,6 +36,21 @@ CHECK_NAME = "_mod_uses_pyside"
 EXTENSION_SUFFIXES = tuple(_SUFFIXES)
 
 
+def _whole_file(path: str) -> bytes:
+    """The file's bytes, read without ``open()``'s buffered layer, whose set-up (another
+    ``fstat``, a terminal check) was a quarter of each module's check: about 20 against 15
+    microseconds of CPU here, for each of the 95 modules a composer's start imports after
+    PySide."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = b""
+        while chunk := os.read(fd, 1 << 20):
+            data += chunk
+        return data
+    finally:
+        os.close(fd)
+
+
 def reads_source_file(fallback: Callable[[ModuleType], bool]) -> Callable[[ModuleType], bool]:
     """PySide's check, answered from the module's source file; ``fallback`` otherwise."""
 
@@ -43,8 +59,7 @@ def reads_source_file(fallback: Callable[[ModuleType], bool]) -> Callable[[Modul
         if isinstance(path, str):
             if path.endswith(".py"):
                 try:
-                    with open(path, "rb") as source:
-                        return b"PySide6" in source.read()
+                    return b"PySide6" in _whole_file(path)
                 except OSError:
                     pass
             elif path.endswith(EXTENSION_SUFFIXES):
