@@ -31,13 +31,13 @@ from flowdock_desktop.api.errors import (
 )
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
 from flowdock_desktop.api.redact import REDACTED
-from flowdock_desktop.api.retry import NO_RETRY, RetryPolicy
 from flowdock_desktop.api.validation import FieldErrors, describe_errors
 from flowdock_desktop.store.integrations import Integration, UnknownIntegrationError
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.client import FlowdockClient
     from flowdock_desktop.api.models import Message, Thread
+    from flowdock_desktop.api.retry import RetryPolicy
     from flowdock_desktop.api.stream import FlowStream
     from flowdock_desktop.auth.session import Session
     from flowdock_desktop.context import AppContext
@@ -376,6 +376,8 @@ class SendService:
     """
 
     def __init__(self, context: AppContext, *, retry: RetryPolicy | None = None) -> None:
+        from flowdock_desktop.api.retry import NO_RETRY  # with the first service made
+
         self.context = context
         self.retry = retry or NO_RETRY
         self._lock = threading.Lock()

@@ -67,10 +67,12 @@ def test_the_composer_loads_its_dialogs_and_setup_code_when_used():
         "flowdock_desktop.api.stream",
         "flowdock_desktop.api.models",
         # The outbox's and the history's stores (and the socket module the outbox names its
-        # claims with): read once the message shows, on a worker.
+        # claims with): read once the message shows, on a worker. The retry policy comes with
+        # the sending service, made when first asked for.
         "flowdock_desktop.store.outbox",
         "flowdock_desktop.store.history",
         "socket",
+        "flowdock_desktop.api.retry",
         # The standard library's uuid and platform (its regular expressions): ids are made
         # and crash reports written later.
         "uuid",
@@ -139,7 +141,8 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
     # The message a person waits for needs neither the outbox (the footer's line) nor the
     # thread list (the id field's suggestions): both are read right after it shows, so their
     # stores' modules (and the socket module the outbox's claims name the host with) are not
-    # loaded before it. Then the footer says what the outbox holds.
+    # loaded before it, nor is the sending service made (with its retry policy). Then the
+    # footer says what the outbox holds.
     code = GUI_CHILD + (
         "from flowdock_desktop.ui import app as gui\n"
         "from flowdock_desktop.context import AppContext\n"
@@ -155,7 +158,7 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
         "footer = []\n"
         "def shown():\n"
         "    stores = ('flowdock_desktop.store.outbox', 'flowdock_desktop.store.history')\n"
-        "    for name in [*stores, 'socket']:\n"
+        "    for name in [*stores, 'socket', 'flowdock_desktop.api.retry']:\n"
         "        if name in sys.modules:\n"
         "            report('loaded before the message: ' + name)\n"
         "    def footer_filled():\n"

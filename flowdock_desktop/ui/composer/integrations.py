@@ -23,6 +23,7 @@ from flowdock_desktop.ui.composer.integrations_panel import IntegrationList
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
+    from flowdock_desktop.context import AppContext
     from flowdock_desktop.sending import SendService
 
 
@@ -52,6 +53,8 @@ class IntegrationsController(QObject):
 
     Signals: ``loaded(object)`` (an ``IntegrationsView``), ``setup_requested`` (the person
     wants the setup wizard), ``resent(int)`` (how many messages went to a new source).
+    The list is read from ``context``; ``service()`` is the window's sending service, asked
+    for only to remove an integration or resend its messages.
     """
 
     loaded = Signal(object)
@@ -60,7 +63,8 @@ class IntegrationsController(QObject):
 
     def __init__(
         self,
-        service: SendService,
+        context: AppContext,
+        service: Callable[[], SendService],
         panel: IntegrationList,
         *,
         banner: BannerController,
@@ -68,6 +72,7 @@ class IntegrationsController(QObject):
         dialog_parent: QWidget,
     ) -> None:
         super().__init__(dialog_parent)
+        self._context = context
         self._service = service
         self.panel = panel
         self._show_error = show_error
@@ -83,7 +88,7 @@ class IntegrationsController(QObject):
         banner.on(BannerAction.RESEND, self.resend_all)
 
     def reload(self) -> None:
-        context = self._service.context
+        context = self._context
 
         def read() -> IntegrationsView:
             integrations = context.integrations.list()
@@ -129,7 +134,7 @@ class IntegrationsController(QObject):
                 self._parent, "Rename integration", "The name cannot be empty; it was kept."
             )
             return
-        integrations = self._service.context.integrations
+        integrations = self._context.integrations
         run_task(
             lambda: integrations.rename(integration_id, name),
             owner=self,
@@ -146,7 +151,7 @@ class IntegrationsController(QObject):
         if not confirm:
             self._forget(integration_id)
             return
-        outbox = self._service.context.outbox
+        outbox = self._context.outbox
         run_task(
             lambda: len(outbox.list(integration_id, NOT_SENT_STATES)),
             owner=self,
@@ -180,7 +185,7 @@ class IntegrationsController(QObject):
     def _forget(self, integration_id: str) -> None:
         if self.current_id == integration_id:
             self.current_id = None
-        service = self._service
+        service = self._service()
         run_task(
             lambda: service.remove_integration(integration_id),
             owner=self,
@@ -217,7 +222,7 @@ class IntegrationsController(QObject):
 
     def resend(self, removed_id: str, replacement_id: str) -> None:
         """Queue the removed integration's unsent messages through its replacement."""
-        service = self._service
+        service = self._service()
 
         def done(moved: list[Any]) -> None:
             self._banner.show(

@@ -3,7 +3,7 @@ changes in the Threads tab and the preview's thread card (``ThreadsFollower``)."
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -37,7 +37,7 @@ class LiveThreads(QObject):
     message_arrived = Signal(object)
     state_changed = Signal(bool, str)
 
-    def __init__(self, service: SendService, parent: QObject | None = None) -> None:
+    def __init__(self, service: Callable[[], SendService], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._task: TaskHandle | None = None
@@ -54,7 +54,7 @@ class LiveThreads(QObject):
         self._last_event_id = None
         if integration_id is None:
             return
-        service = self._service
+        service = self._service()
         self._set_state(False, "Connecting for live updates…")
 
         def work(token: Any, progress: Any) -> None:
@@ -133,7 +133,9 @@ class ThreadsFollower(QObject):
     changed = Signal()
     live_changed = Signal(bool)
 
-    def __init__(self, service: SendService, panel: ThreadsPanel, parent: QObject) -> None:
+    def __init__(
+        self, service: Callable[[], SendService], panel: ThreadsPanel, parent: QObject
+    ) -> None:
         super().__init__(parent)
         self._service = service
         self.panel = panel
@@ -157,7 +159,7 @@ class ThreadsFollower(QObject):
         if integration_id != self.live.integration_id:
             self.panel.people = {}
             if integration_id is not None:
-                service = self._service
+                service = self._service()
                 run_task(
                     lambda: service.flow_people(integration_id),
                     owner=self,

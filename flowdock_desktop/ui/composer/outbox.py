@@ -36,7 +36,7 @@ class OutboxController(QObject):
 
     def __init__(
         self,
-        service: SendService,
+        service: Callable[[], SendService],
         label: ElidedLabel,
         panel: OutboxPanel,
         *,
@@ -73,7 +73,7 @@ class OutboxController(QObject):
         """One ``deliver_due`` in the background, unless one runs or a send is under way."""
         if self._running is not None or self._busy():
             return
-        service = self._service
+        service = self._service()
 
         def work() -> tuple[list[Any], list[Any]]:
             outcomes = service.deliver_due(ignore_backoff=ignore_backoff)
@@ -93,7 +93,7 @@ class OutboxController(QObject):
 
     def refresh(self) -> None:
         """Read the outbox again and show it."""
-        service = self._service
+        service = self._service()
         run_task(
             lambda: [*service.pending(), *service.problems()],
             owner=self,
@@ -110,7 +110,7 @@ class OutboxController(QObject):
         self.items_changed.emit(items)
 
     def retry(self, item_id: int) -> None:
-        outbox = self._service.context.outbox
+        outbox = self._service().context.outbox
         run_task(
             lambda: outbox.requeue(item_id),
             owner=self,
@@ -136,7 +136,7 @@ class OutboxController(QObject):
             )
             if answer != QMessageBox.StandardButton.Discard:
                 return
-        outbox = self._service.context.outbox
+        outbox = self._service().context.outbox
         run_task(
             lambda: outbox.discard(item_id),
             owner=self,

@@ -45,7 +45,7 @@ class SendController(QObject):
 
     def __init__(
         self,
-        service: SendService,
+        service: Callable[[], SendService],
         button: QPushButton,
         progress: QProgressBar,
         *,
@@ -73,7 +73,7 @@ class SendController(QObject):
         self._banner.show("info", "Sending…", BannerReason.SENDING, room_for=expected)
         self._busy_bar.start(self.BUSY_BAR_DELAY_MS)
         self._button.setEnabled(False)
-        service = self._service
+        service = self._service()
         self._task = run_task(
             lambda: service.send(integration.id, payload),
             owner=self,

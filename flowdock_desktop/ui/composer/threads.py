@@ -37,7 +37,7 @@ class ThreadsController(QObject):
 
     def __init__(
         self,
-        service: SendService,
+        service: Callable[[], SendService],
         panel: ThreadsPanel,
         *,
         show_error: Callable[[BaseException], Any],
@@ -118,7 +118,7 @@ class ThreadsController(QObject):
         if integration_id is None:
             self.panel.set_threads([], None)
             return
-        service = self._service
+        service = self._service()
         # While the stream is live it brings every change to the threads already listed:
         # only the others are asked for (after each send, say, that is no request at all).
         known = self.follower.streamed()
@@ -146,7 +146,7 @@ class ThreadsController(QObject):
             self.panel.show_timeline([], "This thread has no Flowdock id yet.")
             return
         integration_id, thread_id = self.integration_id, view.thread_id
-        service = self._service
+        service = self._service()
 
         def shown(messages: Any) -> None:
             if integration_id == self.integration_id:
@@ -178,7 +178,7 @@ class ThreadsController(QObject):
             self.update_ready.emit(view.key, Thread(title=view.title, status=status))
             return
         integration_id, thread_id = self.integration_id, view.thread_id
-        service = self._service
+        service = self._service()
         run_task(
             lambda: service.thread(integration_id, thread_id),
             owner=self,

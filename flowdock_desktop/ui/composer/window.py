@@ -111,9 +111,10 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     first asked for: shown, or used), ``preview``,
     ``integrations_panel``, ``threads_panel``, ``outbox_panel``, ``request_log``, ``banner``
     (the widget) and ``banners`` (its controller), ``send_button``, ``outbox_label``,
-    ``template_box``, ``service``, the controllers ``integrations``, ``drafts``,
-    ``templates``, ``threads``, ``outbox``, and the menus ``file_menu``, ``view_menu`` and
-    ``help_menu`` (other parts of the app add their entries there).
+    ``template_box``, ``service`` (made when first asked for), the controllers
+    ``integrations``, ``drafts``, ``templates``, ``threads``, ``outbox``, and the menus
+    ``file_menu``, ``view_menu`` and ``help_menu`` (other parts of the app add their entries
+    there).
     Timers (milliseconds) are parameters so tests can shorten them.
     """
 
@@ -135,7 +136,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     ) -> None:
         super().__init__()
         self.context = context
-        self.service = SendService(context)
+        self._service: SendService | None = None
         self.integration: Integration | None = None
         self._wanted_id = integration_id
         self._fresh_pending = False
@@ -153,7 +154,8 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.banners = BannerController(self.banner, self)
         show_error = self._show_error
         self.integrations = IntegrationsController(
-            self.service,
+            context,
+            lambda: self.service,
             self.integrations_panel,
             banner=self.banners,
             show_error=show_error,
@@ -172,7 +174,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             dialog_parent=self,
         )
         self.threads = ThreadsController(
-            self.service,
+            lambda: self.service,
             self.threads_panel,
             show_error=show_error,
             refresh_ms=thread_refresh_ms,
@@ -190,7 +192,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             parent=self,
         )
         self.sender = SendController(
-            self.service,
+            lambda: self.service,
             self.send_button,
             self.progress,
             banner=self.banners,
@@ -198,7 +200,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             parent=self,
         )
         self.outbox = OutboxController(
-            self.service,
+            lambda: self.service,
             self.outbox_label,
             self.outbox_panel,
             busy=lambda: self.sender.busy,
@@ -251,6 +253,15 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         waiting, self._waiting_for_load = self._waiting_for_load, []
         for callback in waiting:
             after_first_paint(self, callback, owner=self)
+
+    @property
+    def service(self) -> SendService:
+        """The sending service, made the first time a controller or a test asks for it: a
+        send, the outbox's first read or the threads' first list, all after the message shows
+        (and the retry policy's module with it)."""
+        if self._service is None:
+            self._service = SendService(self.context)
+        return self._service
 
     # -- building -----------------------------------------------------------------------------
 
@@ -764,6 +775,6 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.drafts.flush()
         self.request_log.unfollow()
         # Off the GUI thread: closing waits for connections that may still be busy.
-        service = self.service
-        run_task(service.close, owner=None)
+        if self._service is not None:
+            run_task(self._service.close, owner=None)
         super().closeEvent(event)
