@@ -9,11 +9,9 @@ from typing import TYPE_CHECKING, ClassVar
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -58,6 +56,9 @@ class OutboxPanel(QWidget):
         """Make the tab's widgets and show the items kept so far (once)."""
         if self.built:
             return
+        # Python types (and enums) made only for a tab that is shown: not at start.
+        from PySide6.QtWidgets import QHeaderView
+
         self.built = True
         layout = QVBoxLayout(self)
         self.note = QLabel("Messages waiting to be sent, and those the server refused.")
@@ -121,6 +122,8 @@ class OutboxPanel(QWidget):
         self._update_buttons()
 
     def _fill(self, current: OutboxItem | None) -> None:
+        from PySide6.QtWidgets import QTreeWidgetItem  # made with the first row, as above
+
         names = self._names
         self.tree.clear()
         for item in self.items:

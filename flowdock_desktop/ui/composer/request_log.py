@@ -9,12 +9,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QHeaderView,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +43,9 @@ class RequestLog(QWidget):
         """Make the tab's widgets and list the entries kept so far (once)."""
         if self.built:
             return
+        # Python types (and enums) made only for a tab that is shown: not at start.
+        from PySide6.QtWidgets import QHeaderView
+
         self.built = True
         layout = QVBoxLayout(self)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -85,6 +86,8 @@ class RequestLog(QWidget):
             self._add_row(entry)
 
     def _add_row(self, entry: dict[str, Any]) -> None:
+        from PySide6.QtWidgets import QTreeWidgetItem  # made with the first row, as above
+
         status = entry.get("status")
         item = QTreeWidgetItem(
             [

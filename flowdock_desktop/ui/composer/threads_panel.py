@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTextBrowser,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,8 @@ from flowdock_desktop.sending import ThreadView
 from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTreeWidgetItem
+
     from flowdock_desktop.api.models import Message
 
 
@@ -173,6 +174,9 @@ class ThreadsPanel(QWidget):
             self.tree.resizeColumnToContents(column)
 
     def _rebuild(self, rows: list[tuple[Any, ...]]) -> None:
+        # Its Python type is made with the first row (after the window shows its message).
+        from PySide6.QtWidgets import QTreeWidgetItem
+
         item = self.tree.currentItem()
         current_key = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
         self.tree.blockSignals(True)
