@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QShortcut,
     QStandardItem,
     QStandardItemModel,
-    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -121,7 +120,12 @@ class BodyEditor(QWidget):
 
     # -- formatting -------------------------------------------------------------------------
 
+    # The formatting buttons and keys import QTextCursor when used: its Python type (with
+    # its enums) is then not made at every start.
+
     def _wrap(self, mark: str) -> None:
+        from PySide6.QtGui import QTextCursor
+
         cursor = self.edit.textCursor()
         chosen = cursor.selectedText()
         cursor.insertText(f"{mark}{chosen}{mark}")
@@ -131,6 +135,8 @@ class BodyEditor(QWidget):
         self.edit.setFocus()
 
     def _link(self) -> None:
+        from PySide6.QtGui import QTextCursor
+
         cursor = self.edit.textCursor()
         label = cursor.selectedText() or "link text"
         cursor.insertText(f"[{label}](https://)")
@@ -143,6 +149,8 @@ class BodyEditor(QWidget):
         self.edit.setFocus()
 
     def _prefix_lines(self, start: int | None) -> None:
+        from PySide6.QtGui import QTextCursor
+
         cursor = self.edit.textCursor()
         first, last = sorted((cursor.anchor(), cursor.position()))
         cursor.setPosition(first)
