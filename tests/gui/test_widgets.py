@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from person import painted_background
-from PySide6.QtCore import QPoint
+from person import painted_background, press, type_text
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdock_desktop.ui.composer.editors import BodyEditor
 from flowdock_desktop.ui.theme import apply_theme
 from flowdock_desktop.ui.widgets import Banner, StatusBadge, labelled_field
 
@@ -211,3 +212,24 @@ def test_an_unticked_box_an_unchosen_option_and_an_empty_field_are_plain_to_see(
         assert outline >= 3.0, f"{kind.__name__} outline {outline:.2f}:1 on {scheme}"
     finally:
         apply_theme(qapp, "light")
+
+
+def test_the_message_editors_formatting_keys_write_markdown_where_the_cursor_is(qtbot):
+    """Ctrl+I, Ctrl+K and the numbered list, typed as a person types: each writes its
+    Markdown at the cursor (the text cursor's type is made only when they are used)."""
+    editor = BodyEditor("Message text", toolbar=True)
+    qtbot.addWidget(editor)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.edit.setFocus()
+    qtbot.waitUntil(editor.edit.hasFocus)
+    type_text(qtbot, "see ")
+    press(qtbot, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)  # the cursor between _ _
+    type_text(qtbot, "this")
+    press(qtbot, Qt.Key.Key_End)
+    type_text(qtbot, " at ")
+    press(qtbot, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)  # "https://" chosen
+    type_text(qtbot, "https://example.org")
+    assert editor.text() == "see _this_ at [link text](https://example.org)"
+    qtbot.mouseClick(editor.tools["numbers"], Qt.MouseButton.LeftButton)
+    assert editor.text() == "1. see _this_ at [link text](https://example.org)"
