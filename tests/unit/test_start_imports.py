@@ -142,8 +142,8 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
     # thread list (the id field's suggestions): both are read right after it shows, so their
     # stores' modules (and the socket module the outbox's claims name the host with) are not
     # loaded before it, nor is the sending service made (with its retry policy); nor are the
-    # Python types of the rows and headers of the tabs not shown, or of the text cursor the
-    # formatting buttons use. Then the footer says what the outbox holds.
+    # Python types of the rows and headers of the tabs not shown, of the text cursor the
+    # formatting buttons use, or of dialogs. Then the footer says what the outbox holds.
     code = GUI_CHILD + (
         "from flowdock_desktop.ui import app as gui\n"
         "from flowdock_desktop.context import AppContext\n"
@@ -163,7 +163,7 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
         "        if name in sys.modules:\n"
         "            report('loaded before the message: ' + name)\n"
         "    from PySide6 import QtGui, QtWidgets\n"
-        "    for name in ('QTreeWidgetItem', 'QHeaderView', 'QTextCursor'):\n"
+        "    for name in ('QTreeWidgetItem', 'QHeaderView', 'QTextCursor', 'QDialog'):\n"
         "        if name in vars(QtWidgets) or name in vars(QtGui):\n"
         "            report('loaded before the message: ' + name)\n"
         "    def footer_filled():\n"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.store.templates import Template
@@ -112,6 +112,8 @@ class TemplatesController(QObject):
         values: dict[str, str] = {}
         if template.placeholders:
             # Loaded when first asked for, not with the window (its Qt types come with it).
+            from PySide6.QtWidgets import QDialog
+
             from flowdock_desktop.ui.composer.placeholder_dialog import PlaceholderDialog
 
             dialog = PlaceholderDialog(template, self._parent)
