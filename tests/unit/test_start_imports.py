@@ -12,13 +12,19 @@ HEAVY = ("starlette", "uvicorn", "keyring", "httpx", "authlib", "sqlite3", "PySi
 
 
 #: The start of a child that opens windows offscreen on a fresh profile; ``report(text)``
-#: puts ``text`` among the names ``_loaded_after`` returns.
+#: puts ``text`` among the names ``_loaded_after`` returns, ``report_types(names, prefix)``
+#: reports each of PySide's classes in ``names`` whose Python type has been made.
 GUI_CHILD = (
     "import os, tempfile\n"
     "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
     "os.environ['FLOWDOCK_DESKTOP_HOME'] = tempfile.mkdtemp()\n"
     "def report(text):\n"
     "    sys.modules[text] = sys\n"
+    "def report_types(names, prefix):\n"
+    "    from PySide6 import QtGui, QtWidgets\n"
+    "    made = {*vars(QtGui), *vars(QtWidgets)}\n"
+    "    for name in set(names) & made:\n"
+    "        report(prefix + name)\n"
 )
 
 
@@ -106,7 +112,7 @@ def test_a_gui_start_makes_the_python_types_of_only_the_events_it_handles():
     # paint, a field's message and a banner shown (each re-colours on a light/dark switch)
     # must not: events nobody here handles keep no Python type.
     code = GUI_CHILD + (
-        "from PySide6 import QtGui, QtWidgets\n"
+        "from PySide6 import QtWidgets\n"
         "from PySide6.QtWidgets import QLineEdit, QVBoxLayout\n"
         "from flowdock_desktop.ui import app as gui\n"
         "from flowdock_desktop.ui.first_paint import after_first_paint\n"
@@ -129,12 +135,11 @@ def test_a_gui_start_makes_the_python_types_of_only_the_events_it_handles():
         "app.exec()\n"
         "context.close()\n"
         "assert painted\n"
-        "for name in ('QFileOpenEvent', 'QTabletEvent', 'QHelpEvent', 'QStatusTipEvent'):\n"
-        "    if name in vars(QtGui) or name in vars(QtWidgets):\n"
-        "        report(name + ' made')\n"
+        "report_types(['QFileOpenEvent', 'QTabletEvent', 'QHelpEvent', 'QStatusTipEvent'],\n"
+        "             'made: ')\n"
     )
     loaded = set(_loaded_after(code))
-    assert [name for name in loaded if name.endswith(" made")] == []
+    assert [name for name in loaded if name.startswith("made: ")] == []
 
 
 def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
@@ -162,10 +167,8 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
         "    for name in [*stores, 'socket', 'flowdock_desktop.api.retry']:\n"
         "        if name in sys.modules:\n"
         "            report('loaded before the message: ' + name)\n"
-        "    from PySide6 import QtGui, QtWidgets\n"
-        "    for name in ('QTreeWidgetItem', 'QHeaderView', 'QTextCursor', 'QDialog'):\n"
-        "        if name in vars(QtWidgets) or name in vars(QtGui):\n"
-        "            report('loaded before the message: ' + name)\n"
+        "    types = ['QTreeWidgetItem', 'QHeaderView', 'QTextCursor', 'QDialog']\n"
+        "    report_types(types, 'loaded before the message: ')\n"
         "    def footer_filled():\n"
         "        footer.append(window.outbox_label.full_text())\n"
         "        if footer[-1]:\n"
