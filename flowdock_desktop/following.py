@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flowdock_desktop.api.html import html_to_text
-from flowdock_desktop.sending import ThreadView
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.models import Message
+    from flowdock_desktop.sending import ThreadView
 
 __all__ = ["ThreadBoard", "describe", "thread_message"]
 

@@ -194,7 +194,7 @@ class FormState:
 
     def errors(self) -> FieldErrors:
         """What keeps this message from being sent, under the validator's dotted keys."""
-        from flowdock_desktop.sending import payload_errors
+        from flowdock_desktop.compose.payload import payload_errors
 
         return payload_errors(self.raw_payload())
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowdock_desktop.sending import _all_text, _not_text, payload_errors
+from flowdock_desktop.compose.payload import _all_text, _not_text, payload_errors
 
 GOOD = {
     "event": "activity",

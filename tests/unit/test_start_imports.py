@@ -79,6 +79,9 @@ def test_the_composer_loads_its_dialogs_and_setup_code_when_used():
         "flowdock_desktop.store.history",
         "socket",
         "flowdock_desktop.api.retry",
+        # The sending service's module (its dataclasses): the form's check and the preview's
+        # curl command live in compose.payload.
+        "flowdock_desktop.sending",
         # The standard library's uuid and platform (its regular expressions): ids are made
         # and crash reports written later.
         "uuid",
@@ -146,9 +149,10 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
     # The message a person waits for needs neither the outbox (the footer's line) nor the
     # thread list (the id field's suggestions): both are read right after it shows, so their
     # stores' modules (and the socket module the outbox's claims name the host with) are not
-    # loaded before it, nor is the sending service made (with its retry policy); nor are the
-    # Python types of the rows and headers of the tabs not shown, of the text cursor the
-    # formatting buttons use, or of dialogs. Then the footer says what the outbox holds.
+    # loaded before it, nor is the sending service made (nor its module loaded, nor its retry
+    # policy); nor are the Python types of the rows and headers of the tabs not shown, of the
+    # text cursor the formatting buttons use, or of dialogs. Then the footer says what the
+    # outbox holds.
     code = GUI_CHILD + (
         "from flowdock_desktop.ui import app as gui\n"
         "from flowdock_desktop.context import AppContext\n"
@@ -164,7 +168,8 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
         "footer = []\n"
         "def shown():\n"
         "    stores = ('flowdock_desktop.store.outbox', 'flowdock_desktop.store.history')\n"
-        "    for name in [*stores, 'socket', 'flowdock_desktop.api.retry']:\n"
+        "    for name in [*stores, 'socket', 'flowdock_desktop.api.retry',\n"
+        "                 'flowdock_desktop.sending']:\n"
         "        if name in sys.modules:\n"
         "            report('loaded before the message: ' + name)\n"
         "    types = ['QTreeWidgetItem', 'QHeaderView', 'QTextCursor', 'QDialog']\n"

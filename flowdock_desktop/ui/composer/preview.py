@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
 from flowdock_desktop.api.messages import PayloadError, ThreadMessage
+from flowdock_desktop.compose.payload import curl_command
 from flowdock_desktop.compose.presenters import count
-from flowdock_desktop.sending import curl_command
 from flowdock_desktop.ui.theme import follow_scheme
 from flowdock_desktop.ui.widgets import FieldMessage, badge_html
 

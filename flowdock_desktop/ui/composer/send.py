@@ -11,13 +11,12 @@ from PySide6.QtWidgets import QProgressBar, QPushButton
 
 from flowdock_desktop.api.errors import GoneError, ValidationError
 from flowdock_desktop.compose.presenters import sent_text
-from flowdock_desktop.sending import SendResult
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 
 if TYPE_CHECKING:
-    from flowdock_desktop.sending import SendService
+    from flowdock_desktop.sending import SendResult, SendService
 
 
 class SendController(QObject):

@@ -10,14 +10,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdock_desktop.api.messages import Status
 from flowdock_desktop.problems import explain_briefly
-from flowdock_desktop.sending import ThreadListing, ThreadView
 from flowdock_desktop.ui.composer.live import ThreadsFollower
 from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.models import Thread
-    from flowdock_desktop.sending import SendService
+    from flowdock_desktop.sending import SendService, ThreadListing, ThreadView
 
 
 class ThreadsController(QObject):

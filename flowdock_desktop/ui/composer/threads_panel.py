@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
 from flowdock_desktop.compose.presenters import count
-from flowdock_desktop.sending import ThreadView
 from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTreeWidgetItem
 
     from flowdock_desktop.api.models import Message
+    from flowdock_desktop.sending import ThreadView
 
 
 def _when(value: datetime | float | None) -> str:

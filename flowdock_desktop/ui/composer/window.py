@@ -42,7 +42,6 @@ from flowdock_desktop.auth.recorded import recorded_name
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.compose.presenters import outbox_names
 from flowdock_desktop.problems import NextStep, explain_and_report
-from flowdock_desktop.sending import SendResult, SendService
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui import collector
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog
 
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.sending import SendResult, SendService
     from flowdock_desktop.ui.composer.announcement import AnnouncementForm
 
 log = logging.getLogger(__name__)
@@ -260,6 +260,8 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         send, the outbox's first read or the threads' first list, all after the message shows
         (and the retry policy's module with it)."""
         if self._service is None:
+            from flowdock_desktop.sending import SendService
+
             self._service = SendService(self.context)
         return self._service
 
