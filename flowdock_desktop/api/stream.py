@@ -185,6 +185,9 @@ class FlowStream:
                     response.read()
                     raise error_from_response(response)
                 self._hold(response)
+                # Cancelled while connecting, before there was a socket to shut down: it
+                # must not read on (it held a background thread until its idle timeout).
+                token.raise_if_cancelled()
                 _tell(on_status, StreamStatus("live"))
                 if self.framing == SSE_FRAMING:
                     yield from self._sse(response)

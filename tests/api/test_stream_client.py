@@ -178,3 +178,32 @@ def test_a_stopped_server_is_retried_until_it_is_back(make_server) -> None:  # n
         assert item.message["id"] == posted["id"]
     finally:
         assert isinstance(following.stop(), Cancelled)
+
+
+def test_a_stream_cancelled_while_connecting_stops_once_connected(server) -> None:
+    """Cancelled before its socket exists (so there is nothing to shut down yet), the stream
+    stops as soon as it has connected instead of reading on: it used to hold its background
+    thread until the idle timeout, and the GUI has only six."""
+    token = CancelToken()
+    states: list[str] = []
+
+    def on_status(status: StreamStatus) -> None:
+        states.append(status.state)
+        if status.state == "connecting":
+            token.cancel()  # the window closed while the stream was connecting
+
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in FlowStream(server.base_url, ["acme/main"], auth=AUTH).follow(token, on_status):
+                pass
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(WAIT)
+    assert not thread.is_alive(), "the cancelled stream went on reading"
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+    assert "live" not in states
