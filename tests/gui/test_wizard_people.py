@@ -137,6 +137,18 @@ def _composer_on_a_small_screen(qtbot, router: WindowRouter):
     return composer
 
 
+def _composer_after_a_restart(qtbot, profile_dir, server: SandboxServer):
+    """The second start: the same profile, the sandbox still running, the composer the
+    router opens at 1,024x700. Returns the new context (the caller closes it) and the window."""
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = server
+    try:
+        return again, _composer_on_a_small_screen(qtbot, WindowRouter(again))
+    except BaseException:
+        again.close()
+        raise
+
+
 def _signing_in_by_enter(context: AppContext, qtbot):
     """The wizard walked by Enter to the sign-in page, and Enter there: the browser is out
     (the scripted one, which does not approve by itself). Returns the wizard and the page."""
@@ -527,10 +539,8 @@ def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_
     finally:
         _quit(context)
 
-    again = AppContext(Profile.resolve(profile_dir))
-    again.sandbox = server
+    again, composer = _composer_after_a_restart(qtbot, profile_dir, server)
     try:
-        composer = _composer_on_a_small_screen(qtbot, WindowRouter(again))
         assert composer.views.mode == "announcement"
     finally:
         again.close()
@@ -600,10 +610,8 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
     finally:
         _quit(context)
 
-    again = AppContext(Profile.resolve(profile_dir))
-    again.sandbox = server
+    again, composer = _composer_after_a_restart(qtbot, profile_dir, server)
     try:
-        composer = _composer_on_a_small_screen(qtbot, WindowRouter(again))
         assert composer.form.author_name.text() == seed.DEMO_USER_NAME
         panel = composer.outbox_panel
         press_mnemonic(qtbot, "o")
