@@ -7,6 +7,8 @@ widget claims.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from person import (
@@ -16,6 +18,7 @@ from person import (
     mnemonics,
     press,
     press_mnemonic,
+    tab_to,
     type_over,
     type_text,
 )
@@ -209,3 +212,31 @@ def test_every_mnemonic_on_screen_is_unique(qtbot, composer_context, sandbox, op
             assert duplicate_mnemonics(window) == {}, (view, window.right_tabs.tabText(tab))
             if window.right_tabs.currentWidget() is window.outbox_panel:
                 assert {"r", "c"} <= letters  # Load into fo&rm, Dis&card…
+
+
+def test_json_typed_and_sent_at_once_goes_out_as_typed(
+    qtbot, composer_context, sandbox, open_composer
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("full")
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Typed in the form")
+    qtbot.waitUntil(lambda: "Typed in the form" in window.preview.json_edit.toPlainText())
+    data = json.loads(window.preview.json_edit.toPlainText())
+
+    press_mnemonic(qtbot, "j")  # the &JSON tab, then Tab into its text
+    tab_to(qtbot, window.preview.json_edit)
+    type_over(qtbot, '{"title": ')  # broken, and Send pressed before the pause is over
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "Not sent: the JSON tab" in window.banner.text
+    assert "not valid JSON" in window.preview.json_message.text()
+    assert focused() is window.preview.json_edit
+    assert composer_context.outbox.list(integration.id) == []
+
+    data["thread"]["title"] = "Typed in the JSON"
+    type_over(qtbot, json.dumps(data))
+    result = send_with_keys(qtbot, window)  # at once: the edit's pause is not over
+    stored = messages_by_uuid(sandbox, result.uuid)[0]
+    assert stored["thread"]["title"] == "Typed in the JSON"
+    assert window.form.thread_title.text() == "Typed in the JSON"

@@ -212,7 +212,13 @@ class PreviewPane(QTabWidget):
             self._card_html = html
             self.browser.setHtml(html)
         # While the person types JSON, their text stays; it is re-formatted once they leave it.
-        if not self.json_edit.hasFocus() and payload != self._json_from:
+        # An edit not yet applied stays too, focused or not: the form it is about to change
+        # would otherwise write over it first (a threads listing arriving, say).
+        if (
+            not self.json_edit.hasFocus()
+            and not self._json_timer.isActive()
+            and payload != self._json_from
+        ):
             self.set_json_text(json.dumps(payload, indent=2, ensure_ascii=False))
             self._json_from = payload
         self._refresh_curl()
@@ -276,6 +282,20 @@ class PreviewPane(QTabWidget):
             return None
         self.json_message.clear_message()
         return data
+
+    def flush_json(self) -> bool:
+        """Apply a JSON edit still waiting for its pause now (a send must not go out without
+        it); False while the person's own JSON text is not a valid message, so the form is not
+        what the JSON tab shows."""
+        if self._json_timer.isActive():
+            self._json_timer.stop()
+            self._apply_json()
+        return not (self._json_from is None and self.json_message.is_error)
+
+    def show_json(self) -> None:
+        """Bring the JSON tab forward with the cursor in its text."""
+        self.setCurrentWidget(self.json_edit.parentWidget())
+        self.json_edit.setFocus()
 
     def _apply_json(self) -> None:
         data = self.json_payload()

@@ -684,6 +684,15 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         if not integration.is_active:
             self._show_removed(None)
             return
+        if not self.preview.flush_json():
+            self.right_tabs.setCurrentWidget(self.preview)
+            self.preview.show_json()
+            self.banners.show(
+                "error",
+                "Not sent: the JSON tab's text is not a message the form can take. Fix it as "
+                "its message says, or change the form to start the JSON again from the form.",
+            )
+            return
         errors = self.form.errors()
         if errors:
             self.views.mark(errors)
