@@ -75,6 +75,11 @@ class ThreadsController(QObject):
         if self._ready:
             self.refresh()
 
+    @property
+    def ready(self) -> bool:
+        """The window has shown its message, and the first listing has been asked for."""
+        return self._ready
+
     def _window_ready(self) -> None:
         self._ready = True
         self._follow(self.integration_id)
