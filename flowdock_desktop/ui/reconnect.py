@@ -60,7 +60,13 @@ def _offer(window: Any) -> None:
     from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
 
     integration = window.integration
-    if integration is not None and integration.id in window.integrations.needs_sign_in:
+    # The check may have read the list before the integration was found removed in Flowdock
+    # (which deletes its flow token): a removed one is set up again, never reconnected.
+    if (
+        integration is not None
+        and integration.is_active
+        and integration.id in window.integrations.needs_sign_in
+    ):
         window.banners.show(
             "warning",
             needs_sign_in_text(integration),

@@ -379,6 +379,40 @@ def test_removed_integration_is_explained_and_can_be_set_up_again(
         qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
 
 
+def test_a_flow_token_check_begun_before_the_removal_does_not_offer_reconnect(
+    qtbot, context, sandbox, open_window, monkeypatch
+):
+    """The check for lost flow tokens reads the integrations when the window shows; the
+    send that finds the integration removed deletes its token. A check that read the list
+    before that must not replace "Set it up again" with "needs sign-in: Reconnect"."""
+    from flowdock_desktop.ui import reconnect
+
+    # Each offer made, and whether the window then held the integration as lacking its token.
+    offered: list[bool] = []
+    offer = reconnect._offer
+    monkeypatch.setattr(
+        reconnect,
+        "_offer",
+        lambda window: (
+            offer(window),
+            offered.append(window.integration.id in window.integrations.needs_sign_in),
+        ),
+    )
+    integration, source = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    qtbot.waitUntil(lambda: offered == [False], timeout=WAIT)  # the window's own check
+    fill(qtbot, window)
+    before = context.integrations.list()  # as a check reads it: still working
+    sandbox.state.delete_source_by_id(source.id)
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "removed in Flowdock" in window.banner.text, timeout=WAIT)
+    reconnect.show_flow_token_state(window, before)
+    qtbot.waitUntil(lambda: True in offered, timeout=WAIT)  # the stale check's answer
+    assert "removed in Flowdock" in window.banner.text
+    assert window.banner.button.text() == "Set it up again"
+    assert "removed in Flowdock" in listed(window, integration.id).text()
+
+
 def test_draft_is_saved_and_restored(qtbot, context, sandbox, open_window):
     integration, _ = make_integration(context, sandbox.base_url)
     window = open_window(integration.id)
