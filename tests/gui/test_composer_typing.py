@@ -240,3 +240,31 @@ def test_json_typed_and_sent_at_once_goes_out_as_typed(
     stored = messages_by_uuid(sandbox, result.uuid)[0]
     assert stored["thread"]["title"] == "Typed in the JSON"
     assert window.form.thread_title.text() == "Typed in the JSON"
+
+
+def test_json_typed_just_before_closing_is_kept_in_the_draft(
+    qtbot, composer_context, sandbox, open_composer
+):
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("full")
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Typed in the form")
+    qtbot.waitUntil(lambda: "Typed in the form" in window.preview.json_edit.toPlainText())
+    data = json.loads(window.preview.json_edit.toPlainText())
+    press_mnemonic(qtbot, "j")
+    tab_to(qtbot, window.preview.json_edit)
+    data["thread"]["title"] = "Typed in the JSON"
+    type_over(qtbot, json.dumps(data))
+    press(qtbot, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)  # File > Close, at once
+    # Applied as the window closed, not by the edit's pause ending later: after the last
+    # window the app has quit, and no timer runs any more.
+    assert not window.isVisible()
+    assert window.form.thread_title.text() == "Typed in the JSON"
+    qtbot.waitUntil(
+        lambda: (
+            (composer_context.drafts.load(integration.id) or {}).get("thread_title")
+            == "Typed in the JSON"
+        ),
+        timeout=WAIT,
+    )

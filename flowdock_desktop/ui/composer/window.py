@@ -373,7 +373,8 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         send.triggered.connect(self.send)
         self.file_menu.addSeparator()
         close = self.file_menu.addAction("&Close")
-        close.setShortcut(QKeySequence.StandardKey.Close)
+        # Every key the platform has for it: on some, Ctrl+F4 comes first and Ctrl+W second.
+        close.setShortcuts(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
         # Every window closes as it would by itself (a draft is kept, a wizard with typed
         # details asks first); the app ends when the last one has.
@@ -783,6 +784,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     def closeEvent(self, event: Any) -> None:
         self.outbox.stop()
         self.threads.stop()
+        self.preview.flush_json()  # JSON typed a moment ago goes into the draft with the form
         self.drafts.flush()
         self.request_log.unfollow()
         # Off the GUI thread: closing waits for connections that may still be busy.
