@@ -6,6 +6,7 @@
 - ``labelled_field``: a label, a widget and its ``FieldMessage`` wired for accessibility.
 - ``ElidedLabel``: one line of status that is cut to fit instead of widening its window.
 - ``keep_focus_place``, ``show_built``: for parts built after their window was put together.
+- ``tab_mnemonics_enter``: Alt+letter on a tab puts the keyboard focus in the tab shown.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -116,14 +118,15 @@ def keep_focus_place(built: QWidget, after: QWidget | None = None) -> None:
 
     Qt puts a widget added to a window last in the window's focus chain, so Tab would reach
     it after everything else. Its widgets that take the focus are moved, in their own order,
-    to follow ``after``, by default the last widget before ``built`` that takes the focus
-    (``built`` itself is where it was placed when the window was put together)."""
-    if after is None:
-        after = built.previousInFocusChain()
-        while after is not built and after.focusPolicy() == Qt.FocusPolicy.NoFocus:
-            after = after.previousInFocusChain()
-        if after is built:
-            return  # nothing before it takes the focus: its place is as good as any
+    to follow ``after`` (or the last widget before it that takes the focus), by default the
+    last such widget before ``built`` (``built`` itself is where it was placed when the
+    window was put together)."""
+    # Qt orders only widgets that take the focus: the place is after the last such widget.
+    after = built.previousInFocusChain() if after is None else after
+    while after is not built and after.focusPolicy() == Qt.FocusPolicy.NoFocus:
+        after = after.previousInFocusChain()
+    if after is built:
+        return  # nothing before it takes the focus: its place is as good as any
     chain: list[QWidget] = []
     widget = built.nextInFocusChain()
     while built.isAncestorOf(widget):
@@ -132,6 +135,54 @@ def keep_focus_place(built: QWidget, after: QWidget | None = None) -> None:
         widget = widget.nextInFocusChain()
     for before, widget in zip([after, *chain], chain, strict=False):
         QWidget.setTabOrder(before, widget)
+
+
+def first_tab_stop(within: QWidget) -> QWidget | None:
+    """The first widget in ``within`` (or ``within`` itself) that Tab reaches, in the
+    window's Tab order (parts built later were moved in it: see ``keep_focus_place``)."""
+
+    def stop(widget: QWidget) -> bool:
+        return bool(
+            widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and widget.isVisible()
+            and widget.isEnabled()
+        )
+
+    start = within.window()
+    widget = start
+    while True:
+        if (widget is within or within.isAncestorOf(widget)) and stop(widget):
+            return widget
+        widget = widget.nextInFocusChain()
+        if widget is start:
+            return None
+
+
+class _TabMnemonics(QObject):
+    """Watches a tab bar's mnemonics for ``tab_mnemonics_enter``."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Shortcut:
+            return False
+        # The tab bar shows the tab (its page built then, if built when first shown), and the
+        # focus goes in before the next key is read.
+        handled = watched.event(event)
+        self._enter()
+        return handled
+
+    def _enter(self) -> None:
+        tabs = self.parent()
+        page = tabs.currentWidget() if isinstance(tabs, QTabWidget) else None
+        target = first_tab_stop(page) if page is not None else None
+        if target is not None:
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+
+def tab_mnemonics_enter(tabs: QTabWidget) -> None:
+    """Alt+letter on one of ``tabs``' tabs shows it and puts the keyboard focus in it, on its
+    first Tab stop, as a label's mnemonic does for its field. Qt only shows the tab and leaves
+    the focus where it was: the next keys went to a field the person no longer saw."""
+    tabs.tabBar().installEventFilter(_TabMnemonics(tabs))
 
 
 def show_built(parent: QWidget) -> None:

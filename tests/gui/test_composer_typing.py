@@ -18,7 +18,6 @@ from person import (
     mnemonics,
     press,
     press_mnemonic,
-    tab_to,
     type_over,
     type_text,
 )
@@ -225,8 +224,8 @@ def test_json_typed_and_sent_at_once_goes_out_as_typed(
     qtbot.waitUntil(lambda: "Typed in the form" in window.preview.json_edit.toPlainText())
     data = json.loads(window.preview.json_edit.toPlainText())
 
-    press_mnemonic(qtbot, "j")  # the &JSON tab, then Tab into its text
-    tab_to(qtbot, window.preview.json_edit)
+    press_mnemonic(qtbot, "j")  # the &JSON tab, the cursor in its text
+    qtbot.waitUntil(lambda: focused() is window.preview.json_edit, timeout=WAIT)
     type_over(qtbot, '{"title": ')  # broken, and Send pressed before the pause is over
     press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert "Not sent: the JSON tab" in window.banner.text
@@ -253,7 +252,7 @@ def test_json_typed_just_before_closing_is_kept_in_the_draft(
     qtbot.waitUntil(lambda: "Typed in the form" in window.preview.json_edit.toPlainText())
     data = json.loads(window.preview.json_edit.toPlainText())
     press_mnemonic(qtbot, "j")
-    tab_to(qtbot, window.preview.json_edit)
+    qtbot.waitUntil(lambda: focused() is window.preview.json_edit, timeout=WAIT)
     data["thread"]["title"] = "Typed in the JSON"
     type_over(qtbot, json.dumps(data))
     press(qtbot, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)  # File > Close, at once
@@ -268,3 +267,34 @@ def test_json_typed_just_before_closing_is_kept_in_the_draft(
         ),
         timeout=WAIT,
     )
+
+
+def test_tab_follows_the_form_in_reading_order_and_a_tab_mnemonic_enters_its_tab(
+    qtbot, composer_context, sandbox, open_composer
+):
+    """Found walking the composer under X: Tab from the thread title went to the
+    integrations' Add… button (the title had been moved after the integration list), and
+    Alt+J showed the JSON tab with the cursor still in the form, so what was typed next went
+    into a field out of sight (and a space typed on Add… opened a wizard)."""
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    window = open_composer(integration.id)
+    window.views.show("full")
+    form = window.form
+    press_mnemonic(qtbot, "i")
+    assert focused() is form.thread_title
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is form.external_thread_id
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is form.status_value
+    press(qtbot, Qt.Key.Key_Backtab)
+    press(qtbot, Qt.Key.Key_Backtab)
+    assert focused() is form.thread_title
+    press(qtbot, Qt.Key.Key_Backtab)  # before the form: the template bar's last button
+    assert focused() is window.template_bar.save_button
+
+    press_mnemonic(qtbot, "j")
+    qtbot.waitUntil(lambda: focused() is window.preview.json_edit, timeout=WAIT)
+    press_mnemonic(qtbot, "o")
+    qtbot.waitUntil(lambda: focused() is window.outbox_panel.tree, timeout=WAIT)
+    press_mnemonic(qtbot, "q")
+    qtbot.waitUntil(lambda: window.request_log.isAncestorOf(focused()), timeout=WAIT)

@@ -24,7 +24,7 @@ from flowdock_desktop.api.messages import PayloadError, ThreadMessage
 from flowdock_desktop.compose.payload import curl_command
 from flowdock_desktop.compose.presenters import count
 from flowdock_desktop.ui.theme import follow_scheme
-from flowdock_desktop.ui.widgets import FieldMessage, badge_html
+from flowdock_desktop.ui.widgets import FieldMessage, badge_html, tab_mnemonics_enter
 
 if TYPE_CHECKING:
     from flowdock_desktop.api.models import Thread
@@ -183,6 +183,7 @@ class PreviewPane(QTabWidget):
         layout.addWidget(self.curl_edit)
         layout.addLayout(row)
         self.addTab(curl_page, "c&url")
+        tab_mnemonics_enter(self)
 
         follow_scheme(self._scheme_applied)
         self._json_timer = QTimer(self, singleShot=True, interval=300)

@@ -62,7 +62,13 @@ from flowdock_desktop.ui.first_paint import ReportsFirstPaint, after_first_paint
 from flowdock_desktop.ui.help_actions import add_help_actions, open_team_inbox
 from flowdock_desktop.ui.reconnect import show_flow_token_state
 from flowdock_desktop.ui.tasks import run_task
-from flowdock_desktop.ui.widgets import Banner, ElidedLabel, keep_focus_place, show_built
+from flowdock_desktop.ui.widgets import (
+    Banner,
+    ElidedLabel,
+    keep_focus_place,
+    show_built,
+    tab_mnemonics_enter,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog
@@ -88,6 +94,8 @@ def _scrolling(widget: QWidget | None) -> QScrollArea:
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
+    # Not a Tab stop of its own (it shows no focus); it still scrolls to the field Tab reaches.
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     if widget is not None:
         scroll.setWidget(widget)
     return scroll
@@ -327,6 +335,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.right_tabs.addTab(self.threads_panel, "Threads")  # Alt+R is Reconnect's
         self.right_tabs.addTab(self.outbox_panel, "&Outbox")
         self.right_tabs.addTab(self.request_log, "Re&quest log")
+        tab_mnemonics_enter(self.right_tabs)
 
         # Narrow screens: every pane can shrink, the form scrolls, and the side panes can be
         # dragged shut; nothing asks for more than a 1,024-pixel screen has.
@@ -344,7 +353,6 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.setCentralWidget(self.splitter)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self).activated.connect(self.send)
-        self.setTabOrder(self.integrations_panel.list, self.form.thread_title)
 
     @property
     def announcement(self) -> AnnouncementForm:
