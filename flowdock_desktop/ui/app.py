@@ -88,11 +88,25 @@ class WindowRouter(QObject):
         api_url: str | None = None,
         reconnect: Integration | None = None,
     ):
-        from flowdock_desktop.ui.wizard import SetupWizard
+        from flowdock_desktop.ui.wizard import PageId, SetupWizard
 
+        # Asked again for the same setup while one is under way (Add… pressed twice, say):
+        # that wizard comes to the front, rather than a second one over it.
+        key = (setup_link, api_url, reconnect.id if reconnect else None)
+        for window in self.windows:
+            if (
+                isinstance(window, SetupWizard)
+                and window.isVisible()
+                and window.property("opened_for") == repr(key)
+                and window.currentId() != PageId.DONE
+            ):
+                window.raise_()
+                window.activateWindow()
+                return window
         wizard = SetupWizard(
             self.context, setup_link=setup_link, api_url=api_url, reconnect=reconnect
         )
+        wizard.setProperty("opened_for", repr(key))
         wizard.open_composer_requested.connect(self.open_composer)
         wizard.integration_created.connect(self._integration_created)
         return self._keep(wizard)

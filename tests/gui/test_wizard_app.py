@@ -110,3 +110,36 @@ def test_links_from_the_desktop_open_the_wizard_or_the_settings(qtbot, qapp, con
         assert dialog.integration.id == integration.id
     finally:
         qapp.removeEventFilter(filter_)
+
+
+def test_add_pressed_twice_brings_the_open_wizard_forward_instead_of_a_second(qtbot, context):
+    """Found walking the composer under X: each press of Add… opened one more wizard over the
+    last, all alike."""
+    from PySide6.QtCore import Qt
+
+    from flowdock_desktop.ui.wizard import PageId
+
+    router = WindowRouter(context)
+    _wizard_to_done(qtbot, router)
+    composer = router.open_composer()
+    qtbot.addWidget(composer)
+    add = composer.integrations_panel.add_button
+    qtbot.waitUntil(add.isVisible, timeout=10_000)
+
+    def open_wizards() -> list[SetupWizard]:
+        return [
+            w
+            for w in router.windows
+            if isinstance(w, SetupWizard) and w.isVisible() and w.currentId() != PageId.DONE
+        ]
+
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    assert len(open_wizards()) == 1
+    wizard = open_wizards()[0]
+    qtbot.addWidget(wizard)
+    wizard.reject()  # closed: the next Add… starts afresh
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=10_000)
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    assert len(open_wizards()) == 1 and open_wizards()[0] is not wizard
+    qtbot.addWidget(open_wizards()[0])
