@@ -594,7 +594,7 @@ def test_a_damaged_or_unreadable_outbox_message_is_explained_and_can_be_discarde
 
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 2, timeout=WAIT)
     shown = row(damaged.id)
-    assert (shown.text(0), shown.text(2)) == ("damaged", "(damaged message)")
+    assert (shown.text(0), shown.text(1)) == ("damaged", "(damaged message)")
     assert "damaged" in shown.text(5) and "discard it" in shown.text(5)
     panel.tree.setCurrentItem(shown)
     assert not panel.retry_button.isEnabled() and not panel.load_button.isEnabled()

@@ -569,7 +569,15 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
 
     def outbox_rows(composer) -> list[str]:
         tree = composer.outbox_panel.tree
-        return [tree.topLevelItem(i).text(2) for i in range(tree.topLevelItemCount())]
+        return [tree.topLevelItem(i).text(1) for i in range(tree.topLevelItemCount())]
+
+    def title_shown_whole(composer) -> bool:
+        """The Title column ends inside the list as it shows on the screen."""
+        tree = composer.outbox_panel.tree
+        header = tree.header()
+        return header.sectionViewportPosition(1) + header.sectionSize(1) <= (
+            tree.viewport().width()
+        )
 
     try:
         router = WindowRouter(context)
@@ -600,6 +608,7 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
         qtbot.waitUntil(
             lambda: outbox_rows(composer) == ["Office news: Lunch moved to one"], timeout=WAIT
         )
+        assert title_shown_whole(composer)  # at 1,024x700, beside the state
         tab_to(qtbot, panel.tree)
         press(qtbot, Qt.Key.Key_Down)
         qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)

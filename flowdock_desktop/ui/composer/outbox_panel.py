@@ -38,7 +38,9 @@ class OutboxPanel(QWidget):
     load_requested = Signal(int)
     discard_requested = Signal(int)
 
-    COLUMNS = ("State", "Integration", "Title", "Tries", "Next try", "Problem")
+    # The title (what the person wrote) next to the state: on a 1,024-pixel screen the tab is
+    # narrow, and the integration (most people have one) is what can be cut.
+    COLUMNS = ("State", "Title", "Integration", "Tries", "Next try", "Problem")
     _STATE_WORDS: ClassVar[dict[str, str]] = {
         "queued": "waiting",
         "sending": "sending",
@@ -135,8 +137,8 @@ class OutboxPanel(QWidget):
             row = QTreeWidgetItem(
                 [
                     "damaged" if item.damaged else self._STATE_WORDS.get(item.state, item.state),
-                    names.get(item.integration_id, "(removed integration)"),
                     outbox_heading(item),
+                    names.get(item.integration_id, "(removed integration)"),
                     str(item.attempts),
                     next_try,
                     item.last_error or "",
