@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 import sqlite3
+import string
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,8 +21,10 @@ __all__ = [
     "Template",
     "TemplateNameTakenError",
     "TemplateStore",
+    "builtin_name",
     "placeholders",
     "render",
+    "user_name_key",
 ]
 
 # `{name}`: a placeholder. Deliberately not str.format: user text may contain braces,
@@ -224,6 +227,22 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
 
 _BUILTIN_BY_KEY = {t.name.casefold(): t for t in BUILTIN_TEMPLATES}
 
+# SQLite's NOCASE collation (the templates table's names) folds the case of ASCII letters only.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def builtin_name(name: str) -> str | None:
+    """The name of the built-in template ``name`` stands for (trimmed, ignoring case), the way
+    ``TemplateStore.save`` refuses it; None for any other name."""
+    builtin = _BUILTIN_BY_KEY.get(name.strip().casefold())
+    return builtin.name if builtin is not None else None
+
+
+def user_name_key(name: str) -> str:
+    """``name`` as the store compares the names of the user's templates: trimmed, ignoring
+    the case of ASCII letters only (two names with equal keys are one template)."""
+    return name.strip().translate(_ASCII_LOWER)
+
 
 def _copy(template: Template) -> Template:
     # Callers get their own fields to edit; the built-in data stays pristine.
@@ -249,9 +268,9 @@ class TemplateStore:
         return [*map(_copy, BUILTIN_TEMPLATES), *(_user_template(row) for row in rows)]
 
     def get(self, name: str) -> Template | None:
-        builtin = _BUILTIN_BY_KEY.get(name.strip().casefold())
+        builtin = builtin_name(name)
         if builtin is not None:
-            return _copy(builtin)
+            return _copy(_BUILTIN_BY_KEY[builtin.casefold()])
         rows = self._db.query("SELECT name, fields FROM templates WHERE name = ?", (name.strip(),))
         return _user_template(rows[0]) if rows else None
 
@@ -261,7 +280,7 @@ class TemplateStore:
         clean_name = name.strip()
         if not clean_name:
             raise ValueError("A template needs a name")
-        if clean_name.casefold() in _BUILTIN_BY_KEY:
+        if builtin_name(clean_name) is not None:
             raise BuiltinTemplateError(
                 f"“{clean_name}” is a built-in template; choose another name"
             )
@@ -284,7 +303,7 @@ class TemplateStore:
 
     def delete(self, name: str) -> bool:
         """Delete a user template; True if it existed. Built-ins raise BuiltinTemplateError."""
-        if name.strip().casefold() in _BUILTIN_BY_KEY:
+        if builtin_name(name) is not None:
             raise BuiltinTemplateError(f"“{name.strip()}” is built in and cannot be deleted")
         with self._db.transaction() as conn:
             cursor = conn.execute("DELETE FROM templates WHERE name = ?", (name.strip(),))

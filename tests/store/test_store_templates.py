@@ -10,8 +10,10 @@ from flowdock_desktop.store.templates import (
     BuiltinTemplateError,
     TemplateNameTakenError,
     TemplateStore,
+    builtin_name,
     placeholders,
     render,
+    user_name_key,
 )
 
 EXPECTED = {
@@ -93,6 +95,21 @@ def test_names_are_unique_ignoring_case(db):
     assert (release.name, release.fields) == ("RELEASE", {"title": "v2"})
     with pytest.raises(ValueError):
         store.save("  ", {})
+
+
+def test_name_keys_say_which_names_the_store_takes_for_one_template(db):
+    # What a dialog checks as the person types must agree with what saving then does: SQLite
+    # folds the case of ASCII letters only, so "CAFÉ" is another template than "Café".
+    store = TemplateStore(db)
+    store.save("Café", {"title": "one"})
+    assert user_name_key(" café ") == user_name_key("Café")
+    with pytest.raises(TemplateNameTakenError):
+        store.save(" café ", {"title": "two"})
+    assert user_name_key("CAFÉ") != user_name_key("Café")
+    store.save("CAFÉ", {"title": "three"})
+    assert sorted(t.name for t in store.list() if not t.builtin) == ["CAFÉ", "Café"]
+    assert builtin_name("  deploy STARTED ") == "Deploy started"
+    assert builtin_name("Café") is None
 
 
 def test_builtins_cannot_be_deleted_or_shadowed(db):

@@ -57,16 +57,18 @@ def test_the_sandbox_package_still_exports_its_names():
 
 
 def test_the_composer_loads_its_dialogs_and_setup_code_when_used():
-    # The Help menu's dialogs, the About box, the template placeholders' dialog, the
-    # reconnect code (setup links, the API's sources), the stream's client, the API's models
-    # (messages and threads read from Flowdock) and the Announcement view (built when first
-    # shown) are opened or run later, on demand or on a worker: not loaded with the window.
+    # The Help menu's dialogs, the About box, the template placeholders' dialog and the
+    # Save-as-template one, the reconnect code (setup links, the API's sources), the stream's
+    # client, the API's models (messages and threads read from Flowdock) and the Announcement
+    # view (built when first shown) are opened or run later, on demand or on a worker: not
+    # loaded with the window.
     loaded = set(_loaded_after("import flowdock_desktop.ui.composer.window"))
     later = {
         "flowdock_desktop.ui.account",
         "flowdock_desktop.account_status",
         "flowdock_desktop.ui.about",
         "flowdock_desktop.ui.composer.placeholder_dialog",
+        "flowdock_desktop.ui.composer.template_dialog",
         "flowdock_desktop.ui.composer.announcement",
         "flowdock_desktop.connect",
         "flowdock_desktop.setup_links",

@@ -9,12 +9,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from flowdock_desktop.compose import FormState
-from flowdock_desktop.store.templates import Template
+from flowdock_desktop.store.templates import Template, TemplateNameTakenError
 from flowdock_desktop.ui.composer.banner import BannerController, BannerReason
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
     from flowdock_desktop.store.templates import TemplateStore
+    from flowdock_desktop.ui.composer.template_dialog import SaveTemplateDialog
 
 
 class TemplateBar(QWidget):
@@ -49,7 +50,8 @@ class TemplateBar(QWidget):
 
 class TemplatesController(QObject):
     """Lists templates in ``box`` (read in the background), fills the form from the chosen
-    one and saves the form as a new one (written in the background).
+    one and saves the form as a template (written in the background), its name asked for in
+    ``SaveTemplateDialog``.
 
     Signals: ``loaded`` (the list was read), ``applied(object)`` (the ``Template`` used).
     Attributes: ``templates`` (name -> Template, as last read).
@@ -67,6 +69,7 @@ class TemplatesController(QObject):
         set_state: Callable[[FormState], Any],
         banner: BannerController,
         show_error: Callable[[BaseException], Any],
+        explain: Callable[[BaseException], str],
         dialog_parent: QWidget,
     ) -> None:
         super().__init__(dialog_parent)
@@ -75,8 +78,11 @@ class TemplatesController(QObject):
         self._state, self._set_state = state, set_state
         self._banner = banner
         self._show_error = show_error
+        self._explain = explain
         self._parent = dialog_parent
         self.templates: dict[str, Template] = {}
+        self._save_dialog: SaveTemplateDialog | None = None
+        self._choose_when_loaded = ""
         bar.apply_button.clicked.connect(self.apply_chosen)
         bar.save_button.clicked.connect(self.ask_and_save)
 
@@ -85,8 +91,10 @@ class TemplatesController(QObject):
         run_task(store.list, owner=self, on_done=self._loaded, on_error=self._show_error)
 
     def _loaded(self, templates: list[Template]) -> None:
-        chosen = self.box.currentData()
         self.templates = {t.name: t for t in templates}
+        chosen = self.box.currentData()
+        if self._choose_when_loaded in self.templates:  # just saved: the form matches it now
+            chosen, self._choose_when_loaded = self._choose_when_loaded, ""
         self.box.blockSignals(True)
         self.box.clear()
         for template in templates:
@@ -134,33 +142,74 @@ class TemplatesController(QObject):
         return True
 
     def ask_and_save(self) -> None:
-        from PySide6.QtWidgets import QInputDialog  # its Qt types load when first asked for
-
-        name, ok = QInputDialog.getText(self._parent, "Save as template", "Template name:")
-        if ok:
-            self.save(name)
-
-    def save(self, name: str) -> None:
-        """Save the form (without its author) as the person's template ``name``."""
-        if not name.strip():
-            self._banner.show("error", "Give the template a name.", BannerReason.ERROR)
+        """Ask for the name in the Save-as-template dialog (prefilled with the person's own
+        template chosen in the list), then save the form under it."""
+        if self._save_dialog is not None:  # asked already: that one comes to the front
+            self._save_dialog.raise_()
+            self._save_dialog.activateWindow()
             return
+        # Loaded when first asked for, not with the window (its Qt types come with it).
+        from flowdock_desktop.ui.composer.template_dialog import SaveTemplateDialog
+
+        chosen = self.templates.get(self.box.currentData() or "")
+        dialog = SaveTemplateDialog(
+            [t.name for t in self.templates.values() if not t.builtin],
+            chosen.name if chosen is not None and not chosen.builtin else "",
+            self._parent,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.save_requested.connect(
+            lambda name, overwrite: self.save(name, overwrite=overwrite, dialog=dialog)
+        )
+        dialog.finished.connect(self._save_dialog_closed)
+        self._save_dialog = dialog
+        dialog.open()
+
+    def _save_dialog_closed(self) -> None:
+        self._save_dialog = None
+        # The keys go back to the field they were in (not every window system gives a
+        # window the keys back when its dialog closes).
+        self._parent.activateWindow()
+
+    def save(
+        self, name: str, *, overwrite: bool = False, dialog: SaveTemplateDialog | None = None
+    ) -> None:
+        """Save the form (without its author) as the person's template ``name``, replacing
+        one of that name if ``overwrite``. ``dialog``, the one that asked, is told how it went
+        (and closes once saved); without one, a refusal shows on the banner."""
         fields = self._state().template_fields()
         store = self._store
 
         def saved(template: Template) -> None:
+            if dialog is not None:
+                dialog.saved()
             self._banner.show("success", f"Saved the template “{template.name}”.")
+            self._choose_when_loaded = template.name
             self.reload()
 
+        def failed(error: BaseException) -> None:
+            if dialog is None:
+                self._save_failed(error)
+            elif isinstance(error, TemplateNameTakenError):
+                dialog.name_taken(name)
+                self.reload()  # the list learns the name too
+            else:
+                dialog.save_failed(self._words(error))
+
         run_task(
-            lambda: store.save(name, fields, overwrite=False),
-            owner=self,
+            lambda: store.save(name, fields, overwrite=overwrite),
+            owner=self if dialog is None else dialog,  # a busy dialog stays until told
             on_done=saved,
-            on_error=self._save_failed,
+            on_error=failed,
         )
+
+    def _words(self, error: BaseException) -> str:
+        # A refused name (a built-in's) in the store's words; anything else as the window
+        # says it.
+        return f"{error}." if isinstance(error, ValueError) else self._explain(error)
 
     def _save_failed(self, error: BaseException) -> None:
         if isinstance(error, ValueError):  # a taken or built-in name, in plain words
-            self._banner.show("error", f"{error}.", BannerReason.ERROR)
+            self._banner.show("error", self._words(error), BannerReason.ERROR)
         else:
             self._show_error(error)

@@ -41,7 +41,7 @@ from flowdock_desktop.api.validation import describe_errors
 from flowdock_desktop.auth.recorded import recorded_name
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.compose.presenters import outbox_names
-from flowdock_desktop.problems import NextStep, explain_and_report
+from flowdock_desktop.problems import NextStep, Problem, explain_and_report
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui import collector
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
@@ -179,6 +179,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             set_state=self._set_state,
             banner=self.banners,
             show_error=show_error,
+            explain=lambda error: self._explain(error).text,
             dialog_parent=self,
         )
         self.threads = ThreadsController(
@@ -776,12 +777,16 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
 
     # -- errors -------------------------------------------------------------------------------
 
-    def _show_error(self, error: BaseException) -> None:
+    def _explain(self, error: BaseException) -> Problem:
         # The words the command line prints for the same error (a full disk, a locked
         # keyring, a server's refusal); a bug also leaves a crash report, named in the text.
         problem = explain_and_report(error, self.context.profile.log_dir)
         if problem.unexpected:
             log.error("composer task failed", exc_info=error)
+        return problem
+
+    def _show_error(self, error: BaseException) -> None:
+        problem = self._explain(error)
         signed_out = problem.next_step is NextStep.SIGN_IN
         self.banners.show(
             "error", problem.text, BannerReason.ERROR, BannerAction.SIGN_IN if signed_out else None
