@@ -51,6 +51,7 @@ __all__ = [
     "curl_command",
     "deliver_claimed",
     "deliver_due",
+    "forget_integration",
     "payload_errors",
 ]
 
@@ -106,6 +107,18 @@ class DeliveryOutcome:
 
 
 Sender = Callable[["OutboxItem"], "dict[str, Any] | None"]
+
+
+def forget_integration(context: AppContext, integration_id: str) -> None:
+    """Forget an integration on this computer, the one way every removal does it: its record
+    with its outbox (sent or not), history and draft (the store's foreign keys cascade), and
+    its flow token in the keyring. Its source in Flowdock is left alone.
+
+    The keyring first: a locked one raises before anything here is deleted, so the person can
+    try again with the integration still listed (the other way round its token would stay in
+    the keyring with nothing left that names it)."""
+    context.credentials.delete_flow_token(integration_id)
+    context.integrations.delete(integration_id)
 
 
 def deliver_due(
@@ -481,7 +494,9 @@ class SendService:
             self._flow_tokens[key] = token
         return token
 
-    def _forget_flow_token(self, integration_id: str) -> None:
+    def forget_kept_flow_token(self, integration_id: str) -> None:
+        """Drop the flow token this service keeps in memory for the integration (it is read
+        from the keyring again when next needed)."""
         with self._lock:
             for key in [key for key in self._flow_tokens if key[0] == integration_id]:
                 del self._flow_tokens[key]
@@ -490,7 +505,7 @@ class SendService:
         """Forget what an unsuccessful post may have shown to be stale: the kept flow token
         (read from the keyring again next time); after a 410, the integration's data."""
         for integration_id in {o.item.integration_id for o in outcomes if o.result != "sent"}:
-            self._forget_flow_token(integration_id)
+            self.forget_kept_flow_token(integration_id)
         for integration_id in {o.item.integration_id for o in outcomes if o.result == "gone"}:
             self.forget_removed(integration_id)
 
@@ -554,21 +569,21 @@ class SendService:
         """
         integrations = self.context.integrations
         integrations.mark_removed(integration_id)
-        self._forget_flow_token(integration_id)
+        self.forget_kept_flow_token(integration_id)
         self.context.credentials.delete_flow_token(integration_id)
         self.context.drafts.clear(integration_id)
         self.context.history.delete_for(integration_id)
         log.info("integration %s was removed in Flowdock; local data deleted", integration_id)
 
     def remove_integration(self, integration_id: str) -> None:
-        """The person removes an integration here: forget it and its flow token.
+        """The person removes an integration here: ``forget_integration``, and the flow token
+        this service kept for it.
 
-        The source itself stays in Flowdock (removing it there needs the person's sign-in
-        and is their call in Flowdock's own settings).
+        The source itself stays in Flowdock (the integration settings' "Remove integration…"
+        deletes it there with the person's sign-in, then forgets it with the same function).
         """
-        self.context.integrations.delete(integration_id)
-        self._forget_flow_token(integration_id)
-        self.context.credentials.delete_flow_token(integration_id)
+        forget_integration(self.context, integration_id)
+        self.forget_kept_flow_token(integration_id)
 
     # -- threads ------------------------------------------------------------------------------
 

@@ -203,7 +203,13 @@ class WindowRouter(QObject):
         dialog = IntegrationSettingsDialog(self.context, integration)
         dialog.sign_in_requested.connect(lambda url: self.show_wizard(api_url=url))
         dialog.reconnect_requested.connect(self.reconnect)
+        dialog.removed.connect(self._integration_removed)
         return self._keep(dialog)
+
+    def _integration_removed(self, integration_id: str) -> None:
+        composer = self._composer()
+        if composer is not None:
+            composer.integration_removed(integration_id)
 
 
 class LinkEvents(QObject):

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 from flowdock_desktop.api.errors import NotFoundError
 from flowdock_desktop.api.validation import validate_source_name
 from flowdock_desktop.problems import explain_and_report
+from flowdock_desktop.sending import forget_integration
 from flowdock_desktop.store.integrations import Integration
+from flowdock_desktop.ui.removal import confirm_removal, count_not_sent
 from flowdock_desktop.ui.tasks import TaskHandle, run_task
 from flowdock_desktop.ui.widgets import Banner, labelled_field
 
@@ -86,8 +88,8 @@ class IntegrationSettingsDialog(QDialog):
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.banner.action_clicked.connect(self._remove)
         self._task: TaskHandle | None = None
+        self._asking = False
         if integration.is_active:
             # Whether its flow token is still here: a keyring read, off the GUI thread.
             run_task(
@@ -147,16 +149,27 @@ class IntegrationSettingsDialog(QDialog):
         return explain_and_report(error, self.context.profile.log_dir).text
 
     def _ask_remove(self) -> None:
-        self.banner.show_message(
-            "warning",
-            f"Remove “{self.integration.source_name}” from {self.integration.flow_name}? The "
-            "source is deleted in Flowdock and its flow token stops working.",
-            "Remove no&w",
+        """Count what is not sent yet (in the background), then ask with that count."""
+        if self._asking:
+            return  # one question at a time
+        self._asking = True
+        count_not_sent(
+            self.context,
+            self.integration.id,
+            owner=self,
+            on_counted=self._ask_then_remove,
+            on_error=self._remove_failed,
         )
 
+    def _ask_then_remove(self, unsent: int) -> None:
+        try:
+            yes = confirm_removal(self, self.integration, unsent, in_flowdock=True)
+        finally:
+            self._asking = False
+        if yes:
+            self._remove()
+
     def _remove(self) -> None:
-        if self.banner.kind != "warning":
-            return
         context, integration = self.context, self.integration
 
         def work() -> str:
@@ -166,16 +179,18 @@ class IntegrationSettingsDialog(QDialog):
                     client.delete_source(
                         integration.org_slug, integration.flow_slug, integration.source_id
                     )
-            context.credentials.delete_flow_token(integration.id)
-            context.integrations.delete(integration.id)
+            forget_integration(context, integration.id)
             return integration.id
-
-        def failed(error: BaseException) -> None:
-            self.banner.show_message("error", f"Could not remove it. {self._words(error)}")
 
         def done(integration_id: str) -> None:
             self.removed.emit(integration_id)
             self.accept()
 
+        self.remove_button.setEnabled(False)
         self.banner.show_message("info", "Removing…")
-        self._task = run_task(work, owner=self, on_done=done, on_error=failed)
+        self._task = run_task(work, owner=self, on_done=done, on_error=self._remove_failed)
+
+    def _remove_failed(self, error: BaseException) -> None:
+        self._asking = False
+        self.remove_button.setEnabled(True)
+        self.banner.show_message("error", f"Could not remove it. {self._words(error)}")

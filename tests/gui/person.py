@@ -101,19 +101,29 @@ def tab_to(qtbot, widget: QWidget, most: int = 40) -> None:
 
 
 def answer_question(
-    qtbot, asked: list[str], button: QMessageBox.StandardButton | None, tries: int = 0
+    qtbot,
+    asked: list[str],
+    button: QMessageBox.StandardButton | None,
+    tries: int = 0,
+    *,
+    look=None,
 ) -> None:
     """Call before the key that opens a question box: once it shows, its text goes into
-    ``asked`` and it is answered by keys where its own focus is (it is the active window):
-    Tab to ``button`` and Space, or Esc for None. Closed unanswered after ``WAIT`` if the
-    keys never end it, so a failing test does not hang in the box."""
+    ``asked``, ``look(box)`` is called if given (a screenshot), and it is answered by keys
+    where its own focus is (it is the active window): Tab to ``button`` and Space, or Esc for
+    None. Closed unanswered after ``WAIT`` if the keys never end it, so a failing test does
+    not hang in the box."""
     box = QApplication.activeModalWidget()
     if not isinstance(box, QMessageBox):
         if tries < 200:
-            QTimer.singleShot(20, lambda: answer_question(qtbot, asked, button, tries + 1))
+            QTimer.singleShot(
+                20, lambda: answer_question(qtbot, asked, button, tries + 1, look=look)
+            )
         return
     asked.append(box.text())
     QTimer.singleShot(WAIT, box, box.reject)
+    if look is not None:
+        look(box)
     if button is None:
         qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Escape)
         return
@@ -123,3 +133,20 @@ def answer_question(
             break
         qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Tab)
     qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Space)
+
+
+def answer_with_enter(
+    qtbot, asked: list[tuple[str, QMessageBox.StandardButton | None]], tries: int = 0
+) -> None:
+    """Like ``answer_question``, for a person who presses Enter without reading: once the box
+    shows, ``(its text, its default button)`` goes into ``asked``, then Enter is pressed where
+    its focus is."""
+    box = QApplication.activeModalWidget()
+    if not isinstance(box, QMessageBox):
+        if tries < 200:
+            QTimer.singleShot(20, lambda: answer_with_enter(qtbot, asked, tries + 1))
+        return
+    default = box.defaultButton()
+    asked.append((box.text(), box.standardButton(default) if default else None))
+    QTimer.singleShot(WAIT, box, box.reject)
+    qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)

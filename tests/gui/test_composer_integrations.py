@@ -127,7 +127,7 @@ def test_removing_a_working_integration_says_what_is_not_sent_and_enter_keeps_it
 ):
     """Remove… on an integration with a refused message: the question counts it, and Enter
     (a person hurrying past the box) keeps everything; Yes is needed to delete."""
-    from person import press, tab_to
+    from person import answer_with_enter, press, tab_to
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -136,26 +136,15 @@ def test_removing_a_working_integration_says_what_is_not_sent_and_enter_keeps_it
     composer_context.db.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (refused.id,))
     window = open_composer(integration.id, size=(1024, 700))
     panel = window.integrations_panel
-    asked: list[tuple[str, bool]] = []
-
-    def answer_with_enter(tries: int = 0) -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            if tries < 200:
-                QTimer.singleShot(20, lambda: answer_with_enter(tries + 1))
-            return
-        no = box.button(QMessageBox.StandardButton.No)
-        asked.append((box.text(), box.defaultButton() is no))
-        QTimer.singleShot(WAIT, box, box.reject)
-        qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)
+    asked: list[tuple[str, QMessageBox.StandardButton]] = []
 
     tab_to(qtbot, panel.remove_button)
-    QTimer.singleShot(0, answer_with_enter)
+    QTimer.singleShot(0, lambda: answer_with_enter(qtbot, asked))
     press(qtbot, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: asked != [] and QApplication.activeModalWidget() is None)
-    text, no_is_default = asked[0]
+    text, default = asked[0]
     assert "Its 1 message not sent will be deleted too." in text
-    assert no_is_default
+    assert default == QMessageBox.StandardButton.No
     qtbot.wait(200)  # nothing is removed in the background either
     assert composer_context.integrations.get(integration.id).is_active
     assert [i.id for i in composer_context.outbox.list(integration.id)] == [refused.id]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.selftest import drive_to_done, scripted_browser
@@ -52,7 +52,7 @@ def test_start_routes_to_wizard_then_composer(qtbot, context):
     assert not isinstance(again, SetupWizard)
 
 
-def test_configure_dialog_renames_and_removes(qtbot, context, sandbox):
+def test_configure_dialog_renames_and_removes(qtbot, context, sandbox, monkeypatch):
     router = WindowRouter(context)
     _wizard_to_done(qtbot, router)
     integration = context.integrations.list()[0]
@@ -69,10 +69,9 @@ def test_configure_dialog_renames_and_removes(qtbot, context, sandbox):
 
     dialog = IntegrationSettingsDialog(context, context.integrations.get(integration.id))
     qtbot.addWidget(dialog)
-    dialog.remove_button.click()
-    assert dialog.banner.kind == "warning"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(dialog.removed, timeout=10_000):
-        dialog.banner.button.click()
+        dialog.remove_button.click()
     assert context.integrations.list() == []
     assert context.credentials.get_flow_token(integration.id) is None
     live = sandbox.state.flow_sources(integration.flow_id, sandbox.base_url)

@@ -20,16 +20,12 @@ from flowdock_desktop.compose.replacement import UNSENT_STATES, resend_unsent
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.composer.integrations_panel import IntegrationList
+from flowdock_desktop.ui.removal import confirm_removal, count_not_sent
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.sending import SendService
-
-
-#: What forgetting an integration would delete unsent: everything not sent yet, whatever
-#: it waits for.
-NOT_SENT_STATES = ("queued", "sending", "failed", "gone")
 
 
 @dataclass
@@ -151,35 +147,18 @@ class IntegrationsController(QObject):
         if not confirm:
             self._forget(integration_id)
             return
-        outbox = self._context.outbox
-        run_task(
-            lambda: len(outbox.list(integration_id, NOT_SENT_STATES)),
+        count_not_sent(
+            self._context,
+            integration_id,
             owner=self,
-            on_done=lambda unsent: self._ask_then_forget(current, unsent),
+            on_counted=lambda unsent: self._ask_then_forget(current, unsent),
             on_error=self._show_error,
         )
 
     def _ask_then_forget(self, current: Integration, unsent: int) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
         if self.view.find(current.id) is None:
             return  # gone meanwhile
-        lost = f" Its {count(unsent, 'message')} not sent will be deleted too." if unsent else ""
-        if current.is_active:
-            title = "Remove integration"
-            text = (
-                f"Forget “{current.source_name}” on this computer? Its flow token, drafts "
-                f"and history here are deleted.{lost} The source stays in Flowdock until "
-                "removed there."
-            )
-        else:
-            title = "Forget the removed integration"
-            text = f"Forget “{current.source_name}”, which was removed in Flowdock?{lost}"
-        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-        # With messages to lose, Enter keeps them: deleting them takes a deliberate Yes.
-        default = QMessageBox.StandardButton.No if unsent else QMessageBox.StandardButton.Yes
-        answer = QMessageBox.question(self._parent, title, text, buttons, default)
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm_removal(self._parent, current, unsent, in_flowdock=False):
             self._forget(current.id)
 
     def _forget(self, integration_id: str) -> None:

@@ -490,6 +490,13 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.integrations.current_id = self._wanted_id
         self.integrations.reload()
 
+    def integration_removed(self, integration_id: str) -> None:
+        """Removed from its settings dialog (``ui/integration_settings.py``): the flow token
+        the sending service keeps in memory goes too, and the list is read again."""
+        if self._service is not None:
+            self._service.forget_kept_flow_token(integration_id)
+        self.reload_integrations()
+
     def _integrations_loaded(self, view: IntegrationsView) -> None:
         self.outbox.names = outbox_names(
             [*view.all, *(removed for removed, _ in view.groups.replaced)]
