@@ -9,6 +9,7 @@ from person import WAIT, answer_question, answer_with_enter, press_mnemonic
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from flowdock_desktop.auth.credentials import SERVICE_NAME, CredentialStore
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.sending import SendService
 from flowdock_desktop.store.integrations import Integration, UnknownIntegrationError
@@ -87,6 +88,10 @@ def fresh_context(request, profile_dir, sandbox):
     sign_in_demo_user(context, sandbox.base_url)
     yield context
     context.close()
+    if request.param == "no keyring":
+        from flowdock_desktop.auth import credentials as credentials_module
+
+        credentials_module._fallback._items.clear()  # the process's secrets go with the "run"
 
 
 def test_remove_counts_the_refused_message_enter_keeps_it_and_yes_removes_everything(
@@ -221,3 +226,61 @@ def test_not_signed_in_the_removal_is_refused_in_plain_words_and_nothing_is_lost
         with qtbot.waitSignal(dialog.removed, timeout=WAIT):
             press_mnemonic(qtbot, "r")
         assert integration.source_id not in source_ids(sandbox, integration)
+
+
+def test_a_refusal_by_the_server_is_said_in_plain_words_and_yes_again_works(
+    qtbot, composer_context, sandbox, no_faults
+):
+    context = composer_context
+    integration, _ = make_integration(context, sandbox.base_url)
+    refused = refuse_one_message(context, sandbox, integration)
+    dialog = open_settings(qtbot, WindowRouter(context), integration)
+    sources = f"/flows/{integration.org_slug}/{integration.flow_slug}/sources"
+    arm_fault(sandbox, count=1, status=403, path_prefix=sources)  # the next DELETE only
+    QTimer.singleShot(0, lambda: answer_question(qtbot, [], QMessageBox.StandardButton.Yes))
+    press_mnemonic(qtbot, "r")
+    qtbot.waitUntil(lambda: dialog.banner.kind == "error", timeout=WAIT)
+    assert dialog.banner.text.startswith("Could not remove it. "), dialog.banner.text
+    assert "Traceback" not in dialog.banner.text
+    assert context.integrations.get(integration.id).is_active
+    assert [i.id for i in context.outbox.list(integration.id)] == [refused]
+    assert context.credentials.get_flow_token(integration.id)
+    assert integration.source_id in source_ids(sandbox, integration)
+    assert dialog.isVisible() and dialog.remove_button.isEnabled()
+
+    back_to(qtbot, dialog)
+    QTimer.singleShot(0, lambda: answer_question(qtbot, [], QMessageBox.StandardButton.Yes))
+    with qtbot.waitSignal(dialog.removed, timeout=WAIT):
+        press_mnemonic(qtbot, "r")
+    assert integration.source_id not in source_ids(sandbox, integration)
+    assert context.outbox.list(integration.id) == []
+
+
+def test_a_keyring_locked_meanwhile_removes_nothing_and_says_what_to_do(
+    qtbot, composer_context, sandbox, memory_keyring, monkeypatch
+):
+    """The GUI keeps secrets in memory once the keyring fails (as it does everywhere), so the
+    sign-in is not there: the words say to sign in, and nothing is deleted here or there."""
+    import keyring
+
+    from flowdock_desktop.auth import credentials as credentials_module
+
+    credentials_module._fallback._items.clear()  # nothing kept in memory by an earlier test
+    context = composer_context
+    integration, _ = make_integration(context, sandbox.base_url)
+    dialog = open_settings(qtbot, WindowRouter(context), integration)
+
+    def locked(*_args):
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    for method in ("get_password", "set_password", "delete_password"):
+        monkeypatch.setattr(memory_keyring, method, locked)
+    QTimer.singleShot(0, lambda: answer_question(qtbot, [], QMessageBox.StandardButton.Yes))
+    press_mnemonic(qtbot, "r")
+    qtbot.waitUntil(lambda: dialog.banner.kind == "error", timeout=WAIT)
+    assert dialog.banner.text == "Could not remove it. You are not signed in. Sign in to continue."
+    assert context.integrations.get(integration.id).is_active
+    assert integration.source_id in source_ids(sandbox, integration)
+    monkeypatch.undo()
+    key = CredentialStore.flow_token_key(integration.id)
+    assert memory_keyring.get_password(SERVICE_NAME, key)  # still in the keyring

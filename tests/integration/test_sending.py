@@ -147,6 +147,46 @@ def test_gone_marks_removed_deletes_token_and_data_and_stops(context, sandbox):
         service.send(integration.id, message())
 
 
+def test_removing_forgets_everything_here_once_the_keyring_lets_it(
+    context, sandbox, memory_keyring, monkeypatch
+):
+    """A locked keyring stops the removal before anything is deleted (the integration stays
+    listed, to try again); unlocked, everything kept here goes, the source in Flowdock stays."""
+    import keyring
+
+    from flowdock_desktop.auth.credentials import CredentialStore, KeyringUnavailable
+
+    context.credentials = CredentialStore(memory_keyring, fallback=False)  # as the commands
+    integration, source = make_integration(context, sandbox.base_url)
+    other, _ = make_integration(context, sandbox.base_url, name="Other")
+    service = SendService(context)
+    assert service.send(integration.id, message()).state == "sent"  # history; token kept
+    fault(sandbox.base_url, path_prefix="/messages", count=1, status=400)
+    assert service.send(integration.id, message("done", "green")).state == "failed"
+    context.drafts.save(integration.id, {"title": "half written"})
+
+    def locked(*_args):
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    monkeypatch.setattr(memory_keyring, "delete_password", locked)
+    with pytest.raises(KeyringUnavailable, match="keyring is locked"):
+        service.remove_integration(integration.id)
+    assert context.integrations.get(integration.id).is_active
+    assert len(context.outbox.list(integration.id)) == 2
+
+    monkeypatch.undo()
+    service.remove_integration(integration.id)
+    assert [i.id for i in context.integrations.list()] == [other.id]
+    assert context.outbox.list(integration.id) == []
+    assert context.history.list(integration.id) == []
+    assert context.drafts.load(integration.id) is None
+    assert context.credentials.get_flow_token(integration.id) is None
+    assert not any(key[0] == integration.id for key in service._flow_tokens)
+    assert context.credentials.get_flow_token(other.id)  # the other one is untouched
+    live = sandbox.state.flow_sources(integration.flow_id, sandbox.base_url)
+    assert source.id in [s["id"] for s in live]  # removing it there is the settings' part
+
+
 def test_threads_merge_history_with_server_state(context, sandbox):
     integration, _ = make_integration(context, sandbox.base_url)
     service = SendService(context)
