@@ -225,3 +225,39 @@ def test_a_full_disk_while_saving_is_said_in_the_dialog_and_saving_again_works(
     qtbot.waitUntil(lambda: closed(dialog), timeout=WAIT)
     assert user_templates(composer_context)["Long one"]["body"] == text
     assert window.banner.text == "Saved the template “Long one”."
+
+
+def test_a_passing_notice_gives_the_needs_sign_in_notice_back(
+    qtbot, composer_context, sandbox, open_composer
+):
+    """Found walking the composer under X: with the integration needing sign-in, "Saved the
+    template" (or "Fix the marked fields") took the place of the needs-sign-in notice and its
+    Reconnect button for good, though the integration still could not post."""
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    composer_context.credentials.delete_flow_token(integration.id)  # as after a restart
+    window = open_composer(integration.id, size=(1024, 700))
+
+    def needs_sign_in() -> bool:
+        return "needs sign-in" in window.banner.text and (
+            window.banner.button.isVisible()
+            and window.banner.button.text().replace("&", "") == "Reconnect"
+        )
+
+    qtbot.waitUntil(needs_sign_in, timeout=WAIT)
+    press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # View > Full form
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Weekly status")
+    dialog = open_save_dialog(qtbot)
+    type_text(qtbot, "Weekly")
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.banner.text == "Saved the template “Weekly”.", timeout=WAIT)
+    assert closed(dialog)
+    qtbot.waitUntil(needs_sign_in, timeout=WAIT)  # a moment later, back
+
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "")
+    press(qtbot, Qt.Key.Key_Backspace)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "Fix the marked fields" in window.banner.text
+    type_text(qtbot, "Weekly status")  # fixed: that notice goes, the standing one is back
+    qtbot.waitUntil(needs_sign_in, timeout=WAIT)

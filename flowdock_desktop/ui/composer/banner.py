@@ -11,7 +11,7 @@ import enum
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdock_desktop.ui.widgets import Banner
 
@@ -47,8 +47,17 @@ class BannerReason(enum.Enum):
     INFO = "info"
 
 
+#: Notices about the integration itself, true until something changes it: a passing notice
+#: shown over one of these ("Saved the template …", "Fix the marked fields") gives it back.
+STANDING = (BannerReason.REMOVED, BannerReason.NEEDS_SIGN_IN, BannerReason.NO_INTEGRATION)
+
+
 class BannerController(QObject):
     """Shows notices on a ``Banner`` and runs their action when its button is pressed.
+
+    A standing notice (``STANDING``: the integration was removed, needs sign-in) is not lost
+    under a passing one: it comes back when that one is cleared, or, for a confirmation with
+    nothing to do (success or info, no action), ``STANDING_BACK_MS`` after it showed.
 
     Signals: ``action_triggered(object)`` with the ``BannerAction`` pressed.
     Attributes: ``reason`` (the ``BannerReason`` shown, NONE when hidden), ``action``.
@@ -56,12 +65,18 @@ class BannerController(QObject):
 
     action_triggered = Signal(object)
 
+    STANDING_BACK_MS = 4000
+
     def __init__(self, banner: Banner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.banner = banner
         self.reason = BannerReason.NONE
         self.action: BannerAction | None = None
         self._handlers: dict[BannerAction, Callable[[], None]] = {}
+        # The standing notice under a passing one: (kind, text, reason, action).
+        self._standing: tuple[str, str, BannerReason, BannerAction | None] | None = None
+        self._back = QTimer(self, singleShot=True, interval=self.STANDING_BACK_MS)
+        self._back.timeout.connect(self._give_back)
         banner.reserve_actions(action.value for action in BannerAction)
         banner.action_clicked.connect(self._clicked)
 
@@ -79,17 +94,35 @@ class BannerController(QObject):
         room_for: str = "",
     ) -> None:
         """Show a notice; ``room_for``: a text expected next, that the banner keeps room for."""
+        self._back.stop()
+        if reason in STANDING:
+            self._standing = (kind, text, reason, action)
+        elif self._standing is not None and action is None and kind in ("success", "info"):
+            self._back.start()
         self.reason, self.action = reason, action
         self.banner.show_message(kind, text, action.value if action else None, room_for=room_for)
         if kind == "error":
             log.info("composer: %s", text)  # the whole text, for a support person
 
     def clear(self, *reasons: BannerReason) -> None:
-        """Take the notice down (only when it is about one of ``reasons``, if given)."""
+        """Take the notice down (only when it is about one of ``reasons``, if given); a
+        standing notice under it comes back. Without ``reasons`` everything goes, the
+        standing notice too (another integration was chosen, say)."""
+        standing = self._standing
+        if not reasons or (standing is not None and standing[2] in reasons):
+            self._standing = None  # what it said is over
         if reasons and self.reason not in reasons:
             return
+        self._back.stop()
         self.reason, self.action = BannerReason.NONE, None
         self.banner.clear()
+        self._give_back()
+
+    def _give_back(self) -> None:
+        standing = self._standing
+        if standing is not None and self.reason is not standing[2]:
+            kind, text, reason, action = standing
+            self.show(kind, text, reason, action)
 
     @property
     def text(self) -> str:
