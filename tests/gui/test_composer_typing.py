@@ -213,9 +213,9 @@ def test_every_mnemonic_on_screen_is_unique(qtbot, composer_context, sandbox, op
                 assert {"r", "c"} <= letters  # Load into fo&rm, Dis&card…
 
 
-def test_json_typed_and_sent_at_once_goes_out_as_typed(
-    qtbot, composer_context, sandbox, open_composer
-):
+def in_the_json_tab(qtbot, composer_context, sandbox, open_composer):
+    """A composer with a thread title typed in the form, then Alt+J: the keys are in the JSON
+    tab's text. Returns the integration, the window and the message the JSON shows."""
     integration, _ = make_integration(composer_context, sandbox.base_url)
     window = open_composer(integration.id)
     window.views.show("full")
@@ -223,9 +223,15 @@ def test_json_typed_and_sent_at_once_goes_out_as_typed(
     type_over(qtbot, "Typed in the form")
     qtbot.waitUntil(lambda: "Typed in the form" in window.preview.json_edit.toPlainText())
     data = json.loads(window.preview.json_edit.toPlainText())
-
     press_mnemonic(qtbot, "j")  # the &JSON tab, the cursor in its text
     qtbot.waitUntil(lambda: focused() is window.preview.json_edit, timeout=WAIT)
+    return integration, window, data
+
+
+def test_json_typed_and_sent_at_once_goes_out_as_typed(
+    qtbot, composer_context, sandbox, open_composer
+):
+    integration, window, data = in_the_json_tab(qtbot, composer_context, sandbox, open_composer)
     type_over(qtbot, '{"title": ')  # broken, and Send pressed before the pause is over
     press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert "Not sent: the JSON tab" in window.banner.text
@@ -244,15 +250,7 @@ def test_json_typed_and_sent_at_once_goes_out_as_typed(
 def test_json_typed_just_before_closing_is_kept_in_the_draft(
     qtbot, composer_context, sandbox, open_composer
 ):
-    integration, _ = make_integration(composer_context, sandbox.base_url)
-    window = open_composer(integration.id)
-    window.views.show("full")
-    press_mnemonic(qtbot, "i")
-    type_over(qtbot, "Typed in the form")
-    qtbot.waitUntil(lambda: "Typed in the form" in window.preview.json_edit.toPlainText())
-    data = json.loads(window.preview.json_edit.toPlainText())
-    press_mnemonic(qtbot, "j")
-    qtbot.waitUntil(lambda: focused() is window.preview.json_edit, timeout=WAIT)
+    integration, window, data = in_the_json_tab(qtbot, composer_context, sandbox, open_composer)
     data["thread"]["title"] = "Typed in the JSON"
     type_over(qtbot, json.dumps(data))
     press(qtbot, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)  # File > Close, at once
