@@ -654,6 +654,25 @@ def _remove_action(path: str, source_id: int) -> str:
     return f"/app/{path}/sources/{source_id}/delete"
 
 
+def _new_source_action(path: str) -> str:
+    return f"/app/{path}/sources/new"
+
+
+def _new_source_html(path: str, tokens: FormTokens, name: str = "", problem: str = "") -> str:
+    """A form that makes a source as the demo user, to post with its flow token by hand."""
+    action = _new_source_action(path)
+    shown = f'<p class="error">{e(problem)}</p>' if problem else ""
+    return (
+        "<h2>Make a source to test with</h2>"
+        "<p>An integration's setup makes its source through the API (<code>POST /flows/"
+        f"{e(path)}/sources</code> with the person's sign-in). To try posting by hand, "
+        "make one here: its flow_token is shown once.</p>"
+        f'{shown}<form method="post" action="{e(action)}">{csrf_field(tokens.token(action))}'
+        f'<label>Name <input name="name" value="{e(name)}" required autofocus></label> '
+        "<button>Make a source</button></form>"
+    )
+
+
 async def sources_page(request: Request) -> Response:
     org, flow = request.path_params["org"], request.path_params["flow"]
     path, url = f"{org}/{flow}", base_url(request)
@@ -672,11 +691,16 @@ async def sources_page(request: Request) -> Response:
             "<button>Remove</button></form></td></tr>"
             for s in sources.in_flow(tx, flow_id, url)
         )
-        body = (
+        listing = (
             "<table><tr><th>id</th><th>Name</th><th>Application</th><th>External URL</th>"
             f"<th>Error</th><th></th></tr>{rows}</table>"
             '<p class="muted">After removal, posting with the source\'s flow_token answers '
             "410.</p>"
+            if rows
+            else "<p>No sources in this flow yet.</p>"
+        )
+        body = (
+            f"{listing}{_new_source_html(path, tokens)}"
             f"{_api_token_html(path, push.token_of(tx, flow_id) or '', url, tokens)}"
         )
         return layout(f"Sources: {path}", body, flow_paths=_nav(tx))
@@ -725,6 +749,50 @@ async def _sources_form(
     return RedirectResponse(done, status_code=303)
 
 
+async def make_source(request: Request) -> Response:
+    """The sources page's form: a source made as the demo user, its flow_token shown once
+    with a curl command that posts with it (the form again, saying why, for a bad name)."""
+    org, flow = request.path_params["org"], request.path_params["flow"]
+    path, url = f"{org}/{flow}", base_url(request)
+    form = await read_form(request)
+    tokens = form_tokens(request)
+    if not tokens.valid(request, form, _new_source_action(path)):
+        return _form_expired()
+    name = str(form.get("name") or "")
+    maker = Principal("user", user_id=PAGE_USER_ID, scopes=frozenset({"integration"}))
+
+    def work(tx: Tx) -> Response:
+        flow_id = flows.find_by_path(tx, org, flow)
+        if flow_id is None:
+            return _no_flow()
+        try:
+            made = sources.create(tx, maker, flow_id, {"name": name}, url)
+        except ApiError as exc:
+            problem = "; ".join(
+                f"The {field} {', '.join(texts)}." for field, texts in (exc.errors or {}).items()
+            )
+            body = _new_source_html(path, tokens, name, problem or exc.message)
+            return layout(f"Sources: {path}", body, 400, flow_paths=_nav(tx))
+        token = made["flow_token"]
+        example = (
+            f"curl -X POST {url}/messages -H 'Content-Type: application/json' -d "
+            f'\'{{"flow_token": "{token}", "event": "activity", '
+            '"title": "tried it", "author": {"name": "Me"}, "external_thread_id": "try", '
+            '"thread": {"title": "Trying the sandbox"}}\''
+        )
+        body = (
+            f"<p>Made the source “{e(made['name'])}” (id {made['id']}) in {e(path)}. Its "
+            "flow_token, shown only now:</p>"
+            f'<p><code id="flow-token">{e(token)}</code></p>'
+            f"<p>Post with it:</p><pre>{e(example)}</pre>"
+            f'<p><a href="/app/{e(path)}">Team inbox</a> · '
+            f'<a href="/app/{e(path)}/sources">Sources</a></p>'
+        )
+        return layout(f"Source made: {path}", body, 201, flow_paths=_nav(tx))
+
+    return await sandbox_state(request).call(work)
+
+
 async def new_api_token(request: Request) -> Response:
     path = f"{request.path_params['org']}/{request.path_params['flow']}"
     return await _sources_form(
@@ -755,6 +823,7 @@ routes: list[BaseRoute] = [
     Route("/app/{org}/{flow}/threads/{thread_id}", inbox_thread, methods=["GET"]),
     Route("/app/{org}/{flow}/threads/{thread_id}/comments", comment_on_thread, methods=["POST"]),
     Route("/app/{org}/{flow}/sources", sources_page, methods=["GET"]),
+    Route("/app/{org}/{flow}/sources/new", make_source, methods=["POST"]),
     Route("/app/{org}/{flow}/sources/{id:int}/delete", remove_source, methods=["POST"]),
     Route("/app/{org}/{flow}/api-token", new_api_token, methods=["POST"]),
 ]

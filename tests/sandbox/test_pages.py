@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
+import shlex
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -85,3 +89,45 @@ def test_application_registration_api(client: httpx.Client) -> None:
         headers={"Accept": "application/json"},
     )
     assert token.status_code == 200 and token.json()["scope"] == "flow,integration"
+
+
+def _new_source_csrf(http: httpx.Client, flow: str) -> str:
+    page = http.get(f"/app/{flow}/sources").text
+    match = re.search(
+        rf'action="/app/{flow}/sources/new"><input type="hidden" name="csrf" value="([0-9a-f]+)"',
+        page,
+    )
+    assert match, page
+    return match.group(1)
+
+
+def test_a_source_made_on_the_sources_page_posts_with_the_token_shown_once(
+    http: httpx.Client,
+) -> None:
+    """For an integrator trying the sandbox by hand: a flow's sources page makes a source and
+    shows its flow_token once, with a curl command that posts with it."""
+    flow = "acme/random"
+    assert "No sources in this flow yet." in http.get(f"/app/{flow}/sources").text
+    refused = http.post(
+        f"/app/{flow}/sources/new", data={"csrf": _new_source_csrf(http, flow), "name": " "}
+    )
+    assert refused.status_code == 400
+    assert "The name can" in refused.text and "blank" in refused.text
+
+    made = http.post(
+        f"/app/{flow}/sources/new",
+        data={"csrf": _new_source_csrf(http, flow), "name": "Tried by hand"},
+    )
+    assert made.status_code == 201, made.text
+    token = re.search(r'<code id="flow-token">([0-9a-f]{32})</code>', made.text)
+    assert token, made.text
+    assert http.post("/messages", json=activity(token.group(1))).status_code == 202
+    # The command shown posts as it says: its body, sent as curl would send it, is accepted.
+    command = html.unescape(re.search(r"<pre>(.*?)</pre>", made.text, re.S).group(1))
+    assert command.startswith(f"curl -X POST {http.server.base_url}/messages ")
+    body = json.loads(shlex.split(command)[-1])
+    assert body["flow_token"] == token.group(1)
+    answer = http.post("/messages", json=body, headers={"X-flowdock-wait-for-message": "true"})
+    assert answer.status_code == 201, answer.text
+    listing = http.get(f"/app/{flow}/sources").text
+    assert "Tried by hand" in listing and token.group(1) not in listing  # shown only once
