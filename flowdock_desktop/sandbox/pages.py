@@ -62,6 +62,7 @@ body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0
 header{border-bottom:1px solid #ddd;margin-bottom:1rem}
 header a{margin-right:1rem}
 code,pre{background:#f4f4f4;padding:0 .25rem;border-radius:3px}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
 table{border-collapse:collapse}
 td,th{padding:.25rem .5rem;border-bottom:1px solid #eee;text-align:left}
 .badge{color:#fff;border-radius:3px;padding:.1rem .4rem;font-size:.85em}
