@@ -136,17 +136,22 @@ def answer_question(
 
 
 def answer_with_enter(
-    qtbot, asked: list[tuple[str, QMessageBox.StandardButton | None]], tries: int = 0
+    qtbot,
+    asked: list[tuple[str, QMessageBox.StandardButton | None]],
+    tries: int = 0,
+    look=None,
 ) -> None:
     """Like ``answer_question``, for a person who presses Enter without reading: once the box
-    shows, ``(its text, its default button)`` goes into ``asked``, then Enter is pressed where
-    its focus is."""
+    shows, ``(its text, its default button)`` goes into ``asked``, ``look(box)`` is called if
+    given (a screenshot), then Enter is pressed where its focus is."""
     box = QApplication.activeModalWidget()
     if not isinstance(box, QMessageBox):
         if tries < 200:
-            QTimer.singleShot(20, lambda: answer_with_enter(qtbot, asked, tries + 1))
+            QTimer.singleShot(20, lambda: answer_with_enter(qtbot, asked, tries + 1, look))
         return
     default = box.defaultButton()
     asked.append((box.text(), box.standardButton(default) if default else None))
+    if look is not None:
+        look(box)
     QTimer.singleShot(WAIT, box, box.reject)
     qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)

@@ -109,7 +109,12 @@ def test_remove_counts_the_refused_message_enter_keeps_it_and_yes_removes_everyt
     # Alt+R, then Enter without reading: the question counts the message, and No is the
     # default, so nothing goes.
     asked: list[tuple[str, QMessageBox.StandardButton]] = []
-    QTimer.singleShot(0, lambda: answer_with_enter(qtbot, asked))
+    QTimer.singleShot(
+        0,
+        lambda: answer_with_enter(
+            qtbot, asked, look=lambda box: screenshot(box, "settings-remove")
+        ),
+    )
     press_mnemonic(qtbot, "r")  # &Remove integration…
     qtbot.waitUntil(lambda: asked != [] and QApplication.activeModalWidget() is None, timeout=WAIT)
     text, default = asked[0]
@@ -126,8 +131,6 @@ def test_remove_counts_the_refused_message_enter_keeps_it_and_yes_removes_everyt
 
     # Alt+R again, and this time Yes, chosen on purpose.
     back_to(qtbot, dialog)
-    # (The screenshot only now: the screenshot's switch to dark and back while the box
-    # showed moved the box's focus to Yes, its first button.)
     confirmed: list[str] = []
     QTimer.singleShot(
         0,
@@ -135,7 +138,6 @@ def test_remove_counts_the_refused_message_enter_keeps_it_and_yes_removes_everyt
             qtbot,
             confirmed,
             QMessageBox.StandardButton.Yes,
-            look=lambda box: screenshot(box, "settings-remove"),
         ),
     )
     with qtbot.waitSignal(dialog.removed, timeout=WAIT) as removed:
