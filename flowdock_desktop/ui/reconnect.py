@@ -56,6 +56,23 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
     window.after_loaded(check)
 
 
+def refuse_send(window: Any) -> bool:
+    """Send pressed for an integration known to lack its flow token: say so, with Reconnect,
+    and keep the message in the form (True); False when the integration is not known to."""
+    from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
+
+    integration = window.integration
+    if integration is None or integration.id not in window.integrations.needs_sign_in:
+        return False
+    window.banners.show(
+        "warning",
+        "Not sent (the message stays in the form): " + needs_sign_in_text(integration),
+        BannerReason.NEEDS_SIGN_IN,
+        BannerAction.RECONNECT,
+    )
+    return True
+
+
 def _offer(window: Any) -> None:
     from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
 

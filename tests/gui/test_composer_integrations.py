@@ -4,7 +4,7 @@ with their unsent messages offered for resending through the new source."""
 from __future__ import annotations
 
 import pytest
-from person import WAIT, retype
+from person import WAIT, press, press_mnemonic, retype, type_over
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -148,3 +148,24 @@ def test_removing_a_working_integration_says_what_is_not_sent_and_enter_keeps_it
     qtbot.wait(200)  # nothing is removed in the background either
     assert composer_context.integrations.get(integration.id).is_active
     assert [i.id for i in composer_context.outbox.list(integration.id)] == [refused.id]
+
+
+def test_send_for_an_integration_needing_sign_in_keeps_the_message_and_offers_reconnect(
+    qtbot, composer_context, sandbox, open_composer
+):
+    """Found looking at what Send does after a restart without a keyring: the message went
+    to the outbox as refused, with "Set the integration up again. Fix the message and send
+    again", though the message was fine and Reconnect is what the integration needs."""
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    composer_context.credentials.delete_flow_token(integration.id)  # as after a restart
+    window = open_composer(integration.id, size=(1024, 700))
+    qtbot.waitUntil(lambda: "needs sign-in" in window.banner.text, timeout=WAIT)
+    press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # View > Full form
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Lunch at noon")
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.banner.text.startswith("Not sent (the message stays in the form): ")
+    assert "Reconnect" in window.banner.text
+    assert window.banner.button.text().replace("&", "") == "Reconnect"
+    assert composer_context.outbox.list(integration.id) == []
+    assert window.form.thread_title.text() == "Lunch at noon"

@@ -60,7 +60,7 @@ from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 from flowdock_desktop.ui.composer.views import ANNOUNCEMENT, FULL, ViewsController, ViewSwitch
 from flowdock_desktop.ui.first_paint import ReportsFirstPaint, after_first_paint
 from flowdock_desktop.ui.help_actions import add_help_actions, open_team_inbox
-from flowdock_desktop.ui.reconnect import show_flow_token_state
+from flowdock_desktop.ui.reconnect import refuse_send, show_flow_token_state
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import (
     Banner,
@@ -713,6 +713,8 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         errors = self.form.errors()
         if errors:
             self.views.mark(errors)
+            return
+        if refuse_send(self):  # its flow token is gone: it could only fail
             return
         self.drafts.flush()
         self.sender.send(integration, self.form.payload())
