@@ -97,7 +97,7 @@ class WindowRouter(QObject):
             if (
                 isinstance(window, SetupWizard)
                 and window.isVisible()
-                and window.property("opened_for") == repr(key)
+                and getattr(window, "opened_for", None) == key
                 and window.currentId() != PageId.DONE
             ):
                 window.raise_()
@@ -106,7 +106,7 @@ class WindowRouter(QObject):
         wizard = SetupWizard(
             self.context, setup_link=setup_link, api_url=api_url, reconnect=reconnect
         )
-        wizard.setProperty("opened_for", repr(key))
+        wizard.opened_for = key  # what it was opened for, to bring it back for the same
         wizard.open_composer_requested.connect(self.open_composer)
         wizard.integration_created.connect(self._integration_created)
         return self._keep(wizard)

@@ -59,21 +59,12 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
 def refuse_send(window: Any) -> bool:
     """Send pressed for an integration known to lack its flow token: say so, with Reconnect,
     and keep the message in the form (True); False when the integration is not known to."""
-    from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
-
-    integration = window.integration
-    if integration is None or integration.id not in window.integrations.needs_sign_in:
-        return False
-    window.banners.show(
-        "warning",
-        "Not sent (the message stays in the form): " + needs_sign_in_text(integration),
-        BannerReason.NEEDS_SIGN_IN,
-        BannerAction.RECONNECT,
-    )
-    return True
+    return _offer(window, "Not sent (the message stays in the form): ")
 
 
-def _offer(window: Any) -> None:
+def _offer(window: Any, lead: str = "") -> bool:
+    """Offer Reconnect for the chosen integration when it lacks its flow token (True), or
+    take that notice down (False); ``lead`` goes before the notice's words."""
     from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
 
     integration = window.integration
@@ -86,9 +77,10 @@ def _offer(window: Any) -> None:
     ):
         window.banners.show(
             "warning",
-            needs_sign_in_text(integration),
+            lead + needs_sign_in_text(integration),
             BannerReason.NEEDS_SIGN_IN,
             BannerAction.RECONNECT,
         )
-    else:
-        window.banners.clear(BannerReason.NEEDS_SIGN_IN)
+        return True
+    window.banners.clear(BannerReason.NEEDS_SIGN_IN)
+    return False

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QDialog,
     QGroupBox,
     QLabel,
     QMainWindow,
@@ -155,3 +157,36 @@ def answer_with_enter(
         look(box)
     QTimer.singleShot(WAIT, box, box.reject)
     qtbot.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)
+
+
+def open_save_dialog(qtbot) -> QDialog:
+    """File > Save as &template… by keys; the dialog that opens, once its field has the keys."""
+    returned: list[bool] = []
+
+    def unblock() -> None:
+        # A dialog run in an event loop of its own keeps the key press from returning: closed
+        # here, so the test fails on what it finds instead of hanging.
+        modal = QApplication.activeModalWidget()
+        if not returned and modal is not None:
+            modal.close()
+
+    QTimer.singleShot(WAIT, unblock)
+    press_mnemonic(qtbot, "f")
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None, timeout=WAIT)
+    press(qtbot, Qt.Key.Key_T)
+    returned.append(True)
+    qtbot.waitUntil(
+        lambda: (
+            isinstance(QApplication.activeModalWidget(), QDialog)
+            and QApplication.activeModalWidget().isAncestorOf(QApplication.focusWidget())
+        ),
+        timeout=WAIT,
+    )
+    dialog = QApplication.activeModalWidget()
+    assert dialog.windowTitle() == "Save as template"
+    return dialog
+
+
+def closed(dialog: QDialog) -> bool:
+    """Closed (and maybe deleted already, as a closed dialog is)."""
+    return not shiboken6.isValid(dialog) or not dialog.isVisible()

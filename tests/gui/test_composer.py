@@ -9,12 +9,15 @@ import pytest
 from person import (
     WAIT,
     answer_question,
+    closed,
     focused,
+    open_save_dialog,
     press,
     press_mnemonic,
     retype,
     tab_to,
     type_over,
+    type_text,
 )
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
@@ -390,20 +393,20 @@ def test_a_flow_token_check_begun_before_the_removal_does_not_offer_reconnect(
     # Each offer made, and whether the window then held the integration as lacking its token.
     offered: list[bool] = []
     offer = reconnect._offer
-    monkeypatch.setattr(
-        reconnect,
-        "_offer",
-        lambda window: (
-            offer(window),
-            offered.append(window.integration.id in window.integrations.needs_sign_in),
-        ),
-    )
+
+    def counted(window, *lead):
+        shown = offer(window, *lead)
+        offered.append(window.integration.id in window.integrations.needs_sign_in)
+        return shown
+
+    monkeypatch.setattr(reconnect, "_offer", counted)
     integration, source = make_integration(context, sandbox.base_url)
     window = open_window(integration.id)
     qtbot.waitUntil(lambda: offered == [False], timeout=WAIT)  # the window's own check
     fill(qtbot, window)
     before = context.integrations.list()  # as a check reads it: still working
     sandbox.state.delete_source_by_id(source.id)
+    # (Send asks too, before sending: one more offer, the token not yet found missing.)
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "removed in Flowdock" in window.banner.text, timeout=WAIT)
     reconnect.show_flow_token_state(window, before)
@@ -457,7 +460,10 @@ def test_templates_apply_and_save(qtbot, context, sandbox, open_window):
     assert form.thread_title.text() == "Office move"
     assert form.swatches.colour() == "blue"
     qtbot.waitUntil(lambda: "<em>move</em>" in window.preview.json_edit.toPlainText())
-    window.save_template("My note")  # written in the background
+    dialog = open_save_dialog(qtbot)  # File > Save as template…, by keys
+    type_text(qtbot, "My note")
+    press(qtbot, Qt.Key.Key_Return)  # written in the background
+    qtbot.waitUntil(lambda: closed(dialog), timeout=WAIT)
     qtbot.waitUntil(lambda: context.templates.get("My note") is not None, timeout=WAIT)
     assert context.templates.get("My note").fields["thread_title"] == "Office move"
     qtbot.waitUntil(lambda: window.template_box.findData("My note") >= 0, timeout=WAIT)

@@ -4,47 +4,22 @@ template can be replaced, and what the store refuses is said in the dialog, whic
 from __future__ import annotations
 
 import pytest
-import shiboken6
-from person import WAIT, focused, press, press_mnemonic, type_over, type_text
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QLineEdit
+from person import (
+    WAIT,
+    closed,
+    focused,
+    open_save_dialog,
+    press,
+    press_mnemonic,
+    type_over,
+    type_text,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 from flowdock_desktop.testing import connect_demo_source as make_integration
 
 pytestmark = pytest.mark.gui
-
-
-def open_save_dialog(qtbot) -> QDialog:
-    """File > Save as &template… by keys; the dialog that opens, once its field has the keys."""
-    returned: list[bool] = []
-
-    def unblock() -> None:
-        # A dialog run in an event loop of its own keeps the key press from returning: closed
-        # here, so the test fails on what it finds instead of hanging.
-        modal = QApplication.activeModalWidget()
-        if not returned and modal is not None:
-            modal.close()
-
-    QTimer.singleShot(WAIT, unblock)
-    press_mnemonic(qtbot, "f")
-    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None, timeout=WAIT)
-    press(qtbot, Qt.Key.Key_T)
-    returned.append(True)
-    qtbot.waitUntil(
-        lambda: (
-            isinstance(QApplication.activeModalWidget(), QDialog)
-            and QApplication.activeModalWidget().isAncestorOf(QApplication.focusWidget())
-        ),
-        timeout=WAIT,
-    )
-    dialog = QApplication.activeModalWidget()
-    assert dialog.windowTitle() == "Save as template"
-    return dialog
-
-
-def closed(dialog: QDialog) -> bool:
-    """Closed (and maybe deleted already, as a closed dialog is)."""
-    return not shiboken6.isValid(dialog) or not dialog.isVisible()
 
 
 def message_of(dialog) -> str:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 
 from flowdock_desktop.compose import FormState
 from flowdock_desktop.store.templates import Template, TemplateNameTakenError
-from flowdock_desktop.ui.composer.banner import BannerController, BannerReason
+from flowdock_desktop.ui.composer.banner import BannerController
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -158,9 +158,7 @@ class TemplatesController(QObject):
             self._parent,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.save_requested.connect(
-            lambda name, overwrite: self.save(name, overwrite=overwrite, dialog=dialog)
-        )
+        dialog.save_requested.connect(lambda name, overwrite: self._save(name, overwrite, dialog))
         dialog.finished.connect(self._save_dialog_closed)
         self._save_dialog = dialog
         dialog.open()
@@ -171,45 +169,31 @@ class TemplatesController(QObject):
         # window the keys back when its dialog closes).
         self._parent.activateWindow()
 
-    def save(
-        self, name: str, *, overwrite: bool = False, dialog: SaveTemplateDialog | None = None
-    ) -> None:
+    def _save(self, name: str, overwrite: bool, dialog: SaveTemplateDialog) -> None:
         """Save the form (without its author) as the person's template ``name``, replacing
-        one of that name if ``overwrite``. ``dialog``, the one that asked, is told how it went
-        (and closes once saved); without one, a refusal shows on the banner."""
+        one of that name if ``overwrite``; ``dialog``, the one that asked, is told how it went
+        (and closes once saved)."""
         fields = self._state().template_fields()
         store = self._store
 
         def saved(template: Template) -> None:
-            if dialog is not None:
-                dialog.saved()
+            dialog.saved()
             self._banner.show("success", f"Saved the template “{template.name}”.")
             self._choose_when_loaded = template.name
             self.reload()
 
         def failed(error: BaseException) -> None:
-            if dialog is None:
-                self._save_failed(error)
-            elif isinstance(error, TemplateNameTakenError):
+            if isinstance(error, TemplateNameTakenError):
                 dialog.name_taken(name)
                 self.reload()  # the list learns the name too
+            elif isinstance(error, ValueError):  # a refused name, in the store's words
+                dialog.save_failed(f"{error}.")
             else:
-                dialog.save_failed(self._words(error))
+                dialog.save_failed(self._explain(error))
 
         run_task(
             lambda: store.save(name, fields, overwrite=overwrite),
-            owner=self if dialog is None else dialog,  # a busy dialog stays until told
+            owner=dialog,  # a busy dialog stays until told
             on_done=saved,
             on_error=failed,
         )
-
-    def _words(self, error: BaseException) -> str:
-        # A refused name (a built-in's) in the store's words; anything else as the window
-        # says it.
-        return f"{error}." if isinstance(error, ValueError) else self._explain(error)
-
-    def _save_failed(self, error: BaseException) -> None:
-        if isinstance(error, ValueError):  # a taken or built-in name, in plain words
-            self._banner.show("error", self._words(error), BannerReason.ERROR)
-        else:
-            self._show_error(error)

@@ -627,9 +627,6 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         """Fill the form from a template with its placeholders replaced by ``values``."""
         return self.templates.apply(name, values)
 
-    def save_template(self, name: str) -> None:
-        self.templates.save(name)
-
     def _refresh_preview(self) -> None:
         payload = self.form.payload()
         key = payload.get("external_thread_id") or payload.get("thread_id")
@@ -708,6 +705,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
                 "error",
                 "Not sent: the JSON tab's text is not a message the form can take. Fix it as "
                 "its message says, or change the form to start the JSON again from the form.",
+                BannerReason.ERROR,
             )
             return
         errors = self.form.errors()
