@@ -77,6 +77,8 @@ def test_whole_wizard_creates_the_source(qtbot, wizard, context, memory_keyring,
     with qtbot.waitSignal(wizard.integration_created, timeout=WAIT) as created:
         press_next(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.currentId() == PageId.DONE, timeout=WAIT)
+    # Nothing to go back to once the source is made: no "< Back" greyed out for good.
+    assert not wizard.button(QWizard.WizardButton.BackButton).isVisible()
     screenshot(wizard, "wizard-7-done")
     integration_id = created.args[0]
 

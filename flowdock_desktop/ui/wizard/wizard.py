@@ -100,6 +100,8 @@ class SetupWizard(ReportsFirstPaint, QWizard):
         self._auto_sign_in_started = False
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        # The Done page follows a commit page: Qt would show "< Back" there, always disabled.
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.HaveCustomButton1, False)
         self.setButtonText(QWizard.WizardButton.CustomButton1, "Set up &another")
         self._cancel_text = self.buttonText(QWizard.WizardButton.CancelButton)
