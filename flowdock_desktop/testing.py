@@ -12,7 +12,9 @@ its ``SandboxState``):
 - ``drop_streams``: cut every open stream's connection, as a network failure would;
 - ``arm_fault``: make the next requests fail or wait, through the sandbox's own fault API;
 - ``connect_demo_source``, ``sign_in_demo_user``: a source and a signed-in session made the
-  way the wizard makes them, in an ``AppContext``.
+  way the wizard makes them, in an ``AppContext``;
+- ``LockableKeyring``: a keyring that refuses every request, as a locked one does, until
+  unlocked.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import keyring.errors
 
+from flowdock_desktop.auth.credentials import MemoryKeyring
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.sandbox.state import SandboxState, Tx, grants, views
 from flowdock_desktop.sandbox.state.principals import ALL_SCOPES
@@ -251,3 +255,41 @@ def fill_history(
     for start in range(0, count, batch):
         state.run(post_many, start, min(start + batch, count))
     return token
+
+
+# ---------------------------------------------------------------------- keyring
+
+
+class LockableKeyring(MemoryKeyring):
+    """An in-memory keyring that raises ``KeyringLocked`` for every request while ``locked``,
+    as keyring's Secret Service backend does when its collection stays locked (the unlock
+    prompt dismissed, or none could be shown). ``lock()`` and ``unlock()`` stand for the
+    person locking and unlocking it; ``refused`` counts the requests turned away."""
+
+    def __init__(self, *, locked: bool = False) -> None:
+        super().__init__()
+        self.locked = locked
+        self.refused = 0
+
+    def lock(self) -> None:
+        self.locked = True
+
+    def unlock(self) -> None:
+        self.locked = False
+
+    def _check(self) -> None:
+        if self.locked:
+            self.refused += 1
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._check()
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._check()
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._check()
+        super().delete_password(service, username)

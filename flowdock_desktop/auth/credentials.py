@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 
@@ -35,6 +36,34 @@ LOCKED_KEYRING_ERROR = (
     "reach your sign-in and flow tokens. Unlock it (on Linux: open Passwords and Keys, or sign "
     "in to your desktop session), then try again."
 )
+
+
+LOCKED_KEYRING_WARNING = (
+    "Your keyring is locked (or its unlock prompt was dismissed), so Flowdock Desktop cannot "
+    "read your sign-in and flow tokens, and what it saves now is kept only until it quits. "
+    "Unlock it (on Linux: open Passwords and Keys, or sign in to your desktop session), then "
+    "try the keyring again: Flowdock Desktop goes on with it and saves into it what it kept "
+    "meanwhile."
+)
+
+
+def failed_keyring_warning(error_name: str) -> str:
+    """The words for a keyring that refused a request for another reason than its lock."""
+    return (
+        f"Your keyring refused a request ({error_name}), so Flowdock Desktop cannot read your "
+        "sign-in and flow tokens, and what it saves now is kept only until it quits. Check "
+        "that the keyring is unlocked and working (on Linux: open Passwords and Keys), then "
+        "try the keyring again: Flowdock Desktop goes on with it and saves into it what it "
+        "kept meanwhile."
+    )
+
+
+class Fallback(enum.Enum):
+    """Why a store keeps secrets in memory instead of the keyring."""
+
+    NO_KEYRING = "no usable keyring"
+    LOCKED = "the keyring is locked"
+    FAILED = "the keyring refused a request"
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -82,6 +111,14 @@ def keyring_is_usable(backend: keyring.backend.KeyringBackend) -> bool:
     return not (isinstance(backend, chainer.ChainerBackend) and not backend.backends)
 
 
+def _delete_from(backend: keyring.backend.KeyringBackend, key: str) -> bool:
+    try:
+        backend.delete_password(SERVICE_NAME, key)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    return True
+
+
 def _normalise_url(api_url: str) -> str:
     return api_url.strip().rstrip("/")
 
@@ -89,12 +126,13 @@ def _normalise_url(api_url: str) -> str:
 class CredentialStore:
     """Client secrets, token sets and flow tokens, stored under the service ``flowdock-desktop``.
 
-    Attributes: ``persistent`` (False when secrets last only for this run) and ``warning``
-    (plain words on how to enable a keyring, or None).
+    Attributes: ``persistent`` (False when secrets last only for this run), ``fallback`` (why,
+    a ``Fallback``), ``can_retry`` and ``warning`` (plain words on what to do, or None).
 
     With ``fallback`` (the GUI), a missing keyring, or one that fails while in use (locked,
-    dismissed unlock prompt), is replaced by an in-memory store for this run, and ``warning``
-    says so. Without it (the command line, where memory ends with the command) the store
+    dismissed unlock prompt), is replaced by an in-memory store, and ``fallback`` and
+    ``warning`` say why. A keyring that failed in use can be tried again (``retry``, once the
+    person has unlocked it): what was kept in memory meanwhile then goes into it. Without it (the command line, where memory ends with the command) the store
     raises ``KeyringUnavailable`` instead, so no command claims a secret is kept when it is
     not. A locked Secret Service collection is first unlocked through its own prompt by the
     ``keyring`` library; only when that fails does the store give up.
@@ -107,11 +145,18 @@ class CredentialStore:
         self._fallback_allowed = fallback
         chosen = backend if backend is not None else keyring.get_keyring()
         self._backend: keyring.backend.KeyringBackend | None
+        # The keyring that failed in use, tried again by ``retry``; why memory is used; the
+        # type name of what the keyring raised; and the keys deleted while it was not used.
+        self._real: keyring.backend.KeyringBackend | None = None
+        self._reason: Fallback | None = None
+        self._error_name = ""
+        self._deleted_meanwhile: set[str] = set()
         if keyring_is_usable(chosen):
             self._backend = chosen
         elif fallback:
             log.warning("no usable keyring backend (%s); keeping secrets in memory", chosen)
             self._backend = _fallback
+            self._reason = Fallback.NO_KEYRING
         else:
             log.warning("no usable keyring backend (%s)", chosen)
             self._backend = None
@@ -131,10 +176,74 @@ class CredentialStore:
         return self._backend is not None and self._backend is not _fallback
 
     @property
+    def fallback(self) -> Fallback | None:
+        """Why secrets are kept in memory now; None while the keyring is in use."""
+        return None if self.persistent else self._reason
+
+    @property
+    def can_retry(self) -> bool:
+        """True when a keyring exists but failed in use (locked, say): ``retry`` may bring it
+        back. Read without waiting, so the GUI thread may ask."""
+        return self._real is not None and not self.persistent
+
+    @property
     def warning(self) -> str | None:
+        """Plain words for why secrets are not kept in the keyring now and what to do."""
         if self.persistent:
             return None
-        return NO_KEYRING_WARNING if self._fallback_allowed else NO_KEYRING_ERROR
+        if not self._fallback_allowed:
+            return NO_KEYRING_ERROR
+        if self._reason is Fallback.LOCKED:
+            return LOCKED_KEYRING_WARNING
+        if self._reason is Fallback.FAILED:
+            return failed_keyring_warning(self._error_name)
+        return NO_KEYRING_WARNING
+
+    def unavailable(self) -> KeyringUnavailable | None:
+        """While the keyring that failed in use is set aside: the error saying so, for a
+        secret found missing because of it (rather than "not signed in"); else None."""
+        return KeyringUnavailable(self.warning or "") if self.can_retry else None
+
+    def retry(self) -> bool:
+        """Try the keyring that failed in use again; True when it is used from now on.
+
+        It may ask the person to unlock it, so call it off the GUI thread. On success, what
+        was kept in memory meanwhile is written into it (and leaves memory), and what was
+        deleted meanwhile is deleted from it. On failure nothing changes (the memory keeps
+        everything) and ``warning`` says why, as it is now.
+        """
+        with self._lock:
+            real = self._real
+            if real is None or self.persistent:
+                return self.persistent
+            held = {
+                key: secret
+                for (service, key), secret in _fallback.items().items()
+                if service == SERVICE_NAME
+            }
+            try:
+                # A read first: it is what makes a locked Secret Service collection prompt.
+                real.get_password(SERVICE_NAME, "keyring-check")
+                for key, secret in held.items():
+                    real.set_password(SERVICE_NAME, key, secret)
+                for key in sorted(self._deleted_meanwhile - held.keys()):
+                    try:
+                        real.delete_password(SERVICE_NAME, key)
+                    except keyring.errors.PasswordDeleteError:
+                        pass  # it was never there
+            except keyring.errors.KeyringError as exc:
+                log.warning("keyring still failing (%s)", type(exc).__name__)
+                self._note_failure(exc)
+                return False
+            log.info("keyring in use again; %d kept secret(s) saved into it", len(held))
+            for key in held:
+                try:
+                    _fallback.delete_password(SERVICE_NAME, key)
+                except keyring.errors.PasswordDeleteError:
+                    pass  # another store in this process moved it first
+            self._deleted_meanwhile.clear()
+            self._backend, self._reason, self._error_name = real, None, ""
+            return True
 
     # -- low level ---------------------------------------------------------------------------
 
@@ -156,8 +265,16 @@ class CredentialStore:
                 "working, then try again."
             ) from None
         log.warning("keyring failed (%s); keeping secrets in memory", type(exc).__name__)
+        if self._backend is not _fallback:
+            self._real = self._backend
         self._backend = _fallback
+        self._note_failure(exc)
         return _fallback
+
+    def _note_failure(self, exc: Exception) -> None:
+        locked = isinstance(exc, keyring.errors.KeyringLocked)
+        self._reason = Fallback.LOCKED if locked else Fallback.FAILED
+        self._error_name = type(exc).__name__
 
     def get(self, key: str) -> str | None:
         with self._lock:
@@ -170,23 +287,24 @@ class CredentialStore:
     def set(self, key: str, secret: str) -> None:
         with self._lock:
             backend = self._usable()
+            self._deleted_meanwhile.discard(key)
             try:
                 backend.set_password(SERVICE_NAME, key, secret)
             except keyring.errors.KeyringError as exc:
                 self._failed(exc).set_password(SERVICE_NAME, key, secret)
 
     def delete(self, key: str) -> bool:
-        """Remove a secret; True when something was removed."""
+        """Remove a secret; True when something was removed. While a keyring that failed in
+        use is set aside, the key is deleted from it too once ``retry`` brings it back."""
         with self._lock:
             backend = self._usable()
             try:
-                backend.delete_password(SERVICE_NAME, key)
-            except keyring.errors.PasswordDeleteError:
-                return False
+                return _delete_from(backend, key)
             except keyring.errors.KeyringError as exc:
-                self._failed(exc)
-                return False
-            return True
+                return _delete_from(self._failed(exc), key)
+            finally:
+                if self._real is not None and self._backend is _fallback:
+                    self._deleted_meanwhile.add(key)
 
     # -- client secrets: one per application (API URL + client id) --------------------------
 

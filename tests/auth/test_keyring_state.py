@@ -13,23 +13,7 @@ from flowdock_desktop.cli import main
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.problems import EXIT_USAGE
 from flowdock_desktop.store.profile import Profile
-from flowdock_desktop.testing import sign_in_demo_user
-
-
-class LockedKeyring(keyring.backend.KeyringBackend):
-    """What keyring's Secret Service backend raises when the collection stays locked (its
-    unlock prompt was dismissed, or no prompt could be shown)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def get_password(self, service, username):
-        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
-
-    def set_password(self, service, username, password):
-        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
-
-    def delete_password(self, service, username):
-        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+from flowdock_desktop.testing import LockableKeyring, sign_in_demo_user
 
 
 class LocksOnWrite(keyring.backend.KeyringBackend):
@@ -67,7 +51,7 @@ def browser_must_not_open(monkeypatch):
 def test_login_with_a_locked_keyring_fails_before_the_browser(
     sandbox, profile_dir, capsys, browser_must_not_open
 ):
-    keyring.set_keyring(LockedKeyring())
+    keyring.set_keyring(LockableKeyring(locked=True))
     status = main(["login", "--api-url", sandbox.base_url, "--timeout", "5"])
     captured = capsys.readouterr()
     assert status == 1

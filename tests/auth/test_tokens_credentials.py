@@ -13,10 +13,13 @@ from flowdock_desktop.auth import credentials
 from flowdock_desktop.auth.credentials import (
     SERVICE_NAME,
     CredentialStore,
+    Fallback,
     MemoryKeyring,
     keyring_is_usable,
 )
+from flowdock_desktop.auth.errors import KeyringUnavailable
 from flowdock_desktop.auth.tokens import TokenSet, parse_scopes
+from flowdock_desktop.testing import LockableKeyring
 
 SECRET_ACCESS = "access-SECRET-123"
 SECRET_REFRESH = "refresh-SECRET-456"
@@ -135,19 +138,93 @@ def test_without_a_keyring_secrets_stay_in_memory_with_a_warning(monkeypatch):
     assert fallback.items()
 
 
-class _LockedKeyring(MemoryKeyring):
-    """A keyring that fails the way a locked Secret Service does."""
-
-    def set_password(self, service, username, password):
-        raise keyring.errors.KeyringLocked("locked")
-
-    def get_password(self, service, username):
-        raise keyring.errors.KeyringLocked("locked")
-
-
 def test_a_failing_keyring_switches_to_memory(monkeypatch):
     monkeypatch.setattr(credentials, "_fallback", MemoryKeyring())
-    store = CredentialStore(_LockedKeyring())
+    store = CredentialStore(LockableKeyring(locked=True))
     store.set_client_secret("http://x", "id", "s")
     assert store.persistent is False
     assert store.get_client_secret("http://x", "id") == "s"
+
+
+def test_a_locked_keyring_is_named_as_locked_and_can_be_tried_again(monkeypatch):
+    monkeypatch.setattr(credentials, "_fallback", MemoryKeyring())
+    store = CredentialStore(LockableKeyring(locked=True))
+    assert store.fallback is None and store.warning is None  # not known until it is used
+    assert store.get_flow_token("i") is None
+    assert store.fallback is Fallback.LOCKED
+    assert store.can_retry
+    warning = store.warning or ""
+    assert warning.startswith("Your keyring is locked")
+    assert "Passwords and Keys" in warning and "try the keyring again" in warning
+    assert "No system keyring" not in warning
+    error = store.unavailable()
+    assert isinstance(error, KeyringUnavailable) and str(error) == warning
+
+
+def test_another_keyring_failure_names_what_it_raised(monkeypatch):
+    class Refusing(MemoryKeyring):
+        def get_password(self, service, username):
+            raise keyring.errors.InitError("D-Bus said: " + SECRET_ACCESS)
+
+    monkeypatch.setattr(credentials, "_fallback", MemoryKeyring())
+    store = CredentialStore(Refusing())
+    assert store.get_flow_token("i") is None
+    assert store.fallback is Fallback.FAILED and store.can_retry
+    assert "refused a request (InitError)" in (store.warning or "")
+    assert SECRET_ACCESS not in (store.warning or "")  # the backend's text is never shown
+
+
+def test_no_keyring_at_all_has_nothing_to_try_again(monkeypatch):
+    monkeypatch.setattr(credentials, "_fallback", MemoryKeyring())
+    store = CredentialStore(fail.Keyring())
+    store.set_flow_token("i", "tok")
+    assert store.fallback is Fallback.NO_KEYRING
+    assert not store.can_retry and store.unavailable() is None
+    assert store.retry() is False
+    assert store.get_flow_token("i") == "tok"
+
+
+def test_trying_a_keyring_that_is_still_locked_keeps_everything_in_memory(monkeypatch):
+    memory = MemoryKeyring()
+    monkeypatch.setattr(credentials, "_fallback", memory)
+    locked = LockableKeyring(locked=True)
+    store = CredentialStore(locked)
+    store.set_flow_token("new", "made-while-locked")
+    tried = locked.refused
+    assert store.retry() is False
+    assert locked.refused > tried  # the keyring itself was asked again
+    assert store.fallback is Fallback.LOCKED and store.can_retry
+    assert store.get_flow_token("new") == "made-while-locked"
+    assert memory.items() == {(SERVICE_NAME, "flow-token:new"): "made-while-locked"}
+
+
+def test_trying_an_unlocked_keyring_again_saves_what_was_kept_meanwhile(monkeypatch):
+    memory = MemoryKeyring()
+    monkeypatch.setattr(credentials, "_fallback", memory)
+    real = LockableKeyring()
+    real.set_password(SERVICE_NAME, "flow-token:kept", "in-the-keyring")
+    real.set_password(SERVICE_NAME, "flow-token:removed", "removed-meanwhile")
+    real.set_password(SERVICE_NAME, "tokens:me", "old sign-in")
+    real.lock()
+    store = CredentialStore(real)
+    assert store.get_flow_token("kept") is None  # locked: not readable now
+    store.set_flow_token("new", "made-while-locked")
+    store.set(CredentialStore.token_key("me"), "new sign-in")
+    store.delete_flow_token("removed")
+
+    real.unlock()  # the person unlocks it, then tries again
+    assert store.retry() is True
+    assert store.persistent and store.fallback is None and store.warning is None
+    assert not store.can_retry
+    assert real.items() == {
+        (SERVICE_NAME, "flow-token:kept"): "in-the-keyring",
+        (SERVICE_NAME, "flow-token:new"): "made-while-locked",
+        (SERVICE_NAME, "tokens:me"): "new sign-in",  # what the person did last wins
+    }
+    assert memory.items() == {}  # nothing left behind in memory
+    assert store.get_flow_token("kept") == "in-the-keyring"
+    assert store.get_flow_token("new") == "made-while-locked"
+    # Used from now on: a new secret goes straight into the keyring.
+    store.set_flow_token("after", "x")
+    assert real.get_password(SERVICE_NAME, "flow-token:after") == "x"
+    assert memory.items() == {}
