@@ -157,14 +157,23 @@ class AppContext:
 
         return current_session(self.profile, self.credentials)
 
+    def sign_in_missing(self, text: str) -> Exception:
+        """The error for a sign-in that was not found: ``SignInRequired(text)``, or, when the
+        profile records a sign-in and the keyring that may hold it is set aside (locked),
+        the keyring's own words."""
+        from flowdock_desktop.auth.errors import SignInRequired
+        from flowdock_desktop.auth.recorded import ACCOUNT_SETTING
+
+        held = self.credentials.unavailable() if self.settings.get(ACCOUNT_SETTING) else None
+        return held or SignInRequired(text)
+
     def user_client(self) -> FlowdockClient:
         """An API client acting as the signed-in person (tokens refresh themselves)."""
         from flowdock_desktop.api.client import FlowdockClient
-        from flowdock_desktop.auth.errors import SignInRequired
 
         session = self.session()
         if session is None:
-            raise SignInRequired("You are not signed in. Sign in to continue.")
+            raise self.sign_in_missing("You are not signed in. Sign in to continue.")
         self._await_sandbox_start(session.account.api_url)
         return FlowdockClient(
             session.account.api_url, auth=session.auth(), on_exchange=self._on_exchange

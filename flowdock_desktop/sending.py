@@ -484,9 +484,11 @@ class SendService:
             token = self._flow_tokens.get(key)
         if token:
             return token
-        token = self.context.credentials.get_flow_token(integration.id)
+        credentials = self.context.credentials
+        token = credentials.get_flow_token(integration.id)
         if not token:
-            raise MissingFlowTokenError(
+            # Behind a locked keyring the message waits for it (delivery retries this).
+            raise credentials.unavailable() or MissingFlowTokenError(
                 f"The flow token of “{integration.source_name}” is not in this computer's "
                 "keyring, so it cannot post. Set the integration up again."
             )
@@ -676,11 +678,11 @@ class SendService:
         return {str(user.id): user.name or user.nick or f"user {user.id}" for user in flow.users}
 
     def _session_for(self, integration: Integration) -> Session:
-        from flowdock_desktop.auth.errors import SignInRequired
-
         session = self.context.session()
         if session is None:
-            raise SignInRequired("You are not signed in. Sign in to see threads live.")
+            raise self.context.sign_in_missing(
+                "You are not signed in. Sign in to see threads live."
+            )
         if session.account.api_url.rstrip("/") != integration.api_url.rstrip("/"):
             raise FlowdockError(_OTHER_SERVER)
         return session

@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import keyring
 import pytest
 
+from flowdock_desktop.auth import credentials
 from flowdock_desktop.auth.credentials import MemoryKeyring
 
 
@@ -27,6 +28,20 @@ def memory_keyring():
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def lockable_keyring(memory_keyring):
+    """A system keyring the test locks and unlocks (``LockableKeyring``, unlocked at first),
+    installed as ``memory_keyring`` is, which restores the previous one after. What the app
+    keeps in memory while it is locked is forgotten before and after, as by a quit."""
+    from flowdock_desktop.testing import LockableKeyring
+
+    backend = LockableKeyring()
+    keyring.set_keyring(backend)
+    credentials._fallback._items.clear()
+    yield backend
+    credentials._fallback._items.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -132,7 +132,9 @@ class CredentialStore:
     With ``fallback`` (the GUI), a missing keyring, or one that fails while in use (locked,
     dismissed unlock prompt), is replaced by an in-memory store, and ``fallback`` and
     ``warning`` say why. A keyring that failed in use can be tried again (``retry``, once the
-    person has unlocked it): what was kept in memory meanwhile then goes into it. Without it (the command line, where memory ends with the command) the store
+    person has unlocked it): what was kept in memory meanwhile then goes into it.
+
+    Without it (the command line, where memory ends with the command) the store
     raises ``KeyringUnavailable`` instead, so no command claims a secret is kept when it is
     not. A locked Secret Service collection is first unlocked through its own prompt by the
     ``keyring`` library; only when that fails does the store give up.
@@ -227,20 +229,14 @@ class CredentialStore:
                 for key, secret in held.items():
                     real.set_password(SERVICE_NAME, key, secret)
                 for key in sorted(self._deleted_meanwhile - held.keys()):
-                    try:
-                        real.delete_password(SERVICE_NAME, key)
-                    except keyring.errors.PasswordDeleteError:
-                        pass  # it was never there
+                    _delete_from(real, key)  # False: it was never there
             except keyring.errors.KeyringError as exc:
                 log.warning("keyring still failing (%s)", type(exc).__name__)
                 self._note_failure(exc)
                 return False
             log.info("keyring in use again; %d kept secret(s) saved into it", len(held))
             for key in held:
-                try:
-                    _fallback.delete_password(SERVICE_NAME, key)
-                except keyring.errors.PasswordDeleteError:
-                    pass  # another store in this process moved it first
+                _delete_from(_fallback, key)  # False: another store here moved it first
             self._deleted_meanwhile.clear()
             self._backend, self._reason, self._error_name = real, None, ""
             return True

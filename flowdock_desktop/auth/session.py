@@ -107,7 +107,9 @@ class Session:
         """The stored token set; ``SignInRequired`` when there is none."""
         tokens = self.store.get_token_set(self.account.key)
         if tokens is None:
-            raise SignInRequired("You are not signed in. Sign in to continue.")
+            raise self.store.unavailable() or SignInRequired(
+                "You are not signed in. Sign in to continue."
+            )
         return tokens
 
     def access_token(self) -> str:

@@ -1,23 +1,54 @@
-"""The composer's "Needs sign-in" state: integrations whose flow token this computer lost.
+"""The composer's "Needs sign-in" state: integrations whose flow token this computer lost, or
+cannot read now because the keyring is locked.
 
 A run without a keyring keeps flow tokens in memory only; after a restart such an integration
 cannot post. The composer then lists it as "needs sign-in" (not "working") and offers
 Reconnect, which opens the wizard on only the steps needed (``SetupWizard(reconnect=…)``).
+
+A keyring that is there but locked (or refusing requests) is another matter: the tokens may
+well be in it. The composer then says the keyring is locked and offers "Try the keyring
+again", which asks it once more on a worker (it may prompt to unlock) and, once it answers,
+checks the flow tokens again; nothing made meanwhile is lost (``CredentialStore.retry``).
 
 Kept out of ``ui/composer`` so the composer window only calls ``show_flow_token_state``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowdock_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
+    from flowdock_desktop.auth.credentials import CredentialStore
     from flowdock_desktop.store.integrations import Integration
 
 #: The integrations panel's word for an integration without its flow token.
 NEEDS_SIGN_IN = "needs sign-in"
+#: Its word for one whose flow token cannot be read while the keyring is locked (or failing).
+KEYRING_LOCKED = "keyring locked"
+KEYRING_FAILING = "keyring not answering"
+
+
+@dataclass(frozen=True)
+class KeyringSetAside:
+    """The keyring failed in use and can be tried again: the words saying so (``warning``)
+    and the integrations panel's word for the integrations it holds back (``word``)."""
+
+    warning: str
+    word: str
+
+
+def keyring_set_aside(credentials: CredentialStore) -> KeyringSetAside | None:
+    """How the keyring stands, when it is set aside (locked, failing); None otherwise.
+    Reads attributes only: no keyring call."""
+    from flowdock_desktop.auth.credentials import Fallback
+
+    if not credentials.can_retry:
+        return None
+    locked = credentials.fallback is Fallback.LOCKED
+    return KeyringSetAside(credentials.warning or "", KEYRING_LOCKED if locked else KEYRING_FAILING)
 
 
 def needs_sign_in_text(integration: Integration) -> str:
@@ -30,19 +61,22 @@ def needs_sign_in_text(integration: Integration) -> str:
 
 
 def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
-    """Check (off the GUI thread) which integrations lack their flow token, then mark them in
-    the composer's list and offer Reconnect for the selected one."""
+    """Check (off the GUI thread) which integrations lack their flow token, and whether the
+    keyring is set aside, then mark them in the composer's list and offer Reconnect (or
+    "Try the keyring again") for the selected one."""
     context = window.context
 
-    def missing() -> set[str]:
+    def missing() -> tuple[set[str], KeyringSetAside | None]:
         # Here, on the worker: ``connect`` (setup links, the API's models) is not needed
         # for the composer's first window.
         from flowdock_desktop.connect import without_flow_token
 
-        return without_flow_token(context.credentials, integrations)
+        credentials = context.credentials
+        gone = without_flow_token(credentials, integrations)
+        return gone, keyring_set_aside(credentials)
 
-    def done(missing: set[str]) -> None:
-        window.integrations.mark_needs_sign_in(missing)
+    def done(found: tuple[set[str], KeyringSetAside | None]) -> None:
+        window.integrations.mark_needs_sign_in(*found)
         if not getattr(window, "_reconnect_watch", False):
             window._reconnect_watch = True
             window.integrations_panel.selected.connect(lambda _id: _offer(window))
@@ -57,24 +91,68 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
 
 
 def refuse_send(window: Any) -> bool:
-    """Send pressed for an integration known to lack its flow token: say so, with Reconnect,
-    and keep the message in the form (True); False when the integration is not known to."""
+    """Send pressed for an integration known to lack its flow token: say so, with Reconnect
+    (or, when the keyring is locked, with "Try the keyring again"), and keep the message in
+    the form (True); False when the integration is not known to."""
     return _offer(window, "Not sent (the message stays in the form): ")
+
+
+def try_keyring_again(window: Any) -> None:
+    """ "Try the keyring again": ask the keyring once more on a worker (it may prompt to be
+    unlocked). Once it answers, what was kept meanwhile is saved into it and the window
+    checks its flow tokens, threads and outbox again; if not, the same words come back."""
+    from flowdock_desktop.ui.composer.banner import BannerReason
+
+    credentials = window.context.credentials  # made already: the check found it set aside
+    window.banners.show(
+        "info",
+        "Trying the keyring again… Answer its unlock prompt if one appears.",
+        BannerReason.KEYRING,
+    )
+
+    def done(in_use: bool) -> None:
+        if not in_use:
+            held = window.integrations.keyring = keyring_set_aside(credentials)
+            if held is not None:
+                _show_keyring(window, held, "The keyring is still not answering. ")
+            return
+        window.integrations.keyring = None
+        window.banners.clear(BannerReason.KEYRING)
+        window.banners.show(
+            "success", "The keyring is in use again; what was kept meanwhile is saved in it."
+        )
+        show_flow_token_state(window, window.integrations.view.all)
+        window.refresh_threads()
+        window.deliver_in_background(ignore_backoff=True)
+
+    def failed(_error: BaseException) -> None:
+        done(False)
+
+    run_task(credentials.retry, owner=window, on_done=done, on_error=failed)
 
 
 def _offer(window: Any, lead: str = "") -> bool:
     """Offer Reconnect for the chosen integration when it lacks its flow token (True), or
-    take that notice down (False); ``lead`` goes before the notice's words."""
+    take that notice down (False); ``lead`` goes before the notice's words. While the
+    keyring is set aside, its notice and "Try the keyring again" are offered instead."""
     from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
 
     integration = window.integration
+    held = window.integrations.keyring
     # The check may have read the list before the integration was found removed in Flowdock
     # (which deletes its flow token): a removed one is set up again, never reconnected.
-    if (
+    missing = (
         integration is not None
         and integration.is_active
         and integration.id in window.integrations.needs_sign_in
-    ):
+    )
+    if held is not None and integration is not None:
+        if lead and not missing:
+            return False  # its flow token was kept meanwhile: it can still post
+        _show_keyring(window, held, lead)
+        return missing
+    window.banners.clear(BannerReason.KEYRING)
+    if missing:
         window.banners.show(
             "warning",
             lead + needs_sign_in_text(integration),
@@ -84,3 +162,12 @@ def _offer(window: Any, lead: str = "") -> bool:
         return True
     window.banners.clear(BannerReason.NEEDS_SIGN_IN)
     return False
+
+
+def _show_keyring(window: Any, held: KeyringSetAside, lead: str = "") -> None:
+    from flowdock_desktop.ui.composer.banner import BannerAction, BannerReason
+
+    window.banners.clear(BannerReason.NEEDS_SIGN_IN)
+    window.banners.show(
+        "warning", lead + held.warning, BannerReason.KEYRING, BannerAction.TRY_KEYRING
+    )

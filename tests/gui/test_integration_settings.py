@@ -262,7 +262,8 @@ def test_a_keyring_locked_meanwhile_removes_nothing_and_says_what_to_do(
     qtbot, composer_context, sandbox, memory_keyring, monkeypatch
 ):
     """The GUI keeps secrets in memory once the keyring fails (as it does everywhere), so the
-    sign-in is not there: the words say to sign in, and nothing is deleted here or there."""
+    sign-in cannot be read: the words say the keyring is locked (not "not signed in": the
+    sign-in is in it), and nothing is deleted here or there."""
     import keyring
 
     from flowdock_desktop.auth import credentials as credentials_module
@@ -280,7 +281,8 @@ def test_a_keyring_locked_meanwhile_removes_nothing_and_says_what_to_do(
     QTimer.singleShot(0, lambda: answer_question(qtbot, [], QMessageBox.StandardButton.Yes))
     press_mnemonic(qtbot, "r")
     qtbot.waitUntil(lambda: dialog.banner.kind == "error", timeout=WAIT)
-    assert dialog.banner.text == "Could not remove it. You are not signed in. Sign in to continue."
+    assert dialog.banner.text.startswith("Could not remove it. Your keyring is locked")
+    assert "not signed in" not in dialog.banner.text
     assert context.integrations.get(integration.id).is_active
     assert integration.source_id in source_ids(sandbox, integration)
     monkeypatch.undo()

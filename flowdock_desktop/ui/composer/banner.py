@@ -28,6 +28,7 @@ class BannerAction(enum.Enum):
     OPEN_INBOX = "Open in inbox"
     RECONNECT = "&Reconnect"
     RESEND = "Resend now"
+    TRY_KEYRING = "Try the &keyring again"
 
 
 class BannerReason(enum.Enum):
@@ -43,13 +44,19 @@ class BannerReason(enum.Enum):
     REFUSED = "refused"
     UNSENT_AFTER_SETUP = "unsent messages of a replaced integration"
     NEEDS_SIGN_IN = "the flow token is gone"
+    KEYRING = "the keyring is locked or failing"
     ERROR = "error"
     INFO = "info"
 
 
 #: Notices about the integration itself, true until something changes it: a passing notice
 #: shown over one of these ("Saved the template …", "Fix the marked fields") gives it back.
-STANDING = (BannerReason.REMOVED, BannerReason.NEEDS_SIGN_IN, BannerReason.NO_INTEGRATION)
+STANDING = (
+    BannerReason.REMOVED,
+    BannerReason.NEEDS_SIGN_IN,
+    BannerReason.KEYRING,
+    BannerReason.NO_INTEGRATION,
+)
 
 
 class BannerController(QObject):

@@ -20,6 +20,7 @@ from flowdock_desktop.compose.replacement import UNSENT_STATES, resend_unsent
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.composer.banner import BannerAction, BannerController, BannerReason
 from flowdock_desktop.ui.composer.integrations_panel import IntegrationList
+from flowdock_desktop.ui.reconnect import NEEDS_SIGN_IN, KeyringSetAside
 from flowdock_desktop.ui.removal import confirm_removal, count_not_sent
 from flowdock_desktop.ui.tasks import run_task
 
@@ -77,6 +78,8 @@ class IntegrationsController(QObject):
         self.view = IntegrationsView(IntegrationGroups([], [], []))
         self.current_id: str | None = None
         self.needs_sign_in: set[str] = set()
+        #: Set when the keyring is locked (or failing): ``ui/reconnect.py`` fills it in.
+        self.keyring: KeyringSetAside | None = None
         panel.add_requested.connect(self.setup_requested)
         panel.setup_again_requested.connect(lambda _: self.setup_requested.emit())
         panel.rename_requested.connect(self.rename)
@@ -104,12 +107,19 @@ class IntegrationsController(QObject):
 
     def _show(self) -> None:
         view = self.view
-        self.panel.set_integrations(view.groups, self.current_id, view.unsent, self.needs_sign_in)
+        word = self.keyring.word if self.keyring is not None else NEEDS_SIGN_IN
+        self.panel.set_integrations(
+            view.groups, self.current_id, view.unsent, self.needs_sign_in, missing_word=word
+        )
 
-    def mark_needs_sign_in(self, integration_ids: set[str]) -> None:
-        """These integrations lost their flow token (``ui/reconnect.py`` finds them)."""
-        if integration_ids != self.needs_sign_in:
+    def mark_needs_sign_in(
+        self, integration_ids: set[str], keyring: KeyringSetAside | None = None
+    ) -> None:
+        """These integrations lack their flow token: lost, or behind a keyring that is set
+        aside (``keyring``; ``ui/reconnect.py`` finds both)."""
+        if integration_ids != self.needs_sign_in or keyring != self.keyring:
             self.needs_sign_in = set(integration_ids)
+            self.keyring = keyring
             self._show()
 
     def rename(self, integration_id: str) -> None:

@@ -22,12 +22,15 @@ from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.ui.reconnect import NEEDS_SIGN_IN
 
 
-def integration_state(integration: Integration, needs_sign_in: Collection[str] = ()) -> str:
-    """The words under an integration's name saying whether it can post."""
+def integration_state(
+    integration: Integration, needs_sign_in: Collection[str] = (), missing_word: str = NEEDS_SIGN_IN
+) -> str:
+    """The words under an integration's name saying whether it can post; ``missing_word`` for
+    one in ``needs_sign_in`` (its flow token is gone, or behind a locked keyring)."""
     if not integration.is_active:
         return "removed in Flowdock"
     if integration.id in needs_sign_in:
-        return NEEDS_SIGN_IN  # its flow token is gone: see ui/reconnect.py
+        return missing_word  # see ui/reconnect.py
     return "working"
 
 
@@ -53,6 +56,7 @@ class IntegrationList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._needs_sign_in: Collection[str] = ()
+        self._missing_word = NEEDS_SIGN_IN
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         title = QLabel("I&ntegrations")
@@ -100,11 +104,14 @@ class IntegrationList(QWidget):
         current: str | None,
         unsent: dict[str, int] | None = None,
         needs_sign_in: Collection[str] = (),
+        *,
+        missing_word: str = NEEDS_SIGN_IN,
     ) -> None:
         """Show ``groups``; ``unsent`` counts each removed integration's messages not sent,
-        ``needs_sign_in`` names those whose flow token is gone."""
+        ``needs_sign_in`` names those whose flow token is gone (said as ``missing_word``)."""
         unsent = unsent or {}
         self._needs_sign_in = needs_sign_in
+        self._missing_word = missing_word
         self.list.blockSignals(True)
         self.list.clear()
         chosen = None
@@ -145,7 +152,7 @@ class IntegrationList(QWidget):
         lines = [
             integration.source_name,
             f"{integration.organization_name} / {integration.flow_name} · "
-            f"{integration_state(integration, self._needs_sign_in)}",
+            f"{integration_state(integration, self._needs_sign_in, self._missing_word)}",
         ]
         if unsent:
             lines.append(f"{count(unsent, 'message')} not sent")

@@ -60,7 +60,7 @@ from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 from flowdock_desktop.ui.composer.views import ANNOUNCEMENT, FULL, ViewsController, ViewSwitch
 from flowdock_desktop.ui.first_paint import ReportsFirstPaint, after_first_paint
 from flowdock_desktop.ui.help_actions import add_help_actions, open_team_inbox
-from flowdock_desktop.ui.reconnect import refuse_send, show_flow_token_state
+from flowdock_desktop.ui.reconnect import refuse_send, show_flow_token_state, try_keyring_again
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import (
     Banner,
@@ -452,6 +452,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         # the one that just sent.
         b.on(BannerAction.OPEN_INBOX, lambda: open_team_inbox(self))
         b.on(BannerAction.RECONNECT, self._reconnect)
+        b.on(BannerAction.TRY_KEYRING, lambda: try_keyring_again(self))
 
     def show_about(self) -> QDialog:
         """The About dialog, with "Copy diagnostics" for support requests."""
