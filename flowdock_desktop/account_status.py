@@ -68,8 +68,21 @@ class AccountStatus:
         return [f"{label + ':':<{width}} {value}" for label, value in self.rows]
 
 
+def _set_aside(context: AppContext) -> str | None:
+    """Why the keyring is set aside ("the keyring is locked"), when it failed in use."""
+    credentials = context.credentials
+    fallback = credentials.fallback
+    return fallback.value if credentials.can_retry and fallback is not None else None
+
+
 def _secrets_row(context: AppContext) -> str:
     credentials = context.credentials
+    set_aside = _set_aside(context)
+    if set_aside is not None:
+        return (
+            f"in memory for now: {set_aside} (unlock it, then choose Try the keyring again "
+            "in the composer)"
+        )
     if not credentials.persistent:
         return "in memory only, until Flowdock Desktop quits (no usable system keyring)"
     backend = credentials.backend
@@ -99,7 +112,9 @@ def collect_status(
     else:
         rows.append(("Server", "none chosen yet (the setup wizard asks)"))
     session = context.session()
-    if session is None:
+    if session is None and _set_aside(context) is not None:
+        rows.append(("Signed in", f"not known while {_set_aside(context)}"))
+    elif session is None:
         rows.append(("Signed in", f"no one ({sign_in_hint})"))
     else:
         account = session.account
@@ -119,7 +134,10 @@ def collect_status(
     integrations = context.integrations.list(include_removed=False)
     missing = without_flow_token(context.credentials, integrations)
     summary = f"{len(integrations)}"
-    if missing:
+    set_aside = _set_aside(context)
+    if missing and set_aside is not None:
+        summary += f" ({len(missing)} not readable while {set_aside})"
+    elif missing:
         summary += f" ({len(missing)} need{'s' if len(missing) == 1 else ''} sign-in)"
     rows.append(("Integrations", summary))
     if embedded:

@@ -17,6 +17,8 @@ from flowdock_desktop.auth.tokens import TokenSet
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "flowdock-desktop"
+#: Read (never written) to find out whether the keyring answers.
+_PROBE_KEY = "keyring-check"
 
 NO_KEYRING_WARNING = (
     "No system keyring is available, so your sign-in and integration secrets are kept only "
@@ -39,22 +41,20 @@ LOCKED_KEYRING_ERROR = (
 
 
 LOCKED_KEYRING_WARNING = (
-    "Your keyring is locked (or its unlock prompt was dismissed), so Flowdock Desktop cannot "
-    "read your sign-in and flow tokens, and what it saves now is kept only until it quits. "
-    "Unlock it (on Linux: open Passwords and Keys, or sign in to your desktop session), then "
-    "try the keyring again: Flowdock Desktop goes on with it and saves into it what it kept "
-    "meanwhile."
+    "Your keyring is locked (or its unlock prompt was dismissed), so your sign-in and flow "
+    "tokens cannot be read, and anything new is kept only until Flowdock Desktop quits. "
+    "Unlock it (on Linux: Passwords and Keys, or sign in to your desktop session), then try "
+    "the keyring again; what was kept meanwhile is saved into it."
 )
 
 
 def failed_keyring_warning(error_name: str) -> str:
     """The words for a keyring that refused a request for another reason than its lock."""
     return (
-        f"Your keyring refused a request ({error_name}), so Flowdock Desktop cannot read your "
-        "sign-in and flow tokens, and what it saves now is kept only until it quits. Check "
-        "that the keyring is unlocked and working (on Linux: open Passwords and Keys), then "
-        "try the keyring again: Flowdock Desktop goes on with it and saves into it what it "
-        "kept meanwhile."
+        f"Your keyring refused a request ({error_name}), so your sign-in and flow tokens "
+        "cannot be read, and anything new is kept only until Flowdock Desktop quits. Check "
+        "that it is unlocked and working (on Linux: Passwords and Keys), then try the keyring "
+        "again; what was kept meanwhile is saved into it."
     )
 
 
@@ -206,6 +206,11 @@ class CredentialStore:
         secret found missing because of it (rather than "not signed in"); else None."""
         return KeyringUnavailable(self.warning or "") if self.can_retry else None
 
+    def check(self) -> None:
+        """Read the keyring once, so a locked one is found (and ``warning`` says so) before
+        secrets are made; it may prompt to unlock, so call it off the GUI thread."""
+        self.get(_PROBE_KEY)
+
     def retry(self) -> bool:
         """Try the keyring that failed in use again; True when it is used from now on.
 
@@ -225,7 +230,7 @@ class CredentialStore:
             }
             try:
                 # A read first: it is what makes a locked Secret Service collection prompt.
-                real.get_password(SERVICE_NAME, "keyring-check")
+                real.get_password(SERVICE_NAME, _PROBE_KEY)
                 for key, secret in held.items():
                     real.set_password(SERVICE_NAME, key, secret)
                 for key in sorted(self._deleted_meanwhile - held.keys()):

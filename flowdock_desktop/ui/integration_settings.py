@@ -28,6 +28,7 @@ from flowdock_desktop.ui.widgets import Banner, labelled_field
 
 if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.ui.reconnect import KeyringSetAside
 
 
 class IntegrationSettingsDialog(QDialog):
@@ -93,17 +94,34 @@ class IntegrationSettingsDialog(QDialog):
         if integration.is_active:
             # Whether its flow token is still here: a keyring read, off the GUI thread.
             run_task(
-                lambda: not context.credentials.get_flow_token(integration.id),
+                lambda: self._check_token(context, integration),
                 owner=self,
                 on_done=self._token_checked,
                 on_error=lambda _e: None,
             )
 
-    def _token_checked(self, missing: bool) -> None:
+    @staticmethod
+    def _check_token(
+        context: AppContext, integration: Integration
+    ) -> tuple[bool, KeyringSetAside | None]:
+        """(its flow token is missing, the keyring when it is set aside): on the worker."""
+        from flowdock_desktop.ui.reconnect import keyring_set_aside
+
+        missing = not context.credentials.get_flow_token(integration.id)
+        return missing, keyring_set_aside(context.credentials)
+
+    def _token_checked(self, found: tuple[bool, KeyringSetAside | None]) -> None:
+        missing, held = found
         if not missing:
             return
         from flowdock_desktop.ui.reconnect import NEEDS_SIGN_IN, needs_sign_in_text
 
+        if held is not None:
+            # Behind a locked keyring: unlocking it (and the composer's "Try the keyring
+            # again") brings the token back; Reconnect would make a needless new source.
+            self.state_label.setText(held.word)
+            self.banner.show_message("warning", held.warning)
+            return
         self.state_label.setText(NEEDS_SIGN_IN)
         self.reconnect_button.setVisible(True)
         self.banner.show_message("warning", needs_sign_in_text(self.integration))

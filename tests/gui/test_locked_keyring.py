@@ -11,14 +11,17 @@ from __future__ import annotations
 import pytest
 from person import WAIT, focused, press, press_mnemonic, type_over
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from flowdock_desktop.auth.credentials import SERVICE_NAME, CredentialStore
 from flowdock_desktop.context import AppContext
+from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.store.profile import Profile
 from flowdock_desktop.testing import connect_demo_source, messages_by_uuid, sign_in_demo_user
+from flowdock_desktop.ui.account import AccountDialog
 from flowdock_desktop.ui.app import WindowRouter
 from flowdock_desktop.ui.composer import ComposerWindow
+from flowdock_desktop.ui.integration_settings import IntegrationSettingsDialog
 
 pytestmark = pytest.mark.gui
 
@@ -28,11 +31,29 @@ def _rows(composer: ComposerWindow) -> list[str]:
     return [listing.item(i).text() for i in range(listing.count())]
 
 
-def _start_composer(qtbot, profile_dir, sandbox) -> tuple[AppContext, ComposerWindow]:
+def _set_up_then_lock(profile_dir, sandbox, lockable_keyring) -> tuple[Integration, str]:
+    """An integration set up earlier with the keyring unlocked (its flow token went into
+    it), then the keyring locked; (the integration, its flow token)."""
+    with AppContext(Profile.resolve(profile_dir)) as first:
+        sign_in_demo_user(first, sandbox.base_url)
+        first.api_url = sandbox.base_url
+        integration, _ = connect_demo_source(first, sandbox.base_url)
+    token = lockable_keyring.get_password(SERVICE_NAME, _key(integration))
+    assert token
+    lockable_keyring.lock()
+    return integration, token
+
+
+def _key(integration: Integration) -> str:
+    return CredentialStore.flow_token_key(integration.id)
+
+
+def _start_composer(qtbot, profile_dir, sandbox) -> tuple[AppContext, WindowRouter, ComposerWindow]:
     """The app started on the profile, the way it starts: the router opens the composer."""
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = sandbox
-    composer = WindowRouter(context).show_start()
+    router = WindowRouter(context)
+    composer = router.show_start()
     assert isinstance(composer, ComposerWindow)
     qtbot.addWidget(composer)
     composer.resize(1024, 700)
@@ -40,7 +61,7 @@ def _start_composer(qtbot, profile_dir, sandbox) -> tuple[AppContext, ComposerWi
     qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
     assert composer.width() <= 1024 and composer.height() <= 700
-    return context, composer
+    return context, router, composer
 
 
 def _close(context: AppContext, composer: ComposerWindow) -> None:
@@ -52,16 +73,8 @@ def _close(context: AppContext, composer: ComposerWindow) -> None:
 def test_a_locked_keyring_at_start_is_named_and_tried_again_by_keys(
     qtbot, profile_dir, sandbox, lockable_keyring, screenshot
 ):
-    # Set up earlier, with the keyring unlocked: the flow token went into it.
-    with AppContext(Profile.resolve(profile_dir)) as first:
-        sign_in_demo_user(first, sandbox.base_url)
-        integration, _ = connect_demo_source(first, sandbox.base_url)
-    key = CredentialStore.flow_token_key(integration.id)
-    token = lockable_keyring.get_password(SERVICE_NAME, key)
-    assert token
-
-    lockable_keyring.lock()
-    context, composer = _start_composer(qtbot, profile_dir, sandbox)
+    integration, token = _set_up_then_lock(profile_dir, sandbox, lockable_keyring)
+    context, _router, composer = _start_composer(qtbot, profile_dir, sandbox)
     try:
         banner = composer.banner
         qtbot.waitUntil(lambda: "keyring is locked" in banner.text, timeout=WAIT)
@@ -103,7 +116,7 @@ def test_a_locked_keyring_at_start_is_named_and_tried_again_by_keys(
             lambda: _rows(composer) == ["Deploy bot\nAcme / Main · working"], timeout=WAIT
         )
         assert "locked" not in banner.text and "needs sign-in" not in banner.text
-        assert lockable_keyring.get_password(SERVICE_NAME, key) == token  # untouched
+        assert lockable_keyring.get_password(SERVICE_NAME, _key(integration)) == token  # untouched
 
         # The message still in the form goes out with the keyring's flow token.
         press_mnemonic(qtbot, "t")
@@ -116,3 +129,121 @@ def test_a_locked_keyring_at_start_is_named_and_tried_again_by_keys(
         qtbot.waitUntil(lambda: banner.text.startswith("Sent to "), timeout=WAIT)
     finally:
         _close(context, composer)
+
+
+def test_while_locked_the_account_and_the_integration_settings_name_the_lock(
+    qtbot, profile_dir, sandbox, lockable_keyring
+):
+    integration, token = _set_up_then_lock(profile_dir, sandbox, lockable_keyring)
+    context, router, composer = _start_composer(qtbot, profile_dir, sandbox)
+    try:
+        qtbot.waitUntil(lambda: "keyring is locked" in composer.banner.text, timeout=WAIT)
+
+        account = AccountDialog(context, composer)
+        qtbot.addWidget(account)
+        account.show()
+        qtbot.waitUntil(lambda: account.status is not None, timeout=WAIT)
+        shown = {label.accessibleName(): label.text() for label in account.findChildren(QLabel)}
+        assert shown["Signed in"] == "not known while the keyring is locked"
+        assert shown["Secrets"].startswith("in memory for now: the keyring is locked")
+        assert shown["Integrations"] == "1 (1 not readable while the keyring is locked)"
+        account.close()
+
+        # Its settings, opened by the configuration link Flowdock gives: no Reconnect (that
+        # would make a needless new source); the lock is named.
+        dialog = router.open_link(
+            f"flowdock-desktop://configure?integration_id={integration.source_id}"
+            f"&flow={integration.flow_id}"
+        )
+        assert isinstance(dialog, IntegrationSettingsDialog)
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: "keyring is locked" in dialog.banner.text, timeout=WAIT)
+        assert dialog.state_label.text() == "keyring locked"
+        assert not dialog.reconnect_button.isVisible()
+        dialog.close()
+        # Nothing was deleted or replaced in the locked keyring meanwhile.
+        lockable_keyring.unlock()
+        assert lockable_keyring.get_password(SERVICE_NAME, _key(integration)) == token
+    finally:
+        _close(context, composer)
+
+
+def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
+    qtbot, profile_dir, lockable_keyring, scripted_browser, screenshot
+):
+    """A fresh profile whose keyring is locked: the wizard is walked by Enter and says the
+    keyring is locked (not that there is none); the sign-in and flow token made meanwhile
+    live in memory; once unlocked, "Try the keyring again" saves both into the keyring, and
+    a message goes out after a restart with no sign-in again."""
+    from wizard_support import enter_until, start_server
+
+    from flowdock_desktop.ui.wizard import PageId, SetupWizard
+
+    lockable_keyring.lock()
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+    try:
+        router = WindowRouter(context)
+        wizard = router.show_start()
+        assert isinstance(wizard, SetupWizard)
+        qtbot.addWidget(wizard)
+        wizard.resize(1024, 700)
+        wizard.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        enter_until(qtbot, wizard, PageId.SIGN_IN)
+        page = wizard.sign_in_page
+        qtbot.waitUntil(lambda: "keyring is locked" in page.banner.text, timeout=WAIT)
+        assert "No system keyring" not in page.banner.text
+        screenshot(wizard, "wizard-3-keyring-locked")
+        enter_until(qtbot, wizard, PageId.CONFIRM)
+        summary = wizard.confirm_page.summary_label.text()
+        assert "in memory for now (keyring locked" in summary
+        assert "there is no system keyring" not in summary
+        enter_until(qtbot, wizard, PageId.DONE)
+        integration = context.integrations.list()[0]
+        assert lockable_keyring.items() == {}  # nothing could go in
+
+        with qtbot.waitSignal(wizard.open_composer_requested, timeout=WAIT):
+            press(qtbot, Qt.Key.Key_Return)  # "Open composer"
+        composer = next(w for w in router.windows if isinstance(w, ComposerWindow))
+        qtbot.addWidget(composer)
+        composer.resize(1024, 700)
+        composer.activateWindow()
+        banner = composer.banner
+        qtbot.waitUntil(lambda: "keyring is locked" in banner.text, timeout=WAIT)
+        # Its flow token is in memory: the integration works, and says so.
+        assert _rows(composer)[0].endswith("· working")
+
+        lockable_keyring.unlock()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        press_mnemonic(qtbot, "k")
+        qtbot.waitUntil(lambda: "The keyring is in use again" in banner.text, timeout=WAIT)
+        saved = {key for _service, key in lockable_keyring.items()}
+        assert _key(integration) in saved
+        assert any(key.startswith("tokens:") for key in saved)  # the sign-in
+        assert any(key.startswith("client-secret:") for key in saved)
+        composer.close()
+    finally:
+        context.sandbox = None
+        context.close()
+
+    # After a restart (memory gone), what was made while locked is still there.
+    from flowdock_desktop.auth import credentials as credentials_module
+
+    credentials_module._fallback._items.clear()
+    again, _router, composer = _start_composer(qtbot, profile_dir, server)
+    try:
+        qtbot.waitUntil(lambda: _rows(composer)[0].endswith("· working"), timeout=WAIT)
+        press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        press_mnemonic(qtbot, "i")
+        type_over(qtbot, "Made while locked")
+        press_mnemonic(qtbot, "t")
+        type_over(qtbot, "still here after a restart")
+        with qtbot.waitSignal(composer.message_sent, timeout=WAIT) as sent:
+            press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        stored = messages_by_uuid(server, sent.args[0].uuid)
+        assert [m["title"] for m in stored] == ["still here after a restart"]
+        assert again.session() is not None  # signed in still, from the keyring
+    finally:
+        _close(again, composer)
+        server.stop()

@@ -73,12 +73,17 @@ class ConfirmPage(WizardPage):
             _ACCESS_WORDS.get(str(info["access_mode"]), str(info["access_mode"]))
         )
         self.members_label.setText(str(info["members"]))
-        where = (
-            "in memory until it quits (there is no system keyring), so after a restart it "
-            "has to be reconnected"
-            if self.state.keyring_persistent is False
-            else "in your system keyring"
-        )
+        where = "in your system keyring"
+        if self.state.keyring_set_aside is not None:
+            where = (
+                f"in memory for now ({self.state.keyring_set_aside.word}: the composer's "
+                "“Try the keyring again” saves it there once it is unlocked)"
+            )
+        elif self.state.keyring_persistent is False:
+            where = (
+                "in memory until it quits (there is no system keyring), so after a restart it "
+                "has to be reconnected"
+            )
         self.summary_label.setText(
             f"A source named “{self.state.source_name}” will be added to the team inbox of "
             f"{info['flow']} ({info['organization']}). Flowdock Desktop keeps its flow token "

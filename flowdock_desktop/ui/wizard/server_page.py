@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from flowdock_desktop.connect import ServerInfo
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.servers import KnownApplication
+    from flowdock_desktop.ui.reconnect import KeyringSetAside
     from flowdock_desktop.ui.wizard.state import WizardState
 
 # The first page shows before the API client, the models and the store's server list are
@@ -112,28 +114,35 @@ class ServerPage(WizardPage):
         context = self.context
         wanted = self.state.wanted_client_id
 
-        def known() -> tuple[list[str], bool, list[str]]:
+        def known() -> tuple[list[str], bool, list[str], KeyringSetAside | None]:
             from flowdock_desktop.store.servers import KnownServers
+            from flowdock_desktop.ui.reconnect import keyring_set_aside
 
             servers = KnownServers(context.db)
             urls = [server.api_url for server in servers.servers()]
             # The servers where an application a setup link asks for was used, latest first.
             homes = [a.api_url for a in servers.applications() if wanted and a.client_id == wanted]
             # Opening the keyring may ask D-Bus for the Secret Service: here, not on the GUI.
-            return urls, context.credentials.persistent, homes
+            credentials = context.credentials
+            return urls, credentials.persistent, homes, keyring_set_aside(credentials)
 
         run_task(known, owner=self, on_done=self._known, on_error=lambda _: None)
 
-    def _known(self, found: tuple[list[str], bool, list[str]]) -> None:
-        urls, keyring_works, homes = found
+    def _known(self, found: tuple[list[str], bool, list[str], KeyringSetAside | None]) -> None:
+        urls, keyring_works, homes, set_aside = found
         self.state.keyring_persistent = keyring_works
+        self.state.keyring_set_aside = set_aside
         self._set_completions(urls)
         if homes and self._chosen_url() not in homes and not self.has_typed_input():
             # A setup link for an application used on another server than the one last
             # used (say the sandbox): start from the application's own server.
             self.use_server(homes[0])
         if not keyring_works:
-            self.keyring_note.setText(NO_KEYRING_NOTE)
+            if set_aside is None:
+                self.keyring_note.setText(NO_KEYRING_NOTE)
+            else:  # there, but locked: its own words, not "no keyring was found"
+                self.keyring_note.setText(html.escape(set_aside.warning))
+                self.keyring_note.setAccessibleName(set_aside.word.capitalize())
             self.keyring_note.setVisible(True)
 
     def _chosen_url(self) -> str:

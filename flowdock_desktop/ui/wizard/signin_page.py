@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from flowdock_desktop.auth.oauth import SignInFlow
     from flowdock_desktop.auth.session import Session
     from flowdock_desktop.context import AppContext
+    from flowdock_desktop.ui.reconnect import KeyringSetAside
     from flowdock_desktop.ui.wizard.state import WizardState
 
 
@@ -109,22 +110,33 @@ class SignInPage(WizardPage):
         # the GUI thread).
         context, api_url, client_id = self.context, self.state.api_url, self.state.client_id
 
-        def existing() -> tuple[Session | None, str | None]:
+        def existing() -> tuple[Session | None, str | None, KeyringSetAside | None]:
+            from flowdock_desktop.ui.reconnect import keyring_set_aside
+
             # Opening the keyring may ask D-Bus for the Secret Service: never on the GUI thread.
-            warning = context.credentials.warning
+            # It is read before the sign-in makes tokens: a locked one is found (and may ask
+            # to be unlocked) now, and the page says so before the browser opens.
             session = context.session()
+            credentials = context.credentials
+            credentials.check()
+            warning, set_aside = credentials.warning, keyring_set_aside(credentials)
             if (
                 session is not None
                 and session.account.api_url == (api_url or "").rstrip("/")
                 and session.account.client_id == client_id
             ):
-                return session, warning
-            return None, warning
+                return session, warning, set_aside
+            return None, warning, set_aside
 
         run_task(existing, owner=self, on_done=self._offer_existing)
 
-    def _offer_existing(self, result: tuple[Session | None, str | None]) -> None:
-        session, keyring_warning = result
+    def _offer_existing(
+        self, result: tuple[Session | None, str | None, KeyringSetAside | None]
+    ) -> None:
+        session, keyring_warning, set_aside = result
+        if keyring_warning:
+            self.state.keyring_persistent = False
+            self.state.keyring_set_aside = set_aside
         if keyring_warning and not self.working and self.state.session is None:
             # Told before signing in: the tokens will last only as long as this run.
             self.show_info("warning", keyring_warning)

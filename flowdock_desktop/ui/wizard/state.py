@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from flowdock_desktop.setup_links import SetupLink
     from flowdock_desktop.store.integrations import Integration
     from flowdock_desktop.store.servers import KnownApplication
+    from flowdock_desktop.ui.reconnect import KeyringSetAside
 
 
 @dataclass
@@ -35,6 +36,8 @@ class WizardState:
     known_secrets: dict[str, str] = field(default_factory=dict, repr=False)
     #: Whether secrets outlive this run (a usable keyring); None until checked.
     keyring_persistent: bool | None = None
+    #: Set when a keyring exists but failed in use (locked): why, as a person reads it.
+    keyring_set_aside: KeyringSetAside | None = None
     #: The application a setup link (or signing in again) asks for, by client id.
     wanted_client_id: str | None = None
     setup_link: SetupLink | None = None
