@@ -54,9 +54,15 @@ def _os_description() -> str:
 
 
 def _keyring_line(context: AppContext) -> str:
-    backend = context.credentials.backend
+    credentials = context.credentials
+    backend = credentials.backend
     name = f"{type(backend).__module__}.{type(backend).__qualname__}"
-    state = "persistent" if context.credentials.persistent else "in memory only (NOT persistent)"
+    fallback = credentials.fallback
+    if credentials.persistent:
+        state = "persistent"
+    else:
+        why = f": {fallback.value}" if fallback is not None else ""
+        state = f"in memory only (NOT persistent{why})"
     return f"{name}, {state}"
 
 

@@ -12,6 +12,7 @@ import pytest
 from person import WAIT, focused, press, press_mnemonic, type_over
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
+from wizard_support import composer_on_a_small_screen, send_by_keys
 
 from flowdock_desktop.auth.credentials import SERVICE_NAME, CredentialStore
 from flowdock_desktop.context import AppContext
@@ -53,15 +54,7 @@ def _start_composer(qtbot, profile_dir, sandbox) -> tuple[AppContext, WindowRout
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = sandbox
     router = WindowRouter(context)
-    composer = router.show_start()
-    assert isinstance(composer, ComposerWindow)
-    qtbot.addWidget(composer)
-    composer.resize(1024, 700)
-    composer.activateWindow()
-    qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-    assert composer.width() <= 1024 and composer.height() <= 700
-    return context, router, composer
+    return context, router, composer_on_a_small_screen(qtbot, router)
 
 
 def _close(context: AppContext, composer: ComposerWindow) -> None:
@@ -161,6 +154,17 @@ def test_while_locked_the_account_and_the_integration_settings_name_the_lock(
         assert dialog.state_label.text() == "keyring locked"
         assert not dialog.reconnect_button.isVisible()
         dialog.close()
+
+        # Add… (another integration): the wizard's first page names the lock too, rather
+        # than saying that no keyring was found.
+        wizard = router.show_wizard()
+        qtbot.addWidget(wizard)
+        note = wizard.server_page.keyring_note
+        qtbot.waitUntil(note.isVisible, timeout=WAIT)
+        assert note.text().startswith("Your keyring is locked")
+        assert "No system keyring" not in note.text()
+        assert note.accessibleName() == "Keyring locked"
+        wizard.discard()
         # Nothing was deleted or replaced in the locked keyring meanwhile.
         lockable_keyring.unlock()
         assert lockable_keyring.get_password(SERVICE_NAME, _key(integration)) == token
@@ -175,21 +179,15 @@ def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
     keyring is locked (not that there is none); the sign-in and flow token made meanwhile
     live in memory; once unlocked, "Try the keyring again" saves both into the keyring, and
     a message goes out after a restart with no sign-in again."""
-    from wizard_support import enter_until, start_server
+    from wizard_support import enter_until, start_server, start_wizard
 
-    from flowdock_desktop.ui.wizard import PageId, SetupWizard
+    from flowdock_desktop.ui.wizard import PageId
 
     lockable_keyring.lock()
     context = AppContext(Profile.resolve(profile_dir))
     server = context.sandbox = start_server()
     try:
-        router = WindowRouter(context)
-        wizard = router.show_start()
-        assert isinstance(wizard, SetupWizard)
-        qtbot.addWidget(wizard)
-        wizard.resize(1024, 700)
-        wizard.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+        wizard = start_wizard(context, qtbot)
         enter_until(qtbot, wizard, PageId.SIGN_IN)
         page = wizard.sign_in_page
         qtbot.waitUntil(lambda: "keyring is locked" in page.banner.text, timeout=WAIT)
@@ -205,7 +203,7 @@ def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
 
         with qtbot.waitSignal(wizard.open_composer_requested, timeout=WAIT):
             press(qtbot, Qt.Key.Key_Return)  # "Open composer"
-        composer = next(w for w in router.windows if isinstance(w, ComposerWindow))
+        composer = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ComposerWindow))
         qtbot.addWidget(composer)
         composer.resize(1024, 700)
         composer.activateWindow()
@@ -235,13 +233,9 @@ def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
     try:
         qtbot.waitUntil(lambda: _rows(composer)[0].endswith("· working"), timeout=WAIT)
         press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-        press_mnemonic(qtbot, "i")
-        type_over(qtbot, "Made while locked")
-        press_mnemonic(qtbot, "t")
-        type_over(qtbot, "still here after a restart")
-        with qtbot.waitSignal(composer.message_sent, timeout=WAIT) as sent:
-            press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        stored = messages_by_uuid(server, sent.args[0].uuid)
+        stored = send_by_keys(
+            qtbot, composer, server, "Made while locked", "still here after a restart"
+        )
         assert [m["title"] for m in stored] == ["still here after a restart"]
         assert again.session() is not None  # signed in still, from the keyring
     finally:

@@ -20,11 +20,14 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QRadioButton, QStyle, QStyleOptionButton
 from wizard_support import (
     WAIT,
+    composer_on_a_small_screen,
     enter_until,
     focused,
     press,
     register_application,
+    send_by_keys,
     start_server,
+    start_wizard,
     type_text,
 )
 
@@ -45,18 +48,6 @@ def theirs() -> Iterator[SandboxServer]:
     server = start_server()
     yield server
     server.stop()
-
-
-def _start(context: AppContext, qtbot, **kwargs) -> SetupWizard:
-    """The app's own way in: the router opens the wizard (as at start or from a link)."""
-    router = WindowRouter(context)
-    window = router.open_link(kwargs["link"]) if "link" in kwargs else router.show_start()
-    assert isinstance(window, SetupWizard)
-    qtbot.addWidget(window)
-    window.resize(1024, 700)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-    return window
 
 
 def _setup_link(server: SandboxServer, app_id: str, flow_path: str) -> str:
@@ -122,28 +113,13 @@ def _quit(context: AppContext) -> None:
     credentials_module._fallback._items.clear()
 
 
-def _composer_on_a_small_screen(qtbot, router: WindowRouter):
-    """The composer the router opens at start, at 1,024x700, with the keyboard focus in it."""
-    from flowdock_desktop.ui.composer import ComposerWindow
-
-    composer = router.show_start()
-    assert isinstance(composer, ComposerWindow)
-    qtbot.addWidget(composer)
-    composer.resize(1024, 700)
-    composer.activateWindow()
-    qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-    assert composer.width() <= 1024 and composer.height() <= 700
-    return composer
-
-
 def _composer_after_a_restart(qtbot, profile_dir, server: SandboxServer):
     """The second start: the same profile, the sandbox still running, the composer the
     router opens at 1,024x700. Returns the new context (the caller closes it) and the window."""
     again = AppContext(Profile.resolve(profile_dir))
     again.sandbox = server
     try:
-        return again, _composer_on_a_small_screen(qtbot, WindowRouter(again))
+        return again, composer_on_a_small_screen(qtbot, WindowRouter(again))
     except BaseException:
         again.close()
         raise
@@ -152,7 +128,7 @@ def _composer_after_a_restart(qtbot, profile_dir, server: SandboxServer):
 def _signing_in_by_enter(context: AppContext, qtbot):
     """The wizard walked by Enter to the sign-in page, and Enter there: the browser is out
     (the scripted one, which does not approve by itself). Returns the wizard and the page."""
-    wizard = _start(context, qtbot)
+    wizard = start_wizard(context, qtbot)
     enter_until(qtbot, wizard, PageId.SIGN_IN)
     page = wizard.sign_in_page
     assert focused() is page.sign_in_button
@@ -227,7 +203,7 @@ def test_newcomer_presses_only_enter_then_starts_again(qtbot, profile_dir, scrip
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()
     try:
-        wizard = _start(context, qtbot)
+        wizard = start_wizard(context, qtbot)
         enter_until(qtbot, wizard, PageId.DONE)
         created = context.integrations.list()
         assert [(i.source_name, i.flow_path) for i in created] == [
@@ -265,7 +241,7 @@ def test_integrator_sets_up_their_own_application_then_uses_a_setup_link(
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()  # the app's embedded one, not used by the integrator
     try:
-        wizard = _start(context, qtbot)
+        wizard = start_wizard(context, qtbot)
         assert focused() is wizard.server_page.sandbox_choice
         _choose_their_server(qtbot, wizard, theirs)
         _type_application(qtbot, mine["client_id"], mine["secret"], mine["callback"])
@@ -291,7 +267,7 @@ def test_integrator_sets_up_their_own_application_then_uses_a_setup_link(
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()
     try:
-        wizard = _start(context, qtbot, link=link)
+        wizard = start_wizard(context, qtbot, link=link)
         # Their server and their application, not the embedded sandbox's demo.
         assert wizard.server_page.url_choice.isChecked()
         assert wizard.server_page.url_edit.text() == theirs.base_url
@@ -326,7 +302,7 @@ def test_an_application_name_nobody_typed_is_learned_from_the_server(
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()
     try:
-        wizard = _start(context, qtbot)
+        wizard = start_wizard(context, qtbot)
         _choose_their_server(qtbot, wizard, theirs)
         # and no application name
         _type_application(qtbot, mine["client_id"], mine["secret"], mine["callback"])
@@ -346,7 +322,7 @@ def test_an_application_name_nobody_typed_is_learned_from_the_server(
     context.api_url = context.sandbox.base_url
     context.settings.set("embedded_sandbox_url", context.sandbox.base_url)
     try:
-        wizard = _start(context, qtbot, link=link)
+        wizard = start_wizard(context, qtbot, link=link)
         page = wizard.server_page
         qtbot.waitUntil(lambda: page.url_choice.isChecked(), timeout=WAIT)
         assert page.url_edit.text() == theirs.base_url  # the application's own server
@@ -367,7 +343,7 @@ def test_a_wrong_client_secret_is_found_before_the_browser(
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()
     try:
-        wizard = _start(context, qtbot)
+        wizard = start_wizard(context, qtbot)
         _choose_their_server(qtbot, wizard, theirs)
         page = wizard.application_page
         _type_application(qtbot, mine["client_id"], "not-the-secret", mine["callback"])
@@ -405,7 +381,7 @@ def test_no_keyring_first_run_then_restart_offers_reconnect(
     context = AppContext(Profile.resolve(profile_dir))
     server = context.sandbox = start_server()
     try:
-        wizard = _start(context, qtbot)
+        wizard = start_wizard(context, qtbot)
         note = wizard.server_page.keyring_note
         qtbot.waitUntil(note.isVisible, timeout=WAIT)  # said on the first page, up front
         assert "kept only until Flowdock Desktop quits" in note.text()
@@ -486,7 +462,7 @@ def test_no_keyring_fresh_profile_sends_by_keys_in_dark_and_the_view_survives_a_
         enter_until(qtbot, wizard, PageId.DONE)
         wizard.accept()
 
-        composer = _composer_on_a_small_screen(qtbot, router)
+        composer = composer_on_a_small_screen(qtbot, router)
 
         # Ctrl+2: the full form; the unchosen "Discussion" option is plain to see in the dark.
         press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
@@ -581,19 +557,13 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
 
     try:
         router = WindowRouter(context)
-        wizard = _start(context, qtbot)
+        wizard = start_wizard(context, qtbot)
         enter_until(qtbot, wizard, PageId.DONE)
         wizard.accept()
-        composer = _composer_on_a_small_screen(qtbot, router)
+        composer = composer_on_a_small_screen(qtbot, router)
 
         # Typed and sent at once, without waiting to see the author's name appear.
-        press_mnemonic(qtbot, "i")
-        type_over(qtbot, "Office news")
-        press_mnemonic(qtbot, "t")
-        type_over(qtbot, "Lunch is at noon")
-        with qtbot.waitSignal(composer.message_sent, timeout=WAIT) as sent:
-            press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        stored = messages_by_uuid(server, sent.args[0].uuid)
+        stored = send_by_keys(qtbot, composer, server, "Office news", "Lunch is at noon")
         assert [m["author"]["name"] for m in stored] == [seed.DEMO_USER_NAME]
         assert stored[0]["title"] == "Lunch is at noon"
 

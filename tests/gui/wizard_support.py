@@ -19,14 +19,59 @@ from person import (  # noqa: F401 (the keyboard helpers, shared with the compos
     mnemonics,
     press,
     press_mnemonic,
+    type_over,
     type_text,
 )
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWizard
 
+from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox import SandboxConfig
 from flowdock_desktop.sandbox.server import SandboxServer
+from flowdock_desktop.ui.app import WindowRouter
 from flowdock_desktop.ui.wizard import PageId, SetupWizard
+
+
+def start_wizard(context: AppContext, qtbot, **kwargs) -> SetupWizard:
+    """The app's own way in: the router opens the wizard (as at start, or from ``link``), at
+    1,024x700, with the keyboard focus in it."""
+    router = WindowRouter(context)
+    window = router.open_link(kwargs["link"]) if "link" in kwargs else router.show_start()
+    assert isinstance(window, SetupWizard)
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    return window
+
+
+def composer_on_a_small_screen(qtbot, router: WindowRouter):
+    """The composer the router opens at start, at 1,024x700, with the keyboard focus in it."""
+    from flowdock_desktop.ui.composer import ComposerWindow
+
+    composer = router.show_start()
+    assert isinstance(composer, ComposerWindow)
+    qtbot.addWidget(composer)
+    composer.resize(1024, 700)
+    composer.activateWindow()
+    qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    assert composer.width() <= 1024 and composer.height() <= 700
+    return composer
+
+
+def send_by_keys(qtbot, composer, server: SandboxServer, thread_title: str, title: str):
+    """Alt+I and Alt+T type over the thread title and the title, Ctrl+Enter sends; returns
+    what the sandbox stored for the message (a list, one per copy)."""
+    from flowdock_desktop.testing import messages_by_uuid
+
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, thread_title)
+    press_mnemonic(qtbot, "t")
+    type_over(qtbot, title)
+    with qtbot.waitSignal(composer.message_sent, timeout=WAIT) as sent:
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    return messages_by_uuid(server, sent.args[0].uuid)
 
 
 class ScriptedBrowser:

@@ -310,3 +310,30 @@ def test_a_damaged_outbox_row_is_failed_not_posted_and_holds_nothing_back(contex
     assert (failed.state, failed.damaged, failed.last_error) == ("failed", True, DAMAGED_TEXT)
     assert context.outbox.discard(damaged.id)
     assert [i.state for i in context.outbox.list()] == ["sent", "sent"]
+
+
+def test_a_queued_message_waits_for_a_locked_keyring_and_goes_once_it_is_back(
+    profile_dir, sandbox, lockable_keyring
+):
+    """The GUI's store (memory while the keyring is locked): a message queued before the
+    keyring locked is not refused as "set the integration up again" (its flow token is in the
+    keyring, only unreadable); it waits with the keyring's words and goes once the keyring is
+    tried again, unlocked."""
+    with AppContext() as first:
+        integration, _ = make_integration(first, sandbox.base_url)
+        queued = first.outbox.enqueue(integration.id, message())
+    lockable_keyring.lock()
+    with AppContext() as context:
+        service = SendService(context)
+        outcomes = service.deliver_due(ignore_backoff=True)
+        assert [(o.item.id, o.result) for o in outcomes] == [(queued.id, "retry")]
+        waiting = context.outbox.get(queued.id)
+        assert waiting.state == "queued"
+        assert waiting.last_error.startswith("Your keyring is locked")
+        assert messages_by_uuid(sandbox, queued.uuid) == []
+
+        lockable_keyring.unlock()
+        assert context.credentials.retry() is True
+        outcomes = service.deliver_due(ignore_backoff=True)
+        assert [(o.item.id, o.result) for o in outcomes] == [(queued.id, "sent")]
+    assert len(messages_by_uuid(sandbox, queued.uuid)) == 1

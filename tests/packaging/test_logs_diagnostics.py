@@ -128,6 +128,16 @@ def test_diagnostics_has_versions_paths_counts_and_no_secrets(logging_to, memory
         assert secret not in report
 
 
+def test_diagnostics_say_why_secrets_are_in_memory(logging_to, lockable_keyring):
+    profile, _ = logging_to
+    lockable_keyring.lock()
+    with AppContext(profile) as context:
+        context.credentials.set_flow_token("integration-1", FLOW_TOKEN)  # kept in memory
+        report = collect_diagnostics(context)
+    assert "in memory only (NOT persistent: the keyring is locked)" in report
+    assert FLOW_TOKEN not in report
+
+
 def test_diagnostics_counts_integrations_and_outbox(logging_to):
     profile, _ = logging_to
     with AppContext(profile) as context:
