@@ -30,6 +30,12 @@ NEEDS_SIGN_IN = "needs sign-in"
 KEYRING_LOCKED = "keyring locked"
 KEYRING_FAILING = "keyring not answering"
 
+#: "Try the keyring again", its notices while it runs and when it is over (composer, wizard).
+TRY_KEYRING = "Try the &keyring again"
+TRYING_KEYRING = "Trying the keyring again… Answer its unlock prompt if one appears."
+KEYRING_BACK = "The keyring is in use again; what was kept meanwhile is saved in it."
+STILL_SET_ASIDE = "The keyring is still not answering. "
+
 
 @dataclass(frozen=True)
 class KeyringSetAside:
@@ -104,23 +110,17 @@ def try_keyring_again(window: Any) -> None:
     from flowdock_desktop.ui.composer.banner import BannerReason
 
     credentials = window.context.credentials  # made already: the check found it set aside
-    window.banners.show(
-        "info",
-        "Trying the keyring again… Answer its unlock prompt if one appears.",
-        BannerReason.KEYRING,
-    )
+    window.banners.show("info", TRYING_KEYRING, BannerReason.KEYRING)
 
     def done(in_use: bool) -> None:
         if not in_use:
             held = window.integrations.keyring = keyring_set_aside(credentials)
             if held is not None:
-                _show_keyring(window, held, "The keyring is still not answering. ")
+                _show_keyring(window, held, STILL_SET_ASIDE)
             return
         window.integrations.keyring = None
         window.banners.clear(BannerReason.KEYRING)
-        window.banners.show(
-            "success", "The keyring is in use again; what was kept meanwhile is saved in it."
-        )
+        window.banners.show("success", KEYRING_BACK)
         show_flow_token_state(window, window.integrations.view.all)
         window.refresh_threads()
         window.deliver_in_background(ignore_backoff=True)

@@ -12,7 +12,13 @@ import pytest
 from person import WAIT, focused, press, press_mnemonic, type_over
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
-from wizard_support import composer_on_a_small_screen, send_by_keys
+from wizard_support import (
+    composer_on_a_small_screen,
+    enter_until,
+    send_by_keys,
+    start_server,
+    start_wizard,
+)
 
 from flowdock_desktop.auth.credentials import SERVICE_NAME, CredentialStore
 from flowdock_desktop.context import AppContext
@@ -23,6 +29,7 @@ from flowdock_desktop.ui.account import AccountDialog
 from flowdock_desktop.ui.app import WindowRouter
 from flowdock_desktop.ui.composer import ComposerWindow
 from flowdock_desktop.ui.integration_settings import IntegrationSettingsDialog
+from flowdock_desktop.ui.wizard import PageId
 
 pytestmark = pytest.mark.gui
 
@@ -43,6 +50,26 @@ def _set_up_then_lock(profile_dir, sandbox, lockable_keyring) -> tuple[Integrati
     assert token
     lockable_keyring.lock()
     return integration, token
+
+
+@pytest.fixture
+def locked_first_start(qtbot, profile_dir, lockable_keyring, scripted_browser):
+    """A fresh profile started with its keyring locked: the wizard walked by Enter to the
+    sign-in page, which has said that the keyring is locked; (context, its embedded
+    sandbox, the wizard). The sandbox stops after the test."""
+    lockable_keyring.lock()
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+    try:
+        wizard = start_wizard(context, qtbot)
+        enter_until(qtbot, wizard, PageId.SIGN_IN)
+        page = wizard.sign_in_page
+        qtbot.waitUntil(lambda: "keyring is locked" in page.banner.text, timeout=WAIT)
+        yield context, server, wizard
+    finally:
+        context.sandbox = None
+        context.close()
+        server.stop()
 
 
 def _key(integration: Integration) -> str:
@@ -173,57 +200,55 @@ def test_while_locked_the_account_and_the_integration_settings_name_the_lock(
 
 
 def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
-    qtbot, profile_dir, lockable_keyring, scripted_browser, screenshot
+    qtbot, profile_dir, lockable_keyring, locked_first_start, screenshot
 ):
     """A fresh profile whose keyring is locked: the wizard is walked by Enter and says the
     keyring is locked (not that there is none); the sign-in and flow token made meanwhile
     live in memory; once unlocked, "Try the keyring again" saves both into the keyring, and
     a message goes out after a restart with no sign-in again."""
-    from wizard_support import enter_until, start_server, start_wizard
+    context, server, wizard = locked_first_start
+    page = wizard.sign_in_page
+    assert "No system keyring" not in page.banner.text
+    assert page.banner.button.text() == "Try the &keyring again"
+    screenshot(wizard, "wizard-3-keyring-locked")
+    refused = lockable_keyring.refused
+    press_mnemonic(qtbot, "k")  # still locked: the same words again
+    qtbot.waitUntil(
+        lambda: page.banner.text.startswith("The keyring is still not answering. "),
+        timeout=WAIT,
+    )
+    assert lockable_keyring.refused > refused
+    assert "Your keyring is locked" in page.banner.text
+    enter_until(qtbot, wizard, PageId.CONFIRM)
+    summary = wizard.confirm_page.summary_label.text()
+    assert "in memory for now (keyring locked" in summary
+    assert "there is no system keyring" not in summary
+    enter_until(qtbot, wizard, PageId.DONE)
+    integration = context.integrations.list()[0]
+    assert lockable_keyring.items() == {}  # nothing could go in
 
-    from flowdock_desktop.ui.wizard import PageId
+    with qtbot.waitSignal(wizard.open_composer_requested, timeout=WAIT):
+        press(qtbot, Qt.Key.Key_Return)  # "Open composer"
+    composer = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ComposerWindow))
+    qtbot.addWidget(composer)
+    composer.resize(1024, 700)
+    composer.activateWindow()
+    banner = composer.banner
+    qtbot.waitUntil(lambda: "keyring is locked" in banner.text, timeout=WAIT)
+    # Its flow token is in memory: the integration works, and says so.
+    assert _rows(composer)[0].endswith("· working")
 
-    lockable_keyring.lock()
-    context = AppContext(Profile.resolve(profile_dir))
-    server = context.sandbox = start_server()
-    try:
-        wizard = start_wizard(context, qtbot)
-        enter_until(qtbot, wizard, PageId.SIGN_IN)
-        page = wizard.sign_in_page
-        qtbot.waitUntil(lambda: "keyring is locked" in page.banner.text, timeout=WAIT)
-        assert "No system keyring" not in page.banner.text
-        screenshot(wizard, "wizard-3-keyring-locked")
-        enter_until(qtbot, wizard, PageId.CONFIRM)
-        summary = wizard.confirm_page.summary_label.text()
-        assert "in memory for now (keyring locked" in summary
-        assert "there is no system keyring" not in summary
-        enter_until(qtbot, wizard, PageId.DONE)
-        integration = context.integrations.list()[0]
-        assert lockable_keyring.items() == {}  # nothing could go in
-
-        with qtbot.waitSignal(wizard.open_composer_requested, timeout=WAIT):
-            press(qtbot, Qt.Key.Key_Return)  # "Open composer"
-        composer = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ComposerWindow))
-        qtbot.addWidget(composer)
-        composer.resize(1024, 700)
-        composer.activateWindow()
-        banner = composer.banner
-        qtbot.waitUntil(lambda: "keyring is locked" in banner.text, timeout=WAIT)
-        # Its flow token is in memory: the integration works, and says so.
-        assert _rows(composer)[0].endswith("· working")
-
-        lockable_keyring.unlock()
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
-        press_mnemonic(qtbot, "k")
-        qtbot.waitUntil(lambda: "The keyring is in use again" in banner.text, timeout=WAIT)
-        saved = {key for _service, key in lockable_keyring.items()}
-        assert _key(integration) in saved
-        assert any(key.startswith("tokens:") for key in saved)  # the sign-in
-        assert any(key.startswith("client-secret:") for key in saved)
-        composer.close()
-    finally:
-        context.sandbox = None
-        context.close()
+    lockable_keyring.unlock()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    press_mnemonic(qtbot, "k")
+    qtbot.waitUntil(lambda: "The keyring is in use again" in banner.text, timeout=WAIT)
+    saved = {key for _service, key in lockable_keyring.items()}
+    assert _key(integration) in saved
+    assert any(key.startswith("tokens:") for key in saved)  # the sign-in
+    assert any(key.startswith("client-secret:") for key in saved)
+    composer.close()
+    context.sandbox = None  # quit (the fixture stops the sandbox after the test)
+    context.close()
 
     # After a restart (memory gone), what was made while locked is still there.
     from flowdock_desktop.auth import credentials as credentials_module
@@ -240,4 +265,24 @@ def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
         assert again.session() is not None  # signed in still, from the keyring
     finally:
         _close(again, composer)
-        server.stop()
+
+
+def test_unlocked_on_the_sign_in_page_the_wizard_keeps_everything_in_the_keyring(
+    qtbot, lockable_keyring, locked_first_start
+):
+    """The keyring found locked on the sign-in page, unlocked there and tried again (Alt+K):
+    the sign-in and the new flow token go straight into it, as with no lock at all."""
+    context, _server, wizard = locked_first_start
+    page = wizard.sign_in_page
+    lockable_keyring.unlock()
+    press_mnemonic(qtbot, "k")
+    qtbot.waitUntil(lambda: "The keyring is in use again" in page.banner.text, timeout=WAIT)
+    assert context.credentials.persistent
+    enter_until(qtbot, wizard, PageId.DONE)
+    assert "in your system keyring" in wizard.confirm_page.summary_label.text()
+    assert "stored in your keyring" in wizard.done_page.result_label.text()
+    integration = context.integrations.list()[0]
+    saved = {key for _service, key in lockable_keyring.items()}
+    assert _key(integration) in saved
+    assert any(key.startswith("tokens:") for key in saved)
+    wizard.discard()

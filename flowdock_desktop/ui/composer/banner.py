@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from flowdock_desktop.ui.reconnect import TRY_KEYRING
 from flowdock_desktop.ui.widgets import Banner
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class BannerAction(enum.Enum):
     OPEN_INBOX = "Open in inbox"
     RECONNECT = "&Reconnect"
     RESEND = "Resend now"
-    TRY_KEYRING = "Try the &keyring again"
+    TRY_KEYRING = TRY_KEYRING
 
 
 class BannerReason(enum.Enum):

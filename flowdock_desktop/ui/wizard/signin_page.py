@@ -106,8 +106,12 @@ class SignInPage(WizardPage):
             return
         self.state.session = None
         self._show_idle()
-        # An earlier sign-in for this server and app is offered for reuse (keyring read: off
-        # the GUI thread).
+        self._look_for_sign_in()
+
+    def _look_for_sign_in(self, *, retry_keyring: bool = False) -> None:
+        """Offer an earlier sign-in for this server and app for reuse, and say how the
+        keyring stands (a keyring read: off the GUI thread); ``retry_keyring``: first try a
+        keyring set aside (locked) again, as "Try the keyring again" asks."""
         context, api_url, client_id = self.context, self.state.api_url, self.state.client_id
 
         def existing() -> tuple[Session | None, str | None, KeyringSetAside | None]:
@@ -116,6 +120,8 @@ class SignInPage(WizardPage):
             # Opening the keyring may ask D-Bus for the Secret Service: never on the GUI thread.
             # It is read before the sign-in makes tokens: a locked one is found (and may ask
             # to be unlocked) now, and the page says so before the browser opens.
+            if retry_keyring:
+                context.credentials.retry()
             session = context.session()
             credentials = context.credentials
             credentials.check()
@@ -128,18 +134,43 @@ class SignInPage(WizardPage):
                 return session, warning, set_aside
             return None, warning, set_aside
 
-        run_task(existing, owner=self, on_done=self._offer_existing)
+        run_task(
+            existing,
+            owner=self,
+            on_done=lambda found: self._offer_existing(found, retried=retry_keyring),
+        )
+
+    def _try_keyring_again(self) -> None:
+        from flowdock_desktop.ui.reconnect import TRYING_KEYRING
+
+        self.show_info("info", TRYING_KEYRING)
+        self._look_for_sign_in(retry_keyring=True)
 
     def _offer_existing(
-        self, result: tuple[Session | None, str | None, KeyringSetAside | None]
+        self,
+        result: tuple[Session | None, str | None, KeyringSetAside | None],
+        *,
+        retried: bool = False,
     ) -> None:
+        from flowdock_desktop.ui.reconnect import KEYRING_BACK, STILL_SET_ASIDE, TRY_KEYRING
+
         session, keyring_warning, set_aside = result
         if keyring_warning:
             self.state.keyring_persistent = False
-            self.state.keyring_set_aside = set_aside
-        if keyring_warning and not self.working and self.state.session is None:
+        elif retried:
+            self.state.keyring_persistent = True
+        self.state.keyring_set_aside = set_aside
+        idle = not self.working and self.state.session is None
+        if set_aside is not None and idle:
+            # Locked: said before signing in, with a way to go on once it is unlocked.
+            self._banner_action = self._try_keyring_again
+            lead = STILL_SET_ASIDE if retried else ""
+            self.banner.show_message("warning", lead + set_aside.warning, TRY_KEYRING)
+        elif keyring_warning and idle:
             # Told before signing in: the tokens will last only as long as this run.
             self.show_info("warning", keyring_warning)
+        elif retried and idle:
+            self.show_info("success", KEYRING_BACK)
         if session is not None and not self.working and self.state.session is None:
             self.state.session = session
             self._show_signed_in(reused=True)
