@@ -84,7 +84,10 @@ class OutboxPanel(QWidget):
         self.send_now_button.setAccessibleName("Send waiting messages now")
         self.retry_button = QPushButton("Retry")
         self.retry_button.setAccessibleName("Retry the refused message")
-        self.load_button = QPushButton("Load into fo&rm")
+        # No Alt+letter, like Send now and Retry: R is Reconnect's and K "Try the keyring
+        # again"'s, in the notices over a message that waits for either; the other letters of
+        # its name are taken by the form. Tab reaches it.
+        self.load_button = QPushButton("Back to form")
         self.load_button.setAccessibleName("Load the message into the form to fix it")
         self.discard_button = QPushButton("Dis&card…")
         self.discard_button.setAccessibleName("Discard the message")
