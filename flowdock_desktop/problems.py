@@ -26,6 +26,7 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
+    "EXIT_NEEDS_RECONNECT",
     "EXIT_NO_DISPLAY",
     "EXIT_OK",
     "EXIT_PROFILE_NOT_WRITABLE",
@@ -56,6 +57,9 @@ EXIT_INTERNAL = 70
 EXIT_PROFILE_NOT_WRITABLE = 73
 #: The message is in the outbox and will be sent later (``outbox --flush`` sends it now).
 EXIT_QUEUED = 75
+#: Messages are kept in the outbox but wait for their integration to be reconnected (it has
+#: no flow token on this computer); time alone will not send them (BSD's EX_CONFIG).
+EXIT_NEEDS_RECONNECT = 78
 #: Interrupted (Ctrl+C).
 EXIT_INTERRUPTED = 130
 

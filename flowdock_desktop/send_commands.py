@@ -292,6 +292,14 @@ def _send_now(args: argparse.Namespace) -> int:
             extra = f" (thread {thread_id})" if thread_id else ""
             print(f"Sent to {where} as “{integration.source_name}”{extra}. uuid {result.uuid}")
             return 0
+        if result.needs_reconnect:
+            from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
+
+            raise _fail(
+                f"Not sent yet: {result.error} Start Flowdock Desktop (flowdock-desktop) to "
+                f"reconnect it. Do not send the message again: it is kept (uuid {result.uuid}).",
+                EXIT_NEEDS_RECONNECT,
+            )
         if result.state == "queued" or result.state == "sending":
             raise _fail(
                 f"Not sent yet: {result.error} The message is kept in the outbox (uuid "
@@ -458,7 +466,39 @@ def _flush(context: AppContext, out: TextIO) -> int:
     left = outbox.count_pending()
     if left:
         print(f"{left} message(s) still waiting.", file=out)
-    return 0 if outcomes and all(o.result == "sent" for o in outcomes) and not left else 1
+    if outcomes and all(o.result == "sent" for o in outcomes) and not left:
+        return 0
+    waiting = [o for o in outcomes if o.needs_reconnect]
+    if waiting:
+        names = {o.item.integration_id: _source_name(context, o.item) for o in waiting}
+        held = sum(outbox.count_pending(integration_id) for integration_id in names)
+        print(_reconnect_how(held, list(names.values())), file=out)
+        # A status of its own only when Reconnect is all that holds anything back.
+        if all(o.result == "sent" or o.needs_reconnect for o in outcomes):
+            from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
+
+            return EXIT_NEEDS_RECONNECT
+    return 1
+
+
+def _source_name(context: AppContext, item: OutboxItem) -> str:
+    from flowdock_desktop.store.integrations import UnknownIntegrationError
+
+    try:
+        return context.integrations.get(item.integration_id).source_name
+    except UnknownIntegrationError:
+        return item.integration_id
+
+
+def _reconnect_how(waiting: int, names: list[str]) -> str:
+    """What sends messages that wait for Reconnect, from the command line's side."""
+    which = ", ".join(f"“{name}”" for name in names)
+    one = len(names) == 1
+    return (
+        f"{waiting} message(s) wait for Reconnect: start Flowdock Desktop (flowdock-desktop), "
+        f"choose {which} and press Reconnect{'' if one else ' for each'}. They are sent then; "
+        "nothing needs to be sent again."
+    )
 
 
 def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
@@ -468,6 +508,8 @@ def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
     what = outbox_title(item)
     if outcome.result == "sent":
         return f"Sent {item.id} ({what})."
+    if outcome.needs_reconnect:
+        return f"Waiting {item.id} ({what}): {outcome.error}"
     if outcome.result == "retry":
         return (
             f"Not sent {item.id} ({what}): {outcome.error} "

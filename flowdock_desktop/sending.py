@@ -53,6 +53,7 @@ __all__ = [
     "deliver_due",
     "forget_integration",
     "payload_errors",
+    "reconnect_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,23 @@ class IntegrationRemovedError(GoneError):
 
 
 class MissingFlowTokenError(FlowdockError):
-    """The keyring has no flow token for the integration (deleted, or another keyring)."""
+    """The keyring has no flow token for the integration (kept in memory by a run without a
+    keyring, deleted, or another keyring). The message is fine: the integration needs
+    Reconnect, which gives it a flow token again, so delivery keeps the message waiting."""
+
+    def __init__(self, integration: Integration) -> None:
+        super().__init__(reconnect_text(integration), status=None)
+        self.integration_id = integration.id
+
+
+def reconnect_text(integration: Integration) -> str:
+    """Why an integration's messages wait, and what sends them: in plain words for the
+    Outbox tab, the composer's notice after Send and the command line alike."""
+    return (
+        f"“{integration.source_name}” has no flow token on this computer any more, so it "
+        "cannot post until it is reconnected: choose it in Flowdock Desktop and press "
+        "Reconnect. The message waits in the outbox and is sent then."
+    )
 
 
 DeliveryResult = Literal["sent", "retry", "failed", "gone", "skipped"]
@@ -98,12 +115,15 @@ DeliveryResult = Literal["sent", "retry", "failed", "gone", "skipped"]
 
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
-    """What one delivery attempt did; ``error`` is in plain words."""
+    """What one delivery attempt did; ``error`` is in plain words. ``needs_reconnect``: the
+    item waits (``retry``) because its integration has no flow token here; Reconnect is what
+    sends it, not time."""
 
     item: OutboxItem
     result: DeliveryResult
     error: str | None = None
     response: dict[str, Any] | None = None
+    needs_reconnect: bool = False
 
 
 Sender = Callable[["OutboxItem"], "dict[str, Any] | None"]
@@ -204,6 +224,11 @@ def deliver_claimed(
         # A locked keyring is unlocked again later; the message waits for it.
         updated = outbox.mark_retry(claimed, str(exc), now=now)
         return DeliveryOutcome(updated or claimed, "retry", str(exc))
+    except MissingFlowTokenError as exc:
+        # Not the message's fault: it waits (with backoff, reading the keyring again at each
+        # attempt) until the integration is reconnected, which also delivers it at once.
+        updated = outbox.mark_retry(claimed, exc.user_message, now=now)
+        return DeliveryOutcome(updated or claimed, "retry", exc.user_message, needs_reconnect=True)
     except ValidationError as exc:
         if claimed.attempts > 1 and _only_uuid_rejected(exc):
             # An earlier attempt reached the server but its answer was lost; the server
@@ -240,13 +265,15 @@ class SendResult:
 
     ``state`` is the outbox state afterwards: ``sent``, ``queued`` (will be retried),
     ``failed`` (refused; fix and send again) or ``gone`` (integration removed).
-    ``error`` is in plain words.
+    ``error`` is in plain words. ``needs_reconnect``: queued because the integration has no
+    flow token here; it is sent once the integration is reconnected.
     """
 
     item: OutboxItem
     state: str
     error: str | None = None
     response: dict[str, Any] | None = None
+    needs_reconnect: bool = False
 
     @property
     def uuid(self) -> str:
@@ -439,11 +466,28 @@ class SendService:
         for outcome in outcomes:
             if outcome.item.id == item.id:
                 state = "queued" if outcome.result == "retry" else outcome.result
-                return SendResult(outcome.item, state, outcome.error, outcome.response)
+                return SendResult(
+                    outcome.item, state, outcome.error, outcome.response, outcome.needs_reconnect
+                )
         # Not attempted: an earlier message of the same integration is still waiting.
         current = self.context.outbox.get(item.id) or item
         waiting = "An earlier message to this integration is waiting to be sent; this one follows."
+        if current.state == "queued" and self._lacks_flow_token(current.integration_id):
+            # What holds it back is the missing flow token: it waits for Reconnect, too.
+            integration = self.context.integrations.get(current.integration_id)
+            return SendResult(current, "queued", reconnect_text(integration), needs_reconnect=True)
         return SendResult(current, current.state, current.last_error or waiting)
+
+    def _lacks_flow_token(self, integration_id: str) -> bool:
+        """True only when the keyring answered that it has no flow token for it (a locked
+        keyring or a store error is no such answer: the message is in the outbox either way)."""
+        try:
+            self._flow_token(self.context.integrations.get(integration_id))
+        except MissingFlowTokenError:
+            return True
+        except Exception:
+            return False
+        return False
 
     # -- delivery -----------------------------------------------------------------------------
 
@@ -487,11 +531,9 @@ class SendService:
         credentials = self.context.credentials
         token = credentials.get_flow_token(integration.id)
         if not token:
-            # Behind a locked keyring the message waits for it (delivery retries this).
-            raise credentials.unavailable() or MissingFlowTokenError(
-                f"The flow token of “{integration.source_name}” is not in this computer's "
-                "keyring, so it cannot post. Set the integration up again."
-            )
+            # Behind a locked keyring the message waits for it (delivery retries this); with
+            # no token at all, it waits for Reconnect.
+            raise credentials.unavailable() or MissingFlowTokenError(integration)
         with self._lock:
             self._flow_tokens[key] = token
         return token

@@ -557,6 +557,19 @@ class Outbox:
             raise ValueError(f"only failed messages can be requeued, not {current.state} ones")
         return self._require(item_id)
 
+    def make_due(self, integration_id: str, *, now: float | None = None) -> int:
+        """Make the integration's waiting items due now, whatever their backoff (what they
+        waited for has changed: it was reconnected). Their attempts are kept, so a lost
+        answer of an earlier attempt is still recognised. Returns how many were waiting."""
+        now = self._now(now)
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
+                " WHERE integration_id = ? AND state = 'queued'",
+                (now, integration_id),
+            )
+        return cursor.rowcount
+
     def discard(self, item_id: int) -> bool:
         """Delete an item for good. Only for an explicit user action; True if it existed.
 

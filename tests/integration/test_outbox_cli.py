@@ -123,9 +123,13 @@ def test_flush_posts_through_sandbox_exactly_once(profile, keyring_store, sandbo
     assert source.flow_token.encode() not in profile.db_path.read_bytes()
 
 
-def test_flush_without_flow_token_fails_visibly(
+def test_flush_without_flow_token_keeps_it_waiting_for_reconnect(
     profile, keyring_store, monkeypatch, add_sample_integration
 ):
+    """The message is fine; the integration lacks its flow token. It is not refused: it stays
+    queued, the words say to Reconnect and how, and the status is Reconnect's own."""
+    from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
+
     def no_network(self, url: str) -> FlowdockClient:
         raise AssertionError("must not post without a token")
 
@@ -133,11 +137,70 @@ def test_flush_without_flow_token_fails_visibly(
     with Database(profile.db_path) as db:
         integration = add_sample_integration(IntegrationStore(db))
         item = Outbox(db).enqueue(integration.id, MESSAGE)
+        behind = Outbox(db).enqueue(integration.id, {**MESSAGE, "title": "and again"})
     status, text = run(profile.dir, "outbox", "--flush")
-    assert status == 1
-    assert "is not in this computer's keyring" in text
+    assert status == EXIT_NEEDS_RECONNECT, text
+    assert f"Waiting {item.id}" in text
+    assert "2 message(s) wait for Reconnect" in text
+    assert "start Flowdock Desktop (flowdock-desktop), choose “Deploy bot” and press Reconnect" in (
+        text
+    )
+    assert "Set the integration up again" not in text and "Not sent" not in text
     with Database(profile.db_path) as db:
-        assert Outbox(db).get(item.id).state == "failed"
+        kept = Outbox(db).get(item.id)
+        assert (kept.state, Outbox(db).get(behind.id).state) == ("queued", "queued")
+        assert "press Reconnect" in kept.last_error
+    # Listed as waiting, not refused, in the same summary as the composer's footer.
+    status, listing = run(profile.dir, "outbox")
+    assert status == 0
+    assert "refused" not in listing and "failed" not in listing
+
+
+def test_flush_sends_what_waited_for_reconnect_once_the_token_is_back(
+    profile, keyring_store, sandbox
+):
+    from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
+    from flowdock_desktop.testing import connect_demo_source
+
+    with AppContext(profile, keyring_store) as context:
+        integration, source = connect_demo_source(context, sandbox.base_url, "CLI reconnect")
+    keyring_store.delete_flow_token(integration.id)
+    with Database(profile.db_path) as db:
+        first = Outbox(db).enqueue(integration.id, MESSAGE)
+        second = Outbox(db).enqueue(integration.id, {**MESSAGE, "title": "deployed api again"})
+
+    status, text = run(profile.dir, "outbox", "--flush")
+    assert status == EXIT_NEEDS_RECONNECT, text
+    assert messages_by_uuid(sandbox.state, first.uuid) == []
+
+    keyring_store.set_flow_token(integration.id, source.flow_token)  # as Reconnect leaves it
+    status, text = run(profile.dir, "outbox", "--flush")
+    assert status == 0, text
+    assert f"Sent {first.id}" in text and f"Sent {second.id}" in text
+    sent = [messages_by_uuid(sandbox.state, item.uuid) for item in (first, second)]
+    assert [len(found) for found in sent] == [1, 1]
+    assert sent[0][0]["id"] < sent[1][0]["id"]  # in order
+
+
+def test_send_without_flow_token_keeps_it_with_reconnect_status(
+    profile, keyring_store, monkeypatch, add_sample_integration, capsys
+):
+    from flowdock_desktop.cli import main
+    from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
+
+    def no_network(self, url: str) -> FlowdockClient:
+        raise AssertionError("must not post without a token")
+
+    monkeypatch.setattr(AppContext, "flow_client", no_network)
+    with Database(profile.db_path) as db:
+        integration = add_sample_integration(IntegrationStore(db))
+    argv = ["send", "--integration", integration.id, "--title", "deployed api"]
+    status = main([*argv, "--author", "Deploy bot", "--thread-title", "Deploy api"])
+    said = capsys.readouterr().err
+    assert status == EXIT_NEEDS_RECONNECT, said
+    assert "press Reconnect" in said and "Do not send the message again" in said
+    with Database(profile.db_path) as db:
+        assert [i.state for i in Outbox(db).list()] == ["queued"]
 
 
 def test_flush_reports_gone_and_retry(profile, keyring_store, monkeypatch, add_sample_integration):

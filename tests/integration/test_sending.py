@@ -337,3 +337,46 @@ def test_a_queued_message_waits_for_a_locked_keyring_and_goes_once_it_is_back(
         outcomes = service.deliver_due(ignore_backoff=True)
         assert [(o.item.id, o.result) for o in outcomes] == [(queued.id, "sent")]
     assert len(messages_by_uuid(sandbox, queued.uuid)) == 1
+
+
+def test_a_missing_flow_token_keeps_messages_waiting_until_reconnected(
+    context, sandbox, memory_keyring
+):
+    """No flow token here (a run without a keyring, restarted): the message is fine, so it is
+    kept queued, saying to Reconnect, never refused; once the token is back (as Reconnect leaves
+    it) the next delivery sends it, with its uuid, exactly once, and the one behind it after."""
+    integration, source = make_integration(context, sandbox.base_url)
+    context.credentials.delete_flow_token(integration.id)
+    service = SendService(context)
+
+    result = service.send(integration.id, message("running", "yellow"))
+    assert (result.state, result.needs_reconnect) == ("queued", True)
+    assert "press Reconnect" in result.error
+    behind = service.send(integration.id, message("done", "green"))
+    assert (behind.state, behind.needs_reconnect) == ("queued", True)
+    (outcome,) = service.deliver_due(ignore_backoff=True)
+    assert (outcome.item.id, outcome.result, outcome.needs_reconnect) == (
+        result.item.id,
+        "retry",
+        True,
+    )
+    assert [i.state for i in context.outbox.list()] == ["queued", "queued"]
+    assert service.problems() == []
+    kept = context.outbox.get(result.item.id)
+    assert "press Reconnect" in kept.last_error
+    assert "Set the integration up again" not in kept.last_error
+    # Backoff still applies: a waiting message is not tried again at once.
+    assert kept.next_attempt_at > context.outbox.now()
+    assert messages_by_uuid(sandbox, result.uuid) == []
+
+    context.credentials.set_flow_token(integration.id, source.flow_token)
+    assert context.outbox.make_due(integration.id) == 2
+    outcomes = service.deliver_due()
+    assert [(o.item.id, o.result) for o in outcomes] == [
+        (result.item.id, "sent"),
+        (behind.item.id, "sent"),
+    ]
+    first, second = (messages_by_uuid(sandbox, r.uuid) for r in (result, behind))
+    assert len(first) == 1 and len(second) == 1
+    assert second[0]["thread"]["status"]["value"] == "done"
+    assert first[0]["thread_id"] == second[0]["thread_id"]

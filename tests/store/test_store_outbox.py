@@ -419,6 +419,28 @@ def test_requeue_only_failed_items(outbox, integration):
         outbox.requeue(999)
 
 
+def test_make_due_hurries_only_that_integrations_waiting_items(outbox, make_integration, clock):
+    mine, other = make_integration(), make_integration(source_id=2)
+    waiting = outbox.enqueue(mine.id, PAYLOAD)
+    outbox.claim(waiting)
+    outbox.mark_retry(waiting, "no flow token", retry_after=600)
+    behind = outbox.enqueue(mine.id, PAYLOAD)
+    refused = outbox.enqueue(mine.id, PAYLOAD)
+    outbox.mark_failed(refused, "bad")
+    elsewhere = outbox.enqueue(other.id, PAYLOAD)
+    outbox.claim(elsewhere)
+    outbox.mark_retry(elsewhere, "server down", retry_after=600)
+    assert [i.id for i in outbox.due()] == []
+
+    assert outbox.make_due(mine.id) == 2
+    assert [i.id for i in outbox.due()] == [waiting.id]  # in order: the oldest first
+    hurried = outbox.get(waiting.id)
+    assert (hurried.state, hurried.attempts) == ("queued", 1)  # its attempts are kept
+    assert outbox.get(behind.id).next_attempt_at <= clock()
+    assert outbox.get(refused.id).state == "failed"
+    assert outbox.get(elsewhere.id).next_attempt_at > clock() + 60
+
+
 def test_mark_gone_parks_unsent_items_and_removes_integration(
     outbox, make_integration, integrations, clock
 ):
