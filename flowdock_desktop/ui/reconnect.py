@@ -62,7 +62,7 @@ def needs_sign_in_text(integration: Integration) -> str:
         f"“{integration.source_name}” needs sign-in: its flow token is not on this computer "
         "any more (it was kept only until the app quit, or the keyring lost it), so it cannot "
         "post. Reconnect signs you in if needed and gives it a new flow token; what waits in "
-        "the outbox is kept."
+        "the outbox is sent then."
     )
 
 
@@ -82,11 +82,17 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
         return gone, keyring_set_aside(credentials)
 
     def done(found: tuple[set[str], KeyringSetAside | None]) -> None:
-        window.integrations.mark_needs_sign_in(*found)
-        if not getattr(window, "_reconnect_watch", False):
-            window._reconnect_watch = True
-            window.integrations_panel.selected.connect(lambda _id: _offer(window))
+        lacking, held = found
+        # Those that lacked their flow token and have it now were reconnected: what waited in
+        # the outbox for them goes at once, not when its backoff ends. (Tokens found again
+        # behind a keyring that answers again: ``try_keyring_again`` delivers those.)
+        before = window.integrations
+        regained = set() if before.keyring is not None else before.needs_sign_in - lacking
+        window.integrations.mark_needs_sign_in(lacking, held)
+        _watch(window)
         _offer(window)
+        if regained:
+            window.outbox.deliver_now_for(regained, lambda waiting: _sending(window, regained))
 
     def check() -> None:
         run_task(missing, owner=window, on_done=done, on_error=lambda _error: None)
@@ -94,6 +100,47 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
     # Reading the keyring loads it (every backend) on the worker: once the window has painted
     # and shows its message (``ComposerWindow.after_loaded``), which it would otherwise hold up.
     window.after_loaded(check)
+
+
+def _sending(window: Any, regained: set[str]) -> None:
+    """Say that what waited for the chosen integration, just reconnected, goes now (the
+    outbox's delivery says when it went)."""
+    from flowdock_desktop.ui.composer.banner import BannerReason
+
+    integration = window.integration
+    if integration is not None and integration.id in regained:
+        window.banners.show(
+            "info",
+            f"“{integration.source_name}” is reconnected: sending what waited in the outbox…",
+            BannerReason.QUEUED,
+        )
+
+
+def _watch(window: Any) -> None:
+    """Offer Reconnect (or take the offer down) whenever another integration is chosen."""
+    if not getattr(window, "_reconnect_watch", False):
+        window._reconnect_watch = True
+        window.integrations_panel.selected.connect(lambda _id: _offer(window))
+
+
+def waits_for_reconnect(window: Any, integration_ids: set[str], lead: str = "") -> bool:
+    """Delivery found these integrations without their flow token (the window's own check had
+    not, or had not answered yet): their messages wait in the outbox. Mark them as needing
+    sign-in and offer Reconnect when the chosen one is among them (True), ``lead`` before the
+    notice's words. Without a lead the notice is not shown again for one already known."""
+    known = window.integrations.needs_sign_in
+    window.integrations.mark_needs_sign_in(known | integration_ids, window.integrations.keyring)
+    _watch(window)
+    integration = window.integration
+    if integration is None or integration.id not in integration_ids:
+        return False
+    if lead or integration.id not in known:
+        return _offer(window, lead)
+    return True
+
+
+#: Before the needs-sign-in notice when a message just sent waits for Reconnect.
+WAITS_LEAD = "Not sent yet: the message waits in the outbox. "
 
 
 def refuse_send(window: Any) -> bool:

@@ -169,3 +169,47 @@ def test_send_for_an_integration_needing_sign_in_keeps_the_message_and_offers_re
     assert window.banner.button.text().replace("&", "") == "Reconnect"
     assert composer_context.outbox.list(integration.id) == []
     assert window.form.thread_title.text() == "Lunch at noon"
+
+
+def test_send_before_the_token_check_answered_waits_for_reconnect_instead_of_refused(
+    qtbot, composer_context, sandbox, open_composer, monkeypatch
+):
+    """The window's own check (does it still have its flow token?) has not answered when the
+    person presses Send: the message meets the missing token in delivery. It is kept in the
+    outbox, waiting, not refused; the notice says so and offers Reconnect, and the integration
+    is listed as needing sign-in."""
+    import threading
+
+    from flowdock_desktop import connect
+    from flowdock_desktop.ui.reconnect import WAITS_LEAD
+
+    integration, _ = make_integration(composer_context, sandbox.base_url)
+    composer_context.credentials.delete_flow_token(integration.id)  # as after a restart
+    answer = threading.Event()
+    check = connect.without_flow_token
+
+    def slow_check(credentials, integrations):
+        answer.wait(timeout=60)
+        return check(credentials, integrations)
+
+    monkeypatch.setattr(connect, "without_flow_token", slow_check)
+    try:
+        window = open_composer(integration.id, size=(1024, 700))
+        assert "needs sign-in" not in window.banner.text  # not known yet
+        press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # View > Full form
+        press_mnemonic(qtbot, "i")
+        type_over(qtbot, "Lunch at noon")
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: window.banner.text.startswith(WAITS_LEAD), timeout=WAIT)
+        assert "needs sign-in" in window.banner.text and "Reconnect" in window.banner.text
+        assert window.banner.button.text().replace("&", "") == "Reconnect"
+        assert window.banner.kind == "warning"
+        (kept,) = composer_context.outbox.list(integration.id)
+        assert kept.state == "queued" and "press Reconnect" in kept.last_error
+        qtbot.waitUntil(lambda: "needs sign-in" in rows(window)[0], timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: window.outbox_label.full_text().startswith("1 waiting"), timeout=WAIT
+        )
+        assert "refused" not in window.outbox_label.full_text()
+    finally:
+        answer.set()

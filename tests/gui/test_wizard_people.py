@@ -113,6 +113,15 @@ def _quit(context: AppContext) -> None:
     credentials_module._fallback._items.clear()
 
 
+def _first_composer_by_enter(qtbot, context: AppContext):
+    """A fresh profile's first start: the wizard by Enter to its end, then the composer."""
+    router = WindowRouter(context)
+    wizard = start_wizard(context, qtbot)
+    enter_until(qtbot, wizard, PageId.DONE)
+    wizard.accept()
+    return composer_on_a_small_screen(qtbot, router)
+
+
 def _composer_after_a_restart(qtbot, profile_dir, server: SandboxServer):
     """The second start: the same profile, the sandbox still running, the composer the
     router opens at 1,024x700. Returns the new context (the caller closes it) and the window."""
@@ -556,11 +565,7 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
         )
 
     try:
-        router = WindowRouter(context)
-        wizard = start_wizard(context, qtbot)
-        enter_until(qtbot, wizard, PageId.DONE)
-        wizard.accept()
-        composer = composer_on_a_small_screen(qtbot, router)
+        composer = _first_composer_by_enter(qtbot, context)
 
         # Typed and sent at once, without waiting to see the author's name appear.
         stored = send_by_keys(qtbot, composer, server, "Office news", "Lunch is at noon")
@@ -614,3 +619,173 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
     finally:
         again.close()
         server.stop()
+
+
+def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goes_by_itself(
+    qtbot, profile_dir, scripted_browser, screenshot
+):
+    """Without a keyring, a message that could not go before the app quit meets, after the
+    restart, an integration without its flow token. It is not refused: the Outbox tab shows it
+    waiting, its Problem saying to press Reconnect, and the footer counts it as waiting. The
+    person reconnects by keys (Alt+R), and it is sent without Retry or Send now, though its
+    backoff had minutes to run."""
+    from person import duplicate_mnemonics, tab_to
+
+    from flowdock_desktop.testing import arm_fault
+
+    _without_keyring()
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+    # Once the server has failed, the message is not tried again before the app quits.
+    context.outbox.base_delay = context.outbox.max_delay = 600.0
+    try:
+        composer = _first_composer_by_enter(qtbot, context)
+        integration = composer.integration
+        arm_fault(server, count=1, status=503, path_prefix="/messages")
+        press_mnemonic(qtbot, "i")
+        type_over(qtbot, "Release")
+        press_mnemonic(qtbot, "t")
+        type_over(qtbot, "Version 2 is out")
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: composer.banner.text.startswith("Not sent yet"), timeout=WAIT)
+        (queued,) = context.outbox.list(states=("queued",))
+        composer.close()
+    finally:
+        _quit(context)
+
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = server
+    # The attempt after the restart backs off for minutes: only Reconnect can send it in time.
+    again.outbox.base_delay = again.outbox.max_delay = 600.0
+    states_seen: set[str] = set()
+    try:
+        router = WindowRouter(again)
+        composer = composer_on_a_small_screen(qtbot, router)
+        composer.outbox.items_changed.connect(
+            lambda items: states_seen.update(i.state for i in items)
+        )
+        panel = composer.outbox_panel
+
+        def row() -> list[str]:
+            tree = panel.tree
+            if tree.topLevelItemCount() != 1:
+                return []
+            return [tree.topLevelItem(0).text(c) for c in range(tree.columnCount())]
+
+        # The Outbox tab, by keys; "Send now" tries the message now, as a person would.
+        press_mnemonic(qtbot, "o")
+        qtbot.waitUntil(lambda: row()[:2] == ["waiting", "Release: Version 2 is out"], timeout=WAIT)
+        tab_to(qtbot, panel.send_now_button)
+        press(qtbot, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: "press Reconnect" in (row() or [""])[-1], timeout=WAIT)
+        assert row()[0] == "waiting"
+        assert "Set the integration up again" not in row()[-1]
+        footer = composer.outbox_label.full_text()
+        assert footer.startswith("1 waiting to be sent") and "refused" not in footer
+        kept = again.outbox.get(queued.id)
+        assert kept.state == "queued" and kept.next_attempt_at > again.outbox.now() + 60
+        qtbot.waitUntil(lambda: composer.banner.button.text() == "&Reconnect", timeout=WAIT)
+        tab_to(qtbot, panel.tree)
+        press(qtbot, Qt.Key.Key_Down)
+        qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
+        assert panel.details.text().startswith("“Release: Version 2 is out” waits to be sent")
+        assert "press Reconnect" in panel.details.text()
+        screenshot(composer, "composer-outbox-waits-for-reconnect")
+        # Alt+R is Reconnect's alone, with a message chosen in the Outbox tab too.
+        assert duplicate_mnemonics(composer) == {}
+
+        # Alt+R: Reconnect; the wizard signs in again (the browser approves) and is done.
+        press_mnemonic(qtbot, "r")
+        qtbot.waitUntil(lambda: isinstance(router.windows[-1], SetupWizard), timeout=WAIT)
+        wizard = router.windows[-1]
+        qtbot.addWidget(wizard)
+        assert wizard.state.reconnect is not None
+        assert wizard.state.reconnect.id == integration.id
+        qtbot.waitUntil(lambda: wizard.currentId() == PageId.DONE, timeout=3 * WAIT)
+
+        # Sent by itself, once, with the uuid it was queued with.
+        qtbot.waitUntil(lambda: len(messages_by_uuid(server, queued.uuid)) == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: composer.outbox_label.full_text() == "Outbox empty: all sent.", timeout=WAIT
+        )
+        assert messages_by_uuid(server, queued.uuid)[0]["title"] == "Version 2 is out"
+        assert again.outbox.get(queued.id).state == "sent"
+        assert "failed" not in states_seen  # never refused on the way
+        qtbot.waitUntil(lambda: composer.banner.text == "The waiting message was sent.")
+        press(qtbot, Qt.Key.Key_Return)  # "Open composer"
+        qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
+        qtbot.waitUntil(lambda: "needs sign-in" not in composer.banner.text, timeout=WAIT)
+        composer.close()
+    finally:
+        _quit(again)
+        server.stop()
+
+
+def test_no_keyring_reconnected_from_its_settings_what_waited_goes_when_the_composer_opens(
+    qtbot, profile_dir, scripted_browser
+):
+    """Reconnect also starts from the integration's settings (a configuration link), with no
+    composer open. What waited for the flow token is due as soon as the wizard is done, so
+    "Open composer" sends it at the composer's first round, not minutes later when its
+    backoff would end."""
+    from flowdock_desktop.sending import SendService
+    from flowdock_desktop.ui.integration_settings import IntegrationSettingsDialog
+
+    _without_keyring()
+    context = AppContext(Profile.resolve(profile_dir))
+    server = context.sandbox = start_server()
+    try:
+        wizard = start_wizard(context, qtbot)
+        enter_until(qtbot, wizard, PageId.DONE)
+        wizard.accept()
+        integration = context.integrations.list()[0]
+    finally:
+        _quit(context)
+
+    again = AppContext(Profile.resolve(profile_dir))
+    again.sandbox = server
+    again.outbox.base_delay = again.outbox.max_delay = 600.0
+    try:
+        # After the restart a delivery (`outbox --flush`, say) met the missing flow token.
+        item = again.outbox.enqueue(integration.id, {**MESSAGE_FOR_LATER})
+        with SendService(again) as service:
+            (outcome,) = service.flush()
+        assert (outcome.result, outcome.needs_reconnect) == ("retry", True)
+        assert again.outbox.get(item.id).next_attempt_at > again.outbox.now() + 60
+
+        router = WindowRouter(again)
+        dialog = router.show_configure(again.integrations.get(integration.id))
+        assert isinstance(dialog, IntegrationSettingsDialog)
+        qtbot.addWidget(dialog)
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.reconnect_button.isVisible, timeout=WAIT)
+        assert "is sent then" in dialog.banner.text
+        press_mnemonic(qtbot, "c")  # Re&connect
+        qtbot.waitUntil(lambda: isinstance(router.windows[-1], SetupWizard), timeout=WAIT)
+        wizard = router.windows[-1]
+        qtbot.addWidget(wizard)
+        qtbot.waitUntil(lambda: wizard.currentId() == PageId.DONE, timeout=3 * WAIT)
+        assert again.outbox.get(item.id).next_attempt_at <= again.outbox.now()
+
+        qtbot.waitUntil(lambda: focused().window() is wizard, timeout=WAIT)
+        press(qtbot, Qt.Key.Key_Return)  # &Open composer
+        # Recorded as sent (a moment after the server stored it), and stored once.
+        qtbot.waitUntil(lambda: again.outbox.get(item.id).state == "sent", timeout=WAIT)
+        assert len(messages_by_uuid(server, item.uuid)) == 1
+        composer = router._composer()
+        qtbot.addWidget(composer)
+        qtbot.waitUntil(lambda: composer._draft_ready, timeout=WAIT)
+        composer.close()
+    finally:
+        _quit(again)
+        server.stop()
+
+
+MESSAGE_FOR_LATER = {
+    "event": "activity",
+    "author": {"name": "Release bot"},
+    "title": "Version 2 is out",
+    "external_thread_id": "release-2",
+    "thread": {"title": "Release"},
+}

@@ -54,6 +54,7 @@ class OutboxController(QObject):
         self._parent = parent
         self.names: dict[str, str] = {}
         self._running: TaskHandle | None = None
+        self._again = False  # a delivery asked for while one ran: run one more after it
         self._timer = QTimer(self, interval=interval_ms)
         self._timer.timeout.connect(self.deliver)
         self._timer.start()
@@ -73,6 +74,7 @@ class OutboxController(QObject):
         """One ``deliver_due`` in the background, unless one runs or a send is under way."""
         if self._running is not None or self._busy():
             return
+        self._again = False
         service = self._service()
 
         def work() -> tuple[list[Any], list[Any]]:
@@ -81,15 +83,46 @@ class OutboxController(QObject):
 
         self._running = run_task(work, owner=self, on_done=self._done, on_error=self._failed)
 
+    def deliver_now_for(
+        self, integration_ids: set[str], on_waiting: Callable[[int], Any] = lambda _n: None
+    ) -> None:
+        """These integrations were reconnected: what waits for them is made due and delivered
+        now, in order, instead of when its backoff ends (which may be minutes away).
+        ``on_waiting(n)`` is called first when anything waited."""
+        outbox = self._service().context.outbox
+
+        def hurry() -> int:
+            return sum(outbox.make_due(integration_id) for integration_id in integration_ids)
+
+        def hurried(waiting: int) -> None:
+            if waiting:
+                on_waiting(waiting)
+                self._deliver_hurried()
+
+        run_task(hurry, owner=self, on_done=hurried, on_error=self._show_error)
+
+    def _deliver_hurried(self) -> None:
+        if self._running is not None or self._busy():
+            # Due now in the store; run again as soon as what runs has ended.
+            self._again = True
+            return
+        self.deliver()
+
     def _done(self, result: tuple[list[Any], list[OutboxItem]]) -> None:
         self._running = None
         outcomes, items = result
         self._show(items)
         self.delivered.emit(outcomes)
+        self._then()
 
     def _failed(self, error: BaseException) -> None:
         self._running = None
         log.warning("outbox delivery failed: %s", type(error).__name__)
+        self._then()
+
+    def _then(self) -> None:
+        if self._again:
+            QTimer.singleShot(0, self, self.deliver)
 
     def refresh(self) -> None:
         """Read the outbox again and show it."""

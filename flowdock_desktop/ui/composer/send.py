@@ -31,13 +31,16 @@ class SendController(QObject):
 
     Signals: ``sent(object)`` (the ``SendResult`` of a delivered message),
     ``refused(dict)`` (field errors the server named), ``gone(str)`` (the integration was
-    removed in Flowdock), ``finished`` (after every attempt, whatever its end).
+    removed in Flowdock), ``waits_for_reconnect(object)`` (the ``SendResult`` of a message
+    kept in the outbox until its integration, which has no flow token here, is reconnected:
+    the window offers Reconnect), ``finished`` (after every attempt, whatever its end).
     Attributes: ``busy``.
     """
 
     sent = Signal(object)
     refused = Signal(dict)
     gone = Signal(str)
+    waits_for_reconnect = Signal(object)
     finished = Signal()
 
     BUSY_BAR_DELAY_MS = 1000
@@ -96,6 +99,8 @@ class SendController(QObject):
                 BannerAction.OPEN_INBOX,
             )
             self.sent.emit(result)
+        elif result.needs_reconnect:
+            self.waits_for_reconnect.emit(result)
         elif result.state in ("queued", "sending"):
             self._banner.show(
                 "warning",

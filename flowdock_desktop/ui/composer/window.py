@@ -60,7 +60,13 @@ from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel
 from flowdock_desktop.ui.composer.views import ANNOUNCEMENT, FULL, ViewsController, ViewSwitch
 from flowdock_desktop.ui.first_paint import ReportsFirstPaint, after_first_paint
 from flowdock_desktop.ui.help_actions import add_help_actions, open_team_inbox
-from flowdock_desktop.ui.reconnect import refuse_send, show_flow_token_state, try_keyring_again
+from flowdock_desktop.ui.reconnect import (
+    WAITS_LEAD,
+    refuse_send,
+    show_flow_token_state,
+    try_keyring_again,
+    waits_for_reconnect,
+)
 from flowdock_desktop.ui.tasks import run_task
 from flowdock_desktop.ui.widgets import (
     Banner,
@@ -439,6 +445,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.sender.sent.connect(self._sent)
         self.sender.refused.connect(self.views.mark)
         self.sender.gone.connect(self._integration_gone)
+        self.sender.waits_for_reconnect.connect(self._waits_for_reconnect)
         self.sender.finished.connect(self._send_finished)
         self.outbox.delivered.connect(self._delivered)
         self.outbox.load_requested.connect(self._load_payload)
@@ -745,6 +752,11 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             + " Its flow token and sent history were deleted from this computer."
         )
 
+    def _waits_for_reconnect(self, result: SendResult) -> None:
+        if not waits_for_reconnect(self, {result.item.integration_id}, WAITS_LEAD):
+            # Another integration was chosen meanwhile: no Reconnect to offer for this one.
+            self.banners.show("warning", f"Not sent yet: {result.error}", BannerReason.QUEUED)
+
     def _retry_now(self) -> None:
         self.banners.show("info", "Trying again…", BannerReason.QUEUED)
         self.outbox.deliver(ignore_backoff=True)
@@ -761,9 +773,18 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
             self._integration_gone(mine[0].error)
         elif gone:
             self.reload_integrations()
-        if any(o.result == "sent" and o.item.integration_id == current for o in outcomes):
+        waiting = {o.item.integration_id for o in outcomes if o.needs_reconnect}
+        if waiting:
+            waits_for_reconnect(self, waiting)
+        sent = sum(1 for o in outcomes if o.result == "sent" and o.item.integration_id == current)
+        if sent:
             if self.banners.reason is BannerReason.QUEUED:
-                self.banners.show("success", "The waiting message was sent.", BannerReason.SENT)
+                text = (
+                    "The waiting message was sent."
+                    if sent == 1
+                    else f"The {sent} waiting messages were sent."
+                )
+                self.banners.show("success", text, BannerReason.SENT)
             self.threads.refresh()
         self.delivery_finished.emit(outcomes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.integrations import Integration
     from flowdock_desktop.ui.wizard.state import WizardState
+
+
+log = logging.getLogger(__name__)
 
 
 class ConfirmPage(WizardPage):
@@ -128,7 +132,7 @@ class ConfirmPage(WizardPage):
         def work(token: CancelToken, progress: Any) -> ConnectResult:
             if reconnecting is not None:
                 with context.user_client() as client:
-                    return reconnect_integration(
+                    reconnected = reconnect_integration(
                         client,
                         reconnecting,
                         credentials=context.credentials,
@@ -136,6 +140,8 @@ class ConfirmPage(WizardPage):
                         cancel=token,
                         progress=progress,
                     )
+                _due_now(context, reconnecting)
+                return reconnected
             with context.user_client() as client:
                 result = create_integration(
                     client,
@@ -186,3 +192,13 @@ _ACCESS_WORDS = {
     "link": "Anyone with the invitation link can join",
     "invitation": "Invited people only",
 }
+
+
+def _due_now(context: AppContext, integration: Integration) -> None:
+    """What waited in the outbox for the flow token is due now, not when its backoff ends:
+    the composer's outbox delivery sends it at its next round, open now or opened later. The
+    integration is reconnected either way: a store that cannot be written is only logged."""
+    try:
+        context.outbox.make_due(integration.id)
+    except Exception as exc:
+        log.warning("waiting messages not made due after reconnecting: %s", type(exc).__name__)
