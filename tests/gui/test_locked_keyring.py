@@ -229,7 +229,12 @@ def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
 
     with qtbot.waitSignal(wizard.open_composer_requested, timeout=WAIT):
         press(qtbot, Qt.Key.Key_Return)  # "Open composer"
-    composer = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ComposerWindow))
+    # This test's window: a closed one from an earlier test may still be a top-level widget.
+    composer = next(
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, ComposerWindow) and w.context is context and w.isVisible()
+    )
     qtbot.addWidget(composer)
     composer.resize(1024, 700)
     composer.activateWindow()
