@@ -25,6 +25,7 @@ from flowdock_desktop.api.errors import (
     GoneError,
     NotFoundError,
     RateLimitedError,
+    ServerError,
     ValidationError,
 )
 from flowdock_desktop.api.validation import describe_errors
@@ -217,7 +218,8 @@ def deliver_claimed(
         outbox.mark_gone(claimed.integration_id, exc.user_message, now=now)
         return DeliveryOutcome(_current(outbox, claimed), "gone", exc.user_message)
     except RETRYABLE_ERRORS as exc:
-        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+        # A 503 may say when to come back, as a 429 does (RFC 9110, Retry-After).
+        retry_after = exc.retry_after if isinstance(exc, RateLimitedError | ServerError) else None
         updated = outbox.mark_retry(claimed, exc.user_message, retry_after, now=now)
         return DeliveryOutcome(updated or claimed, "retry", exc.user_message)
     except KeyringUnavailable as exc:

@@ -103,6 +103,18 @@ def test_faults_leave_it_queued_then_deliver_exactly_once(context, sandbox, arme
     assert context.outbox.get(result.item.id).attempts == 1 + armed.get("count", 1)
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_the_server_saying_when_to_come_back_is_heeded(context, sandbox, status):
+    """A busy server's Retry-After sets the next try, for a 503 as for a 429: the outbox does
+    not come back after its own two-second backoff while the server asked for ten minutes."""
+    integration, _ = make_integration(context, sandbox.base_url)
+    fault(sandbox.base_url, path_prefix="/messages", count=1, status=status, retry_after=600)
+    before = context.outbox.now()
+    result = SendService(context).send(integration.id, message())
+    assert result.state == "queued"
+    assert context.outbox.get(result.item.id).next_attempt_at >= before + 600
+
+
 def test_latency_does_not_duplicate(context, sandbox):
     integration, _ = make_integration(context, sandbox.base_url)
     fault(sandbox.base_url, path_prefix="/messages", count=1, latency_ms=150)
