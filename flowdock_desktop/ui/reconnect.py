@@ -147,7 +147,7 @@ def refuse_send(window: Any) -> bool:
     """Send pressed for an integration known to lack its flow token: say so, with Reconnect
     (or, when the keyring is locked, with "Try the keyring again"), and keep the message in
     the form (True); False when the integration is not known to."""
-    return _offer(window, "Not sent (the message stays in the form): ")
+    return _offer(window, "Not sent; the message stays in the form. ")
 
 
 def try_keyring_again(window: Any) -> None:

@@ -164,7 +164,7 @@ def test_send_for_an_integration_needing_sign_in_keeps_the_message_and_offers_re
     press_mnemonic(qtbot, "i")
     type_over(qtbot, "Lunch at noon")
     press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert window.banner.text.startswith("Not sent (the message stays in the form): ")
+    assert window.banner.text.startswith("Not sent; the message stays in the form. ")
     assert "Reconnect" in window.banner.text
     assert window.banner.button.text().replace("&", "") == "Reconnect"
     assert composer_context.outbox.list(integration.id) == []

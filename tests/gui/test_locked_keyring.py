@@ -113,7 +113,7 @@ def test_a_locked_keyring_at_start_is_named_and_tried_again_by_keys(
         type_over(qtbot, "sent after unlocking")
         press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert banner.text.startswith(
-            "Not sent (the message stays in the form): Your keyring is locked"
+            "Not sent; the message stays in the form. Your keyring is locked"
         )
         assert context.outbox.list(integration.id) == []
 
