@@ -16,9 +16,6 @@ if TYPE_CHECKING:
     from flowdock_desktop.sending import DeliveryOutcome
     from flowdock_desktop.store.outbox import OutboxItem
 
-#: Exit status when the message is kept in the outbox for a later try (BSD's EX_TEMPFAIL).
-EXIT_QUEUED = 75
-
 
 def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentParser) -> None:
     send = subparsers.add_parser(
@@ -301,6 +298,8 @@ def _send_now(args: argparse.Namespace) -> int:
                 EXIT_NEEDS_RECONNECT,
             )
         if result.state == "queued" or result.state == "sending":
+            from flowdock_desktop.problems import EXIT_QUEUED
+
             raise _fail(
                 f"Not sent yet: {result.error} The message is kept in the outbox (uuid "
                 f"{result.uuid}) and will be sent later; send it now with: "
