@@ -69,10 +69,10 @@ class AccountStatus:
 
 
 def _set_aside(context: AppContext) -> str | None:
-    """Why the keyring is set aside ("the keyring is locked"), when it failed in use."""
-    credentials = context.credentials
-    fallback = credentials.fallback
-    return fallback.value if credentials.can_retry and fallback is not None else None
+    """Why the keyring is set aside ("the keyring is locked"), when it failed in use. Read
+    after each keyring use: the first one may be what finds it locked."""
+    reason = context.credentials.set_aside
+    return reason.value if reason is not None else None
 
 
 def _secrets_row(context: AppContext) -> str:
@@ -112,8 +112,9 @@ def collect_status(
     else:
         rows.append(("Server", "none chosen yet (the setup wizard asks)"))
     session = context.session()
-    if session is None and _set_aside(context) is not None:
-        rows.append(("Signed in", f"not known while {_set_aside(context)}"))
+    set_aside = _set_aside(context) if session is None else None
+    if set_aside is not None:
+        rows.append(("Signed in", f"not known while {set_aside}"))
     elif session is None:
         rows.append(("Signed in", f"no one ({sign_in_hint})"))
     else:

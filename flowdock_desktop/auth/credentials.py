@@ -127,7 +127,8 @@ class CredentialStore:
     """Client secrets, token sets and flow tokens, stored under the service ``flowdock-desktop``.
 
     Attributes: ``persistent`` (False when secrets last only for this run), ``fallback`` (why,
-    a ``Fallback``), ``can_retry`` and ``warning`` (plain words on what to do, or None).
+    a ``Fallback``), ``can_retry`` and ``set_aside`` (a keyring there but failing, which
+    ``retry`` may bring back) and ``warning`` (plain words on what to do, or None).
 
     With ``fallback`` (the GUI), a missing keyring, or one that fails while in use (locked,
     dismissed unlock prompt), is replaced by an in-memory store, and ``fallback`` and
@@ -187,6 +188,12 @@ class CredentialStore:
         """True when a keyring exists but failed in use (locked, say): ``retry`` may bring it
         back. Read without waiting, so the GUI thread may ask."""
         return self._real is not None and not self.persistent
+
+    @property
+    def set_aside(self) -> Fallback | None:
+        """Why the keyring that failed in use is set aside (locked, refusing) while ``retry``
+        may bring it back; None while it is used, or when there is no keyring at all."""
+        return self._reason if self.can_retry else None
 
     @property
     def warning(self) -> str | None:

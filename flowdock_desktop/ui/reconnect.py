@@ -51,9 +51,10 @@ def keyring_set_aside(credentials: CredentialStore) -> KeyringSetAside | None:
     Reads attributes only: no keyring call."""
     from flowdock_desktop.auth.credentials import Fallback
 
-    if not credentials.can_retry:
+    reason = credentials.set_aside
+    if reason is None:
         return None
-    locked = credentials.fallback is Fallback.LOCKED
+    locked = reason is Fallback.LOCKED
     return KeyringSetAside(credentials.warning or "", KEYRING_LOCKED if locked else KEYRING_FAILING)
 
 

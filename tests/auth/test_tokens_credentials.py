@@ -152,7 +152,7 @@ def test_a_locked_keyring_is_named_as_locked_and_can_be_tried_again(monkeypatch)
     assert store.fallback is None and store.warning is None  # not known until it is used
     assert store.get_flow_token("i") is None
     assert store.fallback is Fallback.LOCKED
-    assert store.can_retry
+    assert store.can_retry and store.set_aside is Fallback.LOCKED
     warning = store.warning or ""
     assert warning.startswith("Your keyring is locked")
     assert "Passwords and Keys" in warning and "try the keyring again" in warning
@@ -179,7 +179,7 @@ def test_no_keyring_at_all_has_nothing_to_try_again(monkeypatch):
     store = CredentialStore(fail.Keyring())
     store.set_flow_token("i", "tok")
     assert store.fallback is Fallback.NO_KEYRING
-    assert not store.can_retry and store.unavailable() is None
+    assert not store.can_retry and store.unavailable() is None and store.set_aside is None
     assert store.retry() is False
     assert store.get_flow_token("i") == "tok"
 
@@ -215,7 +215,7 @@ def test_trying_an_unlocked_keyring_again_saves_what_was_kept_meanwhile(monkeypa
     real.unlock()  # the person unlocks it, then tries again
     assert store.retry() is True
     assert store.persistent and store.fallback is None and store.warning is None
-    assert not store.can_retry
+    assert not store.can_retry and store.set_aside is None
     assert real.items() == {
         (SERVICE_NAME, "flow-token:kept"): "in-the-keyring",
         (SERVICE_NAME, "flow-token:new"): "made-while-locked",
