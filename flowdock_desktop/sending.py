@@ -30,6 +30,7 @@ from flowdock_desktop.api.errors import (
 )
 from flowdock_desktop.api.validation import describe_errors
 from flowdock_desktop.compose.payload import curl_command, payload_errors
+from flowdock_desktop.store.errors import DatabaseClosed
 from flowdock_desktop.store.integrations import Integration, UnknownIntegrationError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from flowdock_desktop.api.retry import RetryPolicy
     from flowdock_desktop.api.stream import FlowStream
     from flowdock_desktop.auth.session import Session
+    from flowdock_desktop.cancel import CancelToken
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.history import ThreadSummary
     from flowdock_desktop.store.outbox import Outbox, OutboxItem
@@ -150,6 +152,7 @@ def deliver_due(
     ignore_backoff: bool = False,
     max_items: int | None = None,
     after: Iterable[DeliveryOutcome] = (),
+    cancel: CancelToken | None = None,
 ) -> list[DeliveryOutcome]:
     """Attempt every due item once, in order per integration, and record each outcome.
 
@@ -159,7 +162,8 @@ def deliver_due(
     other refusals fail the item for the user to fix. After a success the integration's
     next item is attempted in the same call. Each item is attempted at most once per call;
     ``after`` holds attempts made just before as part of the same round (not repeated, and a
-    failed one holds back the rest of its integration).
+    failed one holds back the rest of its integration). Once ``cancel`` is cancelled (the app
+    is quitting) no further item is started; the one being posted is finished and recorded.
     """
     outcomes: list[DeliveryOutcome] = []
     attempted: set[int] = {o.item.id for o in after}
@@ -167,7 +171,7 @@ def deliver_due(
     blocked: set[str] = {
         o.item.integration_id for o in after if o.result != "sent" and not o.item.damaged
     }
-    while max_items is None or len(outcomes) < max_items:
+    while (max_items is None or len(outcomes) < max_items) and not _cancelled(cancel):
         moment = outbox.now() if now is None else now
         batch = [
             item
@@ -177,7 +181,7 @@ def deliver_due(
         if not batch:
             break
         for item in batch:
-            if max_items is not None and len(outcomes) >= max_items:
+            if (max_items is not None and len(outcomes) >= max_items) or _cancelled(cancel):
                 break
             attempted.add(item.id)
             outcome = _deliver_one(outbox, send, item, moment)
@@ -188,6 +192,10 @@ def deliver_due(
             if outcome.result != "sent" and not item.damaged:
                 blocked.add(item.integration_id)
     return outcomes
+
+
+def _cancelled(cancel: CancelToken | None) -> bool:
+    return cancel is not None and cancel.cancelled
 
 
 def _deliver_one(
@@ -372,6 +380,9 @@ class SendService:
         # between messages instead of being set up again for each one.
         self._clients: dict[str, FlowdockClient] = {}
         self._clients_lock = threading.Lock()
+        # Posts under way, which ``close`` lets end rather than cut their connection.
+        self._posting = 0
+        self._posts_ended = threading.Condition(self._clients_lock)
 
     # -- queueing -----------------------------------------------------------------------------
 
@@ -414,8 +425,15 @@ class SendService:
             body["uuid"] = uuid
         return self.context.outbox.enqueue(integration.id, body, claim=claim)
 
-    def send(self, integration_id: str, payload: Mapping[str, Any]) -> SendResult:
+    def send(
+        self,
+        integration_id: str,
+        payload: Mapping[str, Any],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> SendResult:
         """Enqueue the message, then deliver what is due; report this message's fate.
+        (``cancel``: as for ``deliver_due``; this message's own post is finished even so.)
 
         Once the message is in the outbox, nothing that goes wrong afterwards (a full disk
         while recording the answer, a locked keyring) loses it or reports it as failed: the
@@ -452,7 +470,12 @@ class SendService:
                 )
                 self._after_delivery(outcomes)
             # Then whatever else is due (other integrations' retries), as before.
-            outcomes += self.deliver_due(after=outcomes)
+            outcomes += self.deliver_due(after=outcomes, cancel=cancel)
+        except DatabaseClosed:
+            # The app quit while the post was under way and did not wait for its answer: the
+            # message stays claimed, and the next start sends it again under the same uuid.
+            log.info("the outbox closed while a message was sent; it is checked at next start")
+            return SendResult(item, "queued", None)
         except Exception as exc:
             from flowdock_desktop.problems import explain
 
@@ -499,15 +522,17 @@ class SendService:
         ignore_backoff: bool = False,
         max_items: int | None = None,
         after: Iterable[DeliveryOutcome] = (),
+        cancel: CancelToken | None = None,
     ) -> list[DeliveryOutcome]:
         """Attempt every due outbox item once; then clean up integrations that answered 410.
-        (``after``: as for the module's ``deliver_due``.)"""
+        (``after`` and ``cancel``: as for the module's ``deliver_due``.)"""
         outcomes = deliver_due(
             self.context.outbox,
             self._send_item,
             ignore_backoff=ignore_backoff,
             max_items=max_items,
             after=after,
+            cancel=cancel,
         )
         self._after_delivery(outcomes)
         return outcomes
@@ -522,7 +547,12 @@ class SendService:
             raise IntegrationRemovedError(integration)
         token = self._flow_token(integration)
         client = self._flow_client(integration.api_url)
-        return client.post_message(item.payload, flow_token=token, wait=True)
+        try:
+            return client.post_message(item.payload, flow_token=token, wait=True)
+        finally:
+            with self._clients_lock:
+                self._posting -= 1
+                self._posts_ended.notify_all()
 
     def _flow_token(self, integration: Integration) -> str:
         key = (integration.id, integration.source_id)
@@ -556,17 +586,24 @@ class SendService:
             self.forget_removed(integration_id)
 
     def _flow_client(self, api_url: str) -> FlowdockClient:
+        """The server's client, counted as posting until ``_post`` says it is done."""
         with self._clients_lock:
             client = self._clients.get(api_url)
             if client is None:
                 client = self.context.flow_client(api_url)
                 client.retry = self.retry
                 self._clients[api_url] = client
+            self._posting += 1
             return client
 
-    def close(self) -> None:
-        """Close the kept-alive connections (the window or command is done)."""
+    def close(self, *, wait: float = 0.0) -> None:
+        """Close the kept-alive connections (the window or command is done).
+
+        ``wait``: seconds a post under way may take to end first. Closing its connection
+        would break it, and a message that may well have arrived would be recorded as not
+        sent and posted again at the next start (once only, by its uuid, but needlessly)."""
         with self._clients_lock:
+            self._posts_ended.wait_for(lambda: self._posting == 0, timeout=wait)
             clients, self._clients = self._clients, {}
         for client in clients.values():
             client.close()

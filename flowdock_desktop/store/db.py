@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from flowdock_desktop.store.errors import (
+    DatabaseClosed,
     SchemaTooNewError,
     StoreError,
     os_problem,
@@ -355,7 +356,7 @@ class Database:
     def connection(self) -> sqlite3.Connection:
         """Return this thread's connection, opening it on first use."""
         if self._closed:
-            raise RuntimeError("the database has been closed")
+            raise DatabaseClosed()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = open_database(self.path, migrations=self._migrations)
@@ -392,7 +393,7 @@ class Database:
         # transactions run on every send, and nested context managers cost more than BEGIN.
         with local.in_use, self._write_lock:
             if self._closed:
-                raise RuntimeError("the database has been closed")
+                raise DatabaseClosed()
             try:
                 # IMMEDIATE: take the write lock up front, so a read-then-write block cannot
                 # fail half-way with SQLITE_BUSY when another connection wrote in between.
@@ -447,7 +448,7 @@ class Database:
         conn = self.connection()
         with self._local.in_use:
             if self._closed:
-                raise RuntimeError("the database has been closed")
+                raise DatabaseClosed()
             try:
                 return conn.execute(sql, parameters)
             except sqlite3.Error as exc:
@@ -460,7 +461,7 @@ class Database:
         conn = self.connection()
         with self._local.in_use:
             if self._closed:
-                raise RuntimeError("the database has been closed")
+                raise DatabaseClosed()
             try:
                 return conn.execute(sql, parameters).fetchall()
             except sqlite3.Error as exc:

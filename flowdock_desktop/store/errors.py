@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 __all__ = [
+    "DatabaseClosed",
     "ProfileNotWritable",
     "SchemaTooNewError",
     "StoreCorrupt",
@@ -26,6 +27,17 @@ __all__ = [
 
 class StoreError(Exception):
     """Base of the store's errors; ``str(error)`` is fit to show a person."""
+
+
+class DatabaseClosed(RuntimeError):
+    """The profile's database was used after it was closed: work that outlived the app's
+    quitting (a post whose answer came after the bounded wait). Not a person's problem and
+    not a damaged store, so not a ``StoreError``: whatever that work would have recorded is
+    left as it stood (a message stays claimed, and the next start sends it again under the
+    same uuid)."""
+
+    def __init__(self) -> None:
+        super().__init__("the database has been closed")
 
 
 class ProfileNotWritable(StoreError):

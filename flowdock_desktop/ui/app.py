@@ -230,6 +230,17 @@ class LinkEvents(QObject):
         return True
 
 
+def shut_down(context: AppContext, wait_ms: int | None = None) -> None:
+    """What quitting does once the last window has closed: background work is cancelled and
+    given up to ``wait_ms`` (``tasks.QUIT_WAIT_MS``) to end, so a message being posted is
+    recorded as sent; then the profile closes. A post still under way after that stays
+    claimed in the outbox, and the next start sends it again under the same uuid."""
+    from flowdock_desktop.ui import tasks
+
+    tasks.shutdown(tasks.QUIT_WAIT_MS if wait_ms is None else wait_ms)
+    context.close()
+
+
 def run_gui(
     *,
     setup_link: str | None = None,
@@ -244,7 +255,6 @@ def run_gui(
     from flowdock_desktop.problems import explain
     from flowdock_desktop.selftest import exit_when_idle
     from flowdock_desktop.store.health import StoreDamaged, never_had_data
-    from flowdock_desktop.ui import tasks
     from flowdock_desktop.ui.errors import ErrorHandler, problem_box
     from flowdock_desktop.ui.single_instance import SingleInstance
 
@@ -328,5 +338,4 @@ def run_gui(
     finally:
         errors.uninstall()
         instance.close()
-        tasks.shutdown()
-        context.close()
+        shut_down(context)

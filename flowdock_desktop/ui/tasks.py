@@ -233,7 +233,12 @@ def cancel_all() -> None:
         handle.cancel()
 
 
-def shutdown(timeout_ms: int = 5000) -> bool:
+#: How long quitting waits for work under way (a message being posted) before the profile
+#: closes; what is still not done then is left as it stood (see ``DatabaseClosed``).
+QUIT_WAIT_MS = 5000
+
+
+def shutdown(timeout_ms: int = QUIT_WAIT_MS) -> bool:
     """Cancel everything and wait for the pool; True when every worker finished."""
     cancel_all()
     if _pool is None:

@@ -307,3 +307,28 @@ def test_a_damaged_item_is_never_posted_and_holds_nothing_back(
     assert (failed.state, failed.last_error) == ("failed", DAMAGED_TEXT)
     assert next(o for o in outcomes if o.item.id == damaged.id).error == DAMAGED_TEXT
     assert deliver_due(outbox, server.send, ignore_backoff=True) == []
+
+
+def test_a_cancelled_delivery_finishes_the_post_under_way_and_starts_no_other(
+    outbox, server, make_integration
+):
+    """Quitting mid-delivery: the message being posted is recorded as sent, the rest stay
+    queued for the next start, untouched (no try counted)."""
+    from flowdock_desktop.cancel import CancelToken
+
+    a, b = make_integration(), make_integration(source_id=2)
+    first, *others = [outbox.enqueue(a.id, PAYLOAD), outbox.enqueue(b.id, PAYLOAD)]
+    others.append(outbox.enqueue(a.id, PAYLOAD))
+    token = CancelToken()
+
+    def quit_while_posting(item: OutboxItem) -> dict[str, Any]:
+        token.cancel()  # the person quits while this post is under way
+        return server.send(item)
+
+    outcomes = deliver_due(outbox, quit_while_posting, cancel=token)
+    assert [(o.item.id, o.result) for o in outcomes] == [(first.id, "sent")]
+    assert server.calls == [first.uuid]
+    assert [(i.state, i.attempts) for i in map(outbox.get, [o.id for o in others])] == [
+        ("queued", 0),
+        ("queued", 0),
+    ]

@@ -10,8 +10,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from flowdock_desktop.compose.presenters import summarize_outbox
+from flowdock_desktop.store.errors import DatabaseClosed
 from flowdock_desktop.ui.composer.outbox_panel import OutboxPanel
-from flowdock_desktop.ui.tasks import TaskHandle, run_task
+from flowdock_desktop.ui.tasks import CancelToken, TaskHandle, run_task
 from flowdock_desktop.ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class OutboxController(QObject):
         self.names: dict[str, str] = {}
         self._running: TaskHandle | None = None
         self._again = False  # a delivery asked for while one ran: run one more after it
+        self._stopped = False
         self._timer = QTimer(self, interval=interval_ms)
         self._timer.timeout.connect(self.deliver)
         self._timer.start()
@@ -64,7 +66,12 @@ class OutboxController(QObject):
         panel.discard_requested.connect(self.discard)
 
     def stop(self) -> None:
+        """No more deliveries (the window closes): the one under way finishes the message it
+        is posting and records it, then stops; its result is no longer shown."""
+        self._stopped = True
         self._timer.stop()
+        if self._running is not None:
+            self._running.cancel()
 
     @property
     def running(self) -> bool:
@@ -72,16 +79,18 @@ class OutboxController(QObject):
 
     def deliver(self, *, ignore_backoff: bool = False) -> None:
         """One ``deliver_due`` in the background, unless one runs or a send is under way."""
-        if self._running is not None or self._busy():
+        if self._stopped or self._running is not None or self._busy():
             return
         self._again = False
         service = self._service()
 
-        def work() -> tuple[list[Any], list[Any]]:
-            outcomes = service.deliver_due(ignore_backoff=ignore_backoff)
+        def work(token: CancelToken) -> tuple[list[Any], list[Any]]:
+            outcomes = service.deliver_due(ignore_backoff=ignore_backoff, cancel=token)
             return outcomes, [*service.pending(), *service.problems()]
 
-        self._running = run_task(work, owner=self, on_done=self._done, on_error=self._failed)
+        self._running = run_task(
+            work, owner=self, on_done=self._done, on_error=self._failed, with_token=True
+        )
 
     def deliver_now_for(
         self, integration_ids: set[str], on_waiting: Callable[[int], Any] = lambda _n: None
@@ -117,6 +126,10 @@ class OutboxController(QObject):
 
     def _failed(self, error: BaseException) -> None:
         self._running = None
+        if isinstance(error, DatabaseClosed):
+            # The profile closed under it (quitting): the next start delivers what is left.
+            log.debug("outbox delivery ended by the profile closing")
+            return
         log.warning("outbox delivery failed: %s", type(error).__name__)
         self._then()
 

@@ -69,6 +69,12 @@ class SendController(QObject):
     def busy(self) -> bool:
         return self._task is not None
 
+    def stop(self) -> None:
+        """The window closes: a send under way posts its message and records the answer,
+        but delivers nothing else due and shows nothing."""
+        if self._task is not None:
+            self._task.cancel()
+
     def send(self, integration: Integration, payload: dict[str, Any]) -> None:
         # As tall as the "Sent to … as message …" that usually follows: no second move.
         expected = sent_text(integration, time.time(), {"id": 10**9})
@@ -77,10 +83,11 @@ class SendController(QObject):
         self._button.setEnabled(False)
         service = self._service()
         self._task = run_task(
-            lambda: service.send(integration.id, payload),
+            lambda token: service.send(integration.id, payload, cancel=token),
             owner=self,
             on_done=lambda result: self._done(integration, result),
             on_error=self._failed,
+            with_token=True,
         )
 
     def _end(self) -> None:

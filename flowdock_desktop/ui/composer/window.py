@@ -67,7 +67,7 @@ from flowdock_desktop.ui.reconnect import (
     try_keyring_again,
     waits_for_reconnect,
 )
-from flowdock_desktop.ui.tasks import run_task
+from flowdock_desktop.ui.tasks import QUIT_WAIT_MS, run_task
 from flowdock_desktop.ui.widgets import (
     Banner,
     ElidedLabel,
@@ -824,12 +824,16 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def closeEvent(self, event: Any) -> None:
+        # Quitting mid-delivery: the message being posted is let finish and recorded (the app
+        # waits for it, bounded, before the profile closes); nothing more is started.
         self.outbox.stop()
+        self.sender.stop()
         self.threads.stop()
         self.preview.flush_json()  # JSON typed a moment ago goes into the draft with the form
         self.drafts.flush()
         self.request_log.unfollow()
-        # Off the GUI thread: closing waits for connections that may still be busy.
+        # Off the GUI thread: closing waits for a post under way, so as not to cut it.
         if self._service is not None:
-            run_task(self._service.close, owner=None)
+            service = self._service
+            run_task(lambda: service.close(wait=QUIT_WAIT_MS / 1000), owner=None)
         super().closeEvent(event)
