@@ -113,7 +113,7 @@ def reconnect_text(integration: Integration) -> str:
     )
 
 
-DeliveryResult = Literal["sent", "retry", "failed", "gone", "skipped"]
+DeliveryResult = Literal["sent", "retry", "failed", "gone"]
 
 
 @dataclass(frozen=True, slots=True)
