@@ -20,11 +20,15 @@ SERVICE_NAME = "flowdock-desktop"
 #: Read (never written) to find out whether the keyring answers.
 _PROBE_KEY = "keyring-check"
 
+#: The one text for "no keyring" in the app: the wizard's pages (its Server page adds a link
+#: to how to install one), the composer and Help > Account.
 NO_KEYRING_WARNING = (
-    "No system keyring is available, so your sign-in and integration secrets are kept only "
-    "until Flowdock Desktop quits. To keep them safely between runs, install and unlock a "
-    "keyring: on Linux install gnome-keyring (or KWallet) and sign in to a desktop session "
-    "that unlocks it; on macOS and Windows the system keychain is used automatically."
+    "No system keyring is available, so your sign-in and integration secrets (client "
+    "secrets, flow tokens) are kept only until Flowdock Desktop quits, never on disk: after "
+    "a restart you sign in again and reconnect your integrations. To keep them safely between "
+    "runs, install and unlock a keyring: on Linux install gnome-keyring (or KWallet) and sign "
+    "in to a desktop session that unlocks it; on macOS and Windows the system keychain is used "
+    "automatically."
 )
 
 NO_KEYRING_ERROR = (

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from person import press_mnemonic, type_over
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QTextDocumentFragment
 from PySide6.QtWidgets import QApplication, QRadioButton, QStyle, QStyleOptionButton
 from wizard_support import (
     WAIT,
@@ -31,6 +31,7 @@ from wizard_support import (
     type_text,
 )
 
+from flowdock_desktop.auth.credentials import NO_KEYRING_WARNING
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.sandbox import seed
 from flowdock_desktop.sandbox.server import SandboxServer
@@ -396,9 +397,26 @@ def test_no_keyring_first_run_then_restart_offers_reconnect(
         assert "kept only until Flowdock Desktop quits" in note.text()
         assert "How to install a keyring" in note.text()
         screenshot(wizard, "wizard-1-no-keyring")
-        enter_until(qtbot, wizard, PageId.CONFIRM)
+        # One text for it, on every page that says it (the first page adds the link): the
+        # first page's words differed from the sign-in and last pages'.
+        said: dict[PageId, str] = {}
+
+        def note_words(page_id: PageId) -> None:
+            if page_id in said:
+                return  # read when the page first showed
+            page = wizard.page(page_id)
+            if page_id == PageId.SERVER:
+                said[page_id] = QTextDocumentFragment.fromHtml(note.text()).toPlainText()
+            elif page_id == PageId.SIGN_IN:
+                qtbot.waitUntil(lambda: "keyring" in page.banner.text, timeout=WAIT)
+                said[page_id] = page.banner.text
+
+        enter_until(qtbot, wizard, PageId.CONFIRM, on_page=note_words)
         assert "in memory until it quits" in wizard.confirm_page.summary_label.text()
         enter_until(qtbot, wizard, PageId.DONE)
+        said[PageId.DONE] = wizard.done_page.banner.text
+        assert said[PageId.SERVER] == f"{NO_KEYRING_WARNING} How to install a keyring"
+        assert said[PageId.SIGN_IN] == said[PageId.DONE] == NO_KEYRING_WARNING
         integration = context.integrations.list()[0]
         wizard.accept()
     finally:

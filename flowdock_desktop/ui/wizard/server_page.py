@@ -34,15 +34,6 @@ if TYPE_CHECKING:
 #: Where to read how to get a keyring working (backends per system, Linux desktops).
 KEYRING_HELP_URL = "https://pypi.org/project/keyring/"
 
-NO_KEYRING_NOTE = (
-    "<b>No system keyring was found.</b> Your sign-in, the application's client secret and "
-    "the new integration's flow token will be kept only until Flowdock Desktop quits: after "
-    "a restart you sign in again and reconnect the integration. Nothing is written to disk "
-    "in plain text. "
-    f'<a href="{KEYRING_HELP_URL}">How to install a keyring</a> (on Linux: gnome-keyring or '
-    "KWallet, unlocked when you sign in to the desktop)."
-)
-
 
 class ServerPage(WizardPage):
     """Page 1: the embedded sandbox (default) or a Flowdock-compatible server's address.
@@ -139,7 +130,13 @@ class ServerPage(WizardPage):
             self.use_server(homes[0])
         if not keyring_works:
             if set_aside is None:
-                self.keyring_note.setText(NO_KEYRING_NOTE)
+                # The words the sign-in and last pages show too, and a link to go further.
+                from flowdock_desktop.auth.credentials import NO_KEYRING_WARNING  # read in known()
+
+                self.keyring_note.setText(
+                    f'{html.escape(NO_KEYRING_WARNING)} <a href="{KEYRING_HELP_URL}">How to '
+                    "install a keyring</a>"
+                )
             else:  # there, but locked: its own words, not "no keyring was found"
                 self.keyring_note.setText(html.escape(set_aside.warning))
                 self.keyring_note.setAccessibleName(set_aside.word.capitalize())
