@@ -423,13 +423,20 @@ def _outbox(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> None:
-    from flowdock_desktop.compose.presenters import outbox_names, outbox_title, summarize_outbox
+    from flowdock_desktop.compose.presenters import (
+        outbox_names,
+        outbox_title,
+        outbox_waits_for,
+        summarize_outbox,
+    )
     from flowdock_desktop.store.commands import print_table
 
     if not items:
         print("The outbox is empty.", file=out)
         return
     names = outbox_names(context.integrations.list())
+    # A queued message that time alone will not send has a state of its own (README).
+    waits = {item_id: f"waiting-for-{what}" for item_id, what in outbox_waits_for(items).items()}
     rows = [("ITEM", "INTEGRATION", "STATE", "TRIES", "NEXT TRY", "TITLE", "LAST ERROR")]
     for item in items:
         next_try = _when(item.next_attempt_at) if item.state == "queued" else "-"
@@ -438,7 +445,7 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
             (
                 str(item.id),
                 names.get(item.integration_id, item.integration_id),
-                item.state,
+                waits.get(item.id, item.state),
                 str(item.attempts),
                 next_try,
                 title[:40],

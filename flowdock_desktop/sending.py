@@ -232,12 +232,12 @@ def deliver_claimed(
         return DeliveryOutcome(updated or claimed, "retry", exc.user_message)
     except KeyringUnavailable as exc:
         # A locked keyring is unlocked again later; the message waits for it.
-        updated = outbox.mark_retry(claimed, str(exc), now=now)
+        updated = outbox.mark_retry(claimed, str(exc), now=now, waits_for="keyring")
         return DeliveryOutcome(updated or claimed, "retry", str(exc))
     except MissingFlowTokenError as exc:
         # Not the message's fault: it waits (with backoff, reading the keyring again at each
         # attempt) until the integration is reconnected, which also delivers it at once.
-        updated = outbox.mark_retry(claimed, exc.user_message, now=now)
+        updated = outbox.mark_retry(claimed, exc.user_message, now=now, waits_for="reconnect")
         return DeliveryOutcome(updated or claimed, "retry", exc.user_message, needs_reconnect=True)
     except ValidationError as exc:
         if claimed.attempts > 1 and _only_uuid_rejected(exc):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flowdock_desktop.store.integrations import Integration
-    from flowdock_desktop.store.outbox import OutboxItem
+    from flowdock_desktop.store.outbox import OutboxItem, WaitsFor
 
 __all__ = [
     "IntegrationGroups",
@@ -23,6 +23,7 @@ __all__ = [
     "outbox_heading",
     "outbox_names",
     "outbox_title",
+    "outbox_waits_for",
     "replacement_for",
     "sent_text",
     "summarize_outbox",
@@ -58,6 +59,20 @@ def outbox_heading(item: OutboxItem) -> str:
     return f"{thread_title}: {title}" if thread_title else title
 
 
+def outbox_waits_for(items: Iterable[OutboxItem]) -> dict[int, WaitsFor]:
+    """Item id -> what each queued message waits for when time alone will not send it.
+
+    An integration's messages go in order, so what one of them was found to wait for (its
+    integration's flow token, the keyring) holds back the others queued with it too, though
+    they were never tried. The Outbox tab, the footer and the ``outbox`` listing read this."""
+    queued = sorted((i for i in items if i.state == "queued" and not i.damaged), key=lambda i: i.id)
+    reasons: dict[str, WaitsFor] = {}
+    for item in queued:
+        if item.waits_for is not None:
+            reasons.setdefault(item.integration_id, item.waits_for)
+    return {i.id: reasons[i.integration_id] for i in queued if i.integration_id in reasons}
+
+
 def integration_label(integration: Integration) -> str:
     """``Deploy bot`` posting to ``Acme / Main``, in one line."""
     return f"{integration.source_name} → {integration.organization_name} / {integration.flow_name}"
@@ -84,7 +99,9 @@ class OutboxSummary:
 
     ``waiting`` are queued or being sent (the app sends them by itself); ``refused``,
     ``orphaned`` (their integration was removed in Flowdock) and ``damaged`` (their stored
-    text cannot be read, so they can never be sent) wait for the person.
+    text cannot be read, so they can never be sent) wait for the person. Of the waiting,
+    ``for_reconnect`` and ``for_keyring`` go only once their integration is reconnected or
+    the keyring unlocked (``outbox_waits_for``).
     """
 
     waiting: int = 0
@@ -94,10 +111,21 @@ class OutboxSummary:
     last_problem: str | None = None
     last_refusal: str | None = None
     damaged: int = 0
+    for_reconnect: int = 0
+    for_keyring: int = 0
 
     @property
     def pending(self) -> int:
         return self.waiting
+
+    def _held(self) -> str:
+        """`` (1 for Reconnect)``: how many of the waiting will not go by themselves."""
+        held = [
+            f"{n} for {what}"
+            for n, what in ((self.for_reconnect, "Reconnect"), (self.for_keyring, "the keyring"))
+            if n
+        ]
+        return f" ({', '.join(held)})" if held else ""
 
     def footer(self) -> str:
         """The composer's one-line status: what needs you first, then what is still to be
@@ -116,7 +144,7 @@ class OutboxSummary:
         if self.damaged:
             parts.append(f"{self.damaged} damaged: discard in the Outbox tab")
         if self.waiting:
-            text = f"{self.waiting} waiting to be sent"
+            text = f"{self.waiting} waiting to be sent{self._held()}"
             if self.next_try_in:
                 text += f" · next try in {self.next_try_in} s"
             if self.last_problem:
@@ -132,7 +160,9 @@ class OutboxSummary:
         lines = []
         if self.waiting:
             when = f", next try in {self.next_try_in} s" if self.next_try_in else ""
-            lines.append(f"{count(self.waiting, 'message')} waiting to be sent{when}.")
+            lines.append(
+                f"{count(self.waiting, 'message')} waiting to be sent{self._held()}{when}."
+            )
         if self.refused:
             lines.append(
                 f"{count(self.refused, 'message')} refused by the server: fix and retry "
@@ -166,6 +196,7 @@ def summarize_outbox(
     refused = [i for i in items if i.state == "failed"]
     queued = [i.next_attempt_at for i in waiting if i.state == "queued"]
     wait = max(0, round(min(queued) - now)) if queued else None
+    held = list(outbox_waits_for(waiting).values())
     return OutboxSummary(
         waiting=len(waiting),
         refused=len(refused),
@@ -174,6 +205,8 @@ def summarize_outbox(
         last_problem=next((i.last_error for i in waiting if i.last_error), None),
         last_refusal=refused[-1].last_error if refused else None,
         damaged=damaged,
+        for_reconnect=held.count("reconnect"),
+        for_keyring=held.count("keyring"),
     )
 
 

@@ -153,6 +153,12 @@ MIGRATIONS: Sequence[str] = (
     """,
     # 4: the history read from the sent outbox rows (see _HISTORY_FROM_OUTBOX).
     _HISTORY_FROM_OUTBOX,
+    # 5: what a queued message waits for when time alone will not send it ('reconnect': its
+    #    integration has no flow token here; 'keyring': the keyring is locked), as its last
+    #    attempt found; NULL for the rest. The Outbox tab and `outbox` name it in the state.
+    """
+    ALTER TABLE outbox ADD COLUMN waits_for TEXT;
+    """,
 )
 
 #: The first schema version whose sent outbox rows are history entries.

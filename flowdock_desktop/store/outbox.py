@@ -26,10 +26,14 @@ __all__ = [
     "Outbox",
     "OutboxItem",
     "OutboxState",
+    "WaitsFor",
     "this_process",
 ]
 
 OutboxState = Literal["queued", "sending", "sent", "failed", "gone"]
+#: What a queued message waits for when time alone will not send it: its integration to be
+#: reconnected (no flow token here), or the keyring to be unlocked.
+WaitsFor = Literal["reconnect", "keyring"]
 PENDING_STATES: tuple[OutboxState, ...] = ("queued", "sending")
 
 # Payload keys that are credentials. They are stripped before storing: the sender adds
@@ -54,6 +58,9 @@ class OutboxItem:
     ``damaged``: the stored message could not be read (a damaged file). Its ``payload`` is
     then empty, ``last_error`` says so (``DAMAGED_TEXT``), and it is never posted: delivery
     marks it failed, and the person can only discard it.
+
+    ``waits_for``: set on a ``queued`` item whose last attempt found that time alone will not
+    send it (``WaitsFor``); None otherwise.
     """
 
     id: int
@@ -69,6 +76,7 @@ class OutboxItem:
     response: dict[str, Any] | None
     claimed_at: float | None = None
     claimed_by: str | None = None
+    waits_for: WaitsFor | None = None
     damaged: bool = False
 
     @property
@@ -90,6 +98,7 @@ _COLUMNS = (
     "response",
     "claimed_at",
     "claimed_by",
+    "waits_for",
 )
 _RETURNED = ", ".join(_COLUMNS)
 # Every column but the JSON ones.
@@ -423,12 +432,14 @@ class Outbox:
         retry_after: float | None = None,
         *,
         now: float | None = None,
+        waits_for: WaitsFor | None = None,
     ) -> OutboxItem | None:
         """Put the item back in the queue after a temporary failure, with backoff.
 
         The wait is exponential in the attempts so far (``base_delay`` doubling, at most
         ``max_delay``) with jitter so many clients don't retry in step; a larger
-        ``retry_after`` from the server wins.
+        ``retry_after`` from the server wins. ``waits_for``: what, besides time, it waits for
+        (kept until the next attempt or ``make_due``).
         """
         now = self._now(now)
         item_id = _id(item)
@@ -439,8 +450,8 @@ class Outbox:
             delay = self.backoff_delay(int(row["attempts"]), retry_after)
             conn.execute(
                 "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?,"
-                " claimed_at = NULL WHERE id = ? AND state IN ('queued', 'sending')",
-                (now + delay, error_text, item_id),
+                " claimed_at = NULL, waits_for = ? WHERE id = ? AND state IN ('queued', 'sending')",
+                (now + delay, error_text, waits_for, item_id),
             )
         return self.get(item_id)
 
@@ -559,12 +570,13 @@ class Outbox:
 
     def make_due(self, integration_id: str, *, now: float | None = None) -> int:
         """Make the integration's waiting items due now, whatever their backoff (what they
-        waited for has changed: it was reconnected). Their attempts are kept, so a lost
-        answer of an earlier attempt is still recognised. Returns how many were waiting."""
+        waited for has changed: it was reconnected), and no longer ``waits_for`` it. Their
+        attempts are kept, so a lost answer of an earlier attempt is still recognised.
+        Returns how many were waiting."""
         now = self._now(now)
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
+                "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?), waits_for = NULL"
                 " WHERE integration_id = ? AND state = 'queued'",
                 (now, integration_id),
             )

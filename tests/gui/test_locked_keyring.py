@@ -13,6 +13,7 @@ from person import WAIT, focused, press, press_mnemonic, type_over
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from wizard_support import (
+    MESSAGE_FOR_LATER,
     composer_on_a_small_screen,
     enter_until,
     send_by_keys,
@@ -147,6 +148,41 @@ def test_a_locked_keyring_at_start_is_named_and_tried_again_by_keys(
         assert [m["title"] for m in stored] == ["sent after unlocking"]
         assert stored[0]["thread"]["title"] == "Locked keyring"
         qtbot.waitUntil(lambda: banner.text.startswith("Sent to "), timeout=WAIT)
+    finally:
+        _close(context, composer)
+
+
+def test_a_message_queued_before_the_keyring_was_locked_says_it_waits_for_the_keyring(
+    qtbot, profile_dir, sandbox, lockable_keyring, screenshot
+):
+    """Its state says what sends it (it said "waiting", as a message that goes by itself
+    does), and so does the footer; unlocked and tried again by keys, it goes, once."""
+    integration, _token = _set_up_then_lock(profile_dir, sandbox, lockable_keyring)
+    with AppContext(Profile.resolve(profile_dir)) as before:  # queued before the restart
+        queued = before.outbox.enqueue(
+            integration.id, {**MESSAGE_FOR_LATER, "title": "Queued earlier"}
+        )
+    context, _router, composer = _start_composer(qtbot, profile_dir, sandbox)
+    try:
+        panel = composer.outbox_panel
+        press_mnemonic(qtbot, "o")  # the Outbox tab
+
+        def state() -> str:
+            tree = panel.tree
+            return tree.topLevelItem(0).text(0) if tree.topLevelItemCount() == 1 else ""
+
+        qtbot.waitUntil(lambda: state() == "waiting for the keyring", timeout=WAIT)
+        footer = composer.outbox_label.full_text()
+        assert footer.startswith("1 waiting to be sent (1 for the keyring)"), footer
+        screenshot(composer, "composer-outbox-waits-for-the-keyring")
+
+        lockable_keyring.unlock()
+        press_mnemonic(qtbot, "k")  # Try the keyring again
+        qtbot.waitUntil(lambda: len(messages_by_uuid(sandbox, queued.uuid)) == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: composer.outbox_label.full_text() == "Outbox empty: all sent.", timeout=WAIT
+        )
     finally:
         _close(context, composer)
 

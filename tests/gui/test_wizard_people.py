@@ -19,6 +19,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPalette, QTextDocumentFragment
 from PySide6.QtWidgets import QApplication, QRadioButton, QStyle, QStyleOptionButton
 from wizard_support import (
+    MESSAGE_FOR_LATER,
     WAIT,
     composer_on_a_small_screen,
     enter_until,
@@ -696,10 +697,12 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
         tab_to(qtbot, panel.send_now_button)
         press(qtbot, Qt.Key.Key_Space)
         qtbot.waitUntil(lambda: "press Reconnect" in (row() or [""])[-1], timeout=WAIT)
-        assert row()[0] == "waiting"
+        # Its own state: at a glance, time alone will not send it (it said just "waiting").
+        assert row()[0] == "waiting for Reconnect"
         assert "Set the integration up again" not in row()[-1]
         footer = composer.outbox_label.full_text()
-        assert footer.startswith("1 waiting to be sent") and "refused" not in footer
+        assert footer.startswith("1 waiting to be sent (1 for Reconnect)"), footer
+        assert "refused" not in footer
         kept = again.outbox.get(queued.id)
         assert kept.state == "queued" and kept.next_attempt_at > again.outbox.now() + 60
         qtbot.waitUntil(lambda: composer.banner.button.text() == "&Reconnect", timeout=WAIT)
@@ -798,12 +801,3 @@ def test_no_keyring_reconnected_from_its_settings_what_waited_goes_when_the_comp
     finally:
         _quit(again)
         server.stop()
-
-
-MESSAGE_FOR_LATER = {
-    "event": "activity",
-    "author": {"name": "Release bot"},
-    "title": "Version 2 is out",
-    "external_thread_id": "release-2",
-    "thread": {"title": "Release"},
-}

@@ -45,6 +45,16 @@ def start_wizard(context: AppContext, qtbot, **kwargs) -> SetupWizard:
     return window
 
 
+#: A message as it waits in the outbox from an earlier run (tests store it there directly).
+MESSAGE_FOR_LATER = {
+    "event": "activity",
+    "author": {"name": "Release bot"},
+    "title": "Version 2 is out",
+    "external_thread_id": "release-2",
+    "thread": {"title": "Release"},
+}
+
+
 def composer_on_a_small_screen(qtbot, router: WindowRouter):
     """The composer the router opens at start, at 1,024x700, with the keyboard focus in it."""
     from flowdock_desktop.ui.composer import ComposerWindow

@@ -150,10 +150,16 @@ def test_flush_without_flow_token_keeps_it_waiting_for_reconnect(
         kept = Outbox(db).get(item.id)
         assert (kept.state, Outbox(db).get(behind.id).state) == ("queued", "queued")
         assert "press Reconnect" in kept.last_error
-    # Listed as waiting, not refused, in the same summary as the composer's footer.
+    # Listed as waiting, not refused, in the same summary as the composer's footer; both
+    # (the one behind too) with a state saying that Reconnect, not time, sends them.
     status, listing = run(profile.dir, "outbox")
     assert status == 0
     assert "refused" not in listing and "failed" not in listing
+    table = listing.splitlines()[1:3]  # under the heading, before the summary
+    rows = {line.split()[0]: line for line in table}
+    assert "waiting-for-reconnect" in rows[str(item.id)]
+    assert "waiting-for-reconnect" in rows[str(behind.id)]
+    assert "2 messages waiting to be sent (2 for Reconnect)" in listing
 
 
 def test_flush_sends_what_waited_for_reconnect_once_the_token_is_back(

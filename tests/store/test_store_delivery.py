@@ -332,3 +332,38 @@ def test_a_cancelled_delivery_finishes_the_post_under_way_and_starts_no_other(
         ("queued", 0),
         ("queued", 0),
     ]
+
+
+def test_what_a_message_waits_for_is_kept_until_its_next_try_or_reconnect(
+    outbox, integration, make_integration, clock
+):
+    """A missing flow token marks the message as waiting for Reconnect, a locked keyring as
+    waiting for the keyring; the next try's own finding replaces it, and Reconnect
+    (``make_due``) clears it."""
+    from flowdock_desktop.sending import MissingFlowTokenError
+
+    item = outbox.enqueue(integration.id, PAYLOAD)
+    other = make_integration(source_id=2)
+    locked = outbox.enqueue(other.id, PAYLOAD)
+
+    def send(it: OutboxItem) -> None:
+        if it.id == item.id:
+            raise MissingFlowTokenError(integration)
+        raise KeyringUnavailable("Your keyring is locked. Unlock it, then try again.")
+
+    deliver_due(outbox, send)
+    assert (outbox.get(item.id).waits_for, outbox.get(locked.id).waits_for) == (
+        "reconnect",
+        "keyring",
+    )
+
+    def down(_: OutboxItem) -> None:
+        raise NetworkError("The server could not be reached.")
+
+    deliver_due(outbox, down, ignore_backoff=True)
+    assert outbox.get(locked.id).waits_for is None  # now it waits for the network, by itself
+
+    deliver_due(outbox, send, ignore_backoff=True)
+    assert outbox.make_due(integration.id) == 1
+    assert outbox.get(item.id).waits_for is None
+    assert outbox.get(locked.id).waits_for == "keyring"  # another integration: left alone

@@ -91,9 +91,13 @@ def _reads(context: AppContext, directory: Path) -> dict[str, Any]:
         }
     items = context.outbox.list()
     assert not any(item.damaged for item in items)  # the upgrade leaves every row readable
-    # ``damaged`` is newer than that version's reads: compared above, not through the file.
+    # Nothing waited for Reconnect or the keyring then (schema 5 keeps what a try found).
+    assert not any(item.waits_for for item in items)
+    # ``damaged`` and ``waits_for`` are newer than that version's reads: compared above, not
+    # through the file.
+    newer = {"damaged", "waits_for"}
     reads["outbox"] = [
-        {key: value for key, value in _plain(item).items() if key != "damaged"} for item in items
+        {key: value for key, value in _plain(item).items() if key not in newer} for item in items
     ]
     reads["cli_outbox"] = _cli(directory, "outbox")
     reads["cli_outbox_all"] = _cli(directory, "outbox", "--all")

@@ -118,3 +118,37 @@ def test_the_outbox_tab_heads_an_item_with_its_threads_title_then_its_own():
     assert outbox_title(announcement) == "posted an announcement"  # the command line's column
     comment = dataclasses.replace(item("failed"), payload={"event": "discussion"})
     assert outbox_heading(comment) == "discussion"
+
+
+def test_messages_that_wait_for_reconnect_or_the_keyring_are_told_apart_and_counted():
+    """Those behind one found waiting for Reconnect wait for it too (an integration's messages
+    go in order); other integrations' waiting messages go by themselves."""
+    from flowdock_desktop.compose.presenters import outbox_waits_for
+
+    def queued(id_: int, integration_id: str, waits_for=None, state="queued") -> OutboxItem:
+        return dataclasses.replace(
+            item(state, due=NOW + 30, integration_id=integration_id),
+            id=id_,
+            waits_for=waits_for,
+        )
+
+    items = [
+        queued(1, "a", "reconnect"),
+        queued(2, "a"),  # never tried: behind 1
+        queued(3, "b"),  # goes by itself
+        queued(4, "c", "keyring"),
+        queued(5, "d", "reconnect", state="failed"),  # refused since: no longer waits
+    ]
+    assert outbox_waits_for(items) == {1: "reconnect", 2: "reconnect", 4: "keyring"}
+    summary = summarize_outbox(items, now=NOW)
+    assert (summary.waiting, summary.for_reconnect, summary.for_keyring) == (4, 2, 1)
+    assert summary.footer().startswith(
+        "1 refused: see the Outbox tab — 4 waiting to be sent (2 for Reconnect, 1 for the "
+        "keyring) · next try in 30 s"
+    )
+    assert summary.lines()[0] == (
+        "4 messages waiting to be sent (2 for Reconnect, 1 for the keyring), next try in 30 s."
+    )
+    # Nothing of the kind: the words are as before.
+    plain = summarize_outbox([queued(3, "b")], now=NOW)
+    assert plain.footer() == "1 waiting to be sent · next try in 30 s"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.compose.presenters import outbox_heading
+from flowdock_desktop.compose.presenters import outbox_heading, outbox_waits_for
 
 if TYPE_CHECKING:
     from flowdock_desktop.store.outbox import OutboxItem
@@ -46,6 +46,12 @@ class OutboxPanel(QWidget):
         "sending": "sending",
         "failed": "refused",
         "gone": "integration removed",
+    }
+    # A waiting message that time alone will not send says what will: at a glance, apart
+    # from those that go by themselves.
+    _WAITS_FOR_WORDS: ClassVar[dict[str, str]] = {
+        "reconnect": "waiting for Reconnect",
+        "keyring": "waiting for the keyring",
     }
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -130,6 +136,7 @@ class OutboxPanel(QWidget):
         from PySide6.QtWidgets import QTreeWidgetItem  # made with the first row, as above
 
         names = self._names
+        waits = outbox_waits_for(self.items)
         self.tree.clear()
         for item in self.items:
             next_try = (
@@ -139,7 +146,7 @@ class OutboxPanel(QWidget):
             )
             row = QTreeWidgetItem(
                 [
-                    "damaged" if item.damaged else self._STATE_WORDS.get(item.state, item.state),
+                    self._state_words(item, waits),
                     outbox_heading(item),
                     names.get(item.integration_id, "(removed integration)"),
                     str(item.attempts),
@@ -154,6 +161,13 @@ class OutboxPanel(QWidget):
                 self.tree.setCurrentItem(row)
         for column in range(len(self.COLUMNS) - 1):
             self.tree.resizeColumnToContents(column)
+
+    def _state_words(self, item: OutboxItem, waits: dict[int, str]) -> str:
+        if item.damaged:
+            return "damaged"
+        if item.id in waits:
+            return self._WAITS_FOR_WORDS[waits[item.id]]
+        return self._STATE_WORDS.get(item.state, item.state)
 
     def current(self) -> OutboxItem | None:
         if not self.built:
