@@ -19,9 +19,10 @@ from flowdock_desktop.ui.app import WindowRouter, shut_down
 pytestmark = pytest.mark.gui
 
 
-def _quit_while_posting(qtbot, context: AppContext, sandbox, latency_ms: int):
+def _quit_while_posting(qtbot, context: AppContext, sandbox, latency_ms: int, *, by_timer=False):
     """The composer at 1,024x700, a message typed and sent by keys against a server that
-    takes ``latency_ms`` to answer, and Ctrl+Q while it is being posted. Returns its item."""
+    takes ``latency_ms`` to answer, and Ctrl+Q while it is being posted. Returns its item.
+    ``by_timer``: Send meets a 503 first, and the post under way is the outbox timer's retry."""
     integration, _ = make_integration(context, sandbox.base_url)
     window = composer_on_a_small_screen(qtbot, WindowRouter(context))
     # The person reads the window first: its start-up reading (threads, outbox) is done, as
@@ -33,10 +34,18 @@ def _quit_while_posting(qtbot, context: AppContext, sandbox, latency_ms: int):
     type_over(qtbot, "Quitting mid-post")
     press_mnemonic(qtbot, "t")
     type_over(qtbot, "sent just before Ctrl+Q")
+    if by_timer:
+        arm_fault(sandbox, count=1, status=503, path_prefix="/messages")
     arm_fault(sandbox, count=1, latency_ms=latency_ms, path_prefix="/messages")
     press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    if by_timer:
+        qtbot.waitUntil(lambda: window.banner.text.startswith("Not sent yet"), timeout=WAIT)
+    tries = 2 if by_timer else 1
     qtbot.waitUntil(
-        lambda: [i.state for i in context.outbox.list(integration.id)] == ["sending"],
+        lambda: (
+            [(i.state, i.attempts) for i in context.outbox.list(integration.id)]
+            == [("sending", tries)]
+        ),
         timeout=WAIT,
     )
     (item,) = context.outbox.list(integration.id)
@@ -72,21 +81,23 @@ def _after_a_restart(qtbot, profile_dir, sandbox, uuid: str, *, lease: float | N
         again.close()
 
 
+@pytest.mark.parametrize("by_timer", [False, True], ids=["send", "outbox-timer"])
 def test_quitting_mid_post_waits_for_the_answer_and_records_the_message_as_sent(
-    qtbot, composer_context, sandbox, no_faults, profile_dir, caplog
+    qtbot, composer_context, sandbox, no_faults, profile_dir, caplog, by_timer
 ):
     """Found trying it: Ctrl+Q closed the connection under the post, so a message the server
-    had taken was recorded as "The connection dropped…" and posted again at the next start."""
+    had taken was recorded as "The connection dropped…" and posted again at the next start.
+    The same whether Send or the outbox timer's retry is posting."""
     caplog.set_level(logging.INFO)
     context = composer_context
-    item = _quit_while_posting(qtbot, context, sandbox, latency_ms=1500)
+    item = _quit_while_posting(qtbot, context, sandbox, latency_ms=1500, by_timer=by_timer)
     shut_down(context)  # as run_gui does once the last window has closed
 
     again = AppContext()
     try:
         stored = again.outbox.get(item.id)
         assert stored is not None and stored.state == "sent", stored
-        assert stored.last_error is None and stored.attempts == 1
+        assert stored.last_error is None and stored.attempts == (2 if by_timer else 1)
     finally:
         again.close()
     assert _complaints(caplog) == []
