@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 # The core's one token type; re-exported here because every GUI task receives it.
 from flowdock_desktop.cancel import Cancelled, CancelToken
+from flowdock_desktop.store.errors import DatabaseClosed
 
 __all__ = ["CancelToken", "Cancelled", "TaskHandle", "run_task"]
 
@@ -84,6 +85,12 @@ class TaskHandle(QObject):
     def _deliver_error(self, error: BaseException) -> None:
         self._finish()
         if not self._receiver_alive():
+            return
+        if isinstance(error, DatabaseClosed):
+            # The profile closed under the work: the app is quitting (``ui.app.shut_down``
+            # waited what it could). Nobody is left to tell, and nothing is wrong to report:
+            # what the work would have recorded is left for the next start.
+            log.debug("a background task met the profile closed")
             return
         if self._on_error is not None:
             self._on_error(error)

@@ -47,6 +47,26 @@ def test_error_is_delivered(qtbot):
     assert len(errors) == 1 and str(errors[0]) == "boom"
 
 
+def test_work_that_meets_the_profile_closed_tells_nobody(qtbot, tmp_path, caplog):
+    """Quitting closes the profile after a bounded wait; work still running then meets it
+    closed. Its handler is not called (a window would show or log it as a failure: "outbox
+    not read", a crash report for the threads' listing)."""
+    import logging
+
+    from flowdock_desktop.store.db import Database
+
+    db = Database(tmp_path / "data.sqlite3")
+    db.close()
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    errors = []
+    caplog.set_level(logging.DEBUG)
+    handle = run_task(lambda: db.query("SELECT 1"), owner=owner, on_error=errors.append)
+    qtbot.waitUntil(lambda: handle.done)
+    assert errors == []
+    assert "a background task met the profile closed" in caplog.messages
+
+
 def test_cancel_interrupts_and_drops_result(qtbot):
     owner = QWidget()
     qtbot.addWidget(owner)

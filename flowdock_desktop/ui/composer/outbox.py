@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from flowdock_desktop.compose.presenters import summarize_outbox
-from flowdock_desktop.store.errors import DatabaseClosed
 from flowdock_desktop.ui.composer.outbox_panel import OutboxPanel
 from flowdock_desktop.ui.tasks import CancelToken, TaskHandle, run_task
 from flowdock_desktop.ui.widgets import ElidedLabel
@@ -126,10 +125,6 @@ class OutboxController(QObject):
 
     def _failed(self, error: BaseException) -> None:
         self._running = None
-        if isinstance(error, DatabaseClosed):
-            # The profile closed under it (quitting): the next start delivers what is left.
-            log.debug("outbox delivery ended by the profile closing")
-            return
         log.warning("outbox delivery failed: %s", type(error).__name__)
         self._then()
 
