@@ -19,10 +19,13 @@ from flowdock_desktop.ui.app import WindowRouter, shut_down
 pytestmark = pytest.mark.gui
 
 
-def _quit_while_posting(qtbot, context: AppContext, sandbox, latency_ms: int, *, by_timer=False):
+def _quit_while_posting(
+    qtbot, context: AppContext, sandbox, latency_ms: int, *, by_timer=False, key=Qt.Key.Key_Q
+):
     """The composer at 1,024x700, a message typed and sent by keys against a server that
-    takes ``latency_ms`` to answer, and Ctrl+Q while it is being posted. Returns its item.
-    ``by_timer``: Send meets a 503 first, and the post under way is the outbox timer's retry."""
+    takes ``latency_ms`` to answer, and Ctrl+Q (File > Quit; Ctrl+W, File > Close, closes
+    the last window) while it is being posted. Returns its item. ``by_timer``: Send meets a
+    503 first, and the post under way is the outbox timer's retry."""
     integration, _ = make_integration(context, sandbox.base_url)
     window = composer_on_a_small_screen(qtbot, WindowRouter(context))
     # The person reads the window first: its start-up reading (threads, outbox) is done, as
@@ -49,7 +52,7 @@ def _quit_while_posting(qtbot, context: AppContext, sandbox, latency_ms: int, *,
         timeout=WAIT,
     )
     (item,) = context.outbox.list(integration.id)
-    press(qtbot, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)  # File > Quit
+    press(qtbot, key, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
     return item
 
@@ -81,16 +84,20 @@ def _after_a_restart(qtbot, profile_dir, sandbox, uuid: str, *, lease: float | N
         again.close()
 
 
-@pytest.mark.parametrize("by_timer", [False, True], ids=["send", "outbox-timer"])
+@pytest.mark.parametrize(
+    ("by_timer", "key"),
+    [(False, Qt.Key.Key_Q), (True, Qt.Key.Key_Q), (False, Qt.Key.Key_W)],
+    ids=["send-ctrl-q", "outbox-timer-ctrl-q", "send-ctrl-w-last-window"],
+)
 def test_quitting_mid_post_waits_for_the_answer_and_records_the_message_as_sent(
-    qtbot, composer_context, sandbox, no_faults, profile_dir, caplog, by_timer
+    qtbot, composer_context, sandbox, no_faults, profile_dir, caplog, by_timer, key
 ):
     """Found trying it: Ctrl+Q closed the connection under the post, so a message the server
     had taken was recorded as "The connection dropped…" and posted again at the next start.
     The same whether Send or the outbox timer's retry is posting."""
     caplog.set_level(logging.INFO)
     context = composer_context
-    item = _quit_while_posting(qtbot, context, sandbox, latency_ms=1500, by_timer=by_timer)
+    item = _quit_while_posting(qtbot, context, sandbox, latency_ms=1500, by_timer=by_timer, key=key)
     shut_down(context)  # as run_gui does once the last window has closed
 
     again = AppContext()
