@@ -98,10 +98,12 @@ def test_mnemonics_stay_unique_in_every_state_of_a_page(qtbot, wizard, scripted_
     qtbot.waitUntil(lambda: QApplication.focusWidget() is page.sign_in_button, timeout=WAIT)
     press(qtbot, Qt.Key.Key_Return)
     qtbot.waitUntil(page.copy_button.isEnabled, timeout=WAIT)
-    assert page.paste_box.isVisible()
+    assert page.paste_box.isVisible() and page.copy_button.isVisible()
     assert duplicate_mnemonics(wizard) == {}
     press(qtbot, Qt.Key.Key_Escape)
     qtbot.waitUntil(page.sign_in_button.isEnabled, timeout=WAIT)
+    # With no sign-in under way there is no link to copy: no greyed-out button for it.
+    assert not page.copy_button.isVisible()
     page.show_error("Sign-in failed.", "&Try again", lambda: None)
     assert duplicate_mnemonics(wizard) == {}
 

@@ -210,6 +210,41 @@ def test_approved_in_the_browser_the_wizard_comes_back_to_the_front_ready_for_en
         context.close()
 
 
+def test_a_flow_found_by_typing_part_of_its_name_is_chosen_for_enter(
+    qtbot, profile_dir, scripted_browser
+):
+    """Found walking the app under a real X server: on the Flow page, typing "main" left only
+    Main in the list but chose nothing (the preselected flow was filtered out), so Next was
+    greyed and Enter did nothing. The filter's first flow is now chosen; a filter matching
+    nothing says so, and Enter stays on the page."""
+    context = AppContext(Profile.resolve(profile_dir))
+    context.sandbox = start_server()
+    try:
+        wizard = start_wizard(context, qtbot)
+        enter_until(qtbot, wizard, PageId.FLOW)
+        page = wizard.flow_page
+        qtbot.waitUntil(lambda: page.selected_flow() is not None, timeout=WAIT)
+        assert focused() is page.filter_edit
+
+        type_text(qtbot, "nothing like it")
+        qtbot.waitUntil(lambda: page.selected_flow() is None, timeout=WAIT)
+        assert page.banner.kind == "warning"
+        assert page.banner.text == "No flow matches “nothing like it”. Change the filter."
+        press(qtbot, Qt.Key.Key_Return)
+        assert wizard.currentId() == PageId.FLOW
+
+        type_over(qtbot, "main")
+        qtbot.waitUntil(lambda: page.selected_flow() is not None, timeout=WAIT)
+        assert page.selected_flow().path == "acme/main"
+        assert not page.banner.text  # the warning went with the filter that caused it
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: wizard.currentId() == PageId.NAME, timeout=WAIT)
+        assert wizard.state.flow.path == "acme/main"
+        wizard.discard()
+    finally:
+        context.close()
+
+
 def test_newcomer_presses_only_enter_then_starts_again(qtbot, profile_dir, scripted_browser):
     context = AppContext(Profile.resolve(profile_dir))
     context.sandbox = start_server()

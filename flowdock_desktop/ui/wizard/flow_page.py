@@ -70,12 +70,7 @@ class FlowPage(WizardPage):
         return super().eventFilter(watched, event)
 
     def _step_selection(self, step: int) -> None:
-        flows = [
-            self.tree.topLevelItem(i).child(j)
-            for i in range(self.tree.topLevelItemCount())
-            for j in range(self.tree.topLevelItem(i).childCount())
-        ]
-        visible = [item for item in flows if not item.isHidden()]
+        visible = self._shown_flows()
         if not visible:
             return
         current = self.tree.currentItem()
@@ -164,10 +159,26 @@ class FlowPage(WizardPage):
                 child.setHidden(not match)
                 visible += match
             org_item.setHidden(visible == 0)
+        shown = self._shown_flows()
         current = self.tree.currentItem()
-        if current is not None and current.isHidden():
-            self.tree.setCurrentItem(None)
+        if current not in shown:
+            # The choice follows the filter: the first flow it leaves is chosen, so typing part
+            # of a name and pressing Enter goes on with that flow.
+            self.tree.setCurrentItem(shown[0] if shown else None)
+        if needle and not shown and self.tree.topLevelItemCount():
+            self.show_info("warning", f"No flow matches “{text.strip()}”. Change the filter.")
+        elif self.banner.kind == "warning" and self.banner.text.startswith("No flow matches"):
+            self.banner.clear()
         self.completeChanged.emit()
+
+    def _shown_flows(self) -> list[QTreeWidgetItem]:
+        """The flows the filter shows, top to bottom."""
+        return [
+            org.child(j)
+            for org in (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+            for j in range(org.childCount())
+            if not org.child(j).isHidden()
+        ]
 
     def selected_flow(self) -> Flow | None:
         item = self.tree.currentItem()

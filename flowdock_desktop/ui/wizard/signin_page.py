@@ -65,7 +65,9 @@ class SignInPage(WizardPage):
         self.copy_button.setAccessibleName("Copy sign-in link")
         self.copy_button.clicked.connect(self._copy_link)
         self.copy_button.setEnabled(False)
-        self.body.addWidget(self.copy_button)
+        # Shown only while there is a sign-in link to copy; its own width, not the page's.
+        self.copy_button.setVisible(False)
+        row.insertWidget(2, self.copy_button)
 
         self.paste_edit = QLineEdit()
         self.paste_edit.setPlaceholderText("http://127.0.0.1:8765/callback?code=…  or the code")
@@ -243,6 +245,7 @@ class SignInPage(WizardPage):
         url, opened = value
         self._url = url
         self.copy_button.setEnabled(True)
+        self.copy_button.setVisible(True)
         if not opened:
             self.show_info(
                 "warning",
@@ -334,6 +337,7 @@ class SignInPage(WizardPage):
         self.sign_in_button.setVisible(True)
         self.other_account_button.setVisible(False)
         self.copy_button.setEnabled(False)
+        self.copy_button.setVisible(False)
         self.paste_box.setVisible(False)
         self.status_label.setText("Press Sign in; your browser opens the server's sign-in page.")
         # Enter starts the sign-in (Next is not available yet), so the keyboard path is short.
@@ -348,6 +352,7 @@ class SignInPage(WizardPage):
         self.sign_in_button.setVisible(False)
         self.other_account_button.setVisible(True)
         self.copy_button.setEnabled(False)
+        self.copy_button.setVisible(False)
         self.paste_box.setVisible(False)
         self.show_info("success", f"Signed in as {who}")
         self.status_label.setText(
