@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from flowdock_desktop.store.outbox import OutboxItem
 
 
+_WHICH = "the integration: its id, the start of it, or its source name"
+
+
 def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentParser) -> None:
     send = subparsers.add_parser(
         "send",
@@ -24,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         description="Post a thread message as one of your integrations. The message is kept "
         "in the outbox first, so a failed send is retried later (outbox --flush).",
     )
-    send.add_argument("--integration", required=True, metavar="ID", help="integration id")
+    send.add_argument("--integration", required=True, metavar="ID", help=_WHICH)
     send.add_argument(
         "--json", metavar="FILE", type=Path, help="the whole message as Flowdock JSON"
     )
@@ -65,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         help="show a thread's current status and fields",
         description="Show the current state of a thread this integration posted to.",
     )
-    thread.add_argument("--integration", required=True, metavar="ID")
+    thread.add_argument("--integration", required=True, metavar="ID", help=_WHICH)
     thread.add_argument("--external-thread-id", required=True, metavar="X")
     thread.set_defaults(handler=_thread)
 
@@ -76,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         "sign-in) and print each thread message as it arrives: one line each, or JSON lines "
         "with --json. Reconnects by itself and resumes where it left off; Ctrl+C stops.",
     )
-    watch.add_argument("--integration", required=True, metavar="ID")
+    watch.add_argument("--integration", required=True, metavar="ID", help=_WHICH)
     watch.add_argument(
         "--json", action="store_true", help="one JSON object per line, as the API shows it"
     )
@@ -235,16 +238,31 @@ def _default_author(context: AppContext) -> str | None:
     return recorded_name(context.settings) or None
 
 
-def _integration(context: AppContext, integration_id: str):
+def _integration(context: AppContext, given: str):
+    """The integration ``--integration`` names: its id, the start of its id (as long as only
+    one id starts so), or its source name (any case, when only one has it)."""
     from flowdock_desktop.store.integrations import UnknownIntegrationError
 
     try:
-        return context.integrations.get(integration_id)
+        return context.integrations.get(given)
     except UnknownIntegrationError:
+        pass
+    text = given.strip().casefold()
+    every = context.integrations.list()
+    found = [i for i in every if text and i.id.casefold().startswith(text)]
+    if not found:
+        found = [i for i in every if text and i.source_name.strip().casefold() == text]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        which = "; ".join(f"{i.id} ({i.flow_path}, “{i.source_name}”)" for i in found)
         raise _fail(
-            f"There is no integration with id {integration_id}. "
-            "List them with: flowdock-desktop integrations"
-        ) from None
+            f"“{given}” could be any of {len(found)} integrations: {which}. Give more of the id."
+        )
+    raise _fail(
+        f"There is no integration with the id or source name “{given}”. "
+        "List them with: flowdock-desktop integrations"
+    )
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -418,7 +436,8 @@ def _outbox(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.flush:
             return _flush(context, out)
         states = None if args.all else ("queued", "sending", "failed", "gone")
-        _print_items(context, outbox.list(args.integration, states), out)
+        chosen = _integration(context, args.integration).id if args.integration else None
+        _print_items(context, outbox.list(chosen, states), out)
         return 0
 
 

@@ -91,7 +91,48 @@ def test_send_command_explains_validation_errors(sandbox, profile_dir, capsys):
     assert "thread.status.color: must be one of" in err
     assert "author.name: can't be blank" in err
     assert cli.main(["send", "--integration", "nope", "--title", "x"]) == 1
-    assert "no integration with id nope" in capsys.readouterr().err
+    assert "no integration with the id or source name “nope”" in capsys.readouterr().err
+
+
+def test_an_integration_is_named_by_the_start_of_its_id_or_its_source_name(
+    sandbox, profile_dir, capsys
+):
+    """Nobody types 32 hex digits: the start of the id does, as long as only one id starts so,
+    and so does the source name in any case; several matches are listed, not guessed."""
+    with AppContext() as context:
+        bot, _ = make_integration(context, sandbox.base_url, "Deploy bot")
+        other, _ = make_integration(context, sandbox.base_url, "Build bot")
+        twin, _ = make_integration(context, sandbox.base_url, "Build bot")
+    # Ids are random: the shortest start of bot's id that no other id shares.
+    length = next(
+        n for n in range(1, 33) if not any(i.startswith(bot.id[:n]) for i in (other.id, twin.id))
+    )
+    for given, title in ((bot.id[:length].upper(), "by id"), ("deploy BOT", "by name")):
+        args = ["--thread-title", "Named", "--title", title, "--author", "Release bot"]
+        status = cli.main(["send", "--integration", given, *args])
+        out, err = capsys.readouterr()
+        assert status == 0, err
+        (stored,) = messages_by_uuid(sandbox, out.rsplit("uuid ", 1)[1].strip())
+        assert stored["title"] == title
+    with AppContext() as context:
+        sent = context.outbox.list(states=("sent",))
+        assert [(i.integration_id, i.payload["title"]) for i in sent] == [
+            (bot.id, "by id"),
+            (bot.id, "by name"),
+        ]
+
+    # Two sources share a name: both are listed, and nothing is sent.
+    assert cli.main(["send", "--integration", "build bot", "--thread-title", "x"]) == 1
+    err = capsys.readouterr().err
+    assert "“build bot” could be any of 2 integrations: " in err
+    assert other.id in err and twin.id in err and "Give more of the id." in err
+    with AppContext() as context:
+        assert len(context.outbox.list()) == 2
+
+    # The outbox listing takes the same names.
+    assert cli.main(["outbox", "--integration", "Deploy bot", "--all"]) == 0
+    listing = capsys.readouterr().out
+    assert "by id" in listing and "by name" in listing
 
 
 def test_killed_mid_send_is_delivered_exactly_once_after_restart(

@@ -132,7 +132,7 @@ def test_watch_json_lines(sandbox, watch_env):
 
 def test_watch_refusals_in_plain_words(sandbox, profile_dir, capsys):
     assert cli.main(["watch", "--integration", "nope"]) == 1
-    assert "no integration with id nope" in capsys.readouterr().err
+    assert "no integration with the id or source name “nope”" in capsys.readouterr().err
     with AppContext() as context:
         integration, _ = connect_demo_source(context, sandbox.base_url, "Unsigned")
     assert cli.main(["watch", "--integration", integration.id]) == 1
