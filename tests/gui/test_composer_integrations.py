@@ -216,3 +216,62 @@ def test_send_before_the_token_check_answered_waits_for_reconnect_instead_of_ref
         assert "refused" not in window.outbox_label.full_text()
     finally:
         answer.set()
+
+
+def test_f2_renames_and_delete_removes_the_chosen_integration_from_the_keyboard(
+    qtbot, composer_context, sandbox, open_composer
+):
+    """The list's buttons have no Alt+letter (the form has them all): the desktop's own keys
+    work on the chosen entry instead, F2 to rename and Delete to remove, and only while the
+    list has the focus, so Delete typed in the form removes nothing."""
+    from person import answer_question, focused
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    kept, _ = make_integration(composer_context, sandbox.base_url, name="Kept")
+    make_integration(
+        composer_context, sandbox.base_url, name="Old news", flow=seed.ANNOUNCEMENTS_FLOW
+    )
+    window = open_composer(kept.id, size=(1024, 700))
+    panel = window.integrations_panel
+
+    press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # View > Full form
+    press_mnemonic(qtbot, "i")
+    type_over(qtbot, "Lunch")
+    press(qtbot, Qt.Key.Key_Delete)  # in the form: a character, not the integration
+    assert window.form.thread_title.text() == "Lunch"
+    assert len(composer_context.integrations.list()) == 2
+
+    renamed: list[str] = []
+
+    def rename_when_asked(tries: int = 0) -> None:  # the dialog runs its own event loop
+        dialog = QApplication.activeModalWidget()
+        ready = isinstance(dialog, QInputDialog) and dialog.isAncestorOf(focused())
+        if not ready:  # not yet shown, or the focus not yet in it
+            if tries < 200:
+                QTimer.singleShot(20, lambda: rename_when_asked(tries + 1))
+            return
+        renamed.append(dialog.textValue())
+        type_over(qtbot, "Lunch bot")  # into the dialog's own focus
+        press(qtbot, Qt.Key.Key_Return)
+
+    press_mnemonic(qtbot, "n")  # I&ntegrations: the list
+    assert focused() is panel.list
+    QTimer.singleShot(0, rename_when_asked)
+    press(qtbot, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: any(r.startswith("Lunch bot") for r in rows(window)), timeout=WAIT)
+    assert renamed == ["Kept"]
+    assert composer_context.integrations.get(kept.id).source_name == "Lunch bot"
+
+    # The offscreen platform hands no window the focus back after a dialog; a desktop does.
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=WAIT)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.list, timeout=WAIT)
+    asked: list[str] = []
+    QTimer.singleShot(0, lambda: answer_question(qtbot, asked, QMessageBox.StandardButton.Yes))
+    press(qtbot, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: len(rows(window)) == 1, timeout=WAIT)
+    assert asked and "Lunch bot" in asked[0]
+    assert rows(window)[0].startswith("Old news")
+    with pytest.raises(UnknownIntegrationError):
+        composer_context.integrations.get(kept.id)

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -96,6 +97,18 @@ class IntegrationList(QWidget):
         self.rename_button.clicked.connect(lambda: self._emit_for(self.rename_requested))
         self.remove_button.clicked.connect(lambda: self._emit_for(self.remove_requested))
         self.setup_again_button.clicked.connect(lambda: self._emit_for(self.setup_again_requested))
+        # The desktop's keys for the chosen entry, while the list has the focus (Delete typed
+        # in a field of the form must not remove anything): F2 renames, Delete removes.
+        for keys, button, words in (
+            (QKeySequence(Qt.Key.Key_F2), self.rename_button, "Rename the chosen integration"),
+            (QKeySequence.StandardKey.Delete, self.remove_button, "Remove the chosen integration"),
+        ):
+            shortcut = QShortcut(keys, self.list)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(button.click)  # nothing when the button is disabled
+            button.setToolTip(
+                f"{words} ({shortcut.key().toString(QKeySequence.SequenceFormat.NativeText)})"
+            )
         self._update_buttons()
 
     def set_integrations(
