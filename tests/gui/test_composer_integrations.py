@@ -243,24 +243,36 @@ def test_f2_renames_and_delete_removes_the_chosen_integration_from_the_keyboard(
     assert len(composer_context.integrations.list()) == 2
 
     renamed: list[str] = []
+    labels: list[str] = []
 
     def rename_when_asked(tries: int = 0) -> None:  # the dialog runs its own event loop
         dialog = QApplication.activeModalWidget()
-        ready = isinstance(dialog, QInputDialog) and dialog.isAncestorOf(focused())
+        if isinstance(dialog, QInputDialog) and QApplication.activeWindow() is None:
+            dialog.activateWindow()  # offscreen, a dialog shown after one closed is not
+        focus = QApplication.focusWidget()
+        ready = (
+            isinstance(dialog, QInputDialog) and focus is not None and dialog.isAncestorOf(focus)
+        )
         if not ready:  # not yet shown, or the focus not yet in it
             if tries < 200:
                 QTimer.singleShot(20, lambda: rename_when_asked(tries + 1))
             return
         renamed.append(dialog.textValue())
-        type_over(qtbot, "Lunch bot")  # into the dialog's own focus
+        labels.append(dialog.labelText())
+        # Into the dialog's own focus: first a blank name, which is asked again.
+        type_over(qtbot, "Lunch bot" if renamed[1:] else "   ")
         press(qtbot, Qt.Key.Key_Return)
+        if not renamed[1:]:
+            QTimer.singleShot(0, rename_when_asked)
 
     press_mnemonic(qtbot, "n")  # I&ntegrations: the list
     assert focused() is panel.list
     QTimer.singleShot(0, rename_when_asked)
     press(qtbot, Qt.Key.Key_F2)
     qtbot.waitUntil(lambda: any(r.startswith("Lunch bot") for r in rows(window)), timeout=WAIT)
-    assert renamed == ["Kept"]
+    assert renamed == ["Kept", "   "]  # the second time, what was typed, to fix
+    assert labels[0] == "Name shown here:"
+    assert labels[1].startswith("The name can't be blank. Type another, or press Cancel")
     assert composer_context.integrations.get(kept.id).source_name == "Lunch bot"
 
     # The offscreen platform hands no window the focus back after a dialog; a desktop does.

@@ -128,18 +128,20 @@ class IntegrationsController(QObject):
             return
         from PySide6.QtWidgets import QInputDialog  # its Qt types load when first asked for
 
-        name, ok = QInputDialog.getText(
-            self._parent, "Rename integration", "Name shown here:", text=current.source_name
-        )
-        if not ok:
-            return
-        if not name.strip():
-            from PySide6.QtWidgets import QMessageBox
+        from flowdock_desktop.api.validation import validate_source_name
 
-            QMessageBox.information(
-                self._parent, "Rename integration", "The name cannot be empty; it was kept."
+        label, name = "Name shown here:", current.source_name
+        while True:  # asked again, saying what to fix, until the name will do or Cancel
+            name, ok = QInputDialog.getText(self._parent, "Rename integration", label, text=name)
+            if not ok:
+                return
+            problems = validate_source_name(name)
+            if not problems:
+                break
+            label = (
+                f"The name {'; '.join(problems)}. Type another, or press Cancel to keep "
+                f"“{current.source_name}”.\n\nName shown here:"
             )
-            return
         integrations = self._context.integrations
         run_task(
             lambda: integrations.rename(integration_id, name),
