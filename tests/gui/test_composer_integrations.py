@@ -279,6 +279,14 @@ def test_f2_renames_and_delete_removes_the_chosen_integration_from_the_keyboard(
     qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=WAIT)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.list, timeout=WAIT)
+    # Arrowing through the list stays in the list while each integration's draft loads.
+    for key, chosen in ((Qt.Key.Key_Up, "Old news"), (Qt.Key.Key_Down, "Lunch bot")):
+        press(qtbot, key)
+        qtbot.waitUntil(lambda chosen=chosen: window.integration.source_name == chosen)
+        qtbot.waitUntil(lambda: window._draft_ready, timeout=WAIT)
+        qtbot.wait(100)  # the draft's read has answered; nothing moves the focus after it
+        assert focused() is panel.list
+    assert window.form.thread_title.text() == "Lunch"  # its draft, back in the form
     asked: list[str] = []
     QTimer.singleShot(0, lambda: answer_question(qtbot, asked, QMessageBox.StandardButton.Yes))
     press(qtbot, Qt.Key.Key_Delete)

@@ -154,6 +154,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.integration: Integration | None = None
         self._wanted_id = integration_id
         self._fresh_pending = False
+        self._form_focused_once = False  # the first draft or template puts the cursor in
         # Background starts that wait until the window shows its message (``after_loaded``).
         self._loaded = False
         self._waiting_for_load: list[Callable[[], object]] = []
@@ -438,7 +439,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.integrations.resent.connect(lambda _: self.outbox.deliver(ignore_backoff=True))
         self.integrations_panel.selected.connect(self.select_integration)
         self.templates.loaded.connect(self._templates_loaded)
-        self.templates.applied.connect(lambda _: self.views.focus_first_empty())
+        self.templates.applied.connect(lambda _: self._focus_the_form())
         self.threads.listed.connect(self.form.set_thread_choices)
         self.threads.changed.connect(self._preview_timer.start)
         self.threads.update_ready.connect(self._load_thread)
@@ -605,7 +606,7 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
     def _draft_loaded(self, draft: dict[str, Any] | None) -> None:
         if draft:
             self._set_state(FormState.from_dict(draft, previous=self.form.state()))
-            self.views.focus_first_empty()
+            self._focus_the_form()
         else:
             self._start_fresh()
         self._fill_in_the_author()
@@ -623,6 +624,15 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self._fresh_pending = first is None
         if first is not None:
             self.templates.apply(first.name, {})
+        self._focus_the_form()
+
+    def _focus_the_form(self) -> None:
+        """The cursor to where to type; but once the window has opened, not while the person
+        is choosing in the integrations list: the arrow keys there go on through the list
+        (and F2 and Delete act on it)."""
+        if self._form_focused_once and self.integrations_panel.list.hasFocus():
+            return
+        self._form_focused_once = True
         self.views.focus_first_empty()
 
     def _templates_loaded(self) -> None:
