@@ -53,7 +53,7 @@ class AppContext:
         self.profile = profile or Profile.resolve()
         self.settings = self.profile.settings
         if credentials is not None:
-            self.credentials = credentials
+            self.credentials = self._with_pending(credentials)
         self.sandbox: SandboxServer | None = None
         self._lock = threading.Lock()
         # Cleared from when the GUI says it will start the sandbox until that start ends.
@@ -68,7 +68,15 @@ class AppContext:
         loads every backend module, which the first window does not need)."""
         from flowdock_desktop.auth.credentials import CredentialStore
 
-        return CredentialStore()
+        return self._with_pending(CredentialStore())
+
+    def _with_pending(self, credentials: CredentialStore) -> CredentialStore:
+        """The store keeps its deletions still to make in the keyring in this profile, and
+        makes those an earlier run left when the keyring answers now (a keyring call only
+        when there are some: the store is opened on a worker, or by a command)."""
+        credentials.keep_pending_in(self.settings)
+        credentials.apply_pending()
+        return credentials
 
     # -- server -------------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import keyring
 import keyring.backend
@@ -14,11 +16,17 @@ from keyring.backends import chainer, fail, null
 from flowdock_desktop.auth.errors import KeyringUnavailable
 from flowdock_desktop.auth.tokens import TokenSet
 
+if TYPE_CHECKING:
+    from flowdock_desktop.store.profile import Settings
+
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "flowdock-desktop"
 #: Read (never written) to find out whether the keyring answers.
 _PROBE_KEY = "keyring-check"
+#: Profile setting: the names (never the secrets) of the keyring entries deleted while the
+#: keyring could not be used, still to delete from it once it answers, across a restart.
+PENDING_DELETIONS_SETTING = "keyring_deletions_pending"
 
 #: The one text for "no keyring" in the app: the wizard's pages (its Server page adds a link
 #: to how to install one), the composer and Help > Account.
@@ -158,6 +166,9 @@ class CredentialStore:
         self._reason: Fallback | None = None
         self._error_name = ""
         self._deleted_meanwhile: set[str] = set()
+        self._settings: Settings | None = None
+        #: Called (on the thread that brought it back) each time ``retry`` succeeds.
+        self.on_back: list[Callable[[], None]] = []
         if keyring_is_usable(chosen):
             self._backend = chosen
         elif fallback:
@@ -254,8 +265,60 @@ class CredentialStore:
             for key in held:
                 _delete_from(_fallback, key)  # False: another store here moved it first
             self._deleted_meanwhile.clear()
+            self._save_pending(quietly=True)
             self._backend, self._reason, self._error_name = real, None, ""
-            return True
+        for listener in list(self.on_back):
+            try:
+                listener()
+            except Exception:  # one window's trouble must not stop the others hearing
+                log.exception("a keyring-back listener failed")
+        return True
+
+    # -- deletions still to make in the keyring ----------------------------------------------
+
+    def keep_pending_in(self, settings: Settings) -> None:
+        """Keep the names of entries deleted while the keyring could not be used in the
+        profile's ``settings`` (never a secret: only the entry names), so a quit before the
+        keyring answers again forgets none; read back what an earlier run left there."""
+        stored = settings.get(PENDING_DELETIONS_SETTING) or []
+        with self._lock:
+            self._settings = settings
+            if isinstance(stored, list):
+                self._deleted_meanwhile.update(k for k in stored if isinstance(k, str))
+
+    @property
+    def pending_deletions(self) -> frozenset[str]:
+        """The entries deleted while the keyring could not be used, not yet deleted from it."""
+        with self._lock:
+            return frozenset(self._deleted_meanwhile)
+
+    def apply_pending(self) -> int:
+        """Delete from the keyring what was deleted while it could not be used (in an earlier
+        run too), when it is usable now; each name is forgotten once deleted or found absent.
+        Returns how many are still pending. Asks the keyring only when something is pending
+        (it may prompt to unlock): call it off the GUI thread. Never raises: a keyring that
+        refuses leaves the rest pending (and, with a fallback, is set aside as in any use)."""
+        for key in sorted(self.pending_deletions):
+            if not self.persistent:
+                break
+            try:
+                self.delete(key)
+            except KeyringUnavailable:
+                break  # the command line's locked keyring: tried again next time
+        return len(self.pending_deletions)
+
+    def _save_pending(self, *, quietly: bool = False) -> None:
+        """Write the pending names into the profile (under the store's lock). ``quietly``:
+        a failure is logged (the names are kept in memory); else it is raised, in plain
+        words (``ProfileNotWritable``)."""
+        if self._settings is None:
+            return
+        try:
+            self._settings.set(PENDING_DELETIONS_SETTING, sorted(self._deleted_meanwhile) or None)
+        except Exception as exc:
+            if not quietly:
+                raise
+            log.warning("could not save the keyring deletions still to make (%s)", exc)
 
     # -- low level ---------------------------------------------------------------------------
 
@@ -299,24 +362,36 @@ class CredentialStore:
     def set(self, key: str, secret: str) -> None:
         with self._lock:
             backend = self._usable()
-            self._deleted_meanwhile.discard(key)
             try:
                 backend.set_password(SERVICE_NAME, key, secret)
             except keyring.errors.KeyringError as exc:
                 self._failed(exc).set_password(SERVICE_NAME, key, secret)
+            if key in self._deleted_meanwhile:
+                # Written again since: its deletion must not take the new secret with it.
+                self._deleted_meanwhile.discard(key)
+                self._save_pending()
 
     def delete(self, key: str) -> bool:
-        """Remove a secret; True when something was removed. While a keyring that failed in
-        use is set aside, the key is deleted from it too once ``retry`` brings it back."""
+        """Remove a secret; True when something was removed. While the keyring is not used
+        (set aside, or none found), the key is remembered, in the profile too when the store
+        keeps them there (``keep_pending_in``), and deleted from the keyring once it is usable
+        again (``retry``, ``apply_pending``). Raises ``ProfileNotWritable`` when that cannot
+        be saved (the deletion is still made once the keyring answers in this run)."""
         with self._lock:
             backend = self._usable()
             try:
-                return _delete_from(backend, key)
+                removed = _delete_from(backend, key)
             except keyring.errors.KeyringError as exc:
-                return _delete_from(self._failed(exc), key)
-            finally:
-                if self._real is not None and self._backend is _fallback:
+                removed = _delete_from(self._failed(exc), key)
+            if self._backend is _fallback:
+                if key not in self._deleted_meanwhile:
                     self._deleted_meanwhile.add(key)
+                    self._save_pending()
+            elif key in self._deleted_meanwhile:
+                # Deleted from the keyring itself now (or found absent there): done.
+                self._deleted_meanwhile.discard(key)
+                self._save_pending(quietly=True)
+            return removed
 
     # -- client secrets: one per application (API URL + client id) --------------------------
 

@@ -698,9 +698,10 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         if not on or integration is None:
             self.preview.set_target(integration.api_url if integration else "", None)
             return
-        credentials = self.context.credentials
+        context = self.context
         run_task(
-            lambda: credentials.get_flow_token(integration.id),
+            # The store opened on the worker too: opening it may ask D-Bus, or the keyring.
+            lambda: context.credentials.get_flow_token(integration.id),
             owner=self,
             on_done=lambda token: self.preview.set_target(integration.api_url, token),
             on_error=self._show_error,
