@@ -62,6 +62,12 @@ class AccountDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(640, 360)
+        self._listening = False
+        self._read()
+
+    def _read(self) -> None:
+        """Read the status off the GUI thread (again, when the keyring comes back)."""
+        context = self.context
         run_task(
             lambda: collect_status(context, sign_in_hint=SIGN_IN_HINT),
             owner=self,
@@ -74,8 +80,16 @@ class AccountDialog(QDialog):
         )
 
     def _show(self, status: AccountStatus) -> None:
+        if not self._listening:
+            from flowdock_desktop.ui.reconnect import when_keyring_back
+
+            # The store is made (the read used it): once a locked keyring is in use again,
+            # from whichever window, what it said while locked is read anew.
+            self._listening = True
+            when_keyring_back(self, self.context.credentials, self._read)
         self.status = status
-        self.form.removeRow(self.loading)
+        while self.form.rowCount():
+            self.form.removeRow(0)  # the loading row, or what an earlier read showed
         for label, value in status.rows:
             if label == "Team inbox":
                 continue

@@ -91,14 +91,34 @@ class IntegrationSettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self._task: TaskHandle | None = None
         self._asking = False
+        self.resize(560, self.sizeHint().height())  # room for a notice beside its button
+        # The keyring set aside as last read (the banner's action then tries it again), and
+        # whether the dialog listens for it coming back.
+        self._held: KeyringSetAside | None = None
+        self._listening = False
+        self.banner.action_clicked.connect(self._try_keyring)
         if integration.is_active:
-            # Whether its flow token is still here: a keyring read, off the GUI thread.
-            run_task(
-                lambda: self._check_token(context, integration),
-                owner=self,
-                on_done=self._token_checked,
-                on_error=lambda _e: None,
-            )
+            self._read_token()
+
+    def _say(self, kind: str, text: str, action: str | None = None) -> None:
+        """Show a notice in the banner, the dialog grown to show all of its words (the
+        keyring's are a paragraph; a dialog sized for its fields clipped them)."""
+        self.banner.show_message(kind, text, action)
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def _read_token(self) -> None:
+        """Whether its flow token is still here: a keyring read, off the GUI thread."""
+        context, integration = self.context, self.integration
+        run_task(
+            lambda: self._check_token(context, integration),
+            owner=self,
+            on_done=self._token_checked,
+            on_error=lambda _e: None,
+        )
 
     @staticmethod
     def _check_token(
@@ -111,20 +131,69 @@ class IntegrationSettingsDialog(QDialog):
         return missing, keyring_set_aside(context.credentials)
 
     def _token_checked(self, found: tuple[bool, KeyringSetAside | None]) -> None:
-        missing, held = found
-        if not missing:
-            return
-        from flowdock_desktop.ui.reconnect import NEEDS_SIGN_IN, needs_sign_in_text
+        from flowdock_desktop.ui.reconnect import (
+            NEEDS_SIGN_IN,
+            TRY_KEYRING,
+            needs_sign_in_text,
+            when_keyring_back,
+        )
 
+        if not self._listening:
+            self._listening = True  # the store is made: the read above used it
+            when_keyring_back(self, self.context.credentials, self._keyring_back)
+        missing, held = found
+        self._held = held if missing else None
+        if not missing:
+            self.state_label.setText("active")
+            self.reconnect_button.setVisible(False)
+            return
         if held is not None:
-            # Behind a locked keyring: unlocking it (and the composer's "Try the keyring
-            # again") brings the token back; Reconnect would make a needless new source.
+            # Behind a locked keyring: unlocking it and trying it again brings the token
+            # back; Reconnect would make a needless new source.
             self.state_label.setText(held.word)
-            self.banner.show_message("warning", held.warning)
+            self.reconnect_button.setVisible(False)
+            self._say("warning", held.warning, TRY_KEYRING)
             return
         self.state_label.setText(NEEDS_SIGN_IN)
         self.reconnect_button.setVisible(True)
-        self.banner.show_message("warning", needs_sign_in_text(self.integration))
+        self._say("warning", needs_sign_in_text(self.integration))
+
+    def _try_keyring(self) -> None:
+        """ "Try the keyring again" (the banner's action while the keyring is set aside)."""
+        from flowdock_desktop.ui.reconnect import (
+            STILL_SET_ASIDE,
+            TRY_KEYRING,
+            TRYING_KEYRING,
+            keyring_set_aside,
+            retry_keyring,
+        )
+
+        if self._held is None:
+            return
+        credentials = self.context.credentials
+        self._say("info", TRYING_KEYRING)
+
+        def done(in_use: bool) -> None:
+            held = None if in_use else keyring_set_aside(credentials)
+            if held is None:
+                self._keyring_back()  # once: heard of it already, it is up to date
+                return
+            self._held = held
+            self.state_label.setText(held.word)
+            self._say("warning", STILL_SET_ASIDE + held.warning, TRY_KEYRING)
+
+        retry_keyring(self, credentials, done)
+
+    def _keyring_back(self) -> None:
+        """The keyring is in use again (this dialog's button, or another window's): read the
+        flow token again, now from the keyring."""
+        from flowdock_desktop.ui.reconnect import KEYRING_BACK
+
+        if self._held is None:
+            return
+        self._held = None
+        self._say("success", KEYRING_BACK)
+        self._read_token()
 
     def _reconnect(self) -> None:
         self.reconnect_requested.emit(self.integration.id)
@@ -157,9 +226,7 @@ class IntegrationSettingsDialog(QDialog):
             lambda: store.rename(integration_id, name),
             owner=self,
             on_done=done,
-            on_error=lambda e: self.banner.show_message(
-                "error", f"Could not save. {self._words(e)}"
-            ),
+            on_error=lambda e: self._say("error", f"Could not save. {self._words(e)}"),
         )
 
     def _words(self, error: BaseException) -> str:
@@ -205,10 +272,10 @@ class IntegrationSettingsDialog(QDialog):
             self.accept()
 
         self.remove_button.setEnabled(False)
-        self.banner.show_message("info", "Removing…")
+        self._say("info", "Removing…")
         self._task = run_task(work, owner=self, on_done=done, on_error=self._remove_failed)
 
     def _remove_failed(self, error: BaseException) -> None:
         self._asking = False
         self.remove_button.setEnabled(True)
-        self.banner.show_message("error", f"Could not remove it. {self._words(error)}")
+        self._say("error", f"Could not remove it. {self._words(error)}")

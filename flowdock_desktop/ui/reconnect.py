@@ -6,17 +6,23 @@ cannot post. The composer then lists it as "needs sign-in" (not "working") and o
 Reconnect, which opens the wizard on only the steps needed (``SetupWizard(reconnect=…)``).
 
 A keyring that is there but locked (or refusing requests) is another matter: the tokens may
-well be in it. The composer then says the keyring is locked and offers "Try the keyring
-again", which asks it once more on a worker (it may prompt to unlock) and, once it answers,
-checks the flow tokens again; nothing made meanwhile is lost (``CredentialStore.retry``).
+well be in it. The composer (and an integration's settings) then say the keyring is locked
+and offer "Try the keyring again" (``retry_keyring``), which asks it once more on a worker
+(it may prompt to unlock); nothing made meanwhile is lost (``CredentialStore.retry``). Once it
+answers, every open window that listens (``when_keyring_back``) reads what it shows again,
+whichever window's button brought it back.
 
 Kept out of ``ui/composer`` so the composer window only calls ``show_flow_token_state``.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal, Slot
 
 from flowdock_desktop.ui.tasks import run_task
 
@@ -58,6 +64,50 @@ def keyring_set_aside(credentials: CredentialStore) -> KeyringSetAside | None:
     return KeyringSetAside(credentials.warning or "", KEYRING_LOCKED if locked else KEYRING_FAILING)
 
 
+class _KeyringNews(QObject):
+    """Says (``back``) that a credential store's keyring is in use again; emitted on the
+    thread whose retry brought it back, heard on the GUI thread by ``_Listener``."""
+
+    back = Signal()
+
+
+class _Listener(QObject):
+    """Calls ``call`` on the GUI thread; a child of the window, so it goes with it."""
+
+    def __init__(self, owner: QObject, call: Callable[[], None]) -> None:
+        super().__init__(owner)
+        self._call = call
+
+    @Slot()
+    def heard(self) -> None:
+        self._call()
+
+
+_news: weakref.WeakKeyDictionary[CredentialStore, _KeyringNews] = weakref.WeakKeyDictionary()
+
+
+def when_keyring_back(
+    owner: QObject, credentials: CredentialStore, call: Callable[[], None]
+) -> None:
+    """Call ``call`` (on the GUI thread, while ``owner`` lives) each time "Try the keyring
+    again" brings ``credentials``' keyring back, from whichever window. Call it on the GUI
+    thread, once per window."""
+    news = _news.get(credentials)
+    if news is None:
+        news = _news[credentials] = _KeyringNews()
+        credentials.on_back.append(news.back.emit)
+    news.back.connect(_Listener(owner, call).heard)
+
+
+def retry_keyring(
+    owner: QObject, credentials: CredentialStore, on_done: Callable[[bool], None]
+) -> None:
+    """ "Try the keyring again": ask the keyring set aside once more, on a worker (it may
+    prompt to be unlocked); ``on_done(True)`` when it is used again, else ``on_done(False)``
+    (still locked, or it failed). The windows listening (``when_keyring_back``) hear of it."""
+    run_task(credentials.retry, owner=owner, on_done=on_done, on_error=lambda _e: on_done(False))
+
+
 def needs_sign_in_text(integration: Integration) -> str:
     return (
         f"“{integration.source_name}” needs sign-in: its flow token is not on this computer "
@@ -91,6 +141,9 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
         regained = set() if before.keyring is not None else before.needs_sign_in - lacking
         window.integrations.mark_needs_sign_in(lacking, held)
         _watch(window)
+        if not getattr(window, "_keyring_watch", False):
+            window._keyring_watch = True  # the store is made: the check above used it
+            when_keyring_back(window, context.credentials, lambda: _keyring_back(window))
         _offer(window)
         if regained:
             window.outbox.deliver_now_for(regained, lambda waiting: _sending(window, regained))
@@ -152,31 +205,38 @@ def refuse_send(window: Any) -> bool:
 
 
 def try_keyring_again(window: Any) -> None:
-    """ "Try the keyring again": ask the keyring once more on a worker (it may prompt to be
-    unlocked). Once it answers, what was kept meanwhile is saved into it and the window
-    checks its flow tokens, threads and outbox again; if not, the same words come back."""
+    """The composer's "Try the keyring again" (``retry_keyring``). Once the keyring answers,
+    ``_keyring_back`` brings the window up to date; if not, the same words come back."""
     from flowdock_desktop.ui.composer.banner import BannerReason
 
     credentials = window.context.credentials  # made already: the check found it set aside
     window.banners.show("info", TRYING_KEYRING, BannerReason.KEYRING)
 
     def done(in_use: bool) -> None:
-        if not in_use:
-            held = window.integrations.keyring = keyring_set_aside(credentials)
-            if held is not None:
-                _show_keyring(window, held, STILL_SET_ASIDE)
+        if in_use:
+            _keyring_back(window)  # once: a window that heard of it already is up to date
             return
-        window.integrations.keyring = None
-        window.banners.clear(BannerReason.KEYRING)
-        window.banners.show("success", KEYRING_BACK)
-        show_flow_token_state(window, window.integrations.view.all)
-        window.refresh_threads()
-        window.deliver_in_background(ignore_backoff=True)
+        held = window.integrations.keyring = keyring_set_aside(credentials)
+        if held is not None:
+            _show_keyring(window, held, STILL_SET_ASIDE)
 
-    def failed(_error: BaseException) -> None:
-        done(False)
+    retry_keyring(window, credentials, done)
 
-    run_task(credentials.retry, owner=window, on_done=done, on_error=failed)
+
+def _keyring_back(window: Any) -> None:
+    """The keyring the composer found set aside is in use again (its own "Try the keyring
+    again", or another window's): what was kept meanwhile is saved in it; the window checks
+    its flow tokens, threads and outbox again."""
+    from flowdock_desktop.ui.composer.banner import BannerReason
+
+    if window.integrations.keyring is None:
+        return  # this window never found it set aside: nothing it shows depends on it
+    window.integrations.keyring = None
+    window.banners.clear(BannerReason.KEYRING)
+    window.banners.show("success", KEYRING_BACK)
+    show_flow_token_state(window, window.integrations.view.all)
+    window.refresh_threads()
+    window.deliver_in_background(ignore_backoff=True)
 
 
 def _offer(window: Any, lead: str = "") -> bool:

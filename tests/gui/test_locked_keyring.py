@@ -8,8 +8,11 @@ pressed "Try the keyring again" (Alt+K), a message typed by keys goes out to the
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from person import WAIT, focused, press, press_mnemonic, type_over
+import shiboken6
+from person import WAIT, duplicate_mnemonics, focused, press, press_mnemonic, type_over
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from wizard_support import (
@@ -26,6 +29,7 @@ from flowdock_desktop.context import AppContext
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.store.profile import Profile
 from flowdock_desktop.testing import connect_demo_source, messages_by_uuid, sign_in_demo_user
+from flowdock_desktop.ui import tasks
 from flowdock_desktop.ui.account import AccountDialog
 from flowdock_desktop.ui.app import WindowRouter
 from flowdock_desktop.ui.composer import ComposerWindow
@@ -187,19 +191,31 @@ def test_a_message_queued_before_the_keyring_was_locked_says_it_waits_for_the_ke
         _close(context, composer)
 
 
-def test_while_locked_the_account_and_the_integration_settings_name_the_lock(
-    qtbot, profile_dir, sandbox, lockable_keyring
-):
+@contextlib.contextmanager
+def _composer_found_locked(qtbot, profile_dir, sandbox, lockable_keyring):
+    """An integration set up, the keyring locked, the app started: its composer has said the
+    keyring is locked; (the integration, its flow token, context, router, composer). The
+    composer is closed after, once what it started is over."""
     integration, token = _set_up_then_lock(profile_dir, sandbox, lockable_keyring)
     context, router, composer = _start_composer(qtbot, profile_dir, sandbox)
     try:
         qtbot.waitUntil(lambda: "keyring is locked" in composer.banner.text, timeout=WAIT)
+        yield integration, token, context, router, composer
+    finally:
+        _settled(qtbot, composer)
+        _close(context, composer)
 
+
+def test_while_locked_the_account_and_the_integration_settings_name_the_lock(
+    qtbot, profile_dir, sandbox, lockable_keyring
+):
+    with _composer_found_locked(qtbot, profile_dir, sandbox, lockable_keyring) as found:
+        integration, token, context, router, composer = found
         account = AccountDialog(context, composer)
         qtbot.addWidget(account)
         account.show()
         qtbot.waitUntil(lambda: account.status is not None, timeout=WAIT)
-        shown = {label.accessibleName(): label.text() for label in account.findChildren(QLabel)}
+        shown = _shown(account)
         assert shown["Signed in"] == "not known while the keyring is locked"
         assert shown["Secrets"].startswith("in memory for now: the keyring is locked")
         assert shown["Integrations"] == "1 (1 not readable while the keyring is locked)"
@@ -207,13 +223,7 @@ def test_while_locked_the_account_and_the_integration_settings_name_the_lock(
 
         # Its settings, opened by the configuration link Flowdock gives: no Reconnect (that
         # would make a needless new source); the lock is named.
-        dialog = router.open_link(
-            f"flowdock-desktop://configure?integration_id={integration.source_id}"
-            f"&flow={integration.flow_id}"
-        )
-        assert isinstance(dialog, IntegrationSettingsDialog)
-        qtbot.addWidget(dialog)
-        qtbot.waitUntil(lambda: "keyring is locked" in dialog.banner.text, timeout=WAIT)
+        dialog = _settings_by_link(qtbot, router, integration)
         assert dialog.state_label.text() == "keyring locked"
         assert not dialog.reconnect_button.isVisible()
         dialog.close()
@@ -231,8 +241,6 @@ def test_while_locked_the_account_and_the_integration_settings_name_the_lock(
         # Nothing was deleted or replaced in the locked keyring meanwhile.
         lockable_keyring.unlock()
         assert lockable_keyring.get_password(SERVICE_NAME, _key(integration)) == token
-    finally:
-        _close(context, composer)
 
 
 def test_set_up_while_locked_then_unlocked_keeps_what_was_made_meanwhile(
@@ -327,3 +335,130 @@ def test_unlocked_on_the_sign_in_page_the_wizard_keeps_everything_in_the_keyring
     assert _key(integration) in saved
     assert any(key.startswith("tokens:") for key in saved)
     wizard.discard()
+
+
+def _shown(dialog) -> dict[str, str]:
+    return {label.accessibleName(): label.text() for label in dialog.findChildren(QLabel)}
+
+
+def _to_front(qtbot, window) -> None:
+    """The person clicks into ``window``: keys go to it from now on."""
+    window.raise_()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: focused().window() is window, timeout=WAIT)
+
+
+def _account_by_keys(qtbot, composer: ComposerWindow) -> AccountDialog:
+    """Help > Account, opened by Alt+H, C; read while the keyring is what it is now."""
+    _to_front(qtbot, composer)
+    press_mnemonic(qtbot, "h")
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None, timeout=WAIT)
+    press(qtbot, Qt.Key.Key_C)
+    qtbot.waitUntil(
+        lambda: any(d.isVisible() for d in composer.findChildren(AccountDialog)), timeout=WAIT
+    )
+    account = next(d for d in composer.findChildren(AccountDialog) if d.isVisible())
+    qtbot.waitUntil(lambda: account.status is not None, timeout=WAIT)
+    return account
+
+
+def _settled(qtbot, composer: ComposerWindow) -> None:
+    """The composer closed, and the work it started on the keyring's return (token checks,
+    the outbox made due) over, so closing the profile after it cuts nothing short."""
+    composer.close()
+
+    def owned(handle) -> bool:
+        owner = handle._owner
+        while owner is not None and shiboken6.isValid(owner):
+            if owner is composer:
+                return True
+            owner = owner.parent()
+        return False
+
+    qtbot.waitUntil(
+        lambda: not any(owned(h) and not h.done for h in list(tasks._pending)), timeout=3 * WAIT
+    )
+
+
+def _settings_by_link(qtbot, router: WindowRouter, integration: Integration):
+    dialog = router.open_link(
+        f"flowdock-desktop://configure?integration_id={integration.source_id}"
+        f"&flow={integration.flow_id}"
+    )
+    assert isinstance(dialog, IntegrationSettingsDialog)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "keyring is locked" in dialog.banner.text, timeout=WAIT)
+    return dialog
+
+
+def test_the_settings_dialog_tries_the_keyring_again_and_every_open_window_reads_anew(
+    qtbot, profile_dir, sandbox, lockable_keyring, screenshot
+):
+    with _composer_found_locked(qtbot, profile_dir, sandbox, lockable_keyring) as found:
+        integration, token, _context, router, composer = found
+        account = _account_by_keys(qtbot, composer)
+        assert _shown(account)["Signed in"] == "not known while the keyring is locked"
+
+        dialog = _settings_by_link(qtbot, router, integration)
+        assert dialog.state_label.text() == "keyring locked"
+        assert dialog.banner.button.isVisible()
+        assert dialog.banner.button.text() == "Try the &keyring again"
+        assert duplicate_mnemonics(dialog) == {}
+        screenshot(dialog, "integration-settings-keyring-locked")
+
+        # Still locked: the same words again, the keyring itself asked once more.
+        _to_front(qtbot, dialog)
+        refused = lockable_keyring.refused
+        press_mnemonic(qtbot, "k")
+        qtbot.waitUntil(
+            lambda: dialog.banner.text.startswith("The keyring is still not answering. "),
+            timeout=WAIT,
+        )
+        assert lockable_keyring.refused > refused
+        assert "Your keyring is locked" in dialog.banner.text
+        assert dialog.state_label.text() == "keyring locked"
+        assert _shown(account)["Signed in"] == "not known while the keyring is locked"
+
+        # Unlocked, then tried again from the settings dialog: it, Help > Account and the
+        # composer all read what the keyring holds.
+        lockable_keyring.unlock()
+        press_mnemonic(qtbot, "k")
+        qtbot.waitUntil(lambda: dialog.state_label.text() == "active", timeout=WAIT)
+        assert dialog.banner.text.startswith("The keyring is in use again")
+        assert not dialog.reconnect_button.isVisible()
+        qtbot.waitUntil(lambda: "Signed in as" in _shown(account), timeout=WAIT)
+        shown = _shown(account)
+        assert shown["Signed in as"].startswith("Demo User")
+        assert shown["Integrations"] == "1"
+        assert shown["Secrets"].startswith("the system keyring")
+        qtbot.waitUntil(
+            lambda: _rows(composer) == ["Deploy bot\nAcme / Main · working"], timeout=WAIT
+        )
+        assert "The keyring is in use again" in composer.banner.text
+        assert lockable_keyring.get_password(SERVICE_NAME, _key(integration)) == token
+        screenshot(dialog, "integration-settings-keyring-back")
+        dialog.close()
+        account.close()
+
+
+def test_brought_back_from_the_composer_the_open_dialogs_read_anew(
+    qtbot, profile_dir, sandbox, lockable_keyring
+):
+    with _composer_found_locked(qtbot, profile_dir, sandbox, lockable_keyring) as found:
+        integration, _token, _context, router, composer = found
+        dialog = _settings_by_link(qtbot, router, integration)
+        account = _account_by_keys(qtbot, composer)
+        assert _shown(account)["Integrations"] == "1 (1 not readable while the keyring is locked)"
+
+        lockable_keyring.unlock()
+        _to_front(qtbot, composer)  # back to the composer, where its notice offers Alt+K
+        press_mnemonic(qtbot, "k")
+        qtbot.waitUntil(lambda: "The keyring is in use again" in composer.banner.text, timeout=WAIT)
+        qtbot.waitUntil(lambda: dialog.state_label.text() == "active", timeout=WAIT)
+        assert dialog.banner.text.startswith("The keyring is in use again")
+        assert "keyring is locked" not in dialog.banner.text
+        qtbot.waitUntil(lambda: _shown(account).get("Integrations") == "1", timeout=WAIT)
+        assert _shown(account)["Signed in as"].startswith("Demo User")
+        account.close()
+        dialog.close()
