@@ -9,12 +9,22 @@ pressed "Try the keyring again" (Alt+K), a message typed by keys goes out to the
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import pytest
 import shiboken6
-from person import WAIT, duplicate_mnemonics, focused, press, press_mnemonic, type_over
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from person import (
+    WAIT,
+    answer_question,
+    duplicate_mnemonics,
+    focused,
+    press,
+    press_mnemonic,
+    tab_to,
+    type_over,
+)
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from wizard_support import (
     MESSAGE_FOR_LATER,
     composer_on_a_small_screen,
@@ -24,7 +34,12 @@ from wizard_support import (
     start_wizard,
 )
 
-from flowdock_desktop.auth.credentials import SERVICE_NAME, CredentialStore
+from flowdock_desktop.auth import credentials as credentials_module
+from flowdock_desktop.auth.credentials import (
+    PENDING_DELETIONS_SETTING,
+    SERVICE_NAME,
+    CredentialStore,
+)
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.store.profile import Profile
@@ -462,3 +477,74 @@ def test_brought_back_from_the_composer_the_open_dialogs_read_anew(
         assert _shown(account)["Signed in as"].startswith("Demo User")
         account.close()
         dialog.close()
+
+
+def test_removed_while_locked_its_flow_token_leaves_the_keyring_at_the_next_open_start(
+    qtbot, profile_dir, sandbox, lockable_keyring, monkeypatch
+):
+    """Removed from the composer while the keyring is locked, then quit before trying the
+    keyring again: the next start that finds it open deletes the removed integration's flow
+    token from it (on a worker), and nothing else."""
+    with AppContext(Profile.resolve(profile_dir)) as first:
+        sign_in_demo_user(first, sandbox.base_url)
+        first.api_url = sandbox.base_url
+        kept, _ = connect_demo_source(first, sandbox.base_url, name="Kept bot")
+        removed, _ = connect_demo_source(first, sandbox.base_url)
+    token = lockable_keyring.get_password(SERVICE_NAME, _key(removed))
+    lockable_keyring.lock()
+
+    context, _router, composer = _start_composer(qtbot, profile_dir, sandbox)
+    try:
+        qtbot.waitUntil(lambda: "keyring is locked" in composer.banner.text, timeout=WAIT)
+        listing = composer.integrations_panel.list
+        press_mnemonic(qtbot, "n")  # I&ntegrations
+        assert focused() is listing
+        for _ in range(listing.count()):
+            if listing.currentItem().text().startswith("Deploy bot"):
+                break
+            press(qtbot, Qt.Key.Key_Down)
+        assert listing.currentItem().text().startswith("Deploy bot")
+        tab_to(qtbot, composer.integrations_panel.remove_button)
+        asked: list[str] = []
+        QTimer.singleShot(0, lambda: answer_question(qtbot, asked, QMessageBox.StandardButton.Yes))
+        press(qtbot, Qt.Key.Key_Space)
+        qtbot.waitUntil(
+            lambda: [i.id for i in context.integrations.list()] == [kept.id], timeout=WAIT
+        )
+        assert asked and "Deploy bot" in asked[0]
+    finally:
+        _settled(qtbot, composer)
+        _close(context, composer)
+    credentials_module._fallback._items.clear()  # quit: what memory held is gone
+
+    # Still in the locked keyring; the profile holds the entry's name, never the token.
+    assert lockable_keyring.items()[(SERVICE_NAME, _key(removed))] == token
+    profile_text = "\n".join(
+        p.read_bytes().decode("utf-8", "replace") for p in profile_dir.rglob("*") if p.is_file()
+    )
+    assert token not in profile_text
+    assert _key(removed) in profile_text
+
+    lockable_keyring.unlock()
+    deleted_on: list[bool] = []
+    delete = lockable_keyring.delete_password
+
+    def watched(service: str, username: str) -> None:
+        deleted_on.append(threading.current_thread() is threading.main_thread())
+        delete(service, username)
+
+    monkeypatch.setattr(lockable_keyring, "delete_password", watched)
+    again, _router, composer = _start_composer(qtbot, profile_dir, sandbox)
+    try:
+        qtbot.waitUntil(
+            lambda: (SERVICE_NAME, _key(removed)) not in lockable_keyring.items(), timeout=WAIT
+        )
+        assert deleted_on == [False]  # once, and not on the GUI thread
+        assert lockable_keyring.get_password(SERVICE_NAME, _key(kept))  # the other stays
+        assert PENDING_DELETIONS_SETTING not in again.settings.as_dict()
+        qtbot.waitUntil(
+            lambda: _rows(composer) == ["Kept bot\nAcme / Main · working"], timeout=WAIT
+        )
+    finally:
+        _settled(qtbot, composer)
+        _close(again, composer)
