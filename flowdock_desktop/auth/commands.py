@@ -240,10 +240,18 @@ def _sign_in(args: argparse.Namespace, context: AppContext, app: OAuthApp) -> Se
     return session
 
 
-def _whoami(args: argparse.Namespace) -> int:
+def _signed_in(args: argparse.Namespace) -> Session | None:
+    """The sign-in recorded in the profile, read through the profile's context (which first
+    makes the keyring deletions an earlier run could not)."""
     from flowdock_desktop.auth.session import current_session
+    from flowdock_desktop.context import AppContext
 
-    session = current_session(_profile(args), _store())
+    with AppContext(_profile(args), credentials=_store()) as context:
+        return current_session(context.profile, context.credentials)
+
+
+def _whoami(args: argparse.Namespace) -> int:
+    session = _signed_in(args)
     if session is None:
         raise CommandError("Not signed in. Run: flowdock-desktop login --api-url URL")
     try:
@@ -257,9 +265,7 @@ def _whoami(args: argparse.Namespace) -> int:
 
 
 def _logout(args: argparse.Namespace) -> int:
-    from flowdock_desktop.auth.session import current_session
-
-    session = current_session(_profile(args), _store())
+    session = _signed_in(args)
     if session is None:
         print("Not signed in.")
         return 0

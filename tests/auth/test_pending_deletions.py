@@ -185,3 +185,16 @@ def test_nothing_pending_asks_the_keyring_nothing_at_start(profile_dir, lockable
         assert context.credentials.persistent  # not found locked: not asked yet
     finally:
         _quit(context)
+
+
+def test_a_command_that_opens_the_keyring_makes_what_an_earlier_run_left(
+    profile_dir, lockable_keyring, capsys
+):
+    from flowdock_desktop.cli import main
+
+    _removed_while_locked(profile_dir, lockable_keyring)
+    lockable_keyring.unlock()
+    assert main(["logout"]) == 0
+    assert "Not signed in." in capsys.readouterr().out
+    assert lockable_keyring.items() == {}
+    assert PENDING_DELETIONS_SETTING not in Profile.resolve(profile_dir).settings.as_dict()
