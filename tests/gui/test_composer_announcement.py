@@ -32,12 +32,16 @@ def test_an_announcement_in_three_fields_with_the_formatting_toolbar(
     type_text(qtbot, "We are ")
     press(qtbot, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # bold, the cursor between **
     type_text(qtbot, "closed")
-    press(qtbot, Qt.Key.Key_End)
-    type_text(qtbot, " on Friday.")
+    press(qtbot, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # bold ends, as it began
+    type_text(qtbot, " on ")
+    press(qtbot, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "Friday")
+    press(qtbot, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, ".")
     press(qtbot, Qt.Key.Key_Return)
     qtbot.mouseClick(view.text.tools["bullets"], Qt.MouseButton.LeftButton)
     type_text(qtbot, "Post goes to reception")
-    assert view.text.text() == "We are **closed** on Friday.\n- Post goes to reception"
+    assert view.text.text() == "We are **closed** on _Friday_.\n- Post goes to reception"
     press_mnemonic(qtbot, "s")  # &Status (optional)
     type_over(qtbot, "important")
     press(qtbot, Qt.Key.Key_Tab)  # to the colours: one stop, on the chosen one (the template's)
@@ -63,7 +67,7 @@ def test_an_announcement_in_three_fields_with_the_formatting_toolbar(
     stored = messages_by_uuid(sandbox, sent.args[0].uuid)[0]
     assert stored["thread"]["title"] == "Office closed Friday"
     assert stored["body"] == (
-        "<p>We are <strong>closed</strong> on Friday.</p>\n<ul>\n"
+        "<p>We are <strong>closed</strong> on <em>Friday</em>.</p>\n<ul>\n"
         "<li>Post goes to reception</li>\n</ul>"
     )
     assert stored["title"] == "posted an announcement"

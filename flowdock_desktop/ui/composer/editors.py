@@ -128,6 +128,13 @@ class BodyEditor(QWidget):
 
         cursor = self.edit.textCursor()
         chosen = cursor.selectedText()
+        line, at = cursor.block().text(), cursor.positionInBlock()
+        if not chosen and line.startswith(mark, at) and line[:at].count(mark) % 2:
+            # Just before the mark that closes the one open here (Ctrl+B, typed, Ctrl+B): the
+            # same key ends the formatting, as in a word processor, and typing goes on after.
+            cursor.movePosition(QTextCursor.MoveOperation.Right, n=len(mark))
+            self.edit.setTextCursor(cursor)
+            return
         cursor.insertText(f"{mark}{chosen}{mark}")
         if not chosen:  # leave the cursor between the marks, ready to type
             cursor.movePosition(QTextCursor.MoveOperation.Left, n=len(mark))
