@@ -710,3 +710,48 @@ def test_a_loaded_composer_is_kept_out_of_full_collections(context, sandbox, ope
     assert not any(o is window for o in gc.get_objects())
     assert not any(o is window.form for o in gc.get_objects())
     assert gc.get_freeze_count() > len(gc.get_objects())
+
+
+def test_at_1024x700_the_threads_tab_shows_every_column_and_cuts_long_titles_short(
+    qtbot, context, sandbox, open_composer, screenshot
+):
+    """Found walking at 1,024x700: the Threads list was wider than its tab, so the time of
+    the last update was behind a horizontal scroll bar. Status, Messages and Last update now
+    keep their width; a long title (and the fields) are cut with "…" and whole in the
+    tooltip."""
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_composer(integration.id, size=(1024, 700))
+    title = "The quarterly production deploy of every service in the eastern region"
+    service = window.service
+    payload = {
+        "event": "activity",
+        "title": "deployed",
+        "author": {"name": "Release bot"},
+        "external_thread_id": "quarterly",
+        "thread": {
+            "title": title,
+            "fields": [{"label": "Services", "value": "api, web, worker, scheduler, mailer"}],
+        },
+    }
+    assert service.send(integration.id, payload).state == "sent"
+    window.refresh_threads()
+    panel = window.threads_panel
+    tabs = window.right_tabs.tabBar()  # the Threads tab, clicked as a person does
+    where = tabs.tabRect(window.right_tabs.indexOf(panel)).center()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=where)
+    qtbot.waitUntil(panel.isVisible, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.views[0].remote is not None, timeout=WAIT)
+    tree, header = panel.tree, panel.tree.header()
+
+    def right_edge(column: int) -> int:
+        return header.sectionViewportPosition(column) + header.sectionSize(column)
+
+    qtbot.waitUntil(lambda: right_edge(4) <= tree.viewport().width(), timeout=WAIT)
+    row = tree.topLevelItem(0)
+    assert header.sectionSize(4) >= tree.sizeHintForColumn(4)  # the time whole
+    assert header.sectionSize(3) >= tree.sizeHintForColumn(3)  # the count whole
+    assert header.sectionSize(1) < tree.sizeHintForColumn(1)  # the title cut …
+    assert row.toolTip(1) == title  # … and whole in its tooltip
+    assert tree.horizontalScrollBar().maximum() == 0
+    screenshot(window, "composer-threads-1024x700")

@@ -57,13 +57,14 @@ def test_the_same_listing_again_keeps_the_place_and_a_change_shows(qtbot):
     row = panel.tree.topLevelItem(40)
     assert row is before and bar.value() == place
     assert row.text(1) == f"{CHANGED_MARK} Deploy 40"
-    assert row.font(1).bold() and row.toolTip(1) == "Changed since you last looked"
-    assert row.text(3) == "2 messages"
+    assert row.font(1).bold() and row.toolTip(1) == "Deploy 40 (changed since you last looked)"
+    assert row.text(3) == "2"  # under "Messages"
     assert panel.current() is not None and panel.current().key == "deploy-40"
 
     # Looked at: the mark goes from the same row.
     panel.set_threads(views)
-    assert row.text(1) == "Deploy 40" and not row.font(1).bold() and row.toolTip(1) == ""
+    assert row.text(1) == "Deploy 40" and not row.font(1).bold()
+    assert row.toolTip(1) == "Deploy 40"  # the whole title, which a narrow panel cuts
 
     # A new thread comes first: the list is built again, the chosen thread still chosen.
     panel.set_threads([_view(99), *views])

@@ -211,7 +211,7 @@ def test_approved_in_the_browser_the_wizard_comes_back_to_the_front_ready_for_en
 
 
 def test_a_flow_found_by_typing_part_of_its_name_is_chosen_for_enter(
-    qtbot, profile_dir, scripted_browser
+    qtbot, profile_dir, scripted_browser, screenshot
 ):
     """Found walking the app under a real X server: on the Flow page, typing "main" left only
     Main in the list but chose nothing (the preselected flow was filtered out), so Next was
@@ -230,6 +230,7 @@ def test_a_flow_found_by_typing_part_of_its_name_is_chosen_for_enter(
         qtbot.waitUntil(lambda: page.selected_flow() is None, timeout=WAIT)
         assert page.banner.kind == "warning"
         assert page.banner.text == "No flow matches “nothing like it”. Change the filter."
+        screenshot(wizard, "wizard-4-no-flow-matches")
         press(qtbot, Qt.Key.Key_Return)
         assert wizard.currentId() == PageId.FLOW
 

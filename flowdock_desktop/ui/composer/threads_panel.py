@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
-from flowdock_desktop.compose.presenters import count
 from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from PySide6.QtWidgets import QTreeWidgetItem
 
     from flowdock_desktop.api.models import Message
@@ -37,6 +38,21 @@ def _when(value: datetime | float | None) -> str:
     if isinstance(value, int | float):
         value = datetime.fromtimestamp(value).astimezone()
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _short_when(value: datetime | float | None) -> str:
+    """The list's Last update, short for a narrow panel: the time alone today, the day and
+    time this year, else the date (``_when`` in full is the cell's tooltip)."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        value = datetime.fromtimestamp(value).astimezone()
+    value, today = value.astimezone(), datetime.now().astimezone()
+    if value.date() == today.date():
+        return value.strftime("%H:%M")
+    if value.year == today.year:
+        return f"{value.day} {value.strftime('%b %H:%M')}"
+    return value.strftime("%Y-%m-%d")
 
 
 #: Marks a thread that changed since the person last looked at it.
@@ -62,6 +78,9 @@ class ThreadsPanel(QWidget):
         super().__init__(parent)
         self.views: list[ThreadView] = []
         self._rows: list[tuple[Any, ...]] = []  # what the list shows, row by row
+        # Each column's width for its whole contents, as last measured: what ``_fit`` shares
+        # out again when the panel is resized, without measuring every row once more.
+        self._wanted = [0] * len(self.COLUMNS)
         self.people: dict[str, str] = {}
         self.timeline_thread_id: str | None = None
         self._timeline: list[Message] = []
@@ -133,18 +152,19 @@ class ThreadsPanel(QWidget):
         title = view.title or view.key
         if changed:
             title = f"{CHANGED_MARK} {title}"
+        when = view.updated_at or view.last_sent_at
         cells = (
             view.status_value or "",
             title,
             fields,
-            count(view.activity_count, "message"),
-            _when(view.updated_at or view.last_sent_at),
+            str(view.activity_count),  # under "Messages": the number says it
+            _short_when(when),
         )
-        return view.key, cells, view.status_color, changed
+        return view.key, cells, view.status_color, changed, _when(when)
 
     @staticmethod
     def _fill(item: QTreeWidgetItem, row: tuple[Any, ...]) -> None:
-        key, cells, colour, changed = row
+        key, cells, colour, changed, when = row
         for column, text in enumerate(cells):
             item.setText(column, text)
         if colour in STATUS_COLOURS:
@@ -157,7 +177,11 @@ class ThreadsPanel(QWidget):
         font = item.font(1)
         font.setBold(changed)
         item.setFont(1, font)
-        item.setToolTip(1, "Changed since you last looked" if changed else "")
+        # The whole title, which a narrow panel cuts short.
+        whole = cells[1].removeprefix(f"{CHANGED_MARK} ")
+        item.setToolTip(1, f"{whole} (changed since you last looked)" if changed else whole)
+        item.setToolTip(2, cells[2])
+        item.setToolTip(4, when)
         item.setData(0, Qt.ItemDataRole.UserRole, key)
 
     def _update(self, rows: list[tuple[Any, ...]]) -> None:
@@ -170,8 +194,7 @@ class ThreadsPanel(QWidget):
                 self._fill(self.tree.topLevelItem(index), after)
                 pairs = enumerate(zip(before[1], after[1], strict=True))
                 columns.update(column for column, (old, new) in pairs if old != new)
-        for column in sorted(columns):
-            self.tree.resizeColumnToContents(column)
+        self._measure(sorted(columns))
 
     def _rebuild(self, rows: list[tuple[Any, ...]]) -> None:
         # Its Python type is made with the first row (after the window shows its message).
@@ -192,8 +215,36 @@ class ThreadsPanel(QWidget):
             # The same thread stays chosen: quietly, as nothing was chosen anew.
             self.tree.setCurrentItem(chosen)
         self.tree.blockSignals(False)
-        for column in range(len(self.COLUMNS)):
+        self._measure(range(len(self.COLUMNS)))
+
+    def _measure(self, columns: Iterable[int]) -> None:
+        measured = False
+        for column in columns:
             self.tree.resizeColumnToContents(column)
+            self._wanted[column] = self.tree.header().sectionSize(column)
+            measured = True
+        if measured:
+            self._fit()
+
+    def _fit(self) -> None:
+        """Every column within the panel, as narrow as it is at 1,024x700: Status, Messages
+        and Last update keep their whole width; Title and Fields share what is left (cut with
+        "…", whole in their tooltips), Fields at most a quarter of it."""
+        status, title, fields, messages, updated = self._wanted
+        room = self.tree.viewport().width() - status - messages - updated
+        if title + fields <= room or room <= 0:
+            widths = (title, fields)
+        else:
+            fields_width = min(fields, room // 4)
+            widths = (room - fields_width, fields_width)
+        for column, width in zip((1, 2), widths, strict=True):
+            if self.tree.header().sectionSize(column) != width:
+                self.tree.setColumnWidth(column, width)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if any(self._wanted):
+            self._fit()
 
     def clear(self) -> None:
         """Forget the shown threads, timeline and names (another integration was chosen)."""
