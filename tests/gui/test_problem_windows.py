@@ -146,16 +146,23 @@ def test_the_composer_says_what_the_command_line_says_when_the_disk_is_full(
     window = open_composer(integration.id)
     db = composer_context.db
     pages = db.query("PRAGMA page_count")[0][0]
-    real_connect = db_module._connect
+    # The disk fills: no connection to the file may grow it from now on. SQLite's cap is a
+    # connection's own, so each is capped on the thread that owns it, before its next statement
+    # (wrapping ``connection()``, which every statement goes through): capping the connections
+    # listed at this moment missed one that a worker thread was opening meanwhile, and under
+    # load the draft and the message went out through it ("Sent to …" instead of the error).
+    capped: set[int] = set()
 
-    def connect(path, migrations):
-        conn = real_connect(path, migrations)
-        conn.execute(f"PRAGMA max_page_count = {pages}")
+    def cap(conn):
+        if id(conn) not in capped:
+            conn.execute(f"PRAGMA max_page_count = {pages}")
+            capped.add(id(conn))
         return conn
 
-    monkeypatch.setattr(db_module, "_connect", connect)  # the workers' connections to come
-    for conn, _lock in list(db._all):
-        conn.execute(f"PRAGMA max_page_count = {pages}")
+    real_connect, real_connection = db_module._connect, db.connection
+    # The command line's own connections, as every one opened from now on.
+    monkeypatch.setattr(db_module, "_connect", lambda *args: cap(real_connect(*args)))
+    monkeypatch.setattr(db, "connection", lambda: cap(real_connection()))
     window.views.show("full")
     press_mnemonic(qtbot, "i")
     type_over(qtbot, "Full disk")
