@@ -446,6 +446,7 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
         outbox_names,
         outbox_title,
         outbox_waits_for,
+        sent_by,
         summarize_outbox,
     )
     from flowdock_desktop.store.commands import print_table
@@ -455,16 +456,19 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
         return
     names = outbox_names(context.integrations.list())
     # A queued message that time alone will not send has a state of its own (README).
-    waits = {item_id: f"waiting-for-{what}" for item_id, what in outbox_waits_for(items).items()}
+    holds = outbox_waits_for(items)
     rows = [("ITEM", "INTEGRATION", "STATE", "TRIES", "NEXT TRY", "TITLE", "LAST ERROR")]
     for item in items:
-        next_try = _when(item.next_attempt_at) if item.state == "queued" else "-"
+        if item.id in holds:  # not a time: what sends it
+            next_try = sent_by(holds[item.id])
+        else:
+            next_try = _when(item.next_attempt_at) if item.state == "queued" else "-"
         title = outbox_title(item)
         rows.append(
             (
                 str(item.id),
                 names.get(item.integration_id, item.integration_id),
-                waits.get(item.id, item.state),
+                f"waiting-for-{holds[item.id]}" if item.id in holds else item.state,
                 str(item.attempts),
                 next_try,
                 title[:40],

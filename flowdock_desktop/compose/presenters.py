@@ -25,6 +25,7 @@ __all__ = [
     "outbox_title",
     "outbox_waits_for",
     "replacement_for",
+    "sent_by",
     "sent_text",
     "summarize_outbox",
     "unsent_after_setup_text",
@@ -73,6 +74,20 @@ def outbox_waits_for(items: Iterable[OutboxItem]) -> dict[int, WaitsFor]:
     return {i.id: reasons[i.integration_id] for i in queued if i.integration_id in reasons}
 
 
+#: What sends a message that time alone will not send, by what it waits for: shown where a
+#: time would be ("Next try" in the Outbox tab, NEXT TRY in ``outbox``). Its tries meanwhile
+#: only read the keyring again, so the time of the next one would promise what it cannot keep.
+_SENT_BY: dict[str, str] = {
+    "reconnect": "on Reconnect",
+    "keyring": "when the keyring opens",
+}
+
+
+def sent_by(waits_for: WaitsFor) -> str:
+    """``on Reconnect``: what sends a message held back by ``waits_for`` (``outbox_waits_for``)."""
+    return _SENT_BY[waits_for]
+
+
 def integration_label(integration: Integration) -> str:
     """``Deploy bot`` posting to ``Acme / Main``, in one line."""
     return f"{integration.source_name} → {integration.organization_name} / {integration.flow_name}"
@@ -101,7 +116,8 @@ class OutboxSummary:
     ``orphaned`` (their integration was removed in Flowdock) and ``damaged`` (their stored
     text cannot be read, so they can never be sent) wait for the person. Of the waiting,
     ``for_reconnect`` and ``for_keyring`` go only once their integration is reconnected or
-    the keyring unlocked (``outbox_waits_for``).
+    the keyring unlocked (``outbox_waits_for``); ``next_try_in`` (seconds) counts down to the
+    next try of the others only.
     """
 
     waiting: int = 0
@@ -194,9 +210,12 @@ def summarize_outbox(
     items = [i for i in items if not i.damaged]
     waiting = [i for i in items if i.state in ("queued", "sending")]
     refused = [i for i in items if i.state == "failed"]
-    queued = [i.next_attempt_at for i in waiting if i.state == "queued"]
+    holds = outbox_waits_for(waiting)
+    # Only what time sends has a next try worth a countdown: the rest goes on Reconnect or
+    # when the keyring opens, which the count of them (``_held``) says instead.
+    queued = [i.next_attempt_at for i in waiting if i.state == "queued" and i.id not in holds]
     wait = max(0, round(min(queued) - now)) if queued else None
-    held = list(outbox_waits_for(waiting).values())
+    held = list(holds.values())
     return OutboxSummary(
         waiting=len(waiting),
         refused=len(refused),

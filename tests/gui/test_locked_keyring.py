@@ -193,6 +193,16 @@ def test_a_message_queued_before_the_keyring_was_locked_says_it_waits_for_the_ke
         qtbot.waitUntil(lambda: state() == "waiting for the keyring", timeout=WAIT)
         footer = composer.outbox_label.full_text()
         assert footer.startswith("1 waiting to be sent (1 for the keyring)"), footer
+        # No time where the keyring is what sends it: its next try would only find it locked.
+        assert "next try" not in footer, footer
+        assert panel.tree.topLevelItem(0).text(4) == "when the keyring opens"
+        tab_to(qtbot, panel.tree)
+        press(qtbot, Qt.Key.Key_Down)
+        qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
+        assert panel.details.text().startswith(
+            "“Release: Queued earlier” waits to be sent when the keyring opens."
+        ), panel.details.text()
+        assert "next try" not in panel.details.text()
         screenshot(composer, "composer-outbox-waits-for-the-keyring")
 
         lockable_keyring.unlock()

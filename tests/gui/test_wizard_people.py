@@ -742,9 +742,12 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
         qtbot.waitUntil(lambda: "press Reconnect" in (row() or [""])[-1], timeout=WAIT)
         # Its own state: at a glance, time alone will not send it (it said just "waiting").
         assert row()[0] == "waiting for Reconnect"
+        # Nor a time its backoff gives (ten minutes away): Reconnect, at once, sends it.
+        assert row()[4] == "on Reconnect"
         assert "Set the integration up again" not in row()[-1]
         footer = composer.outbox_label.full_text()
         assert footer.startswith("1 waiting to be sent (1 for Reconnect)"), footer
+        assert "next try" not in footer, footer
         assert "refused" not in footer
         kept = again.outbox.get(queued.id)
         assert kept.state == "queued" and kept.next_attempt_at > again.outbox.now() + 60
@@ -752,8 +755,11 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
         tab_to(qtbot, panel.tree)
         press(qtbot, Qt.Key.Key_Down)
         qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
-        assert panel.details.text().startswith("“Release: Version 2 is out” waits to be sent")
+        assert panel.details.text().startswith(
+            "“Release: Version 2 is out” waits to be sent on Reconnect."
+        ), panel.details.text()
         assert "press Reconnect" in panel.details.text()
+        assert "next try" not in panel.details.text()
         screenshot(composer, "composer-outbox-waits-for-reconnect")
         # Alt+R is Reconnect's alone, with a message chosen in the Outbox tab too.
         assert duplicate_mnemonics(composer) == {}

@@ -159,6 +159,12 @@ def test_flush_without_flow_token_keeps_it_waiting_for_reconnect(
     rows = {line.split()[0]: line for line in table}
     assert "waiting-for-reconnect" in rows[str(item.id)]
     assert "waiting-for-reconnect" in rows[str(behind.id)]
+    # Its NEXT TRY is what sends it, not a time its backoff gives (that try only reads the
+    # keyring again).
+    heading = listing.splitlines()[0]
+    column = slice(heading.index("NEXT TRY"), heading.index("TITLE"))
+    for row in table:
+        assert row[column].strip() == "on Reconnect", row
     assert "2 messages waiting to be sent (2 for Reconnect)" in listing
 
 

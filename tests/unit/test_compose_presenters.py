@@ -152,3 +152,29 @@ def test_messages_that_wait_for_reconnect_or_the_keyring_are_told_apart_and_coun
     # Nothing of the kind: the words are as before.
     plain = summarize_outbox([queued(3, "b")], now=NOW)
     assert plain.footer() == "1 waiting to be sent · next try in 30 s"
+
+
+def test_what_waits_for_reconnect_or_the_keyring_has_no_next_try_time():
+    """Its tries meanwhile only read the keyring again: what sends it is Reconnect, or the
+    keyring opening, and that is what is said where a time would be. The countdown is the next
+    try of what time does send."""
+    from flowdock_desktop.compose.presenters import sent_by
+
+    def queued(id_: int, integration_id: str, due: float, waits_for=None) -> OutboxItem:
+        return dataclasses.replace(
+            item("queued", due=due, integration_id=integration_id), id=id_, waits_for=waits_for
+        )
+
+    held = [queued(1, "a", NOW + 20, "reconnect"), queued(2, "c", NOW + 25, "keyring")]
+    summary = summarize_outbox(held, now=NOW)
+    assert summary.next_try_in is None
+    assert summary.footer() == "2 waiting to be sent (1 for Reconnect, 1 for the keyring)"
+    assert summary.lines() == [
+        "2 messages waiting to be sent (1 for Reconnect, 1 for the keyring)."
+    ]
+    # Beside a message time sends, the countdown is that one's, not the sooner held one's.
+    mixed = summarize_outbox([*held, queued(3, "b", NOW + 90)], now=NOW)
+    assert mixed.footer() == (
+        "3 waiting to be sent (1 for Reconnect, 1 for the keyring) · next try in 90 s"
+    )
+    assert (sent_by("reconnect"), sent_by("keyring")) == ("on Reconnect", "when the keyring opens")

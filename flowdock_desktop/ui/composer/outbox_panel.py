@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdock_desktop.compose.presenters import outbox_heading, outbox_waits_for
+from flowdock_desktop.compose.presenters import outbox_heading, outbox_waits_for, sent_by
 
 if TYPE_CHECKING:
-    from flowdock_desktop.store.outbox import OutboxItem
+    from flowdock_desktop.store.outbox import OutboxItem, WaitsFor
 
 
 class OutboxPanel(QWidget):
@@ -139,18 +139,13 @@ class OutboxPanel(QWidget):
         waits = outbox_waits_for(self.items)
         self.tree.clear()
         for item in self.items:
-            next_try = (
-                time.strftime("%H:%M:%S", time.localtime(item.next_attempt_at))
-                if item.state == "queued"
-                else ""
-            )
             row = QTreeWidgetItem(
                 [
                     self._state_words(item, waits),
                     outbox_heading(item),
                     names.get(item.integration_id, "(removed integration)"),
                     str(item.attempts),
-                    next_try,
+                    _next_try(item, waits),
                     item.last_error or "",
                 ]
             )
@@ -162,7 +157,7 @@ class OutboxPanel(QWidget):
         for column in range(len(self.COLUMNS) - 1):
             self.tree.resizeColumnToContents(column)
 
-    def _state_words(self, item: OutboxItem, waits: dict[int, str]) -> str:
+    def _state_words(self, item: OutboxItem, waits: dict[int, WaitsFor]) -> str:
         if item.damaged:
             return "damaged"
         if item.id in waits:
@@ -191,11 +186,20 @@ class OutboxPanel(QWidget):
         self.retry_button.setEnabled(readable and item.state == "failed")
         self.load_button.setEnabled(readable)
         self.discard_button.setEnabled(item is not None and item.state != "sending")
-        self.details.setText("" if item is None else _story(item))
+        self.details.setText("" if item is None else _story(item, outbox_waits_for(self.items)))
         self.details.setVisible(item is not None)
 
 
-def _story(item: OutboxItem) -> str:
+def _next_try(item: OutboxItem, waits: dict[int, WaitsFor]) -> str:
+    """The "Next try" cell: the time, or what sends a message that time alone will not."""
+    if item.state != "queued":
+        return ""
+    if item.id in waits:
+        return sent_by(waits[item.id])
+    return time.strftime("%H:%M:%S", time.localtime(item.next_attempt_at))
+
+
+def _story(item: OutboxItem, waits: dict[int, WaitsFor]) -> str:
     """What happened to an outbox message, in a sentence or two."""
     problem = (item.last_error or "").strip()
     if problem and problem[-1] not in ".!?":
@@ -204,8 +208,10 @@ def _story(item: OutboxItem) -> str:
         return problem
     title = f"“{outbox_heading(item)}”"
     if item.state == "queued":
-        when = time.strftime("%H:%M:%S", time.localtime(item.next_attempt_at))
-        text = f"{title} waits to be sent; next try at {when}."
+        if item.id in waits:
+            text = f"{title} waits to be sent {sent_by(waits[item.id])}."
+        else:
+            text = f"{title} waits to be sent; next try at {_next_try(item, waits)}."
         return f"{text} Last try: {problem}" if problem else text
     if item.state == "sending":
         return f"{title} is being sent now."
