@@ -102,6 +102,15 @@ def tab_to(qtbot, widget: QWidget, most: int = 40) -> None:
     raise AssertionError(f"Tab never reached {widget.accessibleName() or widget}")
 
 
+def read_first_outbox_message(qtbot, panel: QWidget) -> str:
+    """Tab to the composer's Outbox list, choose its first message with Down, and return what
+    its details say about it."""
+    tab_to(qtbot, panel.tree)
+    press(qtbot, Qt.Key.Key_Down)
+    qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
+    return panel.details.text()
+
+
 def answer_question(
     qtbot,
     asked: list[str],

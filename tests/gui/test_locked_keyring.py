@@ -20,6 +20,7 @@ from person import (
     focused,
     press,
     press_mnemonic,
+    read_first_outbox_message,
     tab_to,
     type_over,
 )
@@ -196,13 +197,11 @@ def test_a_message_queued_before_the_keyring_was_locked_says_it_waits_for_the_ke
         # No time where the keyring is what sends it: its next try would only find it locked.
         assert "next try" not in footer, footer
         assert panel.tree.topLevelItem(0).text(4) == "when the keyring opens"
-        tab_to(qtbot, panel.tree)
-        press(qtbot, Qt.Key.Key_Down)
-        qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
-        assert panel.details.text().startswith(
+        details = read_first_outbox_message(qtbot, panel)
+        assert details.startswith(
             "“Release: Queued earlier” waits to be sent when the keyring opens."
-        ), panel.details.text()
-        assert "next try" not in panel.details.text()
+        ), details
+        assert "next try" not in details
         screenshot(composer, "composer-outbox-waits-for-the-keyring")
 
         lockable_keyring.unlock()

@@ -597,7 +597,7 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
     reason on screen, and after a second start still there, discarded with Alt+C. After the
     restart the author's name is still the person's, though the sign-in's tokens went with the
     keyring: the profile records who signed in."""
-    from person import answer_question, tab_to
+    from person import answer_question, read_first_outbox_message, tab_to
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
@@ -646,10 +646,8 @@ def test_no_keyring_fresh_profile_sends_at_once_then_finds_a_refused_message_aft
         # show it "sending" for a moment (seen under load); the next reading says refused.
         qtbot.waitUntil(lambda: outbox_states(composer) == ["refused"], timeout=WAIT)
         assert title_shown_whole(composer)  # at 1,024x700, beside the state
-        tab_to(qtbot, panel.tree)
-        press(qtbot, Qt.Key.Key_Down)
-        qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
-        assert panel.details.text().startswith("“Office news: Lunch moved to one” was not sent.")
+        details = read_first_outbox_message(qtbot, panel)
+        assert details.startswith("“Office news: Lunch moved to one” was not sent.")
         corner = panel.details.mapTo(composer, panel.details.rect().bottomRight())
         assert composer.rect().contains(corner)
         composer.close()
@@ -691,7 +689,7 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
     waiting, its Problem saying to press Reconnect, and the footer counts it as waiting. The
     person reconnects by keys (Alt+R), and it is sent without Retry or Send now, though its
     backoff had minutes to run."""
-    from person import duplicate_mnemonics, tab_to
+    from person import duplicate_mnemonics, read_first_outbox_message, tab_to
 
     from flowdock_desktop.testing import arm_fault
 
@@ -752,14 +750,11 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
         kept = again.outbox.get(queued.id)
         assert kept.state == "queued" and kept.next_attempt_at > again.outbox.now() + 60
         qtbot.waitUntil(lambda: composer.banner.button.text() == "&Reconnect", timeout=WAIT)
-        tab_to(qtbot, panel.tree)
-        press(qtbot, Qt.Key.Key_Down)
-        qtbot.waitUntil(panel.details.isVisible, timeout=WAIT)
-        assert panel.details.text().startswith(
-            "“Release: Version 2 is out” waits to be sent on Reconnect."
-        ), panel.details.text()
-        assert "press Reconnect" in panel.details.text()
-        assert "next try" not in panel.details.text()
+        details = read_first_outbox_message(qtbot, panel)
+        assert details.startswith("“Release: Version 2 is out” waits to be sent on Reconnect."), (
+            details
+        )
+        assert "press Reconnect" in details and "next try" not in details
         screenshot(composer, "composer-outbox-waits-for-reconnect")
         # Alt+R is Reconnect's alone, with a message chosen in the Outbox tab too.
         assert duplicate_mnemonics(composer) == {}
