@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from flowdock_desktop.api.client import FlowdockClient
     from flowdock_desktop.auth.credentials import CredentialStore
     from flowdock_desktop.auth.discovery import DemoApplication
+    from flowdock_desktop.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ __all__ = [
     "ConnectError",
     "ServerInfo",
     "create_integration",
+    "due_after_reconnect",
     "find_flow",
     "flow_summary",
     "group_flows",
@@ -367,6 +369,18 @@ def reconnect_integration(
         except FlowdockError as exc:
             log.info("the old source was not removed: %s", type(exc).__name__)
     return ConnectResult(updated, source, credentials.persistent)
+
+
+def due_after_reconnect(outbox: Outbox, integration: Integration) -> int:
+    """What waited in the outbox for the flow token is due now, not when its backoff ends
+    (the composer's delivery or ``outbox --flush`` sends it); how many messages that is.
+    The integration is reconnected either way: a store that cannot be written is only
+    logged, and counts as none."""
+    try:
+        return outbox.make_due(integration.id)
+    except Exception as exc:
+        log.warning("waiting messages not made due after reconnecting: %s", type(exc).__name__)
+        return 0
 
 
 def _new_source(

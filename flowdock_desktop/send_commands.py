@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from flowdock_desktop.api.validation import STATUS_COLORS
 
 if TYPE_CHECKING:
+    from flowdock_desktop.connect import ConnectResult
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.sending import DeliveryOutcome
+    from flowdock_desktop.store.integrations import Integration
     from flowdock_desktop.store.outbox import OutboxItem
 
 
@@ -21,6 +23,8 @@ _WHICH = "the integration: its id, the start of it, or its source name"
 
 
 def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentParser) -> None:
+    from flowdock_desktop.auth.commands import add_sign_in_options
+
     send = subparsers.add_parser(
         "send",
         help="post an activity or discussion message as an integration",
@@ -107,6 +111,24 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         "--discard", type=int, metavar="ITEM", help="delete a message from the outbox for good"
     )
     outbox.set_defaults(handler=_outbox)
+
+    reconnect = subparsers.add_parser(
+        "reconnect",
+        help="give an integration whose flow token was lost a new one, as the app's Reconnect",
+        description="Reconnect an integration that has no flow token on this computer (after "
+        "a run without a keyring, on a new computer, a keyring emptied): a new source of the "
+        "same name is made in its flow, its flow token goes into the keyring and the old "
+        "source is removed. Signs in first (as login) only when the saved sign-in cannot be "
+        "used. The messages that waited for it are then due; --flush sends them at once.",
+    )
+    reconnect.add_argument("--integration", required=True, metavar="ID", help=_WHICH)
+    reconnect.add_argument(
+        "--flush",
+        action="store_true",
+        help="then send what waits in the outbox now, as outbox --flush (and its statuses)",
+    )
+    add_sign_in_options(reconnect)
+    reconnect.set_defaults(handler=_reconnect)
 
 
 def _context() -> AppContext:
@@ -311,8 +333,9 @@ def _send_now(args: argparse.Namespace) -> int:
             from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
 
             raise _fail(
-                f"Not sent yet: {result.error} Start Flowdock Desktop (flowdock-desktop) to "
-                f"reconnect it. Do not send the message again: it is kept (uuid {result.uuid}).",
+                f"Not sent yet: {result.error} From the command line: "
+                f"{_reconnect_command(integration.id)}. Do not send the message again: it is "
+                f"kept (uuid {result.uuid}).",
                 EXIT_NEEDS_RECONNECT,
             )
         if result.state == "queued" or result.state == "sending":
@@ -501,7 +524,7 @@ def _flush(context: AppContext, out: TextIO) -> int:
     if waiting:
         names = {o.item.integration_id: _source_name(context, o.item) for o in waiting}
         held = sum(outbox.count_pending(integration_id) for integration_id in names)
-        print(_reconnect_how(held, list(names.values())), file=out)
+        print(_reconnect_how(held, names), file=out)
         # A status of its own only when Reconnect is all that holds anything back.
         if all(o.result == "sent" or o.needs_reconnect for o in outcomes):
             from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
@@ -519,15 +542,24 @@ def _source_name(context: AppContext, item: OutboxItem) -> str:
         return item.integration_id
 
 
-def _reconnect_how(waiting: int, names: list[str]) -> str:
-    """What sends messages that wait for Reconnect, from the command line's side."""
-    which = ", ".join(f"“{name}”" for name in names)
+def _reconnect_how(waiting: int, names: dict[str, str]) -> str:
+    """What sends messages that wait for Reconnect (``names``: integration id to source
+    name): the command for each, or the app's Reconnect."""
+    which = ", ".join(f"“{name}”" for name in names.values())
     one = len(names) == 1
+    commands = "; ".join(_reconnect_command(integration_id) for integration_id in names)
     return (
-        f"{waiting} message(s) wait for Reconnect: start Flowdock Desktop (flowdock-desktop), "
-        f"choose {which} and press Reconnect{'' if one else ' for each'}. They are sent then; "
-        "nothing needs to be sent again."
+        f"{waiting} message(s) wait for Reconnect of {which}. Reconnect "
+        f"{'it' if one else 'each'} from the command line: {commands}. Or start Flowdock "
+        f"Desktop (flowdock-desktop), choose {which} and press Reconnect"
+        f"{'' if one else ' for each'}. They are sent then; nothing needs to be sent again."
     )
+
+
+def _reconnect_command(integration_id: str) -> str:
+    """The command that reconnects an integration and sends what waited for it (by id: a
+    source name may be shared, and quoting it would depend on the shell)."""
+    return f"flowdock-desktop reconnect --integration {integration_id} --flush"
 
 
 def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
@@ -545,3 +577,100 @@ def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
             f"Will try again after {_when(item.next_attempt_at)}."
         )
     return f"Not sent {item.id} ({what}): {outcome.error}"
+
+
+# -- reconnect -------------------------------------------------------------------------------
+
+
+def _reconnect(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Reconnect as the wizard's Reconnect does; 0 when done (or not needed), 1 when not,
+    and with --flush the statuses of ``outbox --flush``."""
+    from flowdock_desktop.connect import due_after_reconnect, without_flow_token
+
+    out = out or sys.stdout
+    with _context() as context:
+        integration = _integration(context, args.integration)
+        name, where = integration.source_name, integration.flow_path
+        if not integration.is_active:
+            raise _fail(
+                f"“{name}” ({where}) was removed in Flowdock, so it cannot be reconnected: "
+                "set it up again (in the app, or with flowdock-desktop connect) and its unsent "
+                "messages can be sent through the new source from the app."
+            )
+        # Asks the keyring first: without one (or locked) this stops here, with its words.
+        if not without_flow_token(context.credentials, [integration]):
+            print(
+                f"“{name}” ({where}) does not need reconnecting: its flow token is in the "
+                "keyring. Nothing was changed.",
+                file=out,
+            )
+            return 0
+        _reconnect_signed_in(args, context, integration)
+        waiting = due_after_reconnect(context.outbox, integration)
+        print(
+            f"Reconnected “{name}” ({where}): a new source of that name was made and the old "
+            "one removed; its flow token is in the keyring.",
+            file=out,
+            flush=True,
+        )
+        if args.flush:
+            return _flush(context, out)
+        if waiting:
+            print(
+                f"{waiting} message(s) that waited for it are due now; send them with: "
+                "flowdock-desktop outbox --flush",
+                file=out,
+            )
+        return 0
+
+
+def _reconnect_signed_in(
+    args: argparse.Namespace, context: AppContext, integration: Integration
+) -> ConnectResult:
+    """``reconnect_integration`` with the saved sign-in when it is for the integration's
+    server and the server takes it; otherwise after signing in (as ``login``)."""
+    from flowdock_desktop.api.errors import AuthenticationError, PermissionDeniedError
+    from flowdock_desktop.auth.commands import sign_in_to
+    from flowdock_desktop.auth.errors import SignInRequired
+    from flowdock_desktop.connect import probe_server
+
+    api_url = integration.api_url.rstrip("/")
+    session = context.session()
+    if session is not None and session.account.api_url.rstrip("/") == api_url:
+        try:
+            return _reconnect_now(context, integration)
+        except (AuthenticationError, SignInRequired, PermissionDeniedError) as exc:
+            if isinstance(exc, PermissionDeniedError) and not exc.missing_scope:
+                raise  # another sign-in of the same person would not change it
+            _note(f"The saved sign-in for {api_url} cannot be used any more: signing in again.")
+        if args.client_id is None:
+            args.client_id = session.account.client_id
+    else:
+        _note(f"Reconnecting needs a sign-in to {api_url}: signing in first.")
+    probe_server(api_url)  # an unreachable server is said before any browser opens
+    sign_in_to(args, context, api_url)
+    return _reconnect_now(context, integration)
+
+
+def _reconnect_now(context: AppContext, integration: Integration) -> ConnectResult:
+    """One try of ``reconnect_integration`` with the saved sign-in. Its errors go on to the
+    command line's handler, which says each in plain words (``problems.explain``); a flow
+    that is not found gets words of its own."""
+    from flowdock_desktop.api.errors import NotFoundError
+    from flowdock_desktop.connect import reconnect_integration
+
+    try:
+        with context.user_client() as client:
+            return reconnect_integration(
+                client,
+                integration,
+                credentials=context.credentials,
+                integrations=context.integrations,
+            )
+    except NotFoundError:
+        raise _fail(
+            f"The flow {integration.flow_path} was not found on {integration.api_url}, or the "
+            f"signed-in person is not a member of it, so “{integration.source_name}” was not "
+            "reconnected. Sign in as a member of the flow (flowdock-desktop login), or set "
+            "the integration up again."
+        ) from None

@@ -31,37 +31,7 @@ def register(subparsers: Any, parser: argparse.ArgumentParser) -> None:
         "application is used unless --client-id is given.",
     )
     login.add_argument("--api-url", required=True, metavar="URL", help="the API base URL")
-    login.add_argument("--client-id", metavar="ID", help="your OAuth application's client ID")
-    login.add_argument(
-        "--client-secret-stdin",
-        action="store_true",
-        help="read the client secret from the first line of standard input",
-    )
-    login.add_argument(
-        "--redirect-uri",
-        metavar="URI",
-        help=f"the registered callback URI (default {DEFAULT_REDIRECT_URI})",
-    )
-    login.add_argument(
-        "--scope",
-        action="append",
-        metavar="S",
-        help=f"scopes to ask for, repeatable or space separated (default: "
-        f"{' '.join(DEFAULT_SCOPES)})",
-    )
-    login.add_argument(
-        "--no-browser",
-        action="store_true",
-        help="print the address instead of opening a browser, then read the final address "
-        "(or the code) from standard input",
-    )
-    login.add_argument(
-        "--timeout",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="how long to wait for the browser (default 300)",
-    )
+    add_sign_in_options(login)
     login.set_defaults(handler=_login)
 
     whoami = subparsers.add_parser("whoami", help="show who is signed in")
@@ -69,6 +39,42 @@ def register(subparsers: Any, parser: argparse.ArgumentParser) -> None:
 
     logout = subparsers.add_parser("logout", help="sign out and forget the stored tokens")
     logout.set_defaults(handler=_logout)
+
+
+def add_sign_in_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a browser sign-in, for ``login`` and for commands that may sign in
+    first (``reconnect``): the application, the browser or a pasted address, the wait."""
+    parser.add_argument("--client-id", metavar="ID", help="your OAuth application's client ID")
+    parser.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the client secret from the first line of standard input",
+    )
+    parser.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help=f"the registered callback URI (default {DEFAULT_REDIRECT_URI})",
+    )
+    parser.add_argument(
+        "--scope",
+        action="append",
+        metavar="S",
+        help=f"scopes to ask for, repeatable or space separated (default: "
+        f"{' '.join(DEFAULT_SCOPES)})",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the address instead of opening a browser, then read the final address "
+        "(or the code) from standard input",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the browser (default 300)",
+    )
 
 
 def _profile(args: argparse.Namespace) -> Any:
@@ -183,7 +189,6 @@ def _read_pasted(flow: SignInFlow) -> None:
 
 def _login(args: argparse.Namespace) -> int:
     from flowdock_desktop.context import AppContext
-    from flowdock_desktop.store.servers import KnownServers
 
     api_url = _server(args.api_url)
     store = _store()
@@ -191,15 +196,25 @@ def _login(args: argparse.Namespace) -> int:
     # that stays locked stops the sign-in before the person goes through it for nothing.
     store.get(store.token_key("flowdock-desktop-check"))
     with AppContext(_profile(args), credentials=store) as context:
-        known = KnownServers(context.db)
-        app, is_sandbox = _resolve_app(args, api_url, store, known.applications(api_url))
-        session = _sign_in(args, context, app)
-        # As the wizard does: this server and application come first next time, and the
-        # app starts from this server.
-        known.remember_sign_in(app, is_sandbox=is_sandbox)
-        context.api_url = app.api_url
+        session = sign_in_to(args, context, api_url)
     print(f"Signed in as {session.account.display_name}")
     return 0
+
+
+def sign_in_to(args: argparse.Namespace, context: AppContext, api_url: str) -> Session:
+    """Sign in to ``api_url`` as ``login`` does, with the options ``add_sign_in_options``
+    gave ``args``: the application given, else the sandbox's demo one, else the one used
+    last on this server. ``CommandError`` (plain words) when it cannot be done."""
+    from flowdock_desktop.store.servers import KnownServers
+
+    known = KnownServers(context.db)
+    app, is_sandbox = _resolve_app(args, api_url, context.credentials, known.applications(api_url))
+    session = _sign_in(args, context, app)
+    # As the wizard does: this server and application come first next time, and the
+    # app starts from this server.
+    known.remember_sign_in(app, is_sandbox=is_sandbox)
+    context.api_url = app.api_url
+    return session
 
 
 def _sign_in(args: argparse.Namespace, context: AppContext, app: OAuthApp) -> Session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -17,6 +16,7 @@ from flowdock_desktop.connect import (
     ConnectError,
     ConnectResult,
     create_integration,
+    due_after_reconnect,
     flow_summary,
     reconnect_integration,
 )
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.store.integrations import Integration
     from flowdock_desktop.ui.wizard.state import WizardState
-
-
-log = logging.getLogger(__name__)
 
 
 class ConfirmPage(WizardPage):
@@ -140,7 +137,7 @@ class ConfirmPage(WizardPage):
                         cancel=token,
                         progress=progress,
                     )
-                _due_now(context, reconnecting)
+                due_after_reconnect(context.outbox, reconnecting)
                 return reconnected
             with context.user_client() as client:
                 result = create_integration(
@@ -192,13 +189,3 @@ _ACCESS_WORDS = {
     "link": "Anyone with the invitation link can join",
     "invitation": "Invited people only",
 }
-
-
-def _due_now(context: AppContext, integration: Integration) -> None:
-    """What waited in the outbox for the flow token is due now, not when its backoff ends:
-    the composer's outbox delivery sends it at its next round, open now or opened later. The
-    integration is reconnected either way: a store that cannot be written is only logged."""
-    try:
-        context.outbox.make_due(integration.id)
-    except Exception as exc:
-        log.warning("waiting messages not made due after reconnecting: %s", type(exc).__name__)
