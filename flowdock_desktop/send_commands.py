@@ -604,6 +604,13 @@ def _reconnect(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 "keyring. Nothing was changed.",
                 file=out,
             )
+            pending = context.outbox.count_pending(integration.id)
+            if pending:
+                print(
+                    f"{pending} message(s) of it wait in the outbox for their next try; "
+                    "flowdock-desktop outbox --flush sends them now.",
+                    file=out,
+                )
             return 0
         _reconnect_signed_in(args, context, integration)
         waiting = due_after_reconnect(context.outbox, integration)

@@ -114,9 +114,13 @@ def test_send_waits_then_reconnect_by_name_sends_it_once_with_the_saved_sign_in(
     assert token not in out + err + said
 
     # Asked again, there is nothing to do: said so, and nothing is made.
-    assert cli.main(["reconnect", "--integration", integration.id]) == 0
+    with AppContext() as context:
+        later = context.outbox.enqueue(integration.id, MESSAGE)
+    assert cli.main(["reconnect", "--integration", integration.id, "--flush"]) == 0
     out = capsys.readouterr().out
     assert "does not need reconnecting" in out and "Nothing was changed" in out
+    assert "1 message(s) of it wait in the outbox" in out and "outbox --flush" in out
+    assert messages_by_uuid(sandbox, later.uuid) == []  # left for its next try, as said
     assert sources(sandbox, integration) == [(now.source_id, "Nightly bot")]
     assert len(messages_by_uuid(sandbox, uuid)) == 1
 
@@ -144,6 +148,7 @@ def test_reconnect_not_needed_changes_nothing_even_when_not_signed_in(sandbox, p
     assert cli.main(["reconnect", "--integration", "Fine bot", "--flush"]) == 0
     out, err = capsys.readouterr()
     assert "“Fine bot” (acme/main) does not need reconnecting" in out, err
+    assert "wait in the outbox" not in out
     assert sources(sandbox, integration) == before
     with AppContext() as context:
         assert context.credentials.get_flow_token(integration.id) == source.flow_token
