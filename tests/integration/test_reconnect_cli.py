@@ -14,7 +14,11 @@ from file_keyring import KEYRING_FILE_ENV, FileKeyring, child_env
 from keyring.backends import fail
 
 from flowdock_desktop import cli
-from flowdock_desktop.auth.credentials import NO_KEYRING_ERROR, CredentialStore
+from flowdock_desktop.auth.credentials import (
+    LOCKED_KEYRING_ERROR,
+    NO_KEYRING_ERROR,
+    CredentialStore,
+)
 from flowdock_desktop.auth.tokens import TokenSet
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
@@ -236,6 +240,25 @@ def test_reconnect_without_a_keyring_says_so_and_makes_nothing(sandbox, profile_
     err = capsys.readouterr().err
     assert NO_KEYRING_ERROR in err and "Traceback" not in err
     assert sources(sandbox, integration) == before
+
+
+def test_reconnect_with_the_keyring_locked_says_so_and_makes_nothing(
+    sandbox, profile_dir, lockable_keyring, capsys
+):
+    with AppContext() as context:
+        sign_in_demo_user(context, sandbox.base_url)
+        integration, _ = connect_demo_source(context, sandbox.base_url, "Locked bot")
+        context.credentials.delete_flow_token(integration.id)
+    before = sources(sandbox, integration)
+    lockable_keyring.lock()
+    assert cli.main(["reconnect", "--integration", "locked bot"]) == 1
+    err = capsys.readouterr().err
+    assert LOCKED_KEYRING_ERROR in err and "Traceback" not in err
+    assert sources(sandbox, integration) == before
+    lockable_keyring.unlock()  # unlocked, the same command does it
+    assert cli.main(["reconnect", "--integration", "locked bot"]) == 0
+    assert len(sources(sandbox, integration)) == 1
+    assert sources(sandbox, integration) != before
 
 
 def test_reconnect_unknown_or_unreachable_in_plain_words(
