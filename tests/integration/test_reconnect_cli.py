@@ -12,6 +12,7 @@ import pytest
 from auth.conftest import authorize_redirect
 from file_keyring import KEYRING_FILE_ENV, FileKeyring, child_env
 from keyring.backends import fail
+from test_outbox_cli import MESSAGE
 
 from flowdock_desktop import cli
 from flowdock_desktop.auth.credentials import (
@@ -19,18 +20,16 @@ from flowdock_desktop.auth.credentials import (
     NO_KEYRING_ERROR,
     CredentialStore,
 )
-from flowdock_desktop.auth.tokens import TokenSet
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.problems import EXIT_NEEDS_RECONNECT
-from flowdock_desktop.testing import connect_demo_source, messages_by_uuid, sign_in_demo_user
+from flowdock_desktop.testing import (
+    connect_demo_source,
+    expire_access_tokens,
+    messages_by_uuid,
+    revoke_refresh_tokens,
+    sign_in_demo_user,
+)
 
-MESSAGE = {
-    "event": "activity",
-    "title": "deployed api",
-    "author": {"name": "Deploy bot"},
-    "external_thread_id": "deploy:api",
-    "thread": {"title": "Deploy api"},
-}
 SEND = ["--title", "nightly built", "--thread-title", "Nightly", "--author", "CI"]
 
 
@@ -191,16 +190,19 @@ def test_reconnect_with_no_browser_signs_in_with_the_pasted_address(
 def test_a_saved_sign_in_the_server_refuses_is_replaced_by_a_new_one(
     sandbox, profile_dir, tmp_path, monkeypatch
 ):
-    """The saved sign-in is for this server but its tokens are revoked: the command says so,
-    signs in again (pasted address) and reconnects."""
+    """The saved sign-in is for this server but the server refuses its tokens (expired and
+    revoked): the command says so, signs in again (pasted address) and reconnects."""
     keyring_file = tmp_path / "keyring.json"
     monkeypatch.setenv(KEYRING_FILE_ENV, str(keyring_file))
     with AppContext(credentials=CredentialStore(FileKeyring())) as context:
         sign_in_demo_user(context, sandbox.base_url)
         key = context.session().account.key
-        context.credentials.set_token_set(key, TokenSet("revoked", "revoked", expires_at=1.0))
+        stale = context.credentials.get_token_set(key)
         integration, _ = connect_demo_source(context, sandbox.base_url, "Stale bot")
         context.credentials.delete_flow_token(integration.id)
+    # The server takes back every token it gave (the other tests sign in anew).
+    expire_access_tokens(sandbox)
+    revoke_refresh_tokens(sandbox)
     status, out, err = run_pasting(
         ["--integration", integration.id[:12], "--no-browser", "--timeout", "60"],
         child_env(keyring_file, profile_dir),
@@ -210,7 +212,7 @@ def test_a_saved_sign_in_the_server_refuses_is_replaced_by_a_new_one(
     assert "Reconnected “Stale bot”" in out
     with AppContext(credentials=CredentialStore(FileKeyring())) as context:
         assert context.credentials.get_flow_token(integration.id)
-        assert context.credentials.get_token_set(key).access_token != "revoked"
+        assert context.credentials.get_token_set(key).access_token != stale.access_token
     assert len(sources(sandbox, integration)) == 1
 
 
