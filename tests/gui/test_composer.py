@@ -730,6 +730,7 @@ def test_at_1024x700_the_threads_tab_shows_every_column_and_cuts_long_titles_sho
         "external_thread_id": "quarterly",
         "thread": {
             "title": title,
+            "status": {"value": "announcement", "color": "blue"},
             "fields": [{"label": "Services", "value": "api, web, worker, scheduler, mailer"}],
         },
     }

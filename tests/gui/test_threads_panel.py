@@ -71,3 +71,26 @@ def test_the_same_listing_again_keeps_the_place_and_a_change_shows(qtbot):
     assert panel.tree.topLevelItemCount() == 61
     assert panel.tree.topLevelItem(0).text(1) == "Deploy 99"
     assert panel.current() is not None and panel.current().key == "deploy-40"
+
+
+@pytest.mark.parametrize("title", ["Backups", "The quarterly deploy of every service we run"])
+def test_listed_before_it_shows_every_column_fits_the_narrow_tab(qtbot, title):
+    """Found walking at 1,024x700: threads listed while the tab was hidden (from the local
+    history, at start) left the list a few pixels wider than the tab, behind a scroll bar.
+    The last column's wanted width was read from its section, which the list stretches."""
+    panel = ThreadsPanel()
+    qtbot.addWidget(panel)
+    view = dataclasses.replace(
+        _view(1),
+        summary=dataclasses.replace(
+            _view(1).summary, title=title, status_value="announcement", status_color="blue"
+        ),
+    )
+    panel.set_threads([view])  # listed before the panel is ever shown
+    panel.resize(356, 300)  # the Threads tab's width at 1,024x700
+    panel.show()
+    qtbot.waitExposed(panel)
+    tree, header = panel.tree, panel.tree.header()
+    qtbot.waitUntil(lambda: tree.horizontalScrollBar().maximum() == 0)
+    assert header.sectionViewportPosition(4) + header.sectionSize(4) <= tree.viewport().width()
+    assert header.sectionSize(4) >= tree.sizeHintForColumn(4)  # the time whole

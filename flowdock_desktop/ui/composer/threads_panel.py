@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -107,6 +107,7 @@ class ThreadsPanel(QWidget):
         self.tree.setHeaderLabels(list(self.COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setAccessibleName("Threads")
+        self.tree.viewport().installEventFilter(self)
         self.timeline = QTextBrowser()
         self.timeline.setOpenLinks(False)
         self.timeline.setAccessibleName("Thread timeline")
@@ -221,7 +222,14 @@ class ThreadsPanel(QWidget):
         measured = False
         for column in columns:
             self.tree.resizeColumnToContents(column)
-            self._wanted[column] = self.tree.header().sectionSize(column)
+            header = self.tree.header()
+            if column == len(self.COLUMNS) - 1:
+                # The last section is stretched to the list's width, which is not what its
+                # contents want: ask its hints (as resizeColumnToContents did).
+                wanted = max(self.tree.sizeHintForColumn(column), header.sectionSizeHint(column))
+            else:
+                wanted = header.sectionSize(column)
+            self._wanted[column] = wanted
             measured = True
         if measured:
             self._fit()
@@ -235,16 +243,20 @@ class ThreadsPanel(QWidget):
         if title + fields <= room or room <= 0:
             widths = (title, fields)
         else:
-            fields_width = min(fields, room // 4)
-            widths = (room - fields_width, fields_width)
+            least = self.tree.header().minimumSectionSize()  # no column is narrower
+            fields_width = max(min(fields, room // 4), least)
+            widths = (max(room - fields_width, least), fields_width)
         for column, width in zip((1, 2), widths, strict=True):
             if self.tree.header().sectionSize(column) != width:
                 self.tree.setColumnWidth(column, width)
 
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        if any(self._wanted):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The list's visible width changed (the panel resized, a vertical scroll bar came or
+        # went): share it out again.
+        resized = watched is self.tree.viewport() and event.type() == QEvent.Type.Resize
+        if resized and any(self._wanted):
             self._fit()
+        return super().eventFilter(watched, event)
 
     def clear(self) -> None:
         """Forget the shown threads, timeline and names (another integration was chosen)."""
