@@ -3,10 +3,13 @@
 Qt-free. ``FlowStream.follow(token)`` opens ``GET <stream base>/flows?filter=...`` over httpx,
 reads server-sent events (or Flowdock's JSON framing), and yields each message. When the
 connection fails or drops it waits (the one backoff policy, ``api.retry.RetryPolicy``, with
-jitter) and reconnects, resuming from the last event id so nothing is missed (SSE). It stops
-when its ``CancelToken`` is cancelled: cancelling shuts the socket down, which wakes a read
-that is waiting for the server. ``on_status`` hears "connecting", "live" and "waiting" (with
-the reason and the delay), so a screen can say what is going on.
+jitter) and reconnects, resuming from the last event id so nothing is missed (SSE). A server
+that takes the connection but does not start its answer within ``answer_timeout`` (one that
+is stopping, starting or stuck) is hung up on and tried again like a dropped one. It stops
+when its ``CancelToken`` is cancelled: cancelling shuts the socket down, which wakes whatever
+waits on it (the answer's headers, the next event; a TCP connect ends by its own timeout).
+``on_status`` hears "connecting", "live" and "waiting" (with the reason and the delay), so a
+screen can say what is going on.
 
 Flowdock served streams from their own host; the sandbox serves them under ``/stream``
 (``stream_base_url``).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import socket
@@ -64,6 +68,10 @@ RECONNECT = RetryPolicy(max_attempts=sys.maxsize, base_delay=0.5, max_delay=30.0
 #: With no byte at all (not even a keep-alive) for this long, the connection is taken for dead.
 IDLE_TIMEOUT = 30.0
 
+#: From asking to the answer's headers (connecting included): longer, and the server is taken
+#: for stuck. A stopping server's listen backlog takes a connection it will never answer.
+ANSWER_TIMEOUT = 15.0
+
 
 def stream_base_url(api_url: str) -> str:
     """Where the streams of the API at ``api_url`` are served."""
@@ -104,7 +112,8 @@ class FlowStream:
 
     ``auth`` authenticates as the person (a refreshing session, an API token). ``framing``
     is ``SSE_FRAMING`` (ids, resumable; the default) or ``JSON_FRAMING`` (Flowdock's
-    original one, without ids). ``last_event_id`` resumes an earlier stream.
+    original one, without ids). ``last_event_id`` resumes an earlier stream. ``idle_timeout``
+    and ``answer_timeout`` are in seconds (see ``IDLE_TIMEOUT`` and ``ANSWER_TIMEOUT``).
     """
 
     def __init__(
@@ -116,6 +125,7 @@ class FlowStream:
         framing: str = SSE_FRAMING,
         reconnect: RetryPolicy = RECONNECT,
         idle_timeout: float = IDLE_TIMEOUT,
+        answer_timeout: float = ANSWER_TIMEOUT,
         last_event_id: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -127,10 +137,15 @@ class FlowStream:
         self.framing = framing
         self.reconnect = reconnect
         self.idle_timeout = idle_timeout
+        self.answer_timeout = answer_timeout
         self.last_event_id = last_event_id
         self._transport = transport
         self._lock = threading.Lock()
+        # The socket of the connection now in use (set as soon as it is connected), so a
+        # cancel or the answer deadline can shut it down from another thread.
         self._socket: socket.socket | None = None
+        self._answered = False
+        self._no_answer = False
 
     def __repr__(self) -> str:
         return f"<FlowStream {self.url} {','.join(self.flows)}>"
@@ -179,12 +194,24 @@ class FlowStream:
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = self.last_event_id
         params = {"filter": ",".join(self.flows)}
+        # httpcore's trace hook hands over each new connection's socket before the request is
+        # sent, so the hang-up reaches a wait for the answer's headers, not only later reads.
+        extensions = {"trace": functools.partial(self._trace, token)}
+        with self._lock:
+            self._answered = self._no_answer = False
+        deadline = threading.Timer(self.answer_timeout, self._give_up_on_answer)
+        deadline.daemon = True
+        deadline.start()
         try:
-            with http.stream("GET", self.url, params=params, headers=headers) as response:
+            with http.stream(
+                "GET", self.url, params=params, headers=headers, extensions=extensions
+            ) as response:
+                with self._lock:
+                    self._answered = True
+                deadline.cancel()
                 if not response.is_success:
                     response.read()
                     raise error_from_response(response)
-                self._hold(response)
                 # Cancelled while connecting, before there was a socket to shut down: it
                 # must not read on (it held a background thread until its idle timeout).
                 token.raise_if_cancelled()
@@ -196,9 +223,15 @@ class FlowStream:
         except httpx.HTTPError as exc:
             if token.cancelled:
                 raise Cancelled() from None
+            if self._no_answer and not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+                raise NetworkError(
+                    # Callers add when it is tried again.
+                    f"The stream server accepted the connection but did not answer within "
+                    f"{self.answer_timeout:g} s."
+                ) from None
             raise error_from_exception(exc) from None
         finally:
-            self._hold(None)
+            deadline.cancel()
 
     def _sse(self, response: httpx.Response) -> Iterator[StreamItem]:
         for event in parse_sse(response.iter_lines()):
@@ -210,19 +243,35 @@ class FlowStream:
             if message is not None:
                 yield StreamItem(message, self.last_event_id)
 
-    # -- cancelling a read that waits ------------------------------------------------------
+    # -- cancelling a wait: connecting, the answer, the next event -------------------------
 
-    def _hold(self, response: httpx.Response | None) -> None:
-        raw = None
-        if response is not None:
-            stream = response.extensions.get("network_stream")
-            raw = stream.get_extra_info("socket") if stream is not None else None
+    def _trace(self, token: CancelToken, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: holds each new connection's socket, and its TLS socket once
+        wrapped (wrapping detaches the plain one). A pooled connection's reused socket stays
+        held, so the one held is the one in use."""
+        if not event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            return
         with self._lock:
-            self._socket = raw
+            self._socket = info["return_value"].get_extra_info("socket")
+            late = self._no_answer
+        # Cancelled, or out of time, while connecting: nothing was there to shut down then.
+        if token.cancelled or late:
+            self._hang_up()
+
+    def _give_up_on_answer(self) -> None:
+        """The answer deadline passed (on the timer's thread): hang up unless it came."""
+        with self._lock:
+            if self._answered:
+                return
+            self._no_answer = True
+        log.info("stream %s: no answer within %.1f s; hanging up", self.flows, self.answer_timeout)
+        self._hang_up()
 
     def _hang_up(self) -> None:
-        """Wake a read blocked on the server: shutting the socket down ends it at once
-        (closing the response from this thread would not)."""
+        """Wake a read blocked on the server (the answer's headers, the next event): shutting
+        the socket down ends it at once (closing the response from this thread would not). A
+        TCP connect under way has no socket here yet; its connect timeout bounds it. A socket
+        its connection has closed refuses with OSError, which is ignored."""
         with self._lock:
             raw = self._socket
         if raw is not None:

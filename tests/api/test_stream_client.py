@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import queue
+import socket
+import ssl
 import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import trustme
 
 from flowdock_desktop.api.errors import AuthenticationError, NotFoundError
 from flowdock_desktop.api.retry import RetryPolicy
@@ -165,7 +168,12 @@ def test_errors_not_worth_retrying_end_the_stream(server) -> None:
 def test_a_stopped_server_is_retried_until_it_is_back(make_server) -> None:  # noqa: F811
     first = make_server(SandboxConfig(stream_keepalive=0.5))
     port = first.port
-    following = Following(FlowStream(first.base_url, ["acme/main"], auth=AUTH, reconnect=QUICK))
+    # A stopping server may take a reconnect into its listen backlog and never answer it:
+    # given up on after two seconds here (and tried again), well within WAIT.
+    stream = FlowStream(
+        first.base_url, ["acme/main"], auth=AUTH, reconnect=QUICK, answer_timeout=2.0
+    )
+    following = Following(stream)
     try:
         following.wait_status("live")
         first.stop()
@@ -207,3 +215,58 @@ def test_a_stream_cancelled_while_connecting_stops_once_connected(server) -> Non
     assert not thread.is_alive(), "the cancelled stream went on reading"
     assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
     assert "live" not in states
+
+
+@pytest.fixture
+def silent() -> Iterator[socket.socket]:
+    """A port that takes connections (the kernel's listen backlog) but never answers: a
+    server that is stopping, starting or stuck."""
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        yield listening
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_stream_waiting_for_an_answer_stops_when_cancelled(silent, scheme) -> None:
+    """Connected, request sent, no answer yet: the cancel's hang-up must reach that socket
+    too (it used to wait for the idle timeout, holding one of the GUI's few threads). Over
+    TLS the socket to shut down is the wrapped one."""
+    transport, server_tls = None, None
+    if scheme == "https":
+        ca = trustme.CA()
+        client_tls = ssl.create_default_context()
+        ca.configure_trust(client_tls)
+        transport = httpx.HTTPTransport(verify=client_tls)
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    base = f"{scheme}://127.0.0.1:{silent.getsockname()[1]}"
+    stream = FlowStream(
+        base, ["acme/main"], auth=AUTH, idle_timeout=600, answer_timeout=600, transport=transport
+    )
+    following = Following(stream)
+    silent.settimeout(WAIT)
+    accepted, _ = silent.accept()
+    accepted.settimeout(WAIT)
+    if server_tls is not None:
+        accepted = server_tls.wrap_socket(accepted, server_side=True)
+    with accepted:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += accepted.recv(4096)
+        assert request.startswith(b"GET /stream/flows?filter=acme%2Fmain ")
+        assert isinstance(following.stop(), Cancelled)
+    assert [s.state for s in following.statuses.queue] == ["connecting"]
+
+
+def test_a_server_that_never_answers_is_waited_for_and_tried_again(silent) -> None:
+    base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    stream = FlowStream(base, ["acme/main"], auth=AUTH, reconnect=QUICK, answer_timeout=0.5)
+    following = Following(stream)
+    try:
+        waiting = following.wait_status("waiting")
+        assert waiting.error is not None
+        assert "did not answer" in waiting.error.user_message
+        following.wait_status("connecting")  # and tries again
+        assert following.wait_status("waiting").error is not None
+    finally:
+        assert isinstance(following.stop(), Cancelled)
+    assert following.items.empty()
