@@ -81,6 +81,8 @@ class ThreadsPanel(QWidget):
         # Each column's width for its whole contents, as last measured: what ``_fit`` shares
         # out again when the panel is resized, without measuring every row once more.
         self._wanted = [0] * len(self.COLUMNS)
+        self._watching = False
+        self._unfitted: set[int] = set()  # measured since the columns were last fitted
         self.people: dict[str, str] = {}
         self.timeline_thread_id: str | None = None
         self._timeline: list[Message] = []
@@ -107,7 +109,6 @@ class ThreadsPanel(QWidget):
         self.tree.setHeaderLabels(list(self.COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setAccessibleName("Threads")
-        self.tree.viewport().installEventFilter(self)
         self.timeline = QTextBrowser()
         self.timeline.setOpenLinks(False)
         self.timeline.setAccessibleName("Thread timeline")
@@ -219,20 +220,38 @@ class ThreadsPanel(QWidget):
         self._measure(range(len(self.COLUMNS)))
 
     def _measure(self, columns: Iterable[int]) -> None:
-        measured = False
+        """Size ``columns`` to their contents; once the list shows, fit them to its width.
+        The fitting waits for the tab to show (``showEvent``): the tab is hidden at start,
+        and the composer's start makes no Qt types it does not need (its header's)."""
         for column in columns:
             self.tree.resizeColumnToContents(column)
-            header = self.tree.header()
-            if column == len(self.COLUMNS) - 1:
+            self._unfitted.add(column)
+        if self.tree.isVisible():
+            self._fit_measured()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._unfitted:
+            self._fit_measured()
+
+    def _fit_measured(self) -> None:
+        header = self.tree.header()
+        last = len(self.COLUMNS) - 1
+        for column in self._unfitted:
+            if column == last:
                 # The last section is stretched to the list's width, which is not what its
                 # contents want: ask its hints (as resizeColumnToContents did).
                 wanted = max(self.tree.sizeHintForColumn(column), header.sectionSizeHint(column))
             else:
                 wanted = header.sectionSize(column)
             self._wanted[column] = wanted
-            measured = True
-        if measured:
-            self._fit()
+        self._unfitted.clear()
+        if not self._watching:
+            # From then on the list's own width changes (the panel resized, a vertical scroll
+            # bar) refit the columns.
+            self._watching = True
+            self.tree.viewport().installEventFilter(self)
+        self._fit()
 
     def _fit(self) -> None:
         """Every column within the panel, as narrow as it is at 1,024x700: Status, Messages
