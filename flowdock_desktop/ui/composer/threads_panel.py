@@ -40,14 +40,14 @@ def _when(value: datetime | float | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def _short_when(value: datetime | float | None) -> str:
-    """The list's Last update, short for a narrow panel: the time alone today, the day and
-    time this year, else the date (``_when`` in full is the cell's tooltip)."""
+def _short_when(value: datetime | float | None, today: datetime) -> str:
+    """The list's Last update, short for a narrow panel: the time alone ``today``, the day
+    and time this year, else the date (``_when`` in full is the cell's tooltip)."""
     if value is None:
         return ""
     if isinstance(value, int | float):
         value = datetime.fromtimestamp(value).astimezone()
-    value, today = value.astimezone(), datetime.now().astimezone()
+    value = value.astimezone()
     if value.date() == today.date():
         return value.strftime("%H:%M")
     if value.year == today.year:
@@ -131,7 +131,8 @@ class ThreadsPanel(QWidget):
         The list is rebuilt only when a row would look different: the stream and every send
         hand over the same threads again, and a rebuild re-measures every column."""
         self.views = list(views)
-        rows = [self._row(view, view.key in changed) for view in views]
+        today = datetime.now().astimezone()  # once per listing, not once per row
+        rows = [self._row(view, view.key in changed, today) for view in views]
         if rows != self._rows:
             if [row[0] for row in rows] == [row[0] for row in self._rows]:
                 self._update(rows)  # the same threads in the same order: after a send, say
@@ -144,7 +145,7 @@ class ThreadsPanel(QWidget):
         self.update_button.setEnabled(self.current() is not None)
 
     @staticmethod
-    def _row(view: ThreadView, changed: bool) -> tuple[Any, ...]:
+    def _row(view: ThreadView, changed: bool, today: datetime) -> tuple[Any, ...]:
         """What one thread's row shows: its key, cells, status colour and changed mark."""
         fields = ""
         if view.remote is not None:
@@ -160,7 +161,7 @@ class ThreadsPanel(QWidget):
             title,
             fields,
             str(view.activity_count),  # under "Messages": the number says it
-            _short_when(when),
+            _short_when(when, today),
         )
         return view.key, cells, view.status_color, changed, _when(when)
 
