@@ -539,6 +539,89 @@ def test_refused_message_stays_in_the_outbox_until_retried_or_discarded(
     assert messages_by_uuid(sandbox, second.uuid) == []
 
 
+@pytest.mark.parametrize(
+    ("fault", "banner_kind", "rows_after", "footer"),
+    [
+        ({"status": 400}, "error", ["refused"], "1 refused: see the Outbox tab"),
+        ({"status": 503, "count": 50}, "warning", ["waiting"], "1 waiting to be sent"),
+        (None, "success", [], "Outbox empty"),
+    ],
+    ids=["refused", "queued", "sent"],
+)
+def test_the_outbox_tab_says_what_became_of_a_send_when_the_banner_does(
+    qtbot, context, sandbox, open_window, monkeypatch, fault, banner_kind, rows_after, footer
+):
+    """Found by the lead at 1,024x700: a refused message's row said "sending" for about two
+    seconds after the banner said it was refused, because a reading of the outbox begun
+    during the send landed after its result. Here one reading lands during the send (the row
+    says "sending"), a second is held on its worker until the banner has shown the result,
+    and every later one until the end: the row must say what the banner says, and go on
+    saying it when the held reading lands."""
+    import threading
+
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id, size=(1024, 700))
+    panel = window.outbox_panel
+    fill(qtbot, window)
+    press_mnemonic(qtbot, "o")
+    qtbot.waitUntil(lambda: panel.built and panel.isVisible(), timeout=WAIT)
+
+    def rows() -> list[str]:
+        return [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
+
+    held, release, later = threading.Event(), threading.Event(), threading.Event()
+    holding = threading.Event()  # set: the next reading is the held one, the rest wait longer
+    service = window.service
+    read = service.pending
+
+    def pending(*args, **kwargs):
+        items = read(*args, **kwargs)
+        if holding.is_set():
+            if not held.is_set():
+                held.set()
+                release.wait(WAIT / 1000)
+            else:
+                later.wait(WAIT / 1000)
+        return items
+
+    monkeypatch.setattr(service, "pending", pending)
+
+    def after_the_reading(record):
+        def wait_then_record(*args, **kwargs):
+            held.wait(WAIT / 1000)
+            return record(*args, **kwargs)
+
+        return wait_then_record
+
+    outbox = context.outbox
+    for name in ("mark_sent", "mark_failed", "mark_retry"):
+        # The send records the server's answer only once the held reading has read the
+        # message as "sending".
+        monkeypatch.setattr(outbox, name, after_the_reading(getattr(outbox, name)))
+    if fault is not None:
+        arm_fault(sandbox, path_prefix="/messages", **fault)
+    try:
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda: [i.state for i in outbox.list(integration.id)] == ["sending"], timeout=WAIT
+        )
+        window.outbox.refresh()
+        qtbot.waitUntil(lambda: rows() == ["sending"], timeout=WAIT)
+        holding.set()
+        stale = window.outbox.refresh()
+        qtbot.waitUntil(lambda: window.banner.kind == banner_kind, timeout=WAIT)
+        assert rows() == rows_after
+        assert window.outbox_label.full_text().startswith(footer)
+        release.set()
+        qtbot.waitUntil(lambda: stale.done, timeout=WAIT)
+        # What the held reading had ("sending") was not shown.
+        assert rows() == rows_after
+        assert window.outbox_label.full_text().startswith(footer)
+    finally:
+        release.set()
+        later.set()
+
+
 def test_the_outbox_and_request_log_tabs_are_built_when_first_shown(
     qtbot, context, sandbox, open_window
 ):

@@ -25,6 +25,10 @@ class OutboxController(QObject):
     """Runs ``deliver_due`` in the background every ``interval_ms`` and after each change,
     and shows the outbox in the footer (``label``) and the Outbox tab (``panel``).
 
+    A send's result is shown the moment it is known (``show_result``), and a reading of the
+    outbox begun before it is not shown when it lands after it: it may still have the message
+    "sending". The reading that follows every send (``AFTER_SEND_MS``) shows the rest.
+
     Signals: ``delivered(list)`` with each run's ``DeliveryOutcome``s,
     ``load_requested(dict)`` with an item's payload to put in the form,
     ``items_changed(list)`` with every unfinished item after each refresh.
@@ -56,6 +60,7 @@ class OutboxController(QObject):
         self._running: TaskHandle | None = None
         self._again = False  # a delivery asked for while one ran: run one more after it
         self._stopped = False
+        self._results = 0  # send results shown so far: a reading begun before one is stale
         self._timer = QTimer(self, interval=interval_ms)
         self._timer.timeout.connect(self.deliver)
         self._timer.start()
@@ -82,13 +87,18 @@ class OutboxController(QObject):
             return
         self._again = False
         service = self._service()
+        begun = self._results
 
         def work(token: CancelToken) -> tuple[list[Any], list[Any]]:
             outcomes = service.deliver_due(ignore_backoff=ignore_backoff, cancel=token)
             return outcomes, [*service.pending(), *service.problems()]
 
         self._running = run_task(
-            work, owner=self, on_done=self._done, on_error=self._failed, with_token=True
+            work,
+            owner=self,
+            on_done=lambda result: self._done(result, begun),
+            on_error=self._failed,
+            with_token=True,
         )
 
     def deliver_now_for(
@@ -116,10 +126,10 @@ class OutboxController(QObject):
             return
         self.deliver()
 
-    def _done(self, result: tuple[list[Any], list[OutboxItem]]) -> None:
+    def _done(self, result: tuple[list[Any], list[OutboxItem]], begun: int) -> None:
         self._running = None
         outcomes, items = result
-        self._show(items)
+        self._show(items, begun)
         self.delivered.emit(outcomes)
         self._then()
 
@@ -132,23 +142,40 @@ class OutboxController(QObject):
         if self._again:
             QTimer.singleShot(0, self, self.deliver)
 
-    def refresh(self) -> None:
-        """Read the outbox again and show it."""
+    def refresh(self) -> TaskHandle:
+        """Read the outbox again and show it (unless a send's result was shown meanwhile)."""
         service = self._service()
-        run_task(
+        begun = self._results
+        return run_task(
             lambda: [*service.pending(), *service.problems()],
             owner=self,
-            on_done=self._show,
+            on_done=lambda items: self._show(items, begun),
             on_error=lambda exc: log.warning("outbox not read: %s", type(exc).__name__),
         )
 
-    def _show(self, items: list[OutboxItem]) -> None:
+    def show_result(self, item: OutboxItem) -> None:
+        """A send's message as the send left it (``SendResult.item``), shown in its row and
+        the footer at once, without reading the outbox: this runs in the pass that shows the
+        send's result, the GUI thread's busiest, so only that row changes."""
+        self._results += 1
+        if self._stopped:
+            return
+        self._set_footer(self.panel.show_item(item))
+
+    def _show(self, items: list[OutboxItem], begun: int) -> None:
+        if begun != self._results:
+            # Read before a send's result was shown: it may have that message still
+            # "sending". Dropped; the reading after the send shows the rest.
+            return
+        self._set_footer(items)
+        self.panel.set_items(items, self.names)
+        self.items_changed.emit(items)
+
+    def _set_footer(self, items: list[OutboxItem]) -> None:
         text = summarize_outbox(items).footer()
         if text != self.label.full_text():
             log.info("outbox: %s", text)  # the whole line, however the footer cuts it
-        self.label.set_full_text(text)
-        self.panel.set_items(items, self.names)
-        self.items_changed.emit(items)
+            self.label.set_full_text(text)
 
     def retry(self, item_id: int) -> None:
         outbox = self._service().context.outbox

@@ -135,20 +135,10 @@ class OutboxPanel(QWidget):
     def _fill(self, current: OutboxItem | None) -> None:
         from PySide6.QtWidgets import QTreeWidgetItem  # made with the first row, as above
 
-        names = self._names
         waits = outbox_waits_for(self.items)
         self.tree.clear()
         for item in self.items:
-            row = QTreeWidgetItem(
-                [
-                    self._state_words(item, waits),
-                    outbox_heading(item),
-                    names.get(item.integration_id, "(removed integration)"),
-                    str(item.attempts),
-                    _next_try(item, waits),
-                    item.last_error or "",
-                ]
-            )
+            row = QTreeWidgetItem(self._cells(item, waits))
             row.setData(0, Qt.ItemDataRole.UserRole, item.id)
             row.setToolTip(5, item.last_error or "")
             self.tree.addTopLevelItem(row)
@@ -156,6 +146,55 @@ class OutboxPanel(QWidget):
                 self.tree.setCurrentItem(row)
         for column in range(len(self.COLUMNS) - 1):
             self.tree.resizeColumnToContents(column)
+
+    def _cells(self, item: OutboxItem, waits: dict[int, WaitsFor]) -> list[str]:
+        return [
+            self._state_words(item, waits),
+            outbox_heading(item),
+            self._names.get(item.integration_id, "(removed integration)"),
+            str(item.attempts),
+            _next_try(item, waits),
+            item.last_error or "",
+        ]
+
+    def show_item(self, item: OutboxItem) -> list[OutboxItem]:
+        """One message as a send just left it: its row says so at once (a sent one's row
+        goes), the other rows are left as they are, and the columns keep their widths until
+        the next reading. Returns the items now shown."""
+        kept = item.state != "sent"
+        index = next((n for n, shown in enumerate(self.items) if shown.id == item.id), None)
+        if index is None and not kept:
+            return self.items  # sent before any reading listed it: nothing shown changes
+        if index is None:
+            self.items.append(item)
+        elif kept:
+            self.items[index] = item
+        else:
+            del self.items[index]
+        if self.built:
+            self._show_row(item, index, kept)
+        return self.items
+
+    def _show_row(self, item: OutboxItem, index: int | None, kept: bool) -> None:
+        from PySide6.QtWidgets import QTreeWidgetItem
+
+        # Rows are in the order of ``items`` (``_fill``): the item's index is its row's.
+        self.tree.blockSignals(True)  # as in ``_show_items``: the focus keeps its place
+        try:
+            if not kept:
+                self.tree.takeTopLevelItem(index)
+            else:
+                row = self.tree.topLevelItem(index) if index is not None else None
+                if row is None:
+                    row = QTreeWidgetItem()
+                    row.setData(0, Qt.ItemDataRole.UserRole, item.id)
+                    self.tree.addTopLevelItem(row)
+                for column, text in enumerate(self._cells(item, outbox_waits_for(self.items))):
+                    row.setText(column, text)
+                row.setToolTip(5, item.last_error or "")
+        finally:
+            self.tree.blockSignals(False)
+        self._update_buttons()
 
     def _state_words(self, item: OutboxItem, waits: dict[int, WaitsFor]) -> str:
         if item.damaged:

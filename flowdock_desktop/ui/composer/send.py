@@ -33,7 +33,8 @@ class SendController(QObject):
     ``refused(dict)`` (field errors the server named), ``gone(str)`` (the integration was
     removed in Flowdock), ``waits_for_reconnect(object)`` (the ``SendResult`` of a message
     kept in the outbox until its integration, which has no flow token here, is reconnected:
-    the window offers Reconnect), ``finished`` (after every attempt, whatever its end).
+    the window offers Reconnect), ``finished`` (after every attempt, whatever its end),
+    ``outcome(object)`` (the ``SendResult`` of every attempt that reached the outbox, first).
     Attributes: ``busy``.
     """
 
@@ -42,6 +43,7 @@ class SendController(QObject):
     gone = Signal(str)
     waits_for_reconnect = Signal(object)
     finished = Signal()
+    outcome = Signal(object)
 
     BUSY_BAR_DELAY_MS = 1000
 
@@ -98,6 +100,7 @@ class SendController(QObject):
 
     def _done(self, integration: Integration, result: SendResult) -> None:
         self._end()
+        self.outcome.emit(result)
         if result.state == "sent":
             self._banner.show(
                 "success",

@@ -448,6 +448,8 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.sender.gone.connect(self._integration_gone)
         self.sender.waits_for_reconnect.connect(self._waits_for_reconnect)
         self.sender.finished.connect(self._send_finished)
+        # The Outbox tab and the footer say what became of the message as the banner does.
+        self.sender.outcome.connect(lambda result: self.outbox.show_result(result.item))
         self.outbox.delivered.connect(self._delivered)
         self.outbox.load_requested.connect(self._load_payload)
         self.right_tabs.currentChanged.connect(self._tab_changed)
