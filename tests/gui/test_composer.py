@@ -799,9 +799,9 @@ def test_at_1024x700_the_threads_tab_shows_every_column_and_cuts_long_titles_sho
     qtbot, context, sandbox, open_composer, screenshot
 ):
     """Found walking at 1,024x700: the Threads list was wider than its tab, so the time of
-    the last update was behind a horizontal scroll bar. Status, Messages and Last update now
-    keep their width; a long title (and the fields) are cut with "…" and whole in the
-    tooltip."""
+    the last update was behind a horizontal scroll bar. The count and the time of the last
+    update now keep their width; a long title (and the fields, and a long status) are cut
+    with "…" and whole in the tooltip."""
     integration, _ = make_integration(context, sandbox.base_url)
     window = open_composer(integration.id, size=(1024, 700))
     title = "The quarterly production deploy of every service in the eastern region"

@@ -229,7 +229,8 @@ def test_thread_card_and_threads_tab_follow_another_clients_status(
     qtbot.waitUntil(lambda: _now_badge(window) == STATUS_COLOURS["red"], timeout=WAIT)
     item = panel.tree.topLevelItem(0)
     assert item.text(0) == "failed"
-    assert item.background(0).color().name() == STATUS_COLOURS["red"]
+    dot = item.icon(0).pixmap(panel.tree.iconSize()).toImage()  # the dot before the status
+    assert dot.pixelColor(dot.width() // 2, dot.height() // 2).name() == STATUS_COLOURS["red"]
     assert item.text(1) == f"{CHANGED_MARK} Production deploys" and item.font(1).bold()
     window.right_tabs.setCurrentWidget(window.threads_panel)
     qtbot.waitUntil(lambda: "CI marked it failed" in panel.timeline.toPlainText(), timeout=WAIT)

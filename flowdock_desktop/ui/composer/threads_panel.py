@@ -7,8 +7,8 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
-from flowdock_desktop.ui.theme import STATUS_COLOURS, status_text_colour
+from flowdock_desktop.ui.theme import STATUS_COLOURS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,7 +41,7 @@ def _when(value: datetime | float | None) -> str:
 
 
 def _short_when(value: datetime | float | None, today: datetime) -> str:
-    """The list's Last update, short for a narrow panel: the time alone ``today``, the day
+    """The list's Updated column, short for a narrow panel: the time alone ``today``, the day
     and time this year, else the date (``_when`` in full is the cell's tooltip)."""
     if value is None:
         return ""
@@ -58,6 +58,29 @@ def _short_when(value: datetime | float | None, today: datetime) -> str:
 #: Marks a thread that changed since the person last looked at it.
 CHANGED_MARK = "●"
 
+#: The status colour's dot before the status, in the list: the size it is shown at.
+STATUS_DOT = QSize(10, 10)
+
+
+def _status_dot(colour: str) -> QIcon:
+    """A round dot of a Flowdock status colour, with a thin grey rim that keeps the dark
+    colours visible on a dark list; drawn once per colour (large: Qt scales it down)."""
+    icon = _dots.get(colour)
+    if icon is None:
+        picture = QPixmap(40, 40)
+        picture.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(picture)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(128, 128, 128, 170), 3))
+        painter.setBrush(QColor(STATUS_COLOURS[colour]))
+        painter.drawEllipse(QRectF(2, 2, 36, 36))
+        painter.end()
+        icon = _dots[colour] = QIcon(picture)
+    return icon
+
+
+_dots: dict[str, QIcon] = {}
+
 
 class ThreadsPanel(QWidget):
     """Threads the integration posted to, their status, and the selected one's timeline.
@@ -72,7 +95,11 @@ class ThreadsPanel(QWidget):
     thread_selected = Signal(object)
     update_requested = Signal(object)
 
-    COLUMNS = ("Status", "Title", "Fields", "Messages", "Last update")
+    # Short headings for the numbers, whose columns would otherwise be as wide as their
+    # headings: the room goes to the title and the fields (the whole words are the
+    # headings' tooltips).
+    COLUMNS = ("Status", "Title", "Fields", "Msgs", "Updated")
+    _HEADING_TIPS = ("", "", "", "Messages in the thread", "Last update")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +109,7 @@ class ThreadsPanel(QWidget):
         # out again when the panel is resized, without measuring every row once more.
         self._wanted = [0] * len(self.COLUMNS)
         self._watching = False
+        self._headings_explained = False  # the short headings' tooltips (``_rebuild``)
         self._unfitted: set[int] = set()  # measured since the columns were last fitted
         self.people: dict[str, str] = {}
         self.timeline_thread_id: str | None = None
@@ -109,6 +137,7 @@ class ThreadsPanel(QWidget):
         self.tree.setHeaderLabels(list(self.COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setAccessibleName("Threads")
+        self.tree.setIconSize(STATUS_DOT)
         self.timeline = QTextBrowser()
         self.timeline.setOpenLinks(False)
         self.timeline.setAccessibleName("Thread timeline")
@@ -160,7 +189,7 @@ class ThreadsPanel(QWidget):
             view.status_value or "",
             title,
             fields,
-            str(view.activity_count),  # under "Messages": the number says it
+            str(view.activity_count),  # under "Msgs": the number says it
             _short_when(when, today),
         )
         return view.key, cells, view.status_color, changed, _when(when)
@@ -170,13 +199,10 @@ class ThreadsPanel(QWidget):
         key, cells, colour, changed, when = row
         for column, text in enumerate(cells):
             item.setText(column, text)
-        if colour in STATUS_COLOURS:
-            # The status cell in its Flowdock colour, as the badge elsewhere.
-            item.setBackground(0, QBrush(QColor(STATUS_COLOURS[colour])))
-            item.setForeground(0, QBrush(QColor(status_text_colour(colour))))
-        else:
-            item.setBackground(0, QBrush())
-            item.setForeground(0, QBrush())
+        # The status colour as a dot before the status, not the cell filled with it: a filled
+        # cell (blue, most often) looked like the chosen row.
+        item.setIcon(0, _status_dot(colour) if colour in STATUS_COLOURS else QIcon())
+        item.setToolTip(0, cells[0])  # cut when the list is short of room
         font = item.font(1)
         font.setBold(changed)
         item.setFont(1, font)
@@ -203,6 +229,11 @@ class ThreadsPanel(QWidget):
         # Its Python type is made with the first row (after the window shows its message).
         from PySide6.QtWidgets import QTreeWidgetItem
 
+        if not self._headings_explained:
+            # Here, not at start: the header's item is of the rows' Python type.
+            self._headings_explained = True
+            for column, tip in enumerate(self._HEADING_TIPS):
+                self.tree.headerItem().setToolTip(column, tip)
         item = self.tree.currentItem()
         current_key = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
         self.tree.blockSignals(True)
@@ -255,20 +286,32 @@ class ThreadsPanel(QWidget):
         self._fit()
 
     def _fit(self) -> None:
-        """Every column within the panel, as narrow as it is at 1,024x700: Status, Messages
-        and Last update keep their whole width; Title and Fields share what is left (cut with
-        "…", whole in their tooltips), Fields at most a quarter of it."""
+        """Every column within the panel, as narrow as it is at 1,024x700: Messages and Last
+        update keep their whole width; when Title and Fields do not fit, Status gives up what
+        it has beyond a quarter of the list, and Title and Fields share what is left, half
+        each (the shorter one whole and the other the rest). Cut cells end in "…" and are
+        whole in their tooltips."""
         status, title, fields, messages, updated = self._wanted
-        room = self.tree.viewport().width() - status - messages - updated
+        width = self.tree.viewport().width()
+        least = self.tree.header().minimumSectionSize()  # no column is narrower
+        room = width - status - messages - updated
+        if title + fields > room:
+            status = max(min(status, width // 4), least)
+            room = width - status - messages - updated
         if title + fields <= room or room <= 0:
-            widths = (title, fields)
+            widths = (status, title, fields)
         else:
-            least = self.tree.header().minimumSectionSize()  # no column is narrower
-            fields_width = max(min(fields, room // 4), least)
-            widths = (max(room - fields_width, least), fields_width)
-        for column, width in zip((1, 2), widths, strict=True):
-            if self.tree.header().sectionSize(column) != width:
-                self.tree.setColumnWidth(column, width)
+            half = room // 2
+            if title <= half:
+                title_width = title
+            elif fields <= half:
+                title_width = room - fields
+            else:
+                title_width = room - half
+            widths = (status, max(title_width, least), max(room - title_width, least))
+        for column, wanted in enumerate(widths):
+            if self.tree.header().sectionSize(column) != wanted:
+                self.tree.setColumnWidth(column, wanted)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # The list's visible width changed (the panel resized, a vertical scroll bar came or
