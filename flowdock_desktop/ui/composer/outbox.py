@@ -160,7 +160,8 @@ class OutboxController(QObject):
         self._results += 1
         if self._stopped:
             return
-        self._set_footer(self.panel.show_item(item))
+        if self.panel.show_item(item):
+            self._set_footer(self.panel.items)
 
     def _show(self, items: list[OutboxItem], begun: int) -> None:
         if begun != self._results:

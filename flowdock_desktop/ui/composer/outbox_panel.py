@@ -157,14 +157,14 @@ class OutboxPanel(QWidget):
             item.last_error or "",
         ]
 
-    def show_item(self, item: OutboxItem) -> list[OutboxItem]:
+    def show_item(self, item: OutboxItem) -> bool:
         """One message as a send just left it: its row says so at once (a sent one's row
         goes), the other rows are left as they are, and the columns keep their widths until
-        the next reading. Returns the items now shown."""
+        the next reading. False when nothing shown changed."""
         kept = item.state != "sent"
         index = next((n for n, shown in enumerate(self.items) if shown.id == item.id), None)
         if index is None and not kept:
-            return self.items  # sent before any reading listed it: nothing shown changes
+            return False  # sent before any reading listed it: the most common send
         if index is None:
             self.items.append(item)
         elif kept:
@@ -173,7 +173,7 @@ class OutboxPanel(QWidget):
             del self.items[index]
         if self.built:
             self._show_row(item, index, kept)
-        return self.items
+        return True
 
     def _show_row(self, item: OutboxItem, index: int | None, kept: bool) -> None:
         from PySide6.QtWidgets import QTreeWidgetItem
