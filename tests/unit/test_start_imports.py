@@ -193,3 +193,43 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
     loaded = set(_loaded_after(code))
     assert [name for name in loaded if name.startswith("loaded before")] == []
     assert "footer: Outbox empty: all sent." in loaded
+
+
+def test_the_threads_tab_fits_its_columns_without_making_unrelated_widget_types():
+    # Asking a view for its viewport (a plain QWidget) made PySide resolve that widget against
+    # every widget class it knows, creating their Python types and enums on the spot: 19 ms of
+    # the GUI thread when the first threads arrived with the tab shown, in the middle of
+    # sending. Fitting the columns, then and when the list is resized, must not.
+    code = GUI_CHILD + (
+        "from flowdock_desktop.ui import app as gui\n"
+        "from flowdock_desktop.sending import ThreadView\n"
+        "from flowdock_desktop.store.history import ThreadSummary\n"
+        "from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel\n"
+        "from PySide6 import QtWidgets\n"
+        "app = gui.application()\n"
+        "unrelated = {'QMdiArea', 'QWizard', 'QGraphicsView', 'QMessageBox', 'QFontDialog'}\n"
+        "unrelated -= set(vars(QtWidgets))  # those the application made are not counted\n"
+        "report('unrelated: %d' % len(unrelated))\n"
+        "panel = ThreadsPanel()\n"
+        "panel.resize(480, 300)\n"
+        "panel.show()\n"
+        "app.processEvents()\n"
+        "views = [ThreadView(ThreadSummary(integration_id='i1', key=f'k{n}',\n"
+        "    external_thread_id=f'k{n}', thread_id=None, title=f'Deploy {n} ' * 8,\n"
+        "    status_value='ok', status_color='green', last_event='activity',\n"
+        "    last_sent_at=1_700_000_000.0 + n, message_count=n)) for n in range(40)]\n"
+        "panel.set_threads(views)\n"
+        "app.processEvents()\n"
+        "panel.resize(700, 300)\n"
+        "app.processEvents()\n"
+        "tree = panel.tree\n"
+        "report('title width: %d of %d' % (tree.columnWidth(1), tree.header().width()))\n"
+        "report_types(unrelated, 'made: ')\n"
+    )
+    loaded = set(_loaded_after(code))
+    assert "unrelated: 5" in loaded  # none of them was made before the panel
+    assert [name for name in loaded if name.startswith("made: ")] == []
+    # The columns were fitted to the wider list: the long titles take the room there is.
+    (width,) = [name for name in loaded if name.startswith("title width: ")]
+    title, header = (int(part) for part in width.removeprefix("title width: ").split(" of "))
+    assert 0 < title < header

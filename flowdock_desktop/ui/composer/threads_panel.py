@@ -280,9 +280,13 @@ class ThreadsPanel(QWidget):
         self._unfitted.clear()
         if not self._watching:
             # From then on the list's own width changes (the panel resized, a vertical scroll
-            # bar) refit the columns.
+            # bar) refit the columns. The header is watched, not the viewport: it always spans
+            # the viewport's width, and asking the tree for its viewport made PySide resolve
+            # the plain QWidget it returns against every widget class, creating some seventy
+            # of their enum types on the spot: 19 ms of the GUI thread, in the middle of
+            # sending, when the first listing arrived with the tab shown.
             self._watching = True
-            self.tree.viewport().installEventFilter(self)
+            self.tree.header().installEventFilter(self)
         self._fit()
 
     def _fit(self) -> None:
@@ -292,7 +296,7 @@ class ThreadsPanel(QWidget):
         each (the shorter one whole and the other the rest). Cut cells end in "…" and are
         whole in their tooltips."""
         status, title, fields, messages, updated = self._wanted
-        width = self.tree.viewport().width()
+        width = self.tree.header().width()  # the viewport's (see ``_fit_measured``)
         least = self.tree.header().minimumSectionSize()  # no column is narrower
         room = width - status - messages - updated
         if title + fields > room:
@@ -316,7 +320,7 @@ class ThreadsPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # The list's visible width changed (the panel resized, a vertical scroll bar came or
         # went): share it out again.
-        resized = watched is self.tree.viewport() and event.type() == QEvent.Type.Resize
+        resized = watched is self.tree.header() and event.type() == QEvent.Type.Resize
         if resized and any(self._wanted):
             self._fit()
         return super().eventFilter(watched, event)
