@@ -174,3 +174,37 @@ def test_a_worker_keeps_what_its_thread_keeps_from_one_task_to_the_next(qtbot, p
     connections = context.db._all  # the store's list of every connection it opened
     assert len(connections) <= tasks.MAX_WORKERS + 1
     context.close()
+
+
+def test_starting_a_task_never_waits_for_its_new_worker_thread(qtbot, monkeypatch):
+    # ``threading.Thread.start`` waits on an event until the new thread runs; on the GUI
+    # thread that wait lasts as long as other threads hold the interpreter lock. A fresh pool
+    # must start its threads (and hand them their tasks) without waiting on any of them.
+    pool = tasks.Workers(limit=3)
+    caller = threading.get_ident()
+    waits = []
+    plain_wait = threading.Event.wait
+
+    def noting_wait(event, timeout=None):
+        if threading.get_ident() == caller:
+            waits.append(event)
+        return plain_wait(event, timeout)
+
+    release = threading.Event()
+    ran = []
+
+    class Blocking:
+        def run(self):
+            ran.append(threading.current_thread().name)
+            plain_wait(release, 10)
+
+    monkeypatch.setattr(threading.Event, "wait", noting_wait)
+    for _ in range(3):  # each busy in turn, so each start makes a thread
+        pool.start(Blocking())
+    monkeypatch.undo()
+    assert waits == []
+    qtbot.waitUntil(lambda: len(ran) == 3)
+    release.set()
+    assert pool.wait_for_done(5000)
+    # The threads have the pool's names (as the log lines written from them show).
+    assert sorted(ran) == ["flowdock-task-1", "flowdock-task-2", "flowdock-task-3"]
