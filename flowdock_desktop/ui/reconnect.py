@@ -117,10 +117,13 @@ def needs_sign_in_text(integration: Integration) -> str:
     )
 
 
-def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
+def show_flow_token_state(
+    window: Any, integrations: list[Integration], *, keyring_back: bool = False
+) -> None:
     """Check (off the GUI thread) which integrations lack their flow token, and whether the
     keyring is set aside, then mark them in the composer's list and offer Reconnect (or
-    "Try the keyring again") for the selected one."""
+    "Try the keyring again") for the selected one. ``keyring_back``: the check made because
+    the keyring opened again (``_keyring_back``), whose tokens found again are no reconnect."""
     context = window.context
 
     def missing() -> tuple[set[str], KeyringSetAside | None]:
@@ -135,10 +138,15 @@ def show_flow_token_state(window: Any, integrations: list[Integration]) -> None:
     def done(found: tuple[set[str], KeyringSetAside | None]) -> None:
         lacking, held = found
         # Those that lacked their flow token and have it now were reconnected: what waited in
-        # the outbox for them goes at once, not when its backoff ends. (Tokens found again
-        # behind a keyring that answers again: ``try_keyring_again`` delivers those.)
+        # the outbox for them goes at once, not when its backoff ends. Not those that were
+        # behind the keyring when it opened again (any check that ends before that one read
+        # them anew): ``_keyring_back`` says so and sends what waited for them.
         before = window.integrations
-        regained = set() if before.keyring is not None else before.needs_sign_in - lacking
+        regained = set()
+        if before.keyring is None:
+            regained = before.needs_sign_in - lacking - before.behind_keyring
+        if keyring_back:
+            before.behind_keyring = set()
         window.integrations.mark_needs_sign_in(lacking, held)
         _watch(window)
         if not getattr(window, "_keyring_watch", False):
@@ -168,6 +176,24 @@ def _sending(window: Any, regained: set[str]) -> None:
             f"“{integration.source_name}” is reconnected: sending what waited in the outbox…",
             BannerReason.QUEUED,
         )
+
+
+def keyring_back_sending(waiting: int) -> str:
+    """The composer's words when the keyring opened again and ``waiting`` messages of the
+    chosen integration, which waited for it, go now."""
+    what = "the message" if waiting == 1 else f"the {waiting} messages"
+    return f"{KEYRING_BACK} Sending {what} that waited for it…"
+
+
+def _sending_for_keyring(window: Any, waiting: dict[str, int]) -> None:
+    """Say that what waited for the keyring goes now, when the chosen integration had any
+    (its rows in the Outbox tab say so for the others; the delivery says when it went)."""
+    from flowdock_desktop.ui.composer.banner import BannerReason
+
+    integration = window.integration
+    count = waiting.get(integration.id, 0) if integration is not None else 0
+    if count and window.integrations.keyring is None:
+        window.banners.show("info", keyring_back_sending(count), BannerReason.QUEUED)
 
 
 def _watch(window: Any) -> None:
@@ -226,17 +252,22 @@ def try_keyring_again(window: Any) -> None:
 def _keyring_back(window: Any) -> None:
     """The keyring the composer found set aside is in use again (its own "Try the keyring
     again", or another window's): what was kept meanwhile is saved in it; the window checks
-    its flow tokens, threads and outbox again."""
+    its flow tokens, threads and outbox again, and what waited for the keyring goes now."""
     from flowdock_desktop.ui.composer.banner import BannerReason
 
-    if window.integrations.keyring is None:
+    integrations = window.integrations
+    if integrations.keyring is None:
         return  # this window never found it set aside: nothing it shows depends on it
-    window.integrations.keyring = None
+    behind = set(integrations.needs_sign_in)
+    integrations.keyring = None
+    integrations.behind_keyring = behind
     window.banners.clear(BannerReason.KEYRING)
     window.banners.show("success", KEYRING_BACK)
-    show_flow_token_state(window, window.integrations.view.all)
+    show_flow_token_state(window, integrations.view.all, keyring_back=True)
     window.refresh_threads()
-    window.deliver_in_background(ignore_backoff=True)
+    window.outbox.deliver_now_for(
+        behind, lambda waiting: _sending_for_keyring(window, waiting), ignore_backoff=True
+    )
 
 
 def _offer(window: Any, lead: str = "") -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
+import httpx
 import pytest
 import shiboken6
 from person import (
@@ -44,7 +45,12 @@ from flowdock_desktop.auth.credentials import (
 from flowdock_desktop.context import AppContext
 from flowdock_desktop.store.integrations import Integration
 from flowdock_desktop.store.profile import Profile
-from flowdock_desktop.testing import connect_demo_source, messages_by_uuid, sign_in_demo_user
+from flowdock_desktop.testing import (
+    arm_fault,
+    connect_demo_source,
+    messages_by_uuid,
+    sign_in_demo_user,
+)
 from flowdock_desktop.ui import tasks
 from flowdock_desktop.ui.account import AccountDialog
 from flowdock_desktop.ui.app import WindowRouter
@@ -212,6 +218,82 @@ def test_a_message_queued_before_the_keyring_was_locked_says_it_waits_for_the_ke
             lambda: composer.outbox_label.full_text() == "Outbox empty: all sent.", timeout=WAIT
         )
     finally:
+        _close(context, composer)
+
+
+def _banner_texts(composer: ComposerWindow) -> list[str]:
+    """Every text the composer's banner shows from now on, in order (what a person reads)."""
+    shown: list[str] = []
+    label = composer.banner.label
+    set_text = label.setText
+
+    def recorded(text: str) -> None:
+        shown.append(text)
+        set_text(text)
+
+    label.setText = recorded
+    return shown
+
+
+def _faults_left(sandbox) -> list[dict]:
+    """The sandbox's armed faults not yet fired, asked over HTTP."""
+    return httpx.get(sandbox.base_url + "/sandbox/faults").json()["faults"]
+
+
+def _outbox_states(panel) -> list[str]:
+    """The State column of the outbox's rows, top to bottom."""
+    tree = panel.tree
+    return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+
+
+def test_messages_that_waited_for_the_keyring_go_when_it_opens_and_nothing_says_reconnected(
+    qtbot, profile_dir, sandbox, lockable_keyring
+):
+    """The keyring opened again is not a Reconnect: the banner says that the keyring is open
+    and the messages that waited for it go now; their rows stop waiting for anything but
+    the server (its first answer is a 503 here, so they are still there to be read)."""
+    integration, _token = _set_up_then_lock(profile_dir, sandbox, lockable_keyring)
+    with AppContext(Profile.resolve(profile_dir)) as before:  # queued before the restart
+        queued = [
+            before.outbox.enqueue(integration.id, {**MESSAGE_FOR_LATER, "title": title})
+            for title in ("Waited one", "Waited two")
+        ]
+    context, _router, composer = _start_composer(qtbot, profile_dir, sandbox)
+    try:
+        panel = composer.outbox_panel
+        press_mnemonic(qtbot, "o")  # the Outbox tab
+        qtbot.waitUntil(
+            lambda: _outbox_states(panel) == ["waiting for the keyring"] * 2, timeout=WAIT
+        )
+        qtbot.waitUntil(lambda: "keyring is locked" in composer.banner.text, timeout=WAIT)
+        shown = _banner_texts(composer)
+        arm_fault(sandbox, count=1, status=503, path_prefix="/messages")
+        lockable_keyring.unlock()
+        press_mnemonic(qtbot, "k")  # Try the keyring again
+        qtbot.waitUntil(lambda: any("waited" in text for text in shown), timeout=WAIT)
+        qtbot.waitUntil(lambda: not _faults_left(sandbox), timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: _rows(composer) == ["Deploy bot\nAcme / Main · working"], timeout=WAIT
+        )
+        assert not [text for text in shown if "reconnect" in text.lower()], shown
+        assert shown[-1] == (
+            "The keyring is in use again; what was kept meanwhile is saved in it. "
+            "Sending the 2 messages that waited for it…"
+        ), shown
+        # Refused once by the server, they wait for nothing but their next try now.
+        qtbot.waitUntil(lambda: _outbox_states(panel) == ["waiting"] * 2, timeout=WAIT)
+
+        # The server answers again: Send now (by Tab and Space) sends both, and says so.
+        tab_to(qtbot, panel.send_now_button)
+        press(qtbot, Qt.Key.Key_Space)
+        for item in queued:
+            qtbot.waitUntil(lambda i=item: len(messages_by_uuid(sandbox, i.uuid)) == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: composer.banner.text == "The 2 waiting messages were sent.", timeout=WAIT
+        )
+    finally:
+        _settled(qtbot, composer)
         _close(context, composer)
 
 

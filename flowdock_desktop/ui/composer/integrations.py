@@ -80,6 +80,9 @@ class IntegrationsController(QObject):
         self.needs_sign_in: set[str] = set()
         #: Set when the keyring is locked (or failing): ``ui/reconnect.py`` fills it in.
         self.keyring: KeyringSetAside | None = None
+        #: Those lacking their flow token when the keyring opened again, until they are read
+        #: anew: one found then was behind the keyring, not reconnected (``ui/reconnect.py``).
+        self.behind_keyring: set[str] = set()
         panel.add_requested.connect(self.setup_requested)
         panel.setup_again_requested.connect(lambda _: self.setup_requested.emit())
         panel.rename_requested.connect(self.rename)

@@ -59,6 +59,7 @@ class OutboxController(QObject):
         self.names: dict[str, str] = {}
         self._running: TaskHandle | None = None
         self._again = False  # a delivery asked for while one ran: run one more after it
+        self._again_ignoring_backoff = False  # and that one sends what backs off too
         self._stopped = False
         self._results = 0  # send results shown so far: a reading begun before one is stale
         self._timer = QTimer(self, interval=interval_ms)
@@ -85,7 +86,7 @@ class OutboxController(QObject):
         """One ``deliver_due`` in the background, unless one runs or a send is under way."""
         if self._stopped or self._running is not None or self._busy():
             return
-        self._again = False
+        self._again = self._again_ignoring_backoff = False
         service = self._service()
         begun = self._results
 
@@ -102,29 +103,44 @@ class OutboxController(QObject):
         )
 
     def deliver_now_for(
-        self, integration_ids: set[str], on_waiting: Callable[[int], Any] = lambda _n: None
+        self,
+        integration_ids: set[str],
+        on_waiting: Callable[[dict[str, int]], Any] = lambda _n: None,
+        *,
+        ignore_backoff: bool = False,
     ) -> None:
-        """These integrations were reconnected: what waits for them is made due and delivered
+        """What these integrations waited for is here (they were reconnected, or the keyring
+        holding their flow tokens opened again): what waits for them is made due and delivered
         now, in order, instead of when its backoff ends (which may be minutes away).
-        ``on_waiting(n)`` is called first when anything waited."""
+        ``on_waiting`` is called first, with how many waited for each, when anything did.
+        ``ignore_backoff``: the delivery runs even when nothing waited for them, and sends
+        every other waiting message too, whatever its backoff."""
         outbox = self._service().context.outbox
 
-        def hurry() -> int:
-            return sum(outbox.make_due(integration_id) for integration_id in integration_ids)
+        def hurry() -> dict[str, int]:
+            return {
+                integration_id: outbox.make_due(integration_id)
+                for integration_id in sorted(integration_ids)
+            }
 
-        def hurried(waiting: int) -> None:
-            if waiting:
+        def hurried(waiting: dict[str, int]) -> None:
+            if any(waiting.values()):
                 on_waiting(waiting)
-                self._deliver_hurried()
+            elif not ignore_backoff:
+                return
+            self._deliver_hurried(ignore_backoff=ignore_backoff)
 
+        # Made due before the delivery starts (not beside it): one already under way would
+        # have claimed some, and the count said would be short.
         run_task(hurry, owner=self, on_done=hurried, on_error=self._show_error)
 
-    def _deliver_hurried(self) -> None:
+    def _deliver_hurried(self, *, ignore_backoff: bool = False) -> None:
         if self._running is not None or self._busy():
             # Due now in the store; run again as soon as what runs has ended.
             self._again = True
+            self._again_ignoring_backoff |= ignore_backoff
             return
-        self.deliver()
+        self.deliver(ignore_backoff=ignore_backoff)
 
     def _done(self, result: tuple[list[Any], list[OutboxItem]], begun: int) -> None:
         self._running = None
@@ -140,7 +156,8 @@ class OutboxController(QObject):
 
     def _then(self) -> None:
         if self._again:
-            QTimer.singleShot(0, self, self.deliver)
+            everything = self._again_ignoring_backoff
+            QTimer.singleShot(0, self, lambda: self.deliver(ignore_backoff=everything))
 
     def refresh(self) -> TaskHandle:
         """Read the outbox again and show it (unless a send's result was shown meanwhile)."""

@@ -774,10 +774,6 @@ class ComposerWindow(ReportsFirstPaint, QMainWindow):
         self.banners.show("info", "Trying again…", BannerReason.QUEUED)
         self.outbox.deliver(ignore_backoff=True)
 
-    def deliver_in_background(self, *, ignore_backoff: bool = False) -> None:
-        """Run one outbox delivery now (the timer does this every few seconds)."""
-        self.outbox.deliver(ignore_backoff=ignore_backoff)
-
     def _delivered(self, outcomes: list[Any]) -> None:
         current = self.integration.id if self.integration else None
         gone = [o for o in outcomes if o.result == "gone"]
