@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from flowdock_desktop.context import AppContext
     from flowdock_desktop.ui.reconnect import KeyringSetAside
 
+#: Why "Sign in again" is disabled while the keyring is set aside (its tooltip, the notice).
+SIGN_IN_WAITS = (
+    "Sign in again waits for the keyring: a sign-in made now could not be kept in it. "
+    "Unlock it, then try the keyring again."
+)
+
 
 class IntegrationSettingsDialog(QDialog):
     """Settings of one integration, opened by a configuration link (``configure``).
@@ -37,6 +43,8 @@ class IntegrationSettingsDialog(QDialog):
     Signals: ``sign_in_requested(str api_url)`` ("Sign in again"), ``removed(str id)``,
     ``reconnect_requested(str id)`` (its flow token is gone: "Reconnect").
     Renaming changes the local name only: Flowdock has no endpoint to rename a source.
+    While the keyring is locked (or failing) "Sign in again" waits for it: the sign-in would
+    be kept only until the app quits. "Try the keyring again" is offered instead.
     """
 
     sign_in_requested = Signal(str)
@@ -142,17 +150,19 @@ class IntegrationSettingsDialog(QDialog):
             self._listening = True  # the store is made: the read above used it
             when_keyring_back(self, self.context.credentials, self._keyring_back)
         missing, held = found
-        self._held = held if missing else None
+        self._held = held
+        self._offer_sign_in(held is None)
+        if held is not None:
+            # Its flow token may be behind the locked keyring: unlocking it and trying it
+            # again brings it back (Reconnect would make a needless new source). One kept in
+            # memory meanwhile still posts.
+            self.state_label.setText(held.word if missing else "active")
+            self.reconnect_button.setVisible(False)
+            self._say("warning", f"{held.warning} {SIGN_IN_WAITS}", TRY_KEYRING)
+            return
         if not missing:
             self.state_label.setText("active")
             self.reconnect_button.setVisible(False)
-            return
-        if held is not None:
-            # Behind a locked keyring: unlocking it and trying it again brings the token
-            # back; Reconnect would make a needless new source.
-            self.state_label.setText(held.word)
-            self.reconnect_button.setVisible(False)
-            self._say("warning", held.warning, TRY_KEYRING)
             return
         self.state_label.setText(NEEDS_SIGN_IN)
         self.reconnect_button.setVisible(True)
@@ -179,8 +189,9 @@ class IntegrationSettingsDialog(QDialog):
                 self._keyring_back()  # once: heard of it already, it is up to date
                 return
             self._held = held
-            self.state_label.setText(held.word)
-            self._say("warning", STILL_SET_ASIDE + held.warning, TRY_KEYRING)
+            if self.state_label.text() != "active":
+                self.state_label.setText(held.word)
+            self._say("warning", f"{STILL_SET_ASIDE}{held.warning} {SIGN_IN_WAITS}", TRY_KEYRING)
 
         retry_keyring(self, credentials, done)
 
@@ -194,6 +205,13 @@ class IntegrationSettingsDialog(QDialog):
         self._held = None
         self._say("success", KEYRING_BACK)
         self._read_token()
+
+    def _offer_sign_in(self, usable: bool) -> None:
+        """Enable "Sign in again" (the keyring answers), or disable it saying why."""
+        self.sign_in_button.setEnabled(usable)
+        why = "" if usable else SIGN_IN_WAITS
+        self.sign_in_button.setToolTip(why)
+        self.sign_in_button.setAccessibleDescription(why)
 
     def _reconnect(self) -> None:
         self.reconnect_requested.emit(self.integration.id)

@@ -287,7 +287,9 @@ def test_messages_that_waited_for_the_keyring_go_when_it_opens_and_nothing_says_
         tab_to(qtbot, panel.send_now_button)
         press(qtbot, Qt.Key.Key_Space)
         for item in queued:
-            qtbot.waitUntil(lambda i=item: len(messages_by_uuid(sandbox, i.uuid)) == 1, timeout=WAIT)
+            qtbot.waitUntil(
+                lambda i=item: len(messages_by_uuid(sandbox, i.uuid)) == 1, timeout=WAIT
+            )
         qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=WAIT)
         qtbot.waitUntil(
             lambda: composer.banner.text == "The 2 waiting messages were sent.", timeout=WAIT
@@ -546,6 +548,45 @@ def test_the_settings_dialog_tries_the_keyring_again_and_every_open_window_reads
         screenshot(dialog, "integration-settings-keyring-back")
         dialog.close()
         account.close()
+
+
+def test_while_locked_the_settings_dialog_offers_the_keyring_before_sign_in(
+    qtbot, profile_dir, sandbox, lockable_keyring
+):
+    """Sign in again while the keyring is locked could keep the sign-in only until the app
+    quits: it is disabled, saying why, until "Try the keyring again" (Alt+K) gets an
+    answer; then Alt+I signs in again."""
+    with _composer_found_locked(qtbot, profile_dir, sandbox, lockable_keyring) as found:
+        integration, _token, _context, router, _composer = found
+        dialog = _settings_by_link(qtbot, router, integration)
+        _to_front(qtbot, dialog)
+        button = dialog.sign_in_button
+        qtbot.waitUntil(lambda: not button.isEnabled(), timeout=WAIT)
+        why = "Sign in again waits for the keyring"
+        assert button.toolTip().startswith(why)
+        assert button.accessibleDescription() == button.toolTip()
+        assert why in dialog.banner.text
+        assert dialog.banner.button.text() == "Try the &keyring again"
+        assert duplicate_mnemonics(dialog) == {}
+        asked: list[str] = []
+        dialog.sign_in_requested.connect(asked.append)
+        press_mnemonic(qtbot, "i")
+        QApplication.processEvents()  # anything the key set off has run
+        assert asked == []
+
+        lockable_keyring.unlock()
+        press_mnemonic(qtbot, "k")
+        qtbot.waitUntil(button.isEnabled, timeout=WAIT)
+        assert dialog.banner.text.startswith("The keyring is in use again")
+        assert why not in dialog.banner.text
+        assert button.toolTip() == ""
+        with qtbot.waitSignal(dialog.sign_in_requested, timeout=WAIT) as signed:
+            press_mnemonic(qtbot, "i")
+        assert signed.args == [integration.api_url]
+        for window in QApplication.topLevelWidgets():
+            if hasattr(window, "discard") and window.isVisible():
+                window.discard()  # the wizard the sign-in opened
+        dialog.close()
 
 
 def test_brought_back_from_the_composer_the_open_dialogs_read_anew(
