@@ -93,13 +93,13 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         "outbox",
         help="show messages waiting to be sent, or send them now",
         description="List the outbox. With --flush, send every waiting message now, "
-        "without waiting for the retry delay.",
+        "without waiting for the retry delay (with --integration, only that integration's).",
     )
     outbox.add_argument(
         "--flush", action="store_true", help="send waiting messages now and report each"
     )
     outbox.add_argument(
-        "--integration", metavar="ID", help="only this integration's messages (listing only)"
+        "--integration", metavar="ID", help="only this integration's messages (listed or sent)"
     )
     outbox.add_argument(
         "--all", action="store_true", help="list sent messages too, not only unfinished ones"
@@ -119,13 +119,15 @@ def register(subparsers: argparse._SubParsersAction, parser: argparse.ArgumentPa
         "a run without a keyring, on a new computer, a keyring emptied): a new source of the "
         "same name is made in its flow, its flow token goes into the keyring and the old "
         "source is removed. Signs in first (as login) only when the saved sign-in cannot be "
-        "used. The messages that waited for it are then due; --flush sends them at once.",
+        "used. The messages that waited for it are then due; --flush sends them at once "
+        "(only them: outbox --flush sends every integration's).",
     )
     reconnect.add_argument("--integration", required=True, metavar="ID", help=_WHICH)
     reconnect.add_argument(
         "--flush",
         action="store_true",
-        help="then send what waits in the outbox now, as outbox --flush (and its statuses)",
+        help="then send what waits in the outbox for it now, as outbox --integration ID "
+        "--flush (and its statuses)",
     )
     add_sign_in_options(reconnect)
     reconnect.set_defaults(handler=_reconnect)
@@ -456,11 +458,11 @@ def _outbox(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print(f"Message {item.id} is queued again.", file=out)
             if not args.flush:
                 return 0
+        chosen = _integration(context, args.integration) if args.integration else None
         if args.flush:
-            return _flush(context, out)
+            return _flush(context, out, chosen)
         states = None if args.all else ("queued", "sending", "failed", "gone")
-        chosen = _integration(context, args.integration).id if args.integration else None
-        _print_items(context, outbox.list(chosen, states), out)
+        _print_items(context, outbox.list(chosen.id if chosen else None, states), out)
         return 0
 
 
@@ -503,21 +505,32 @@ def _print_items(context: AppContext, items: list[OutboxItem], out: TextIO) -> N
         print(line, file=out)  # the same summary as the composer's footer
 
 
-def _flush(context: AppContext, out: TextIO) -> int:
-    """Send what waits, through the same service as the composer (410 clean-up included)."""
+def _flush(context: AppContext, out: TextIO, only: Integration | None = None) -> int:
+    """Send what waits (``only`` that integration's, when given), through the same service
+    as the composer (410 clean-up included)."""
     from flowdock_desktop.sending import SendService
 
     outbox = context.outbox
-    if outbox.count_pending() == 0:
-        print("Nothing to send.", file=out)
+    chosen = only.id if only is not None else None
+    if outbox.count_pending(chosen) == 0:
+        nothing = f"Nothing of “{only.source_name}” waits in the outbox." if only else ""
+        print(nothing or "Nothing to send.", file=out)
         return 0
     with SendService(context) as service:
-        outcomes = service.flush()
+        outcomes = service.flush(integration_id=chosen)
     for outcome in outcomes:
         print(_describe(context, outcome), file=out)
-    left = outbox.count_pending()
+    left = outbox.count_pending(chosen)
     if left:
         print(f"{left} message(s) still waiting.", file=out)
+    others = outbox.count_pending() - left if only is not None else 0
+    if others:
+        print(
+            f"Only “{only.source_name}”'s messages were sent now; {others} message(s) of other "
+            "integrations wait for their next try (flowdock-desktop outbox --flush sends them "
+            "now).",
+            file=out,
+        )
     if outcomes and all(o.result == "sent" for o in outcomes) and not left:
         return 0
     waiting = [o for o in outcomes if o.needs_reconnect]
@@ -560,6 +573,11 @@ def _reconnect_command(integration_id: str) -> str:
     """The command that reconnects an integration and sends what waited for it (by id: a
     source name may be shared, and quoting it would depend on the shell)."""
     return f"flowdock-desktop reconnect --integration {integration_id} --flush"
+
+
+def _flush_command(integration_id: str) -> str:
+    """The command that sends one integration's waiting messages now, and no other's."""
+    return f"flowdock-desktop outbox --integration {integration_id} --flush"
 
 
 def _describe(context: AppContext, outcome: DeliveryOutcome) -> str:
@@ -608,7 +626,7 @@ def _reconnect(args: argparse.Namespace, out: TextIO | None = None) -> int:
             if pending:
                 print(
                     f"{pending} message(s) of it wait in the outbox for their next try; "
-                    "flowdock-desktop outbox --flush sends them now.",
+                    f"{_flush_command(integration.id)} sends them now.",
                     file=out,
                 )
             return 0
@@ -621,11 +639,11 @@ def _reconnect(args: argparse.Namespace, out: TextIO | None = None) -> int:
             flush=True,
         )
         if args.flush:
-            return _flush(context, out)
+            return _flush(context, out, integration)
         if waiting:
             print(
                 f"{waiting} message(s) that waited for it are due now; send them with: "
-                "flowdock-desktop outbox --flush",
+                f"{_flush_command(integration.id)}",
                 file=out,
             )
         return 0

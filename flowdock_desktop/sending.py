@@ -153,8 +153,10 @@ def deliver_due(
     max_items: int | None = None,
     after: Iterable[DeliveryOutcome] = (),
     cancel: CancelToken | None = None,
+    integration_id: str | None = None,
 ) -> list[DeliveryOutcome]:
-    """Attempt every due item once, in order per integration, and record each outcome.
+    """Attempt every due item once (only ``integration_id``'s, when given), in order per
+    integration, and record each outcome.
 
     ``send(item)`` posts ``item.payload`` (adding the flow token) and returns the created
     message or None; it raises ``flowdock_desktop.api.errors`` exceptions. Network, server
@@ -176,7 +178,9 @@ def deliver_due(
         batch = [
             item
             for item in outbox.due(moment, ignore_backoff=ignore_backoff)
-            if item.id not in attempted and item.integration_id not in blocked
+            if item.id not in attempted
+            and item.integration_id not in blocked
+            and integration_id in (None, item.integration_id)
         ]
         if not batch:
             break
@@ -523,9 +527,10 @@ class SendService:
         max_items: int | None = None,
         after: Iterable[DeliveryOutcome] = (),
         cancel: CancelToken | None = None,
+        integration_id: str | None = None,
     ) -> list[DeliveryOutcome]:
         """Attempt every due outbox item once; then clean up integrations that answered 410.
-        (``after`` and ``cancel``: as for the module's ``deliver_due``.)"""
+        (``after``, ``cancel`` and ``integration_id``: as for the module's ``deliver_due``.)"""
         outcomes = deliver_due(
             self.context.outbox,
             self._send_item,
@@ -533,6 +538,7 @@ class SendService:
             max_items=max_items,
             after=after,
             cancel=cancel,
+            integration_id=integration_id,
         )
         self._after_delivery(outcomes)
         return outcomes
@@ -614,14 +620,15 @@ class SendService:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def flush(self, *, rounds: int = 5) -> list[DeliveryOutcome]:
-        """Deliver everything pending now, ignoring backoff (``outbox --flush``).
+    def flush(self, *, rounds: int = 5, integration_id: str | None = None) -> list[DeliveryOutcome]:
+        """Deliver everything pending now (only ``integration_id``'s, when given), ignoring
+        backoff (``outbox --flush``, ``reconnect --flush``).
 
         Each round attempts each pending item at most once; stops when a round sends nothing.
         """
         done: list[DeliveryOutcome] = []
         for _ in range(rounds):
-            outcomes = self.deliver_due(ignore_backoff=True)
+            outcomes = self.deliver_due(ignore_backoff=True, integration_id=integration_id)
             done.extend(outcomes)
             if not any(o.result == "sent" for o in outcomes):
                 break

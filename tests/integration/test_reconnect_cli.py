@@ -122,7 +122,9 @@ def test_send_waits_then_reconnect_by_name_sends_it_once_with_the_saved_sign_in(
     assert cli.main(["reconnect", "--integration", integration.id, "--flush"]) == 0
     out = capsys.readouterr().out
     assert "does not need reconnecting" in out and "Nothing was changed" in out
-    assert "1 message(s) of it wait in the outbox" in out and "outbox --flush" in out
+    assert "1 message(s) of it wait in the outbox" in out
+    # The command named sends its messages only, not every integration's.
+    assert f"flowdock-desktop outbox --integration {integration.id} --flush" in out
     assert messages_by_uuid(sandbox, later.uuid) == []  # left for its next try, as said
     assert sources(sandbox, integration) == [(now.source_id, "Nightly bot")]
     assert len(messages_by_uuid(sandbox, uuid)) == 1
@@ -135,7 +137,7 @@ def test_reconnect_without_flush_makes_the_waiting_message_due(sandbox, profile_
     assert cli.main(["reconnect", "--integration", "due bot"]) == 0
     out = capsys.readouterr().out
     assert "1 message(s) that waited for it are due now" in out
-    assert "flowdock-desktop outbox --flush" in out
+    assert f"flowdock-desktop outbox --integration {integration.id} --flush" in out
     assert messages_by_uuid(sandbox, uuid) == []  # due, not sent by this command
     with AppContext() as context:
         (item,) = context.outbox.list(integration.id, states=("queued",))
@@ -309,3 +311,53 @@ def test_reconnect_to_a_flow_that_is_not_there_any_more_in_plain_words(
     with AppContext() as context:
         assert context.credentials.get_flow_token(integration.id) is None
         assert context.integrations.get(integration.id).source_id == integration.source_id
+
+
+def test_reconnect_flush_sends_only_what_waited_for_the_reconnected_integration(
+    sandbox, profile_dir, capsys
+):
+    """Another integration's waiting message is not sent by ``reconnect --flush`` (its next
+    try, or ``outbox --flush``, sends it): the output says what was left and how to send it."""
+    with AppContext() as context:
+        sign_in_demo_user(context, sandbox.base_url)
+        lost, _, uuid, _ = queued_while_token_missing(context, sandbox, "Lost bot", capsys)
+        other, _ = connect_demo_source(context, sandbox.base_url, "Other bot")
+        left = context.outbox.enqueue(other.id, MESSAGE)
+    status = cli.main(["reconnect", "--integration", "lost bot", "--flush", "--timeout", "5"])
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
+    assert "Reconnected “Lost bot” (acme/main)" in out
+    assert len(messages_by_uuid(sandbox, uuid)) == 1
+    assert messages_by_uuid(sandbox, left.uuid) == []  # not the reconnected one's
+    assert f"Sent {left.id} " not in out
+    assert (
+        "Only “Lost bot”'s messages were sent now; 1 message(s) of other integrations wait "
+        "for their next try (flowdock-desktop outbox --flush sends them now)."
+    ) in out
+    with AppContext() as context:
+        assert context.outbox.count_pending(lost.id) == 0
+        assert context.outbox.count_pending(other.id) == 1
+
+    assert cli.main(["outbox", "--flush"]) == 0  # still the way to send everything
+    assert f"Sent {left.id} " in capsys.readouterr().out
+    assert len(messages_by_uuid(sandbox, left.uuid)) == 1
+
+
+def test_outbox_flush_with_an_integration_sends_only_its_messages(sandbox, profile_dir, capsys):
+    with AppContext() as context:
+        chosen, _ = connect_demo_source(context, sandbox.base_url, "Chosen bot")
+        other, _ = connect_demo_source(context, sandbox.base_url, "Another bot")
+        mine = context.outbox.enqueue(chosen.id, MESSAGE)
+        theirs = context.outbox.enqueue(other.id, MESSAGE)
+    assert cli.main(["outbox", "--flush", "--integration", "chosen bot"]) == 0
+    out = capsys.readouterr().out
+    assert f"Sent {mine.id} " in out and f"Sent {theirs.id} " not in out
+    assert len(messages_by_uuid(sandbox, mine.uuid)) == 1
+    assert messages_by_uuid(sandbox, theirs.uuid) == []
+    assert "1 message(s) of other integrations wait for their next try" in out
+
+    # Nothing left of it: said so, and the other's message is still not sent.
+    assert cli.main(["outbox", "--flush", "--integration", "chosen bot"]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing of “Chosen bot” waits in the outbox." in out
+    assert messages_by_uuid(sandbox, theirs.uuid) == []
