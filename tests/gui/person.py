@@ -88,6 +88,20 @@ def duplicate_mnemonics(window: QWidget) -> dict[str, list[str]]:
     return {letter: texts for letter, texts in by_letter.items() if len(texts) > 1}
 
 
+def texts_shown(label: QLabel) -> list[str]:
+    """Every text ``label`` shows from now on, in order: what a person reads there, passing
+    notices too (a banner's words may change again before a test looks)."""
+    shown: list[str] = []
+    set_text = label.setText
+
+    def recorded(text: str) -> None:
+        shown.append(text)
+        set_text(text)
+
+    label.setText = recorded
+    return shown
+
+
 def painted_background(widget: QWidget) -> str:
     """The colour a person sees at the left edge of a notice, inside its border ("#rrggbb")."""
     return widget.grab().toImage().pixelColor(4, widget.height() // 2).name()

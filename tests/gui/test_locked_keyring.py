@@ -23,6 +23,7 @@ from person import (
     press_mnemonic,
     read_first_outbox_message,
     tab_to,
+    texts_shown,
     type_over,
 )
 from PySide6.QtCore import Qt, QTimer
@@ -221,20 +222,6 @@ def test_a_message_queued_before_the_keyring_was_locked_says_it_waits_for_the_ke
         _close(context, composer)
 
 
-def _banner_texts(composer: ComposerWindow) -> list[str]:
-    """Every text the composer's banner shows from now on, in order (what a person reads)."""
-    shown: list[str] = []
-    label = composer.banner.label
-    set_text = label.setText
-
-    def recorded(text: str) -> None:
-        shown.append(text)
-        set_text(text)
-
-    label.setText = recorded
-    return shown
-
-
 def _faults_left(sandbox) -> list[dict]:
     """The sandbox's armed faults not yet fired, asked over HTTP."""
     return httpx.get(sandbox.base_url + "/sandbox/faults").json()["faults"]
@@ -266,7 +253,7 @@ def test_messages_that_waited_for_the_keyring_go_when_it_opens_and_nothing_says_
             lambda: _outbox_states(panel) == ["waiting for the keyring"] * 2, timeout=WAIT
         )
         qtbot.waitUntil(lambda: "keyring is locked" in composer.banner.text, timeout=WAIT)
-        shown = _banner_texts(composer)
+        shown = texts_shown(composer.banner.label)
         arm_fault(sandbox, count=1, status=503, path_prefix="/messages")
         lockable_keyring.unlock()
         press_mnemonic(qtbot, "k")  # Try the keyring again

@@ -686,7 +686,7 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
     waiting, its Problem saying to press Reconnect, and the footer counts it as waiting. The
     person reconnects by keys (Alt+R), and it is sent without Retry or Send now, though its
     backoff had minutes to run."""
-    from person import duplicate_mnemonics, read_first_outbox_message, tab_to
+    from person import duplicate_mnemonics, read_first_outbox_message, tab_to, texts_shown
 
     from flowdock_desktop.testing import arm_fault
 
@@ -757,6 +757,7 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
         assert duplicate_mnemonics(composer) == {}
 
         # Alt+R: Reconnect; the wizard signs in again (the browser approves) and is done.
+        shown = texts_shown(composer.banner.label)
         press_mnemonic(qtbot, "r")
         qtbot.waitUntil(lambda: isinstance(router.windows[-1], SetupWizard), timeout=WAIT)
         wizard = router.windows[-1]
@@ -775,6 +776,11 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
         assert again.outbox.get(queued.id).state == "sent"
         assert "failed" not in states_seen  # never refused on the way
         qtbot.waitUntil(lambda: composer.banner.text == "The waiting message was sent.")
+        # A real Reconnect keeps its own words (the keyring's return has others).
+        reconnected = (
+            f"“{integration.source_name}” is reconnected: sending what waited in the outbox…"
+        )
+        assert reconnected in shown, shown
         press(qtbot, Qt.Key.Key_Return)  # "Open composer"
         qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
         qtbot.waitUntil(lambda: "needs sign-in" not in composer.banner.text, timeout=WAIT)
