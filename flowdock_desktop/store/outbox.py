@@ -36,6 +36,14 @@ OutboxState = Literal["queued", "sending", "sent", "failed", "gone"]
 WaitsFor = Literal["reconnect", "keyring"]
 PENDING_STATES: tuple[OutboxState, ...] = ("queued", "sending")
 
+# The pending states as one range of the state index: of the five states ('failed', 'gone',
+# 'queued', 'sending', 'sent' in text order) exactly the two pending ones lie between these.
+# Written as ``state IN ('queued', 'sending')``, SQLite would build a temporary b-tree of the
+# two values every time the statement runs, which costs more than the lookup itself
+# (``Outbox._has_pending`` and ``due`` run on every send). tests/store check the range
+# against every state.
+_PENDING = "state BETWEEN 'queued' AND 'sending'"
+
 # Payload keys that are credentials. They are stripped before storing: the sender adds
 # the flow token from the keyring at send time.
 _SECRET_KEYS = frozenset({"flow_token", "access_token"})
@@ -276,8 +284,7 @@ class Outbox:
         # "+integration_id" steers SQLite to the state index: a look through the few pending
         # rows, not through every message the integration ever sent.
         row = conn.execute(
-            "SELECT 1 FROM outbox WHERE +integration_id = ?"
-            " AND state IN ('queued', 'sending') LIMIT 1",
+            f"SELECT 1 FROM outbox WHERE +integration_id = ? AND {_PENDING} LIMIT 1",
             (integration_id,),
         ).fetchone()
         return row is not None
@@ -313,7 +320,7 @@ class Outbox:
 
     def count_pending(self, integration_id: str | None = None) -> int:
         """How many items still wait to be delivered (queued or sending)."""
-        sql = "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')"
+        sql = f"SELECT COUNT(*) FROM outbox WHERE {_PENDING}"
         params: tuple[object, ...] = ()
         if integration_id is not None:
             sql += " AND integration_id = ?"
@@ -328,10 +335,13 @@ class Outbox:
         sender died, and resending is safe because the uuid is unchanged.
         """
         now = self._now(now)
+        # After a send nothing is usually pending: a look at the state index says so for a
+        # fifth of what the grouping query below costs even when it finds nothing.
+        if not self._db.query(f"SELECT 1 FROM outbox WHERE {_PENDING} LIMIT 1"):
+            return []
         rows = self._db.query(
             f"{_SELECT} WHERE id IN (SELECT MIN(id) FROM outbox"
-            " WHERE state IN ('queued', 'sending') GROUP BY integration_id)"
-            " ORDER BY id"
+            f" WHERE {_PENDING} GROUP BY integration_id) ORDER BY id"
         )
         due: list[OutboxItem] = []
         for row in rows:

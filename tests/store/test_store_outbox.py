@@ -6,13 +6,20 @@ import dataclasses
 import random
 import sqlite3
 import threading
+import typing
 
 import pytest
 
 from flowdock_desktop.store.db import Database
 from flowdock_desktop.store.history import History
 from flowdock_desktop.store.integrations import IntegrationStore
-from flowdock_desktop.store.outbox import DAMAGED_TEXT, MAX_RETRY_AFTER, Outbox
+from flowdock_desktop.store.outbox import (
+    DAMAGED_TEXT,
+    MAX_RETRY_AFTER,
+    PENDING_STATES,
+    Outbox,
+    OutboxState,
+)
 
 PAYLOAD = {
     "event": "activity",
@@ -97,6 +104,44 @@ def test_discard_deletes_only_that_item(outbox, integration):
     assert outbox.discard(first.id) is True
     assert outbox.discard(first.id) is False
     assert [i.id for i in outbox.list()] == [second.id]
+
+
+def test_pending_lookups_find_exactly_the_pending_states(outbox, make_integration, db, clock):
+    """The pending lookups read the state index as one range (no temporary b-tree of the
+    states, which SQLite builds for ``state IN (...)`` on every run): every state is
+    checked against ``PENDING_STATES``, through the lookups a send makes."""
+    items = {}
+    for number, state in enumerate(typing.get_args(OutboxState), start=1):
+        integration = make_integration(source_id=number)
+        item = outbox.enqueue(integration.id, PAYLOAD)
+        # A "sending" row whose lease has passed is due again.
+        db.execute(
+            "UPDATE outbox SET state = ?, claimed_at = ? WHERE id = ?",
+            (state, clock.now - 3600, item.id),
+        )
+        items[state] = (integration, item)
+    statements: list[str] = []
+    db.connection().set_trace_callback(statements.append)
+    try:
+        due = {item.id for item in outbox.due()}
+        for state, (integration, item) in items.items():
+            pending = state in PENDING_STATES
+            assert (item.id in due) is pending, state
+            assert outbox.count_pending(integration.id) == int(pending), state
+            # Stored claimed only when nothing of its integration is pending before it.
+            later = outbox.enqueue(integration.id, PAYLOAD, claim=True)
+            assert later.state == ("queued" if pending else "sending"), state
+            outbox.mark_sent(later, {"id": 1})
+        assert outbox.count_pending() == len(PENDING_STATES)
+        db.execute("UPDATE outbox SET state = 'sent'")
+        assert outbox.due() == []
+    finally:
+        db.connection().set_trace_callback(None)
+    lookups = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(lookups) >= 3 + 2 * len(items)
+    for sql in lookups:
+        opcodes = {row[1] for row in db.query(f"EXPLAIN {sql}")}
+        assert "OpenEphemeral" not in opcodes or "GROUP BY" in sql, sql
 
 
 # -- due and claim ---------------------------------------------------------------------
