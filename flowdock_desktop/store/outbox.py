@@ -401,7 +401,7 @@ class Outbox:
         now: float | None = None,
     ) -> OutboxItem | None:
         """Record delivery: the row, now ``sent`` with the answer, is the message's history
-        entry (``History``), so this is one statement in one commit.
+        entry (``History``), so this is one ``UPDATE`` in one commit.
 
         ``response`` is the created message when the server returned it (None for 202).
         Returns None if the item is gone (discarded meanwhile); idempotent otherwise.
@@ -411,29 +411,32 @@ class Outbox:
         stored = None if response is None else _dumps(dict(response))
         # A claimed item given: the JSON columns are not handed back and decoded again. Its
         # payload cannot change while it is being sent (``edit`` refuses), and the answer is
-        # the one just given; the other columns come back from the statement.
+        # the one just given; the other columns are read back after the change.
         claimed = item if isinstance(item, OutboxItem) and item.state == "sending" else None
         with self._db.transaction() as conn:
-            # One statement changes the row and hands it back as changed (no read before).
-            rows = conn.execute(
+            # The row is read back after the change by a second statement: ``RETURNING`` would
+            # make SQLite gather the row in a temporary table, which costs more.
+            changed = conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, response = ?, last_error = NULL,"
-                " claimed_at = NULL WHERE id = ? AND state <> 'sent'"
-                f" RETURNING {_RETURNED if claimed is None else _SCALARS}",
+                " claimed_at = NULL WHERE id = ? AND state <> 'sent'",
                 (now, stored, item_id),
-            ).fetchall()
-            if not rows:
-                # Discarded meanwhile (None), or recorded as sent already (idempotent).
-                row = conn.execute(f"{_SELECT} WHERE id = ?", (item_id,)).fetchone()
-                return None if row is None else _item(row)
+            ).rowcount
+            if not changed:
+                claimed = None  # recorded as sent already (idempotent): the row as stored
+            row = conn.execute(
+                f"SELECT {_RETURNED if claimed is None else _SCALARS} FROM outbox WHERE id = ?",
+                (item_id,),
+            ).fetchone()
+        if row is None:
+            return None  # discarded meanwhile
         if claimed is not None:
-            row = rows[0]
             values = {name: row[name] for name in _SCALAR_COLUMNS}
             return OutboxItem(
                 payload=claimed.payload,
                 response=None if response is None else dict(response),
                 **values,
             )
-        return _item(rows[0])
+        return _item(row)
 
     def mark_retry(
         self,
