@@ -642,6 +642,15 @@ class SendService:
         """Messages that will not be sent without the person: refused or integration gone."""
         return self.context.outbox.list(integration_id, states=("failed", "gone"))
 
+    def unfinished(self, integration_id: str | None = None) -> list[OutboxItem]:
+        """``pending()`` then ``problems()``, read in one query: a message whose send ends
+        between two readings would be in both (still "sending", then refused), and shown
+        twice."""
+        items = self.context.outbox.list(
+            integration_id, states=("queued", "sending", "failed", "gone")
+        )
+        return sorted(items, key=lambda item: item.state in ("failed", "gone"))
+
     def next_attempt_at(self) -> float | None:
         """When the earliest queued message is due, or None when nothing waits."""
         times = [i.next_attempt_at for i in self.pending() if i.state == "queued"]

@@ -572,7 +572,7 @@ def test_the_outbox_tab_says_what_became_of_a_send_when_the_banner_does(
     held, release, later = threading.Event(), threading.Event(), threading.Event()
     holding = threading.Event()  # set: the next reading is the held one, the rest wait longer
     service = window.service
-    read = service.pending
+    read = service.unfinished
 
     def pending(*args, **kwargs):
         items = read(*args, **kwargs)
@@ -584,7 +584,7 @@ def test_the_outbox_tab_says_what_became_of_a_send_when_the_banner_does(
                 later.wait(WAIT / 1000)
         return items
 
-    monkeypatch.setattr(service, "pending", pending)
+    monkeypatch.setattr(service, "unfinished", pending)
 
     def after_the_reading(record):
         def wait_then_record(*args, **kwargs):
@@ -620,6 +620,62 @@ def test_the_outbox_tab_says_what_became_of_a_send_when_the_banner_does(
     finally:
         release.set()
         later.set()
+
+
+def test_a_reading_during_which_a_send_is_refused_lists_the_message_once(
+    qtbot, context, sandbox, open_window, monkeypatch
+):
+    """Found in a suite run: the footer said "2 refused" after one message was refused. A
+    reading of the outbox asked for the waiting messages (the message was "sending"), then,
+    the send refused meanwhile, for the refused ones: it was in both, and the send's result
+    then made both copies "refused". Here the send records its refusal between the
+    reading's start and end, and the result is shown only after the reading has landed."""
+    import threading
+
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id)
+    fill(qtbot, window)
+    outbox = context.outbox
+    holding, started = threading.Event(), threading.Event()
+    recorded, landed = threading.Event(), threading.Event()
+    read_list, record = outbox.list, outbox.mark_failed
+
+    def list_(*args, **kwargs):
+        items = read_list(*args, **kwargs)
+        if holding.is_set():
+            holding.clear()  # only the reading started below waits
+            started.set()
+            recorded.wait(WAIT / 1000)
+        return items
+
+    def mark_failed(*args, **kwargs):
+        started.wait(WAIT / 1000)  # the message is "sending" until the reading has begun
+        item = record(*args, **kwargs)
+        recorded.set()
+        landed.wait(WAIT / 1000)  # the send's result is shown after the reading
+        return item
+
+    monkeypatch.setattr(outbox, "list", list_)
+    monkeypatch.setattr(outbox, "mark_failed", mark_failed)
+    window.outbox.items_changed.connect(lambda _items: landed.set() if recorded.is_set() else None)
+    arm_fault(sandbox, path_prefix="/messages", status=400)
+    try:
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda: [i.state for i in read_list(integration.id)] == ["sending"], timeout=WAIT
+        )
+        holding.set()
+        window.outbox.refresh()
+        qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=WAIT)
+        assert landed.is_set()  # the reading landed before the result, as the race had it
+        assert [item.id for item in window.outbox_panel.items] == [
+            item.id for item in read_list(integration.id)
+        ]
+        assert window.outbox_label.full_text().startswith("1 refused: see the Outbox tab")
+    finally:
+        started.set()
+        recorded.set()
+        landed.set()
 
 
 def test_the_outbox_and_request_log_tabs_are_built_when_first_shown(

@@ -92,7 +92,7 @@ class OutboxController(QObject):
 
         def work(token: CancelToken) -> tuple[list[Any], list[Any]]:
             outcomes = service.deliver_due(ignore_backoff=ignore_backoff, cancel=token)
-            return outcomes, [*service.pending(), *service.problems()]
+            return outcomes, service.unfinished()
 
         self._running = run_task(
             work,
@@ -164,7 +164,7 @@ class OutboxController(QObject):
         service = self._service()
         begun = self._results
         return run_task(
-            lambda: [*service.pending(), *service.problems()],
+            service.unfinished,
             owner=self,
             on_done=lambda items: self._show(items, begun),
             on_error=lambda exc: log.warning("outbox not read: %s", type(exc).__name__),
