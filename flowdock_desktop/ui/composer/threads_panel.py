@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,11 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.api.html import html_to_text, sanitize_body, sanitize_title
+from flowdock_desktop.ui.column_fit import ColumnFit
 from flowdock_desktop.ui.theme import STATUS_COLOURS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from PySide6.QtWidgets import QTreeWidgetItem
 
     from flowdock_desktop.api.models import Message
@@ -105,12 +104,7 @@ class ThreadsPanel(QWidget):
         super().__init__(parent)
         self.views: list[ThreadView] = []
         self._rows: list[tuple[Any, ...]] = []  # what the list shows, row by row
-        # Each column's width for its whole contents, as last measured: what ``_fit`` shares
-        # out again when the panel is resized, without measuring every row once more.
-        self._wanted = [0] * len(self.COLUMNS)
-        self._watching = False
         self._headings_explained = False  # the short headings' tooltips (``_rebuild``)
-        self._unfitted: set[int] = set()  # measured since the columns were last fitted
         self.people: dict[str, str] = {}
         self.timeline_thread_id: str | None = None
         self._timeline: list[Message] = []
@@ -138,6 +132,11 @@ class ThreadsPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setAccessibleName("Threads")
         self.tree.setIconSize(STATUS_DOT)
+        # Every column within the panel, as narrow as it is at 1,024x700: Msgs and Updated
+        # keep their whole width; when Title and Fields do not fit, Status gives up what it
+        # has beyond a quarter of the list, and Title and Fields share what is left, half
+        # each (the shorter one whole and the other the rest).
+        self._columns = ColumnFit(self.tree, capped={0: 1 / 4}, shared={1: 1, 2: 1})
         self.timeline = QTextBrowser()
         self.timeline.setOpenLinks(False)
         self.timeline.setAccessibleName("Thread timeline")
@@ -223,7 +222,7 @@ class ThreadsPanel(QWidget):
                 self._fill(self.tree.topLevelItem(index), after)
                 pairs = enumerate(zip(before[1], after[1], strict=True))
                 columns.update(column for column, (old, new) in pairs if old != new)
-        self._measure(sorted(columns))
+        self._columns.measure(sorted(columns))
 
     def _rebuild(self, rows: list[tuple[Any, ...]]) -> None:
         # Its Python type is made with the first row (after the window shows its message).
@@ -249,81 +248,11 @@ class ThreadsPanel(QWidget):
             # The same thread stays chosen: quietly, as nothing was chosen anew.
             self.tree.setCurrentItem(chosen)
         self.tree.blockSignals(False)
-        self._measure(range(len(self.COLUMNS)))
-
-    def _measure(self, columns: Iterable[int]) -> None:
-        """Size ``columns`` to their contents; once the list shows, fit them to its width.
-        The fitting waits for the tab to show (``showEvent``): the tab is hidden at start,
-        and the composer's start makes no Qt types it does not need (its header's)."""
-        for column in columns:
-            self.tree.resizeColumnToContents(column)
-            self._unfitted.add(column)
-        if self.tree.isVisible():
-            self._fit_measured()
+        self._columns.measure(range(len(self.COLUMNS)))
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if self._unfitted:
-            self._fit_measured()
-
-    def _fit_measured(self) -> None:
-        header = self.tree.header()
-        last = len(self.COLUMNS) - 1
-        for column in self._unfitted:
-            if column == last:
-                # The last section is stretched to the list's width, which is not what its
-                # contents want: ask its hints (as resizeColumnToContents did).
-                wanted = max(self.tree.sizeHintForColumn(column), header.sectionSizeHint(column))
-            else:
-                wanted = header.sectionSize(column)
-            self._wanted[column] = wanted
-        self._unfitted.clear()
-        if not self._watching:
-            # From then on the list's own width changes (the panel resized, a vertical scroll
-            # bar) refit the columns. The header is watched, not the viewport: it always spans
-            # the viewport's width, and asking the tree for its viewport made PySide resolve
-            # the plain QWidget it returns against every widget class, creating some seventy
-            # of their enum types on the spot: 19 ms of the GUI thread, in the middle of
-            # sending, when the first listing arrived with the tab shown.
-            self._watching = True
-            self.tree.header().installEventFilter(self)
-        self._fit()
-
-    def _fit(self) -> None:
-        """Every column within the panel, as narrow as it is at 1,024x700: Messages and Last
-        update keep their whole width; when Title and Fields do not fit, Status gives up what
-        it has beyond a quarter of the list, and Title and Fields share what is left, half
-        each (the shorter one whole and the other the rest). Cut cells end in "…" and are
-        whole in their tooltips."""
-        status, title, fields, messages, updated = self._wanted
-        width = self.tree.header().width()  # the viewport's (see ``_fit_measured``)
-        least = self.tree.header().minimumSectionSize()  # no column is narrower
-        room = width - status - messages - updated
-        if title + fields > room:
-            status = max(min(status, width // 4), least)
-            room = width - status - messages - updated
-        if title + fields <= room or room <= 0:
-            widths = (status, title, fields)
-        else:
-            half = room // 2
-            if title <= half:
-                title_width = title
-            elif fields <= half:
-                title_width = room - fields
-            else:
-                title_width = room - half
-            widths = (status, max(title_width, least), max(room - title_width, least))
-        for column, wanted in enumerate(widths):
-            if self.tree.header().sectionSize(column) != wanted:
-                self.tree.setColumnWidth(column, wanted)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # The list's visible width changed (the panel resized, a vertical scroll bar came or
-        # went): share it out again.
-        resized = watched is self.tree.header() and event.type() == QEvent.Type.Resize
-        if resized and any(self._wanted):
-            self._fit()
-        return super().eventFilter(watched, event)
+        self._columns.shown()
 
     def clear(self) -> None:
         """Forget the shown threads, timeline and names (another integration was chosen)."""
