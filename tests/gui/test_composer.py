@@ -838,6 +838,67 @@ def test_the_outbox_read_again_leaves_the_keyboard_focus_where_it_was(
     assert panel.current().id == first.id
 
 
+def _columns_within_the_list(tree: QTreeWidget) -> None:
+    """No horizontal scroll bar, and every column's right edge inside the visible list."""
+    header = tree.header()
+    last = tree.columnCount() - 1
+    assert tree.horizontalScrollBar().maximum() == 0
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= (
+        tree.viewport().width()
+    )
+    for column in range(tree.columnCount()):
+        assert header.sectionSize(column) >= header.minimumSectionSize()
+
+
+def test_at_1024x700_the_outbox_tab_shows_every_column_and_cuts_long_cells_short(
+    qtbot, context, sandbox, open_window, screenshot
+):
+    """Found walking at 1,024x700: the Outbox tab showed only State and Title; Tries, Next try
+    and the Problem were behind a horizontal scroll bar, and an empty outbox had one too. Now
+    every column is within the tab: the state, the tries and the next try whole, the title,
+    integration and problem cut with "…" and whole in their tooltips."""
+    integration, _ = make_integration(context, sandbox.base_url)
+    window = open_window(integration.id, size=(1024, 700))
+    panel = window.outbox_panel
+    press_mnemonic(qtbot, "o")  # the Outbox tab, empty
+    qtbot.waitUntil(lambda: window.right_tabs.currentWidget() is panel, timeout=WAIT)
+    qtbot.waitUntil(panel.tree.isVisible, timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.tree.horizontalScrollBar().maximum() == 0, timeout=WAIT)
+    _columns_within_the_list(panel.tree)
+
+    title = "The quarterly production deploy of every service in the eastern region"
+    problem = (
+        "The server rejected the message: the thread's external link must be an address "
+        "that starts with http:// or https://; fix it in the form and send it again."
+    )
+    item = context.outbox.enqueue(
+        integration.id,
+        {"event": "activity", "title": "deployed", "thread": {"title": title}},
+    )
+    context.db.execute(
+        "UPDATE outbox SET state = 'failed', attempts = 3, last_error = ? WHERE id = ?",
+        (problem, item.id),
+    )
+    tree, header = panel.tree, panel.tree.header()
+    qtbot.waitUntil(lambda: tree.topLevelItemCount() == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: tree.horizontalScrollBar().maximum() == 0, timeout=WAIT)
+    _columns_within_the_list(tree)
+    row = tree.topLevelItem(0)
+    assert [row.text(0), row.text(3)] == ["refused", "3"]
+    for whole in (0, 3, 4):  # the state, the tries and the next try (none: refused)
+        assert header.sectionSize(whole) >= tree.sizeHintForColumn(whole)
+    name = window.outbox.names[integration.id]
+    for column, text in ((1, f"{title}: deployed"), (2, name), (5, problem)):
+        assert row.text(column) == text
+        assert header.sectionSize(column) < tree.sizeHintForColumn(column)  # cut …
+        assert row.toolTip(column) == text  # … and whole in its tooltip
+    # Title and Problem have the same share, the integration half as much.
+    assert abs(header.sectionSize(1) - header.sectionSize(5)) <= 1
+    assert header.sectionSize(2) < header.sectionSize(1)
+    tree.setCurrentItem(row)
+    screenshot(window, "composer-outbox-1024x700")
+
+
 def test_a_loaded_composer_is_kept_out_of_full_collections(context, sandbox, open_window):
     """A full garbage collection must not walk the window and all that was loaded before it
     (tens of milliseconds on the GUI thread, mid-send): once loaded, they are frozen."""

@@ -194,11 +194,8 @@ def test_a_message_queued_before_the_keyring_was_locked_says_it_waits_for_the_ke
         panel = composer.outbox_panel
         press_mnemonic(qtbot, "o")  # the Outbox tab
 
-        def state() -> str:
-            tree = panel.tree
-            return tree.topLevelItem(0).text(0) if tree.topLevelItemCount() == 1 else ""
-
-        qtbot.waitUntil(lambda: state() == "waiting for the keyring", timeout=WAIT)
+        qtbot.waitUntil(lambda: _outbox_states(panel) == ["waiting for the keyring"], timeout=WAIT)
+        assert panel.tree.topLevelItem(0).text(0) == "waiting"  # Next try says what for
         footer = composer.outbox_label.full_text()
         assert footer.startswith("1 waiting to be sent (1 for the keyring)"), footer
         # No time where the keyring is what sends it: its next try would only find it locked.
@@ -228,9 +225,10 @@ def _faults_left(sandbox) -> list[dict]:
 
 
 def _outbox_states(panel) -> list[str]:
-    """The State column of the outbox's rows, top to bottom."""
+    """The outbox's rows' states in full, top to bottom: the State column's tooltips (its
+    cells say "waiting" alone for what waits for the keyring, to fit a narrow tab)."""
     tree = panel.tree
-    return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    return [tree.topLevelItem(i).toolTip(0) for i in range(tree.topLevelItemCount())]
 
 
 def test_messages_that_waited_for_the_keyring_go_when_it_opens_and_nothing_says_reconnected(

@@ -735,9 +735,10 @@ def test_no_keyring_a_message_queued_over_a_restart_waits_for_reconnect_then_goe
         tab_to(qtbot, panel.send_now_button)
         press(qtbot, Qt.Key.Key_Space)
         qtbot.waitUntil(lambda: "press Reconnect" in (row() or [""])[-1], timeout=WAIT)
-        # Its own state: at a glance, time alone will not send it (it said just "waiting").
-        assert row()[0] == "waiting for Reconnect"
-        # Nor a time its backoff gives (ten minutes away): Reconnect, at once, sends it.
+        # At a glance, time alone will not send it: no time its backoff gives (ten minutes
+        # away) but Reconnect, which sends it at once; the state's tooltip says it in full.
+        assert row()[0] == "waiting"
+        assert panel.tree.topLevelItem(0).toolTip(0) == "waiting for Reconnect"
         assert row()[4] == "on Reconnect"
         assert "Set the integration up again" not in row()[-1]
         footer = composer.outbox_label.full_text()

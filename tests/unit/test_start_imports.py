@@ -233,3 +233,47 @@ def test_the_threads_tab_fits_its_columns_without_making_unrelated_widget_types(
     (width,) = [name for name in loaded if name.startswith("title width: ")]
     title, header = (int(part) for part in width.removeprefix("title width: ").split(" of "))
     assert 0 < title < header
+
+
+def test_the_outbox_tab_fits_its_columns_without_making_unrelated_widget_types():
+    # As the Threads tab: fitting the Outbox tab's columns (built as the tab shows, then when
+    # the outbox is read and when the tab is resized) reads the header's width and watches
+    # the header, never the viewport, whose plain QWidget made PySide create some seventy
+    # unrelated widget types and enums on the GUI thread.
+    code = GUI_CHILD + (
+        "import time\n"
+        "from flowdock_desktop.ui import app as gui\n"
+        "from flowdock_desktop.store.outbox import OutboxItem\n"
+        "from flowdock_desktop.ui.composer.outbox_panel import OutboxPanel\n"
+        "from PySide6 import QtWidgets\n"
+        "from PySide6.QtTest import QTest\n"
+        "app = gui.application()\n"
+        "unrelated = {'QMdiArea', 'QWizard', 'QGraphicsView', 'QMessageBox', 'QFontDialog'}\n"
+        "unrelated -= set(vars(QtWidgets))  # those the application made are not counted\n"
+        "report('unrelated: %d' % len(unrelated))\n"
+        "panel = OutboxPanel()\n"
+        "panel.resize(340, 400)\n"
+        "panel.show()\n"
+        "panel.build()\n"
+        "QTest.qWait(50)\n"
+        "items = [OutboxItem(id=n, integration_id='i1', uuid=str(n),\n"
+        "    payload={'event': 'activity', 'title': f'Deploy {n} ' * 8}, state='failed',\n"
+        "    attempts=1, next_attempt_at=time.time(), last_error='Refused. ' * 20,\n"
+        "    created_at=0.0, sent_at=None, response=None) for n in range(40)]\n"
+        "panel.set_items(items, {'i1': 'acme/main / Deploy bot'})\n"
+        "QTest.qWait(50)\n"
+        "panel.resize(700, 400)\n"
+        "QTest.qWait(50)\n"
+        "tree = panel.tree\n"
+        "report('title width: %d of %d' % (tree.columnWidth(1), tree.header().width()))\n"
+        "report('scrolls: %d' % tree.horizontalScrollBar().maximum())\n"
+        "report_types(unrelated, 'made: ')\n"
+    )
+    loaded = set(_loaded_after(code))
+    assert "unrelated: 5" in loaded  # none of them was made before the panel
+    assert [name for name in loaded if name.startswith("made: ")] == []
+    # The columns were fitted to the wider list: the long titles have a share of it.
+    (width,) = [name for name in loaded if name.startswith("title width: ")]
+    title, header = (int(part) for part in width.removeprefix("title width: ").split(" of "))
+    assert 0 < title < header
+    assert "scrolls: 0" in loaded

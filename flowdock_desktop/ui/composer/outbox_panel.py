@@ -17,8 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from flowdock_desktop.compose.presenters import outbox_heading, outbox_waits_for, sent_by
+from flowdock_desktop.ui.column_fit import ColumnFit
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTreeWidgetItem
+
     from flowdock_desktop.store.outbox import OutboxItem, WaitsFor
 
 
@@ -41,14 +44,16 @@ class OutboxPanel(QWidget):
     # The title (what the person wrote) next to the state: on a 1,024-pixel screen the tab is
     # narrow, and the integration (most people have one) is what can be cut.
     COLUMNS = ("State", "Title", "Integration", "Tries", "Next try", "Problem")
+    # Each heading in full in its tooltip: the narrow tab cuts the integration's.
+    _HEADING_TIPS = ("State", "Title", "Integration", "Tries so far", "Next try", "Problem")
     _STATE_WORDS: ClassVar[dict[str, str]] = {
         "queued": "waiting",
         "sending": "sending",
         "failed": "refused",
         "gone": "integration removed",
     }
-    # A waiting message that time alone will not send says what will: at a glance, apart
-    # from those that go by themselves.
+    # A waiting message that time alone will not send says what will, in its state's
+    # tooltip (and, at a glance, in Next try instead of a time).
     _WAITS_FOR_WORDS: ClassVar[dict[str, str]] = {
         "reconnect": "waiting for Reconnect",
         "keyring": "waiting for the keyring",
@@ -78,6 +83,14 @@ class OutboxPanel(QWidget):
         self.tree.setAccessibleName("Outbox")
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, tip in enumerate(self._HEADING_TIPS):
+            self.tree.headerItem().setToolTip(column, tip)
+        # Every column within the tab, as narrow as it is at 1,024x700: Tries keeps its whole
+        # width; when the text columns do not fit, State and Next try give up what they have
+        # beyond a quarter (a little more for "on Reconnect") of the list, and Title and
+        # Problem share what is left, the integration (most people have one) half as much.
+        self._columns = ColumnFit(self.tree, capped={0: 1 / 4, 4: 0.3}, shared={1: 2, 2: 1, 5: 2})
+        self._columns.watch()  # built as the tab shows: its header's type is made already
         layout.addWidget(self.tree, 1)
         # The chosen message's whole story, wrapped: the Problem column is often cut off.
         self.details = QLabel()
@@ -138,24 +151,34 @@ class OutboxPanel(QWidget):
         waits = outbox_waits_for(self.items)
         self.tree.clear()
         for item in self.items:
-            row = QTreeWidgetItem(self._cells(item, waits))
+            row = QTreeWidgetItem()
             row.setData(0, Qt.ItemDataRole.UserRole, item.id)
-            row.setToolTip(5, item.last_error or "")
+            self._show_cells(row, item, waits)
             self.tree.addTopLevelItem(row)
             if current is not None and current.id == item.id:
                 self.tree.setCurrentItem(row)
-        for column in range(len(self.COLUMNS) - 1):
-            self.tree.resizeColumnToContents(column)
+        self._columns.measure(range(len(self.COLUMNS)))
 
-    def _cells(self, item: OutboxItem, waits: dict[int, WaitsFor]) -> list[str]:
-        return [
-            self._state_words(item, waits),
+    def _show_cells(
+        self, row: QTreeWidgetItem, item: OutboxItem, waits: dict[int, WaitsFor]
+    ) -> None:
+        """One message's cells, each whole in its tooltip (a narrow tab cuts them short)."""
+        waiting_for = waits.get(item.id)
+        whole_state = self._state_words(item, waiting_for)
+        cells = [
+            # "waiting" alone for one that waits for Reconnect or the keyring: Next try says
+            # what sends it, and the whole words are the tooltip.
+            "waiting" if waiting_for is not None else whole_state,
             outbox_heading(item),
             self._names.get(item.integration_id, "(removed integration)"),
             str(item.attempts),
             _next_try(item, waits),
             item.last_error or "",
         ]
+        for column, text in enumerate(cells):
+            row.setText(column, text)
+            row.setToolTip(column, text)
+        row.setToolTip(0, whole_state)
 
     def show_item(self, item: OutboxItem) -> bool:
         """One message as a send just left it: its row says so at once (a sent one's row
@@ -189,18 +212,16 @@ class OutboxPanel(QWidget):
                     row = QTreeWidgetItem()
                     row.setData(0, Qt.ItemDataRole.UserRole, item.id)
                     self.tree.addTopLevelItem(row)
-                for column, text in enumerate(self._cells(item, outbox_waits_for(self.items))):
-                    row.setText(column, text)
-                row.setToolTip(5, item.last_error or "")
+                self._show_cells(row, item, outbox_waits_for(self.items))
         finally:
             self.tree.blockSignals(False)
         self._update_buttons()
 
-    def _state_words(self, item: OutboxItem, waits: dict[int, WaitsFor]) -> str:
+    def _state_words(self, item: OutboxItem, waiting_for: WaitsFor | None) -> str:
         if item.damaged:
             return "damaged"
-        if item.id in waits:
-            return self._WAITS_FOR_WORDS[waits[item.id]]
+        if waiting_for is not None:
+            return self._WAITS_FOR_WORDS[waiting_for]
         return self._STATE_WORDS.get(item.state, item.state)
 
     def current(self) -> OutboxItem | None:
