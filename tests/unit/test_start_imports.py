@@ -195,21 +195,41 @@ def test_the_composer_reads_its_outbox_and_threads_once_its_message_shows():
     assert "footer: Outbox empty: all sent." in loaded
 
 
-def test_the_threads_tab_fits_its_columns_without_making_unrelated_widget_types():
-    # Asking a view for its viewport (a plain QWidget) made PySide resolve that widget against
-    # every widget class it knows, creating their Python types and enums on the spot: 19 ms of
-    # the GUI thread when the first threads arrived with the tab shown, in the middle of
-    # sending. Fitting the columns, then and when the list is resized, must not.
+def _fit_in_a_child(panel_code: str) -> set[str]:
+    """What a GUI child reported after ``panel_code`` made a ``panel``, showed it, listed rows
+    with long titles and widened it; checks that no unrelated widget type was made and that
+    the title column was fitted to the wider list (the long titles have a share of it)."""
     code = GUI_CHILD + (
         "from flowdock_desktop.ui import app as gui\n"
-        "from flowdock_desktop.sending import ThreadView\n"
-        "from flowdock_desktop.store.history import ThreadSummary\n"
-        "from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel\n"
         "from PySide6 import QtWidgets\n"
         "app = gui.application()\n"
         "unrelated = {'QMdiArea', 'QWizard', 'QGraphicsView', 'QMessageBox', 'QFontDialog'}\n"
         "unrelated -= set(vars(QtWidgets))  # those the application made are not counted\n"
         "report('unrelated: %d' % len(unrelated))\n"
+        f"{panel_code}"
+        "tree = panel.tree\n"
+        "report('title width: %d of %d' % (tree.columnWidth(1), tree.header().width()))\n"
+        "report('scrolls: %d' % tree.horizontalScrollBar().maximum())\n"
+        "report_types(unrelated, 'made: ')\n"
+    )
+    loaded = set(_loaded_after(code))
+    assert "unrelated: 5" in loaded  # none of them was made before the panel
+    assert [name for name in loaded if name.startswith("made: ")] == []
+    (width,) = [name for name in loaded if name.startswith("title width: ")]
+    title, header = (int(part) for part in width.removeprefix("title width: ").split(" of "))
+    assert 0 < title < header
+    return loaded
+
+
+def test_the_threads_tab_fits_its_columns_without_making_unrelated_widget_types():
+    # Asking a view for its viewport (a plain QWidget) made PySide resolve that widget against
+    # every widget class it knows, creating their Python types and enums on the spot: 19 ms of
+    # the GUI thread when the first threads arrived with the tab shown, in the middle of
+    # sending. Fitting the columns, then and when the list is resized, must not.
+    _fit_in_a_child(
+        "from flowdock_desktop.sending import ThreadView\n"
+        "from flowdock_desktop.store.history import ThreadSummary\n"
+        "from flowdock_desktop.ui.composer.threads_panel import ThreadsPanel\n"
         "panel = ThreadsPanel()\n"
         "panel.resize(480, 300)\n"
         "panel.show()\n"
@@ -222,35 +242,18 @@ def test_the_threads_tab_fits_its_columns_without_making_unrelated_widget_types(
         "app.processEvents()\n"
         "panel.resize(700, 300)\n"
         "app.processEvents()\n"
-        "tree = panel.tree\n"
-        "report('title width: %d of %d' % (tree.columnWidth(1), tree.header().width()))\n"
-        "report_types(unrelated, 'made: ')\n"
     )
-    loaded = set(_loaded_after(code))
-    assert "unrelated: 5" in loaded  # none of them was made before the panel
-    assert [name for name in loaded if name.startswith("made: ")] == []
-    # The columns were fitted to the wider list: the long titles take the room there is.
-    (width,) = [name for name in loaded if name.startswith("title width: ")]
-    title, header = (int(part) for part in width.removeprefix("title width: ").split(" of "))
-    assert 0 < title < header
 
 
 def test_the_outbox_tab_fits_its_columns_without_making_unrelated_widget_types():
     # As the Threads tab: fitting the Outbox tab's columns (built as the tab shows, then when
     # the outbox is read and when the tab is resized) reads the header's width and watches
-    # the header, never the viewport, whose plain QWidget made PySide create some seventy
-    # unrelated widget types and enums on the GUI thread.
-    code = GUI_CHILD + (
+    # the header, never the viewport. And the list has no horizontal scroll bar.
+    loaded = _fit_in_a_child(
         "import time\n"
-        "from flowdock_desktop.ui import app as gui\n"
+        "from PySide6.QtTest import QTest\n"
         "from flowdock_desktop.store.outbox import OutboxItem\n"
         "from flowdock_desktop.ui.composer.outbox_panel import OutboxPanel\n"
-        "from PySide6 import QtWidgets\n"
-        "from PySide6.QtTest import QTest\n"
-        "app = gui.application()\n"
-        "unrelated = {'QMdiArea', 'QWizard', 'QGraphicsView', 'QMessageBox', 'QFontDialog'}\n"
-        "unrelated -= set(vars(QtWidgets))  # those the application made are not counted\n"
-        "report('unrelated: %d' % len(unrelated))\n"
         "panel = OutboxPanel()\n"
         "panel.resize(340, 400)\n"
         "panel.show()\n"
@@ -264,16 +267,5 @@ def test_the_outbox_tab_fits_its_columns_without_making_unrelated_widget_types()
         "QTest.qWait(50)\n"
         "panel.resize(700, 400)\n"
         "QTest.qWait(50)\n"
-        "tree = panel.tree\n"
-        "report('title width: %d of %d' % (tree.columnWidth(1), tree.header().width()))\n"
-        "report('scrolls: %d' % tree.horizontalScrollBar().maximum())\n"
-        "report_types(unrelated, 'made: ')\n"
     )
-    loaded = set(_loaded_after(code))
-    assert "unrelated: 5" in loaded  # none of them was made before the panel
-    assert [name for name in loaded if name.startswith("made: ")] == []
-    # The columns were fitted to the wider list: the long titles have a share of it.
-    (width,) = [name for name in loaded if name.startswith("title width: ")]
-    title, header = (int(part) for part in width.removeprefix("title width: ").split(" of "))
-    assert 0 < title < header
     assert "scrolls: 0" in loaded
